@@ -1,0 +1,213 @@
+"""Korean text → index terms, with Kiwi.
+
+Parts: the shared Kiwi instance (`kiwi`, loaded once, lazily), term
+normalisation (`normalise`), batch analysis (`analyse_many`), and the Whoosh
+adapter (`KiwiTokenizer`, `korean_analyzer`). Every backend is fed by
+`analyse_many`, so Whoosh and any later backend see the same terms.
+
+A term is a content morpheme (noun, root, verb/adjective stem, foreign word,
+number, hanja), NFKC-folded and lower-cased; English words are stemmed so
+that ``models`` and ``model`` meet. Names written with digits or hyphens
+(``GPT-4o``, ``Qwen2.5-VL``) also yield one whole term at the position of
+their first part, so both the whole name and its parts match.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang.porter import stem
+
+ANALYZER_VERSION = "kiwi-1"
+"""Bumped whenever the terms produced for a text change: forces a rebuild."""
+
+_KEEP_PREFIXES = ("NN", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
+_DROP_TAGS = {"NNB"}  # dependent nouns (것, 수, 등) carry no topic
+_NAME = re.compile(r"[A-Za-z0-9]+(?:[-.+/][A-Za-z0-9]+)*")
+_LATIN = re.compile(r"[a-z]+")
+
+
+class Term(NamedTuple):
+    """One analysed token: its term, position and character span.
+
+    A named tuple rather than a dataclass: a corpus has millions of them,
+    and they are stored in the index as plain tuples.
+
+    :param text: the normalised term that goes into the index.
+    :param pos: token position; a whole name shares its first part's.
+    :param start: offset of the first character in the analysed text.
+    :param end: offset one past the last character.
+    """
+
+    text: str
+    pos: int
+    start: int
+    end: int
+
+
+# Kiwi
+
+
+_lock = threading.Lock()
+_kiwi: Any = None
+
+
+def kiwi() -> Any:
+    """The process-wide Kiwi, loaded on first use: loading costs about a
+    second and hundreds of MB, so nothing loads it that does not need it."""
+    global _kiwi
+    if _kiwi is None:
+        with _lock:
+            if _kiwi is None:
+                from kiwipiepy import Kiwi
+
+                # The typo and multi-word dictionaries slow loading by half
+                # and change no content morpheme we index.
+                _kiwi = Kiwi(num_workers=2, load_typo_dict=False, load_multi_dict=False)
+    return _kiwi
+
+
+def kiwi_version() -> str:
+    """Version of kiwipiepy, recorded in the index to detect upgrades."""
+    from importlib.metadata import version
+
+    return version("kiwipiepy")
+
+
+# Normalisation
+
+
+@lru_cache(maxsize=65536)
+def normalise(form: str) -> str:
+    """Fold a morpheme to its index term: NFKC, lower case, English stem."""
+    term = unicodedata.normalize("NFKC", form).lower()
+    if _LATIN.fullmatch(term) and len(term) > 3:
+        return stem(term)
+    return term
+
+
+def _keep(tag: str, form: str) -> bool:
+    if tag in _DROP_TAGS:
+        return False
+    if tag.startswith(_KEEP_PREFIXES):
+        return True
+    # Kiwi tags mathematical letters such as 𝑘 as symbols; NFKC makes them words.
+    return tag == "SW" and unicodedata.normalize("NFKC", form).isalnum()
+
+
+# Analysis
+
+
+def analyse_many(texts: list[str]) -> list[list[Term]]:
+    """Analyse a batch of texts; Kiwi spreads a batch over its workers, so
+    callers should pass as many texts at once as they have."""
+    if not texts:
+        return []
+    results = kiwi().tokenize(texts)
+    return [_terms(text, tokens) for text, tokens in zip(texts, results)]
+
+
+def analyse(text: str) -> list[Term]:
+    """Analyse one text (queries, tests); prefer `analyse_many` in bulk."""
+    return analyse_many([text])[0]
+
+
+def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
+    kept = [(t.form, t.start, t.end) for t in tokens if _keep(t.tag, t.form)]
+    terms: list[Term] = []
+    for pos, (form, start, end) in enumerate(kept):
+        term = normalise(form)
+        if term:
+            terms.append(Term(term, pos, start, end))
+    return _with_names(text, terms)
+
+
+def _with_names(text: str, terms: list[Term]) -> list[Term]:
+    """Add one whole term for each name that Kiwi split into parts."""
+    if not terms:
+        return terms
+    names: list[Term] = []
+    for match in _NAME.finditer(text):
+        parts = [t for t in terms if match.start() <= t.start and t.end <= match.end()]
+        if len(parts) > 1:
+            whole = unicodedata.normalize("NFKC", match.group()).lower()
+            names.append(Term(whole, parts[0].pos, match.start(), match.end()))
+    if not names:
+        return terms
+    return sorted(terms + names, key=lambda t: (t.pos, -(t.end - t.start)))
+
+
+# Whoosh adapter
+
+
+class Preanalysed(str):
+    """Text that carries the terms a batch analysis already found for it.
+
+    Whoosh hands a field's value to its analyzer, and only a ``str`` reaches
+    the analyzer intact (lists are taken as ready-made words), so the terms
+    ride on a ``str`` subclass.
+    """
+
+    terms: list[Term]
+
+    def __new__(cls, text: str, terms: list[Term]) -> Preanalysed:
+        value = super().__new__(cls, text)
+        value.terms = terms
+        return value
+
+
+class KiwiTokenizer(Tokenizer):
+    """Whoosh tokenizer over `analyse_many`.
+
+    It accepts either a plain string, analysed on the spot, or a
+    `Preanalysed` one analysed earlier in a batch: the indexer passes those so
+    Whoosh never waits on Kiwi one document at a time. It holds no Kiwi
+    object, so Whoosh can pickle it into the index's schema.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__)
+
+    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        terms = value.terms if isinstance(value, Preanalysed) else analyse(value)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term in terms:
+            text, pos, start, end = term
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def korean_analyzer() -> KiwiTokenizer:
+    """The analyzer for every text field: Kiwi does all the filtering, so
+    the tokenizer is the whole chain."""
+    return KiwiTokenizer()

@@ -1,0 +1,254 @@
+"""The ``papersearch`` command: a thin click layer over the library.
+
+Each command parses its options, makes one library call and renders the
+result. Exit codes follow grep: 0 results (or success), 1 no results,
+2 usage or input errors; library errors become one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import IndexMissingError, InputError, NotFoundError, SearchkitError
+from .indexer import ReindexReport, reindex
+from .schema import SECTION_GROUPS
+from .searcher import Index, open_index
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_INDEX = "index"
+
+
+# Errors → exit codes
+
+
+class InputProblem(click.ClickException):
+    """A library input error, shown as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class Failure(click.ClickException):
+    """An expected failure that is not the user's input (exit code 1)."""
+
+    exit_code = 1
+
+
+def reports_errors(func: Callable) -> Callable:
+    """Turn library errors into one-line click errors with our exit codes."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NotFoundError as exc:
+            raise Failure(str(exc)) from None
+        except InputError as exc:
+            raise InputProblem(str(exc)) from None
+        except SearchkitError as exc:
+            raise InputProblem(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+# Shared options
+
+
+def index_option(func: Callable) -> Callable:
+    return click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_INDEX, envvar="PAPERSEARCH_INDEX", show_default=True,
+        help="Index directory (env PAPERSEARCH_INDEX).",
+    )(func)
+
+
+def corpus_option(func: Callable) -> Callable:
+    return click.option(
+        "--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_CORPUS, envvar="PAPERSEARCH_CORPUS", show_default=True,
+        help="Directory of Markdown posts (env PAPERSEARCH_CORPUS).",
+    )(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
+
+
+def _out() -> Any:
+    from .render import make_console
+
+    return make_console()
+
+
+def _err() -> Any:
+    from .render import make_console
+
+    return make_console(file=sys.stderr)
+
+
+def _echo_json(data: dict) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# Commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="papersearch")
+def cli() -> None:
+    """Korean full-text search over AI-paper summaries.
+
+    \b
+    Examples:
+      papersearch reindex
+      papersearch query "확산 모델"
+      papersearch query --section limitations "계산 비용"
+    """
+
+
+@cli.command(name="reindex")
+@corpus_option
+@index_option
+@click.option("--full", is_flag=True, help="Analyse every post again, not only changed ones.")
+@click.option("--strict", is_flag=True, help="Exit 2 if any post had to be skipped.")
+@reports_errors
+def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool) -> None:
+    """Index the posts in the corpus (only what changed since last time).
+
+    \b
+    Example:
+      papersearch reindex --corpus ../shared/corpus/daily-papers --index scratch-index
+    """
+    from .render import print_report
+
+    report = _reindex(corpus_dir, index_dir, full)
+    print_report(_err(), report)
+    if strict and report.skipped:
+        raise InputProblem(f"{len(report.skipped)} post(s) skipped (--strict)")
+
+
+def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False) -> ReindexReport:
+    console = _err()
+    with _progress(console) as progress:
+        return reindex(
+            corpus_dir, index_dir, full=full, progress=progress,
+            on_wait=lambda: console.print(f"waiting for another reindex of {index_dir} to finish…"),
+        )
+
+
+@contextmanager
+def _progress(console: Any) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, shown only on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+@cli.command(name="query")
+@click.argument("text")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Papers to show.")
+@click.option(
+    "--section", "-s", "sections", multiple=True, metavar="NAME",
+    help=f"Search only these sections (repeatable): {', '.join(SECTION_GROUPS)}.",
+)
+@json_option
+@reports_errors
+def query_command(text: str, index_dir: Path, limit: int, sections: tuple[str, ...], as_json: bool) -> None:
+    """Rank papers for TEXT and show the matching sections.
+
+    Words are OR-ed, papers matching more of them first; "double quotes"
+    make a phrase; an arXiv id finds that paper.
+
+    \b
+    Examples:
+      papersearch query "확산 모델"
+      papersearch query '"강화 학습" 보상' --limit 5
+      papersearch query 2510.21800
+      papersearch query --section limitations "계산 비용" --json
+    """
+    with _open(index_dir) as index:
+        results = index.search(text, limit=limit, sections=list(sections) or None)
+    if as_json:
+        from .render import results_json
+
+        _echo_json(results_json(results))
+    else:
+        from .render import print_results
+
+        print_results(_out(), results)
+    if not results:
+        sys.exit(1)
+
+
+@cli.command(name="show")
+@click.argument("arxiv_id")
+@index_option
+@json_option
+@reports_errors
+def show_command(arxiv_id: str, index_dir: Path, as_json: bool) -> None:
+    """Print one paper in full, every section, every post it appeared in.
+
+    \b
+    Example:
+      papersearch show 2510.00515
+    """
+    with _open(index_dir) as index:
+        paper = index.paper(arxiv_id)
+    if as_json:
+        from .render import paper_json
+
+        _echo_json(paper_json(paper))
+    else:
+        from .render import print_paper
+
+        print_paper(_out(), paper)
+
+
+@contextmanager
+def _open(index_dir: Path) -> Iterator[Index]:
+    """Open the index, building it from the corpus first when the index
+    directory exists but is empty (a fresh clone's ``index/``), so that the
+    README's first command works as written. A directory that does not
+    exist is a typo, not a request to build."""
+    try:
+        index = open_index(index_dir)
+    except IndexMissingError:
+        corpus = Path(os.environ.get("PAPERSEARCH_CORPUS", DEFAULT_CORPUS))
+        if not index_dir.is_dir() or not corpus.is_dir():
+            raise
+        click.echo(f"no index at {index_dir} yet: building it from {corpus}/ first", err=True)
+        from .render import print_report
+
+        print_report(_err(), _reindex(corpus, index_dir))
+        index = open_index(index_dir)
+    with index:
+        yield index
+
+
+def main() -> None:
+    cli(prog_name="papersearch")

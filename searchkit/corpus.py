@@ -1,0 +1,271 @@
+"""Posts → papers: parse the Jekyll "Daily Papers" Markdown posts.
+
+Parts: the records (`Paper`, `Problem`, `Post`), post discovery
+(`find_posts`), and the line-oriented parser (`parse_post`, `parse_text`).
+The parser never raises on bad content: whatever it cannot use becomes a
+`Problem` with the file and line, so one broken post never stops a reindex
+and no paper disappears without a word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INTRO_SECTIONS = ("goal", "motivation", "contribution")
+SECTIONS = INTRO_SECTIONS + ("method", "results", "limitations", "conclusion")
+"""Summary sections of a paper, in reading order."""
+
+_HEADING = re.compile(r"^#\s+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+_SECTION = re.compile(r"^##\s+(?P<name>[^\s#].*?)\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?P<label>goal|motivation|contribution|목표|동기|기여)(?:\*\*)?\s*[:：]\s*",
+    re.I,
+)
+_LABELS = {"목표": "goal", "동기": "motivation", "기여": "contribution"}
+_KNOWN_HEADINGS = {"introduction", "method", "results", "limitations", "conclusion"}
+_FILE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+_DATE_VALUE = re.compile(r"^\s*[\"']?(\d{4}-\d{2}-\d{2})")
+
+
+# Records
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper entry of one post.
+
+    :param arxiv_id: bare arXiv id without version, e.g. ``2510.00515``.
+    :param title: English title, runs of white space collapsed.
+    :param url: the link as written in the post.
+    :param date: the post's date, ISO ``YYYY-MM-DD``.
+    :param post: the post's file name; the unit of incremental reindexing.
+    :param line: 1-based line of the paper's heading in the post.
+    :param sections: section name (see `SECTIONS`) → Korean text; a missing
+        section is absent, never an empty string.
+    """
+
+    arxiv_id: str
+    title: str
+    url: str
+    date: str
+    post: str
+    line: int
+    sections: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in a post that could not be used, reported, never raised.
+
+    :param path: the post's path as given.
+    :param line: 1-based line, or 0 when the problem concerns the whole file.
+    :param reason: one short sentence for the user.
+    :param fatal: True when the whole post was skipped.
+    """
+
+    path: str
+    line: int
+    reason: str
+    fatal: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Post:
+    """A parsed post: its papers, what went wrong, and a content hash.
+
+    :param digest: SHA-256 of the raw bytes, used to detect changed posts.
+    """
+
+    path: str
+    digest: str
+    papers: tuple[Paper, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def skipped(self) -> bool:
+        """True when nothing in the post could be indexed."""
+        return any(p.fatal for p in self.problems)
+
+
+# Discovery
+
+
+def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
+    """List the ``*.md`` posts of a corpus, reporting entries that are not
+    readable files (directories named like posts, broken links, loops)."""
+    paths: list[Path] = []
+    problems: list[Problem] = []
+    for path in sorted(corpus_dir.glob("*.md")):
+        try:
+            if path.is_file():
+                paths.append(path)
+                continue
+            reason = "is a directory, not a post" if path.is_dir() else "is not a regular file"
+        except OSError as exc:  # symlink loops, permission problems
+            reason = f"cannot be read ({exc.strerror or exc})"
+        problems.append(Problem(str(path), 0, reason, fatal=True))
+    return paths, problems
+
+
+# Parsing
+
+
+def parse_post(path: Path) -> Post:
+    """Read and parse one post; unreadable or undecodable files become a
+    fatal `Problem` instead of an exception."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _failed(path, "", f"cannot be read ({exc.strerror or exc})")
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _failed(path, digest, f"is not valid UTF-8 (byte {exc.start})")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return _failed(path, digest, "contains a NUL byte", line)
+    papers, problems = parse_text(text, str(path), path.name)
+    return Post(str(path), digest, tuple(papers), tuple(problems))
+
+
+def _failed(path: Path, digest: str, reason: str, line: int = 0) -> Post:
+    return Post(str(path), digest, (), (Problem(str(path), line, reason, fatal=True),))
+
+
+def parse_text(text: str, path: str, name: str) -> tuple[list[Paper], list[Problem]]:
+    """Parse a post's text into papers; ``name`` (the file name) keys them."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body_start, date, problems = _front_matter(lines, path, name)
+    if date is None:
+        return [], problems
+    papers: list[Paper] = []
+    for start, end in _paper_blocks(lines, body_start):
+        paper = _parse_paper(lines, start, end, date, path, name, problems)
+        if paper is not None:
+            papers.append(paper)
+    if not papers and not any(p.fatal for p in problems):
+        problems.append(Problem(path, 0, "has no paper headings", fatal=True))
+    return papers, problems
+
+
+def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | None, list[Problem]]:
+    """Find the body start and the post date; the date falls back to the
+    file name because a post with broken front matter still has papers."""
+    problems: list[Problem] = []
+    body_start, date = 0, None
+    if lines and lines[0].strip() == "---":
+        closing = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+        if closing is None:
+            problems.append(Problem(path, 1, "front matter is never closed with ---"))
+        else:
+            body_start = closing + 1
+            for line in lines[1:closing]:
+                key, _, value = line.partition(":")
+                match = _DATE_VALUE.match(value)
+                if key.strip() == "date" and match:
+                    date = match.group(1)
+    if date is None:
+        match = _FILE_DATE.search(name)
+        if match is None:
+            problems.append(Problem(path, 0, "has no date in its front matter or file name", fatal=True))
+            return body_start, None, problems
+        date = match.group(1)
+    return body_start, date, problems
+
+
+def _paper_blocks(lines: list[str], start: int) -> list[tuple[int, int]]:
+    """Line ranges, each from a level-1 heading to the next one."""
+    heads = [i for i in range(start, len(lines)) if lines[i].startswith("# ")]
+    return [(h, heads[k + 1] if k + 1 < len(heads) else len(lines)) for k, h in enumerate(heads)]
+
+
+def _parse_paper(
+    lines: list[str], start: int, end: int, date: str, path: str, name: str, problems: list[Problem]
+) -> Paper | None:
+    heading = _HEADING.match(lines[start].rstrip())
+    arxiv = _ARXIV_URL.search(heading.group("url")) if heading else None
+    if heading is None or arxiv is None:
+        problems.append(Problem(path, start + 1, "paper heading has no arXiv link; paper skipped"))
+        return None
+    sections = _sections(lines, start + 1, end, path, problems)
+    if not sections:
+        problems.append(Problem(path, start + 1, "paper has no summary sections; indexed by title only"))
+    title = " ".join(heading.group("title").split())
+    return Paper(arxiv.group("id"), title, heading.group("url"), date, name, start + 1, sections)
+
+
+def _sections(lines: list[str], start: int, end: int, path: str, problems: list[Problem]) -> dict[str, str]:
+    """Group lines under their ``##`` headings, then split Introduction."""
+    chunks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for i in range(start, end):
+        match = _SECTION.match(lines[i])
+        if match:
+            heading = match.group("name").strip().lower()
+            if heading not in _KNOWN_HEADINGS:
+                problems.append(Problem(path, i + 1, f"unknown section '## {match.group('name').strip()}'; ignored"))
+                current = None
+            else:
+                current = chunks.setdefault(heading, [])
+        elif current is not None and not lines[i].lstrip().startswith(">"):
+            current.append(lines[i])
+    sections = _introduction(chunks.pop("introduction", []))
+    for heading, chunk in chunks.items():
+        text = "\n".join(_items(chunk))
+        if text:
+            sections[heading] = text
+    return {name: sections[name] for name in SECTIONS if sections.get(name)}
+
+
+def _items(chunk: list[str]) -> list[str]:
+    """Lines without list markers and Markdown hard-break spaces; a line
+    that continues a bullet without a marker joins the bullet."""
+    items: list[str] = []
+    continues = False
+    for raw in chunk:
+        line = raw.strip()
+        if not line:
+            continues = False
+            continue
+        bullet = _BULLET.match(line)
+        line = line[bullet.end():] if bullet else line
+        if continues and not bullet and items:
+            items[-1] += " " + line
+        else:
+            items.append(line)
+        continues = bool(bullet)
+    return [item for item in items if item]
+
+
+def _introduction(chunk: list[str]) -> dict[str, str]:
+    """Assign the Introduction bullets to goal/motivation/contribution by
+    label, unlabelled ones by their order among the free slots."""
+    labelled: dict[str, str] = {}
+    unlabelled: list[str] = []
+    for item in _items(chunk):
+        match = _LABEL.match(item)
+        if match:
+            label = match.group("label").lower()
+            slot = _LABELS.get(label, label)
+            text = item[match.end():].strip()
+            labelled[slot] = f"{labelled[slot]}\n{text}" if slot in labelled else text
+        else:
+            unlabelled.append(item)
+    free = [slot for slot in INTRO_SECTIONS if slot not in labelled]
+    for slot, item in zip(free, unlabelled):
+        labelled[slot] = item
+    extra = unlabelled[len(free):]
+    if extra:  # more bullets than slots: keep the text searchable
+        last = INTRO_SECTIONS[-1]
+        labelled[last] = "\n".join(filter(None, [labelled.get(last, ""), *extra]))
+    return labelled

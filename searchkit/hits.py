@@ -1,0 +1,99 @@
+"""Search results: the records that leave the index for the renderers.
+
+Fragments carry plain text plus match spans (character offsets), never
+markup: the terminal and the JSON output are two renderers of one `Hit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A short excerpt of one section with its matches.
+
+    :param text: the excerpt, as written in the post (``…`` marks a cut).
+    :param spans: ``(start, end)`` character offsets of matches in ``text``,
+        sorted and non-overlapping.
+    """
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    def marked(self, before: str = "**", after: str = "**") -> str:
+        """The excerpt with each match wrapped in ``before``/``after``."""
+        out, last = [], 0
+        for start, end in self.spans:
+            out += [self.text[last:start], before, self.text[start:end], after]
+            last = end
+        out.append(self.text[last:])
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One paper in a result list.
+
+    :param arxiv_id: the paper's id; re-posted copies are one hit.
+    :param dates: every post date the paper appeared on, oldest first.
+    :param score: ranking score of the paper's best-matching copy.
+    :param matched_sections: sections where a query term matched, in
+        display order (``title`` first).
+    :param highlights: section → excerpt with the matched words.
+    """
+
+    arxiv_id: str
+    title: str
+    url: str
+    dates: tuple[str, ...]
+    score: float
+    matched_sections: tuple[str, ...]
+    highlights: dict[str, Fragment]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A glossary synonym added to the query.
+
+    :param source: the query words it translates.
+    :param target: the synonym searched for, weighted below the literal.
+    """
+
+    source: str
+    target: str
+
+
+class Results(list):
+    """A ``list[Hit]`` that also tells how many papers matched in all, which
+    glossary expansions were used, and a spelling suggestion, if any."""
+
+    def __init__(
+        self,
+        hits: list[Hit],
+        *,
+        query: str,
+        total: int,
+        expansions: tuple[Expansion, ...] = (),
+        suggestion: str | None = None,
+    ) -> None:
+        super().__init__(hits)
+        self.query = query
+        self.total = total
+        self.expansions = expansions
+        self.suggestion = suggestion
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """A whole paper, for ``show``: every section and every post it was in.
+
+    :param copies: post date → section texts of that day's summary.
+    """
+
+    arxiv_id: str
+    title: str
+    url: str
+    dates: tuple[str, ...]
+    sections: dict[str, str]
+    copies: dict[str, dict[str, str]] = field(default_factory=dict)

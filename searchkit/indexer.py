@@ -1,0 +1,222 @@
+"""Papers → index: incremental, atomic reindexing.
+
+Parts: the report (`ReindexReport`), the plan (which posts changed), and
+the writer. A reindex parses every post (cheap: it needs their hashes
+anyway), analyses only added or changed posts in one Kiwi batch, applies
+the change to a new generation and publishes it (see `store`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_many, kiwi_version
+from .corpus import Paper, Post, Problem, find_posts, parse_post
+from .errors import CorpusError, IndexCorruptError, IndexMissingError
+from .lexicon import Lexicon
+from .schema import TEXT_FIELDS, build_schema
+from .store import (
+    FORMAT,
+    LEXICON,
+    Manifest,
+    live_generation,
+    new_generation,
+    publish,
+    read_manifest,
+    write_manifest,
+    writer_lock,
+)
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while a reindex works."""
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """What a reindex did, for the summary line.
+
+    :param posts_read: post files found in the corpus.
+    :param entries: paper entries now in the index (a re-posted paper counts
+        once per post).
+    :param papers: distinct arXiv ids now in the index.
+    :param added, updated, removed: posts analysed anew or dropped.
+    :param skipped: posts not indexed at all, each with its reason.
+    :param warnings: problems inside posts that were indexed.
+    :param full: True when every post was analysed again.
+    :param notices: why a full rebuild happened, if it was not asked for.
+    """
+
+    posts_read: int
+    entries: int
+    papers: int
+    added: int
+    updated: int
+    removed: int
+    skipped: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    full: bool
+    seconds: float
+    notices: tuple[str, ...] = field(default=())
+
+
+def reindex(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> ReindexReport:
+    """Bring the index at ``index_dir`` up to date with the posts in
+    ``corpus_dir``; only changed posts are analysed unless ``full``.
+
+    :param on_wait: called once if another reindex holds the lock.
+    """
+    started = time.perf_counter()
+    corpus, index = Path(corpus_dir), Path(index_dir)
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus directory not found: {corpus}")
+    with writer_lock(index, on_wait):
+        base, manifest, notices = _base(index, full)
+        paths, problems = find_posts(corpus)
+        posts = _parse_all(paths, progress)
+        report = _apply(index, base, manifest, posts, progress)
+    skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
+    warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
+    return ReindexReport(
+        posts_read=len(paths) + len(problems),
+        skipped=skipped,
+        warnings=warnings,
+        full=base is None,
+        seconds=time.perf_counter() - started,
+        notices=tuple(notices),
+        **report,
+    )
+
+
+def _base(index: Path, full: bool) -> tuple[Path | None, Manifest, list[str]]:
+    """The generation to build on, or None for a full rebuild (and why)."""
+    fresh = Manifest(FORMAT, ANALYZER_VERSION, kiwi_version())
+    notices: list[str] = []
+    try:
+        base = live_generation(index)
+        manifest = read_manifest(base)
+    except IndexMissingError:
+        return None, fresh, notices
+    except IndexCorruptError as exc:
+        return None, fresh, [f"{exc}; rebuilding in full"]
+    stale = (manifest.format, manifest.analyzer, manifest.kiwi) != (fresh.format, fresh.analyzer, fresh.kiwi)
+    if stale:
+        notices.append("index was built by another analyzer or Kiwi version; rebuilding in full")
+    if full or stale:
+        return None, fresh, notices
+    return base, manifest, notices
+
+
+def _parse_all(paths: list[Path], progress: Progress | None) -> list[Post]:
+    posts = []
+    for done, path in enumerate(paths, 1):
+        posts.append(parse_post(path))
+        if progress:
+            progress("reading posts", done, len(paths))
+    return posts
+
+
+def _apply(
+    index: Path, base: Path | None, manifest: Manifest, posts: list[Post], progress: Progress | None
+) -> dict[str, int]:
+    """Write the difference between the manifest and the corpus into a new
+    generation; when nothing changed, keep the live one as it is."""
+    current = {Path(p.path).name: p for p in posts if not p.skipped}
+    known = manifest.posts
+    changed = [p for name, p in current.items() if known.get(name, {}).get("digest") != p.digest]
+    removed = [name for name in known if name not in current]
+    counts = {
+        "added": sum(1 for p in changed if Path(p.path).name not in known),
+        "updated": sum(1 for p in changed if Path(p.path).name in known),
+        "removed": len(removed),
+    }
+    if base is not None and not changed and not removed:
+        return {**counts, **_totals(manifest)}
+    generation = new_generation(index, base)
+    papers = [paper for post in changed for paper in post.papers]
+    _write(generation, base is None, [Path(p.path).name for p in changed] + removed, papers, progress)
+    for name in removed:
+        del known[name]
+    for post in changed:
+        known[Path(post.path).name] = {"digest": post.digest, "ids": [p.arxiv_id for p in post.papers]}
+    write_manifest(generation, manifest)
+    publish(index, generation)
+    return {**counts, **_totals(manifest)}
+
+
+def _totals(manifest: Manifest) -> dict[str, int]:
+    ids = [i for entry in manifest.posts.values() for i in entry["ids"]]
+    return {"entries": len(ids), "papers": len(set(ids))}
+
+
+def _write(
+    generation: Path, create: bool, stale_posts: list[str], papers: list[Paper], progress: Progress | None
+) -> None:
+    """Analyse the papers in one Kiwi batch and write them with Whoosh."""
+    from whoosh import index as whoosh_index
+
+    path = str(generation)
+    ix = whoosh_index.create_in(path, build_schema()) if create else whoosh_index.open_dir(path)
+    writer = ix.writer(limitmb=256)
+    try:
+        for name in stale_posts:
+            writer.delete_by_term("post", name)
+        texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
+        lexicon = Lexicon(generation / LEXICON)
+        analysed = _analyse(texts, progress, len(papers))
+        width = len(TEXT_FIELDS)
+        for i, paper in enumerate(papers):
+            fields = analysed[i * width : (i + 1) * width]
+            writer.add_document(**_document(paper, fields, texts[i * width : (i + 1) * width]))
+        lexicon.add(zip(texts, analysed))
+        lexicon.close()
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+
+
+def _analyse(texts: list[str], progress: Progress | None, papers: int) -> list[list[Term]]:
+    """Analyse in chunks so the progress bar moves; each chunk is still a
+    batch large enough to keep Kiwi's workers busy."""
+    out: list[list[Term]] = []
+    width = len(TEXT_FIELDS)
+    step = width * 64
+    for start in range(0, len(texts), step):
+        out.extend(analyse_many(texts[start : start + step]))
+        if progress:
+            progress("analysing papers", min(papers, len(out) // width), papers)
+    return out
+
+
+def _field_text(paper: Paper, name: str) -> str:
+    return paper.title if name == "title" else paper.sections.get(name, "")
+
+
+def _document(paper: Paper, analysed: list[list[Term]], texts: list[str]) -> dict:
+    doc: dict = {
+        "doc_key": f"{paper.post}#{paper.line}",
+        "arxiv_id": paper.arxiv_id,
+        "post": paper.post,
+        "date": paper.date,
+        "url": paper.url,
+        "spans": {},
+    }
+    for name, terms, text in zip(TEXT_FIELDS, analysed, texts):
+        if not text:
+            continue
+        doc[name] = Preanalysed(text, terms)
+        doc[f"_stored_{name}"] = text
+        doc["spans"][name] = [tuple(t) for t in terms]
+    return doc

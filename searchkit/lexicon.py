@@ -1,0 +1,91 @@
+"""Word forms → terms, recorded at index time so queries rarely need Kiwi.
+
+Loading Kiwi costs a CLI query about 1.5 s and 500 MB, far more than the
+search itself. But nearly every word a user types already occurs somewhere
+in the corpus, and the indexer has just analysed it there. So the indexer
+records, for each space-separated word form, the terms Kiwi gave it; a
+query whose words are all recorded is analysed by look-up, exactly as the
+corpus was, and only a query with an unseen word pays for Kiwi.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from .analysis import Term, analyse
+
+_WORD = re.compile(r"\S+")
+_SCHEMA = "CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, terms TEXT NOT NULL) WITHOUT ROWID"
+
+
+def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, int, int]]]:
+    """Each word form of ``text`` with its terms, positions and offsets made
+    relative to the word; words that a term straddles are left out."""
+    words: dict[str, list[tuple[str, int, int, int]]] = {}
+    i = 0
+    for match in _WORD.finditer(text):
+        start, end = match.span()
+        while i < len(terms) and terms[i].end <= start:
+            i += 1
+        inside: list[Term] = []
+        j = i
+        while j < len(terms) and terms[j].start < end:
+            inside.append(terms[j])
+            j += 1
+        if any(t.start < start or t.end > end for t in inside):
+            continue
+        base = inside[0].pos if inside else 0
+        words.setdefault(match.group(), [(t.text, t.pos - base, t.start - start, t.end - start) for t in inside])
+    return words
+
+
+class Lexicon:
+    """The word-form table of one index generation (SQLite, one row a word)."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(str(path))
+        self._db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.commit()
+        self._db.close()
+
+    def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
+        """Record the word forms of analysed texts (first analysis wins)."""
+        rows: dict[str, str] = {}
+        for text, terms in items:
+            for word, found in split_words(text, terms).items():
+                if word not in rows:
+                    rows[word] = json.dumps(found, ensure_ascii=False, separators=(",", ":"))
+        self._db.executemany("INSERT OR IGNORE INTO words VALUES (?, ?)", rows.items())
+        self._db.commit()
+
+    def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        found: dict[str, list[list]] = {}
+        unique = list(dict.fromkeys(words))
+        for chunk in range(0, len(unique), 500):
+            part = unique[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            for word, terms in self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part):
+                found[word] = json.loads(terms)
+        return found
+
+    def analyse(self, text: str) -> list[Term]:
+        """Analyse query text by look-up, falling back to Kiwi for the whole
+        text when any word is unseen (Kiwi reads better in context)."""
+        matches = list(_WORD.finditer(text))
+        found = self.lookup([m.group() for m in matches])
+        if len(found) < len({m.group() for m in matches}):
+            return analyse(text)
+        terms: list[Term] = []
+        base = 0
+        for match in matches:
+            recorded = found[match.group()]
+            for term, pos, start, end in recorded:
+                terms.append(Term(term, base + pos, match.start() + start, match.start() + end))
+            base += 1 + max((r[1] for r in recorded), default=-1)
+        return terms

@@ -1,0 +1,141 @@
+"""Query text → a backend-neutral query: parts, phrases, arXiv ids.
+
+Parts: validation (`check_query`), the records (`Part`, `ParsedQuery`) and
+the parser (`parse_query`). The syntax is deliberately small, like a web
+search box: words (OR-ed, more matched words rank higher), ``"quoted
+phrases"`` (required, in order), and arXiv ids. Anything else, stray
+quotes, operators, ``field:`` prefixes, is just text, so no query can fail
+to parse.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .analysis import Term
+from .errors import QueryError
+from .hits import Expansion
+
+MAX_QUERY = 1000
+"""Longest query accepted, in characters: a paragraph, not a document."""
+
+_PHRASE = re.compile(r'"([^"]*)"')
+_ARXIV = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d.])")
+
+Analyse = Callable[[str], list[Term]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing the query asks for.
+
+    :param alternatives: term sequences, any of which satisfies the part; a
+        sequence of two or more terms must match as a phrase.
+    :param required: quoted phrases must match; words only add score.
+    :param weight: 1.0 for what the user typed, less for expansions.
+    :param label: the query text the part came from.
+    """
+
+    alternatives: tuple[tuple[str, ...], ...]
+    required: bool = False
+    weight: float = 1.0
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The query as the backends see it.
+
+    :param parts: typed words and phrases, then glossary expansions.
+    :param arxiv_ids: ids written in the query; they rank their paper first.
+    """
+
+    text: str
+    parts: tuple[Part, ...]
+    arxiv_ids: tuple[str, ...] = ()
+    expansions: tuple[Expansion, ...] = field(default=())
+
+    @property
+    def terms(self) -> set[str]:
+        """Single terms to highlight."""
+        return {alt[0] for part in self.parts for alt in part.alternatives if len(alt) == 1}
+
+    @property
+    def phrases(self) -> list[tuple[str, ...]]:
+        """Term sequences to highlight only where they occur in order."""
+        return [alt for part in self.parts for alt in part.alternatives if len(alt) > 1]
+
+    @property
+    def typed(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.weight == 1.0)
+
+
+def check_query(text: str) -> str:
+    """The query with control characters turned into spaces; raises
+    `QueryError` for an empty or oversized one."""
+    if not isinstance(text, str):
+        raise QueryError(f"query must be text, not {type(text).__name__}")
+    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).strip()
+    if not cleaned:
+        raise QueryError("empty query: give some words to search for")
+    if len(cleaned) > MAX_QUERY:
+        raise QueryError(f"query is too long: {len(cleaned)} characters (at most {MAX_QUERY})")
+    return cleaned
+
+
+def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
+    """Split quoted phrases from free words and analyse both with
+    ``analyse`` (the index's lexicon, so no Kiwi is needed for known words)."""
+    text = check_query(text)
+    parts: list[Part] = []
+    for match in _PHRASE.finditer(text):
+        terms = tuple(t.text for t in _plain(analyse(match.group(1))))
+        if terms:
+            parts.append(Part((terms,), required=True, label=match.group(1)))
+    free = _PHRASE.sub(" ", text).replace('"', " ")
+    ids = tuple(dict.fromkeys(m.group(1) for m in _ARXIV.finditer(free)))
+    parts.extend(word_parts(free, analyse(free)))
+    return ParsedQuery(text, tuple(parts), ids)
+
+
+def word_parts(text: str, terms: list[Term]) -> list[Part]:
+    """One part per term; a name Kiwi split (``gpt-4o``) becomes one part
+    matching either the whole name or its parts in sequence."""
+    parts: list[Part] = []
+    i = 0
+    while i < len(terms):
+        term = terms[i]
+        inner = [t for t in terms[i + 1 :] if term.start <= t.start and t.end <= term.end]
+        label = text[term.start : term.end]
+        if inner:
+            seq = tuple(t.text for t in inner)
+            parts.append(Part(((term.text,), seq), label=label))
+            i += 1 + len(inner)
+        else:
+            parts.append(Part(((term.text,),), label=label))
+            i += 1
+    return _dedupe(parts)
+
+
+def _plain(terms: list[Term]) -> list[Term]:
+    """Terms without whole-name duplicates, for phrases matched by position."""
+    out: list[Term] = []
+    for t in terms:
+        if out and out[-1].pos == t.pos and out[-1].start == t.start:
+            out[-1] = t  # the part replaces the whole name at the same position
+        else:
+            out.append(t)
+    return out
+
+
+def _dedupe(parts: list[Part]) -> list[Part]:
+    seen: set = set()
+    out = []
+    for part in parts:
+        if part.alternatives not in seen:
+            seen.add(part.alternatives)
+            out.append(part)
+    return out

@@ -1,0 +1,166 @@
+"""Hits → terminal and JSON: the only module that knows about rich.
+
+Parts: the console (`make_console`), terminal renderers (`print_results`,
+`print_paper`, `print_report`) and JSON renderers (`results_json`,
+`paper_json`). Matches are styled from `Fragment.spans` with
+``Text.stylize``; post text is never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+from rich.theme import Theme
+
+from .hits import Fragment, Hit, PaperView, Results
+from .indexer import ReindexReport
+
+THEME = Theme(
+    {
+        "search.match": "bold yellow",
+        "search.rank": "bold cyan",
+        "search.title": "bold",
+        "search.url": "blue underline",
+        "search.meta": "dim",
+        "search.label": "green",
+        "search.note": "italic magenta",
+    }
+)
+LABELS = {
+    "title": "Title",
+    "goal": "Goal",
+    "motivation": "Motivation",
+    "contribution": "Contribution",
+    "method": "Method",
+    "results": "Results",
+    "limitations": "Limitations",
+    "conclusion": "Conclusion",
+}
+MARK_OPEN, MARK_CLOSE = "**", "**"
+"""How JSON fragments mark matches (the spans are given too)."""
+
+
+def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
+    """A console that drops colour when piped or when NO_COLOR is set
+    (rich's own rules), and never guesses highlights in post text."""
+    return Console(file=file, theme=THEME, highlight=False, width=width, soft_wrap=False)
+
+
+# Terminal
+
+
+def highlighted(fragment: Fragment) -> Text:
+    text = Text(fragment.text)
+    for start, end in fragment.spans:
+        text.stylize("search.match", start, end)
+    return text
+
+
+def _sections_table(highlights: dict[str, Fragment]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="search.label", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, fragment in highlights.items():
+        if name != "title":
+            table.add_row(LABELS[name], highlighted(fragment))
+    return table
+
+
+def _hit(rank: int, hit: Hit) -> Group:
+    title = highlighted(hit.highlights["title"]) if "title" in hit.highlights else Text(hit.title)
+    title.stylize("search.title")
+    head = Text.assemble((f"{rank:>2}. ", "search.rank"), title)
+    meta = Text.assemble(
+        (hit.url, "search.url"), ("  " + ", ".join(hit.dates), "search.meta"),
+        (f"  score {hit.score:.2f}", "search.meta"),
+    )
+    return Group(head, Padding(Group(meta, _sections_table(hit.highlights)), (0, 0, 1, 4)))
+
+
+def print_results(console: Console, results: Results) -> None:
+    if results.expansions:
+        used = ", ".join(f"{e.source} → {e.target}" for e in results.expansions)
+        console.print(Text(f"expanded: {used}", style="search.note"))
+    if results.suggestion:
+        console.print(Text(f"did you mean: {results.suggestion}", style="search.note"))
+    for rank, hit in enumerate(results, 1):
+        console.print(_hit(rank, hit))
+    shown = len(results)
+    console.print(Text(f"{shown} of {results.total} matching papers", style="search.meta"))
+
+
+def print_paper(console: Console, paper: PaperView) -> None:
+    console.print(Text(paper.title, style="search.title"))
+    console.print(Text.assemble((paper.url, "search.url"), ("  " + ", ".join(paper.dates), "search.meta")))
+    for date, sections in paper.copies.items():
+        if len(paper.copies) > 1:
+            console.print(Text(f"\n— summary of {date}", style="search.note"))
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="search.label", no_wrap=True)
+        table.add_column(overflow="fold")
+        for name, text in sections.items():
+            table.add_row(LABELS[name], Text(text))
+        console.print(table)
+
+
+def print_report(console: Console, report: ReindexReport) -> None:
+    for notice in report.notices:
+        console.print(Text(notice, style="search.note"))
+    for problem in report.warnings:
+        console.print(Text(f"warning: {problem}", style="search.meta"))
+    for problem in report.skipped:
+        console.print(Text(f"skipped: {problem}"))
+    kind = "full" if report.full else "incremental"
+    console.print(
+        Text(
+            f"{report.posts_read} posts read, {len(report.skipped)} skipped; "
+            f"{report.entries} entries, {report.papers} papers indexed "
+            f"({kind}: {report.added} added, {report.updated} updated, {report.removed} removed) "
+            f"in {report.seconds:.1f}s"
+        )
+    )
+
+
+# JSON
+
+
+def fragment_json(fragment: Fragment) -> dict[str, Any]:
+    return {"text": fragment.marked(MARK_OPEN, MARK_CLOSE), "spans": [list(s) for s in fragment.spans]}
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "arxiv_id": hit.arxiv_id,
+        "title": hit.title,
+        "url": hit.url,
+        "dates": list(hit.dates),
+        "score": round(hit.score, 4),
+        "matched_sections": list(hit.matched_sections),
+        "highlights": {name: f.marked(MARK_OPEN, MARK_CLOSE) for name, f in hit.highlights.items()},
+        "spans": {name: [list(s) for s in f.spans] for name, f in hit.highlights.items()},
+    }
+
+
+def results_json(results: Results) -> dict[str, Any]:
+    return {
+        "query": results.query,
+        "total": results.total,
+        "suggestion": results.suggestion,
+        "expansions": [{"source": e.source, "target": e.target} for e in results.expansions],
+        "hits": [hit_json(h) for h in results],
+    }
+
+
+def paper_json(paper: PaperView) -> dict[str, Any]:
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "url": paper.url,
+        "dates": list(paper.dates),
+        "sections": paper.sections,
+        "copies": paper.copies,
+    }

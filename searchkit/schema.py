@@ -1,0 +1,53 @@
+"""The Whoosh schema and the names of searchable fields.
+
+One text field per section plus ``title``, so ranking can weigh a match in
+a title or goal above one in limitations; ``arxiv_id`` is an exact field for
+look-ups and for collapsing re-posted papers; ``post`` lets an incremental
+reindex delete one post's papers; ``spans`` stores each field's term
+offsets so highlights never need Kiwi at query time.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import ID, STORED, TEXT, Schema
+
+from .analysis import korean_analyzer
+from .corpus import INTRO_SECTIONS, SECTIONS
+from .errors import QueryError
+
+TEXT_FIELDS: tuple[str, ...] = ("title",) + SECTIONS
+"""Searchable text fields, in display order."""
+
+SECTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "introduction": INTRO_SECTIONS,
+    **{name: (name,) for name in TEXT_FIELDS},
+}
+"""Names accepted by ``--section``, each mapped to the fields it covers."""
+
+
+def build_schema() -> Schema:
+    analyzer = korean_analyzer()
+    texts = {name: TEXT(analyzer=analyzer, phrase=True, stored=True) for name in TEXT_FIELDS}
+    return Schema(
+        doc_key=ID(unique=True, stored=True),
+        arxiv_id=ID(stored=True, sortable=True),
+        post=ID(stored=True),
+        date=ID(stored=True, sortable=True),
+        url=STORED,
+        spans=STORED,
+        **texts,
+    )
+
+
+def resolve_sections(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Fields covered by the given ``--section`` names (all when None)."""
+    if not names:
+        return TEXT_FIELDS
+    fields: list[str] = []
+    for name in names:
+        key = name.strip().lower()
+        if key not in SECTION_GROUPS:
+            valid = ", ".join(SECTION_GROUPS)
+            raise QueryError(f"unknown section {name!r}; valid sections: {valid}")
+        fields.extend(f for f in SECTION_GROUPS[key] if f not in fields)
+    return tuple(f for f in TEXT_FIELDS if f in fields)

@@ -1,0 +1,255 @@
+"""Index → hits: the `Index` interface and its Whoosh implementation.
+
+Parts: the backend-neutral interface (`Index`, `open_index`), ranking
+constants, and `WhooshIndex`, which turns a `ParsedQuery` into a Whoosh
+query, ranks with BM25F, collapses re-posted papers to their best copy,
+re-ranks the top by how many query words a paper covers, and cuts
+highlights from stored offsets.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from .errors import IndexCorruptError, NotFoundError, QueryError
+from .highlight import find_matches, fragment
+from .hits import Hit, PaperView, Results
+from .lexicon import Lexicon
+from .query import ParsedQuery, Part, parse_query
+from .schema import TEXT_FIELDS, resolve_sections
+from .store import FORMAT, LEXICON, live_generation, read_manifest
+
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 2.0,
+    "goal": 1.5,
+    "motivation": 0.8,
+    "contribution": 1.3,
+    "method": 1.0,
+    "results": 0.7,
+    "limitations": 0.4,
+    "conclusion": 0.8,
+}
+"""Per-field boosts: a title or goal match says more than a limitation."""
+
+BM25_B, BM25_K1 = 0.75, 1.2
+PROXIMITY_WEIGHT, PROXIMITY_SLOP = 0.6, 3
+"""Extra score when two query words stand within a few words of each other."""
+COORD_POWER = 1.0
+"""Score × (covered query words / all query words) ** COORD_POWER."""
+CANDIDATES = 60
+"""Collapsed papers fetched before coverage re-ranking."""
+ARXIV_BOOST = 1000.0
+
+
+# Interface
+
+
+class Index(ABC):
+    """What every backend answers; the CLI and library use only this."""
+
+    @abstractmethod
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        sections: list[str] | tuple[str, ...] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sort: str = "score",
+    ) -> Results:
+        """Rank papers for ``query``; see the README for the syntax."""
+
+    @abstractmethod
+    def paper(self, arxiv_id: str) -> PaperView:
+        """The whole paper; raises `NotFoundError` for an unknown id."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_index(index_dir: str | Path) -> Index:
+    """Open the live generation of the index at ``index_dir`` for reading."""
+    index = Path(index_dir)
+    generation = live_generation(index)
+    manifest = read_manifest(generation)
+    if manifest.format != FORMAT:
+        raise IndexCorruptError(
+            f"index at {index} has an older format; run `papersearch reindex --full --index {index}`"
+        )
+    try:
+        return WhooshIndex(generation)
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexCorruptError(
+            f"index at {index} cannot be opened ({exc.__class__.__name__}); "
+            f"run `papersearch reindex --full --index {index}`"
+        ) from None
+
+
+# Whoosh
+
+
+class WhooshIndex(Index):
+    """One generation of a Whoosh index, with its lexicon."""
+
+    def __init__(self, generation: Path) -> None:
+        self.generation = generation
+        self._ix = whoosh_index.open_dir(str(generation))
+        weighting = BM25F(B=BM25_B, K1=BM25_K1)
+        self._searcher = self._ix.searcher(weighting=weighting)
+        self._lexicon = Lexicon(generation / LEXICON)
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+        self._lexicon.close()
+
+    def parse(self, query: str) -> ParsedQuery:
+        return parse_query(query, self._lexicon.analyse)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        sections: list[str] | tuple[str, ...] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sort: str = "score",
+    ) -> Results:
+        if not isinstance(limit, int) or limit < 1:
+            raise QueryError(f"limit must be a positive whole number, not {limit!r}")
+        fields = resolve_sections(sections)
+        parsed = self.parse(query)
+        wquery = build_query(parsed, fields)
+        if wquery is None:
+            return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
+        found = self._searcher.search(
+            wquery,
+            limit=max(CANDIDATES, limit),
+            collapse="arxiv_id",
+            collapse_limit=1,
+            filter=_date_filter(since, until),
+            terms=False,
+        )
+        ranked = [self._hit(hit.docnum, hit.score, parsed, fields) for hit in found]
+        ranked = rerank(ranked, parsed)
+        if sort == "date":
+            ranked.sort(key=lambda h: (h.dates[-1], h.score), reverse=True)
+        total = self._distinct(found)
+        return Results(ranked[:limit], query=parsed.text, total=total, expansions=parsed.expansions)
+
+    def paper(self, arxiv_id: str) -> PaperView:
+        copies = sorted(self._searcher.documents(arxiv_id=arxiv_id.strip()), key=lambda d: d["date"])
+        if not copies:
+            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        latest = copies[-1]
+        sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
+        by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
+        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
+
+    def _distinct(self, found: Any) -> int:
+        column = self._searcher.reader().column_reader("arxiv_id")
+        return len({column[d] for d in found.docs()})
+
+    def _hit(self, docnum: int, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> tuple[Hit, int]:
+        stored = self._searcher.stored_fields(docnum)
+        dates = sorted({d["date"] for d in self._searcher.documents(arxiv_id=stored["arxiv_id"])})
+        highlights = {}
+        for name in fields:
+            spans = find_matches(stored["spans"].get(name, ()), parsed.terms, parsed.phrases)
+            if spans:
+                highlights[name] = fragment(stored[name], spans)
+        covered = _covered(stored["spans"], fields, parsed)
+        hit = Hit(
+            stored["arxiv_id"], stored["title"], stored["url"], tuple(dates),
+            score, tuple(highlights), highlights,
+        )
+        return hit, covered
+
+
+# Query construction
+
+
+def build_query(parsed: ParsedQuery, fields: tuple[str, ...]) -> wq.Query | None:
+    """The Whoosh query: required phrases AND-ed, everything else OR-ed,
+    plus proximity bonuses for neighbouring words and arXiv id look-ups."""
+    required = [_part(p, fields) for p in parsed.parts if p.required]
+    optional = [_part(p, fields) for p in parsed.parts if not p.required]
+    optional += _proximity(parsed.typed, fields)
+    optional += [wq.Term("arxiv_id", i, boost=ARXIV_BOOST) for i in parsed.arxiv_ids]
+    if not required and not optional:
+        return None
+    if not required:
+        return wq.Or(optional)
+    must = wq.And(required) if len(required) > 1 else required[0]
+    return wq.AndMaybe(must, wq.Or(optional)) if optional else must
+
+
+def _part(part: Part, fields: tuple[str, ...]) -> wq.Query:
+    alternatives = [_sequence(alt, fields, part.weight) for alt in part.alternatives]
+    return alternatives[0] if len(alternatives) == 1 else wq.DisjunctionMax(alternatives)
+
+
+def _sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float, slop: int = 1) -> wq.Query:
+    if len(terms) == 1:
+        return wq.Or([wq.Term(f, terms[0], boost=FIELD_WEIGHTS[f] * weight) for f in fields])
+    return wq.Or([wq.Phrase(f, list(terms), slop=slop, boost=FIELD_WEIGHTS[f] * weight) for f in fields])
+
+
+def _proximity(parts: tuple[Part, ...], fields: tuple[str, ...]) -> list[wq.Query]:
+    """Neighbouring typed words that also stand close in a section score
+    extra: papers about "시각 토큰" beat papers mentioning both apart."""
+    singles = [p.alternatives[-1] for p in parts if not p.required]
+    pairs = {(a[-1], b[0]) for a, b in zip(singles, singles[1:]) if a[-1] != b[0]}
+    return [_sequence(pair, fields, PROXIMITY_WEIGHT, slop=PROXIMITY_SLOP) for pair in sorted(pairs)]
+
+
+def _date_filter(since: str | None, until: str | None) -> wq.Query | None:
+    if not since and not until:
+        return None
+    return wq.TermRange("date", since or None, until or None)
+
+
+# Re-ranking
+
+
+def _covered(spans: dict, fields: tuple[str, ...], parsed: ParsedQuery) -> int:
+    """How many typed parts of the query occur anywhere in the paper."""
+    present = {t for name in fields for t, *_ in spans.get(name, ())}
+    count = 0
+    for part in parsed.typed:
+        if any(all(term in present for term in alt) for alt in part.alternatives):
+            count += 1
+    return count
+
+
+def rerank(ranked: list[tuple[Hit, int]], parsed: ParsedQuery) -> list[Hit]:
+    """Scale scores by query coverage, so papers matching more of the
+    query's words come first while every word stays optional."""
+    total = len(parsed.typed)
+    if total <= 1:
+        return [hit for hit, _ in ranked]
+    rescored = []
+    for hit, covered in ranked:
+        factor = (max(covered, 1) / total) ** COORD_POWER
+        rescored.append(_with_score(hit, hit.score * factor))
+    return sorted(rescored, key=lambda h: -h.score)
+
+
+def _with_score(hit: Hit, score: float) -> Hit:
+    from dataclasses import replace
+
+    return replace(hit, score=score)

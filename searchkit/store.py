@@ -1,0 +1,175 @@
+"""The index directory: generations, the pointer to the live one, the lock.
+
+Layout::
+
+    index/CURRENT          name of the live generation (replaced atomically)
+    index/.lock            held by the one writer
+    index/gen-000007/      one complete index: backend files, manifest.json,
+                           lexicon.sqlite
+
+A reindex builds a new generation beside the live one and publishes it with
+one ``os.replace`` of ``CURRENT``; a reindex killed at any moment leaves the
+old generation live. Readers resolve ``CURRENT`` once and keep their
+generation; the previous one is kept for them until the next publish.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import IndexCorruptError, IndexMissingError
+
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+LEXICON = "lexicon.sqlite"
+FORMAT = 1
+"""Bumped when the index layout or schema changes: forces a rebuild."""
+
+_GEN = re.compile(r"^gen-(\d{6})$")
+_KEEP_OLD = 1  # generations kept behind the live one, for open readers
+
+
+@dataclass
+class Manifest:
+    """What a generation holds, so the next reindex can do only the change.
+
+    :param posts: post file name → {"digest": sha256, "papers": count}.
+    """
+
+    format: int
+    analyzer: str
+    kiwi: str
+    posts: dict[str, dict] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+# Reading
+
+
+def live_generation(index_dir: Path) -> Path:
+    """The directory of the live generation; clear errors when there is none."""
+    if not index_dir.is_dir():
+        raise IndexMissingError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
+    try:
+        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _corrupt(index_dir, f"cannot read {POINTER} ({exc})") from None
+    if not _GEN.match(name) or not (index_dir / name).is_dir():
+        raise _corrupt(index_dir, f"{POINTER} names a missing generation {name!r}")
+    return index_dir / name
+
+
+def read_manifest(generation: Path) -> Manifest:
+    try:
+        data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _corrupt(generation.parent, f"unreadable {MANIFEST} ({exc.__class__.__name__})") from None
+
+
+def _corrupt(index_dir: Path, why: str) -> IndexCorruptError:
+    return IndexCorruptError(
+        f"index at {index_dir} is damaged: {why}; run `papersearch reindex --full --index {index_dir}`"
+    )
+
+
+# Writing
+
+
+@contextmanager
+def writer_lock(index_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the single-writer lock, waiting for another reindex if needed.
+
+    ``flock`` is released by the kernel when a writer dies, so a killed
+    reindex never leaves a stale lock behind.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def new_generation(index_dir: Path, base: Path | None) -> Path:
+    """Create the next generation's directory, seeded from ``base``.
+
+    Backend files are hard-linked: the backend only ever writes new files
+    and deletes old ones, never rewrites one, so the live generation is
+    untouched. The lexicon, which SQLite rewrites in place, is copied.
+    """
+    numbers = [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN.match(p.name))]
+    target = index_dir / f"gen-{max(numbers, default=0) + 1:06d}"
+    target.mkdir()
+    if base is not None:
+        for item in base.iterdir():
+            if item.name == LEXICON:
+                shutil.copy2(item, target / item.name)
+            elif item.is_file() and item.name != MANIFEST and not item.name.endswith("LOCK"):
+                os.link(item, target / item.name)
+    return target
+
+
+def write_manifest(generation: Path, manifest: Manifest) -> None:
+    _write_atomic(generation / MANIFEST, manifest.to_json())
+
+
+def publish(index_dir: Path, generation: Path) -> None:
+    """Make ``generation`` live in one atomic step, then drop old ones."""
+    for item in generation.iterdir():
+        _fsync(item)
+    _fsync(generation)
+    _write_atomic(index_dir / POINTER, generation.name + "\n")
+    cleanup(index_dir)
+
+
+def cleanup(index_dir: Path) -> None:
+    """Remove generations older than the live one's predecessor, and any
+    half-built generation a killed reindex left behind."""
+    try:
+        live = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return
+    gens = sorted(p for p in index_dir.iterdir() if _GEN.match(p.name))
+    older = [p for p in gens if p.name < live]
+    keep = {live, *(p.name for p in older[-_KEEP_OLD:])}
+    for path in gens:
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
