@@ -22,6 +22,7 @@ from .store import (
     FORMAT,
     LEXICON,
     Manifest,
+    cleanup,
     live_generation,
     new_generation,
     publish,
@@ -80,6 +81,7 @@ def reindex(
     if not corpus.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus}")
     with writer_lock(index, on_wait):
+        cleanup(index)  # half-built generations of a reindex that was killed
         base, manifest, notices = _base(index, full)
         paths, problems = find_posts(corpus)
         posts = _parse_all(paths, progress)
@@ -104,16 +106,27 @@ def _base(index: Path, full: bool) -> tuple[Path | None, Manifest, list[str]]:
     try:
         base = live_generation(index)
         manifest = read_manifest(base)
+        _check_readable(base)
     except IndexMissingError:
         return None, fresh, notices
     except IndexCorruptError as exc:
-        return None, fresh, [f"{exc}; rebuilding in full"]
+        return None, fresh, [f"{str(exc).partition('; run')[0]}; rebuilding in full"]
     stale = (manifest.format, manifest.analyzer, manifest.kiwi) != (fresh.format, fresh.analyzer, fresh.kiwi)
     if stale:
         notices.append("index was built by another analyzer or Kiwi version; rebuilding in full")
     if full or stale:
         return None, fresh, notices
     return base, manifest, notices
+
+
+def _check_readable(generation: Path) -> None:
+    """Building on a damaged generation would carry the damage forward."""
+    from whoosh import index as whoosh_index
+
+    try:
+        whoosh_index.open_dir(str(generation)).searcher().close()
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexCorruptError(f"index at {generation.parent} is damaged ({exc.__class__.__name__})") from None
 
 
 def _parse_all(paths: list[Path], progress: Progress | None) -> list[Post]:

@@ -1,0 +1,206 @@
+"""A reindex can die at any moment and lose nothing.
+
+Like SQLite's and Lucene's crash tests, these kill a real reindex process
+with SIGKILL at random moments and check that the previous index still
+answers, then that the next reindex repairs everything.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import searchkit
+from searchkit.cli import cli
+from searchkit.corpus import find_posts, parse_post
+from searchkit.store import POINTER, live_generation
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ["확산 모델", "시각 토큰 압축", '"강화 학습"', "언어 모델 추론"]
+KILLS = 20
+
+
+def _snapshot(index_dir: Path) -> dict[str, list[str]]:
+    with searchkit.open_index(index_dir) as index:
+        return {q: [h.arxiv_id for h in index.search(q, limit=10)] for q in QUERIES}
+
+
+def _doc_keys(index_dir: Path) -> list[str]:
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(live_generation(index_dir)))
+    with ix.searcher() as searcher:
+        return sorted(doc["doc_key"] for doc in searcher.all_stored_fields())
+
+
+def _expected_keys(corpus: Path) -> list[str]:
+    paths, _ = find_posts(corpus)
+    return sorted(f"{p.post}#{p.line}" for path in paths for p in parse_post(path).papers)
+
+
+def _mutate(corpus: Path, spare: list[Path], rng: random.Random) -> None:
+    """Add, edit or delete a post, so the next reindex has real work."""
+    posts = sorted(corpus.glob("*.md"))
+    actions = ["edit"] + ["add"] * bool(spare) + ["delete"] * (len(posts) > 2)
+    action = rng.choice(actions)
+    if action == "add":
+        shutil.move(spare.pop(rng.randrange(len(spare))), corpus)
+    elif action == "delete":
+        victim = rng.choice(posts)
+        spare.append(Path(shutil.move(victim, victim.parent.parent / "spare" / victim.name)))
+    else:
+        post = rng.choice(posts)
+        post.write_text(post.read_text(encoding="utf-8") + f"\n<!-- edit {rng.random()} -->\n", encoding="utf-8")
+
+
+def _stage(index: Path, live: str, before: str) -> str:
+    if live != before:
+        return "published"
+    newer = [p for p in index.iterdir() if p.name.startswith("gen-") and p.name > live]
+    return "mid-write" if newer else "before writing"
+
+
+@pytest.fixture(scope="module")
+def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the default corpus, built once; tests copy it."""
+    index = tmp_path_factory.mktemp("default") / "index"
+    searchkit.reindex(ROOT / "corpus", index)
+    return index
+
+
+@pytest.fixture()
+def crash_corpus(tmp_path: Path) -> tuple[Path, list[Path]]:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    spare_dir = tmp_path / "spare"
+    spare_dir.mkdir()
+    spare = []
+    for post in sorted(corpus.glob("*.md"))[:2]:  # renamed copies act as new posts
+        copy = spare_dir / f"2025-11-{len(spare) + 1:02d}-copy-{post.name}"
+        copy.write_text(post.read_text(encoding="utf-8"), encoding="utf-8")
+        spare.append(copy)
+    return corpus, spare
+
+
+@pytest.mark.slow
+def test_sigkill_during_reindex_loses_nothing(crash_corpus: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    corpus, spare = crash_corpus
+    index = tmp_path / "index"
+    searchkit.reindex(corpus, index)
+    rng = random.Random(20251006)
+    stages = {"before writing": 0, "mid-write": 0, "published": 0}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for kill in range(KILLS):
+        before = _snapshot(index)
+        pointer = (index / POINTER).read_text()
+        _mutate(corpus, spare, rng)
+        full = ["--full"] if kill % 3 == 0 else []
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "searchkit", "reindex", "--corpus", str(corpus), "--index", str(index), *full],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.2, 4.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        live = (index / POINTER).read_text().strip()
+        stages[_stage(index, live, pointer.strip())] += 1
+        # (a) the previous complete index still answers, unchanged, unless
+        # the reindex had already published its generation.
+        if (index / POINTER).read_text() == pointer:
+            assert _snapshot(index) == before, f"kill {kill}: results changed"
+        else:
+            assert _doc_keys(index) == _expected_keys(corpus), f"kill {kill}: published index incomplete"
+        # (b) the next reindex completes and holds exactly the corpus.
+        report = searchkit.reindex(corpus, index)
+        keys = _doc_keys(index)
+        assert keys == _expected_keys(corpus), f"kill {kill}: papers lost or duplicated"
+        assert report.entries == len(keys)
+    generations = [p for p in index.iterdir() if p.name.startswith("gen-")]
+    assert len(generations) <= 2, "old generations are not cleaned up"
+    print("kills by stage:", stages)  # shown with -s: where the kills landed
+
+
+@pytest.mark.slow
+def test_queries_succeed_during_reindex(default_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(default_index, index)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def writer() -> None:
+        try:
+            for _ in range(2):
+                searchkit.reindex(ROOT / "corpus", index, full=True)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    answered = 0
+    while not done.is_set():
+        with searchkit.open_index(index) as reader:
+            assert reader.search("확산 모델", limit=5), "a query during reindex found nothing"
+        answered += 1
+    thread.join()
+    assert not errors, errors
+    assert answered > 3
+
+
+def test_second_reindex_waits_for_the_first(default_index: Path, tmp_path: Path) -> None:
+    from searchkit.store import writer_lock
+
+    index = tmp_path / "index"
+    shutil.copytree(default_index, index)
+    waited = threading.Event()
+    with writer_lock(index):
+        thread = threading.Thread(
+            target=lambda: searchkit.reindex(ROOT / "corpus", index, on_wait=waited.set)
+        )
+        thread.start()
+        assert waited.wait(10), "the second reindex did not notice the first"
+        assert thread.is_alive(), "the second reindex did not wait"
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "pointer"])
+def test_damaged_index_is_one_clear_line(default_index: Path, tmp_path: Path, damage: str) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(default_index, index)
+    generation = live_generation(index)
+    segment = next(generation.glob("*.seg"))
+    if damage == "truncate":
+        with open(segment, "r+b") as handle:
+            handle.truncate(100)
+    elif damage == "delete":
+        segment.unlink()
+    else:
+        (index / POINTER).write_text("gen-999999\n")
+    result = CliRunner().invoke(cli, ["query", "확산 모델", "--index", str(index)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert str(index) in result.output and "reindex --full" in result.output
+    # and the repair command repairs it
+    searchkit.reindex(ROOT / "corpus", index, full=True)
+    assert _snapshot(index)["확산 모델"]
+
+
+def test_analyzer_change_forces_full_rebuild(default_index: Path, tmp_path: Path, monkeypatch) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(default_index, index)
+    monkeypatch.setattr("searchkit.indexer.ANALYZER_VERSION", "kiwi-test")
+    report = searchkit.reindex(ROOT / "corpus", index)
+    assert report.full and report.notices
+    assert "rebuilding in full" in report.notices[0]
