@@ -176,9 +176,12 @@ def _progress(console: Any) -> Iterator[Callable[[str, int, int], None]]:
     "--section", "-s", "sections", multiple=True, metavar="NAME",
     help=f"Search only these sections (repeatable): {', '.join(SECTION_GROUPS)}.",
 )
+@click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
 @json_option
 @reports_errors
-def query_command(text: str, index_dir: Path, limit: int, sections: tuple[str, ...], as_json: bool) -> None:
+def query_command(
+    text: str, index_dir: Path, limit: int, sections: tuple[str, ...], no_expand: bool, as_json: bool
+) -> None:
     """Rank papers for TEXT and show the matching sections.
 
     Words are OR-ed, papers matching more of them first; "double quotes"
@@ -192,7 +195,7 @@ def query_command(text: str, index_dir: Path, limit: int, sections: tuple[str, .
       papersearch query --section limitations "계산 비용" --json
     """
     with _open(index_dir) as index:
-        results = index.search(text, limit=limit, sections=list(sections) or None)
+        results = index.search(text, limit=limit, sections=list(sections) or None, expand=not no_expand)
     if as_json:
         from .render import results_json
 

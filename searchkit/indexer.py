@@ -16,6 +16,7 @@ from pathlib import Path
 from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_many, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError
+from .glossary import analyse_glossary
 from .lexicon import Lexicon
 from .schema import TEXT_FIELDS, build_schema
 from .store import (
@@ -192,6 +193,7 @@ def _write(
             writer.add_document(**_document(paper, fields, texts[i * width : (i + 1) * width]))
         lexicon.add(zip(texts, analysed))
         lexicon.close()
+        analyse_glossary(generation)
         writer.commit()
     except BaseException:
         writer.cancel()

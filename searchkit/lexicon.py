@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,13 +56,15 @@ class Lexicon:
         self._db.close()
 
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
-        """Record the word forms of analysed texts (first analysis wins)."""
-        rows: dict[str, str] = {}
+        """Record the word forms of analysed texts. Kiwi reads a word by its
+        context, so a word keeps its most frequent analysis in the batch."""
+        counts: dict[str, Counter] = {}
         for text, terms in items:
             for word, found in split_words(text, terms).items():
-                if word not in rows:
-                    rows[word] = json.dumps(found, ensure_ascii=False, separators=(",", ":"))
-        self._db.executemany("INSERT OR IGNORE INTO words VALUES (?, ?)", rows.items())
+                key = json.dumps(found, ensure_ascii=False, separators=(",", ":"))
+                counts.setdefault(word, Counter())[key] += 1
+        rows = ((word, c.most_common(1)[0][0]) for word, c in counts.items())
+        self._db.executemany("INSERT OR IGNORE INTO words VALUES (?, ?)", rows)
         self._db.commit()
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:

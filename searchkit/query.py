@@ -120,6 +120,26 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
     return _dedupe(parts)
 
 
+def is_hangul(term: str) -> bool:
+    return bool(term) and all("\uac00" <= c <= "\ud7a3" for c in term)
+
+
+def split_compounds(parsed: ParsedQuery, known: Callable[[str], bool]) -> ParsedQuery:
+    """Let a Korean compound Kiwi kept whole (희소어텐션) also match its
+    parts written apart (희소 어텐션): each split into two indexed words of
+    two or more syllables becomes an alternative phrase."""
+    parts = []
+    for part in parsed.parts:
+        alternatives = list(part.alternatives)
+        if len(alternatives) == 1 and len(alternatives[0]) == 1 and is_hangul(alternatives[0][0]):
+            word = alternatives[0][0]
+            for i in range(2, len(word) - 1):
+                if known(word[:i]) and known(word[i:]):
+                    alternatives.append((word[:i], word[i:]))
+        parts.append(Part(tuple(alternatives), part.required, part.weight, part.label))
+    return ParsedQuery(parsed.text, tuple(parts), parsed.arxiv_ids, parsed.expansions)
+
+
 def _plain(terms: list[Term]) -> list[Term]:
     """Terms without whole-name duplicates, for phrases matched by position."""
     out: list[Term] = []

@@ -10,6 +10,7 @@ highlights from stored offsets.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from .errors import IndexCorruptError, NotFoundError, QueryError
+from .glossary import Glossary
 from .highlight import find_matches, fragment
 from .hits import Hit, PaperView, Results
 from .lexicon import Lexicon
-from .query import ParsedQuery, Part, parse_query
+from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .schema import TEXT_FIELDS, resolve_sections
 from .store import FORMAT, LEXICON, live_generation, read_manifest
 
@@ -63,6 +65,7 @@ class Index(ABC):
         since: str | None = None,
         until: str | None = None,
         sort: str = "score",
+        expand: bool = True,
     ) -> Results:
         """Rank papers for ``query``; see the README for the syntax."""
 
@@ -110,14 +113,21 @@ class WhooshIndex(Index):
         weighting = BM25F(B=BM25_B, K1=BM25_K1)
         self._searcher = self._ix.searcher(weighting=weighting)
         self._lexicon = Lexicon(generation / LEXICON)
+        self._glossary = Glossary(generation)
 
     def close(self) -> None:
         self._searcher.close()
         self._ix.close()
         self._lexicon.close()
 
-    def parse(self, query: str) -> ParsedQuery:
-        return parse_query(query, self._lexicon.analyse)
+    def parse(self, query: str, expand: bool = True) -> ParsedQuery:
+        parsed = split_compounds(parse_query(query, self._lexicon.analyse), self.known)
+        return self._glossary.expand(parsed) if expand else parsed
+
+    def known(self, term: str) -> bool:
+        """Whether any section holds the term (for compound splitting)."""
+        reader = self._searcher.reader()
+        return any(reader.doc_frequency(f, term) for f in TEXT_FIELDS)
 
     def search(
         self,
@@ -128,12 +138,13 @@ class WhooshIndex(Index):
         since: str | None = None,
         until: str | None = None,
         sort: str = "score",
+        expand: bool = True,
     ) -> Results:
         if not isinstance(limit, int) or limit < 1:
             raise QueryError(f"limit must be a positive whole number, not {limit!r}")
         fields = resolve_sections(sections)
-        parsed = self.parse(query)
-        wquery = build_query(parsed, fields)
+        parsed = self.parse(query, expand)
+        wquery = build_query(parsed, fields, self.known)
         if wquery is None:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
         found = self._searcher.search(
@@ -183,12 +194,14 @@ class WhooshIndex(Index):
 # Query construction
 
 
-def build_query(parsed: ParsedQuery, fields: tuple[str, ...]) -> wq.Query | None:
+def build_query(
+    parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool] = lambda t: False
+) -> wq.Query | None:
     """The Whoosh query: required phrases AND-ed, everything else OR-ed,
     plus proximity bonuses for neighbouring words and arXiv id look-ups."""
     required = [_part(p, fields) for p in parsed.parts if p.required]
     optional = [_part(p, fields) for p in parsed.parts if not p.required]
-    optional += _proximity(parsed.typed, fields)
+    optional += _proximity(parsed.typed, fields, known)
     optional += [wq.Term("arxiv_id", i, boost=ARXIV_BOOST) for i in parsed.arxiv_ids]
     if not required and not optional:
         return None
@@ -209,12 +222,21 @@ def _sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float, sl
     return wq.Or([wq.Phrase(f, list(terms), slop=slop, boost=FIELD_WEIGHTS[f] * weight) for f in fields])
 
 
-def _proximity(parts: tuple[Part, ...], fields: tuple[str, ...]) -> list[wq.Query]:
+def _proximity(parts: tuple[Part, ...], fields: tuple[str, ...], known: Callable[[str], bool]) -> list[wq.Query]:
     """Neighbouring typed words that also stand close in a section score
-    extra: papers about "시각 토큰" beat papers mentioning both apart."""
+    extra: papers about "시각 토큰" beat papers mentioning both apart. Two
+    Korean words typed apart also match the compound written as one word
+    (희소 어텐션 → 희소어텐션), when the index has it."""
     singles = [p.alternatives[-1] for p in parts if not p.required]
     pairs = {(a[-1], b[0]) for a, b in zip(singles, singles[1:]) if a[-1] != b[0]}
-    return [_sequence(pair, fields, PROXIMITY_WEIGHT, slop=PROXIMITY_SLOP) for pair in sorted(pairs)]
+    clauses = []
+    for pair in sorted(pairs):
+        near = _sequence(pair, fields, PROXIMITY_WEIGHT, slop=PROXIMITY_SLOP)
+        joined = "".join(pair)
+        if is_hangul(joined) and known(joined):
+            near = wq.Or([near, _sequence((joined,), fields, 1.0 + PROXIMITY_WEIGHT)])
+        clauses.append(near)
+    return clauses
 
 
 def _date_filter(since: str | None, until: str | None) -> wq.Query | None:
