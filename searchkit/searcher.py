@@ -26,6 +26,7 @@ from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .schema import TEXT_FIELDS, resolve_sections
 from .store import FORMAT, LEXICON, live_generation, read_manifest
+from .suggest import closest
 
 FIELD_WEIGHTS: dict[str, float] = {
     "title": 2.0,
@@ -160,7 +161,25 @@ class WhooshIndex(Index):
         if sort == "date":
             ranked.sort(key=lambda h: (h.dates[-1], h.score), reverse=True)
         total = self._distinct(found)
-        return Results(ranked[:limit], query=parsed.text, total=total, expansions=parsed.expansions)
+        return Results(
+            ranked[:limit], query=parsed.text, total=total, expansions=parsed.expansions,
+            suggestion=self._suggest(parsed),
+        )
+
+    def _suggest(self, parsed: ParsedQuery) -> str | None:
+        """The query with each word that matches nothing replaced by the
+        nearest indexed term, or None when every word matched."""
+        reader = self._searcher.reader()
+        text, changed = parsed.text, False
+        for part in parsed.typed:
+            term = part.alternatives[0][0]
+            if len(part.alternatives[0]) > 1 or self.known(term) or not part.label:
+                continue
+            near = {t for f in TEXT_FIELDS for t in reader.terms_within(f, term, 1)}
+            best = closest(term, near, lambda t: sum(reader.doc_frequency(f, t) for f in TEXT_FIELDS))
+            if best:
+                text, changed = text.replace(part.label, best, 1), True
+        return text if changed else None
 
     def paper(self, arxiv_id: str) -> PaperView:
         copies = sorted(self._searcher.documents(arxiv_id=arxiv_id.strip()), key=lambda d: d["date"])
