@@ -23,7 +23,7 @@ _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?
 _SECTION = re.compile(r"^##\s+(?P<name>[^\s#].*?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LABEL = re.compile(
-    r"^\s*(?:\*\*)?(?P<label>goal|motivation|contribution|목표|동기|기여)(?:\*\*)?\s*[:：]\s*",
+    r"^\s*(?:\*\*)?(?P<label>goal|motivation|contribution|목표|동기|기여)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*",
     re.I,
 )
 _LABELS = {"목표": "goal", "동기": "motivation", "기여": "contribution"}
@@ -144,7 +144,7 @@ def _failed(path: Path, digest: str, reason: str, line: int = 0) -> Post:
 
 def parse_text(text: str, path: str, name: str) -> tuple[list[Paper], list[Problem]]:
     """Parse a post's text into papers; ``name`` (the file name) keys them."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     body_start, date, problems = _front_matter(lines, path, name)
     if date is None:
         return [], problems
@@ -243,7 +243,7 @@ def _items(chunk: list[str]) -> list[str]:
             items[-1] += " " + line
         else:
             items.append(line)
-        continues = bool(bullet)
+            continues = bool(bullet)
     return [item for item in items if item]
 
 
