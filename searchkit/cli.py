@@ -254,4 +254,8 @@ def _open(index_dir: Path) -> Iterator[Index]:
 
 
 def main() -> None:
-    cli(prog_name="papersearch")
+    try:
+        cli(prog_name="papersearch")
+    except BrokenPipeError:  # `papersearch query … | head`: the reader left
+        sys.stderr.close()
+        sys.exit(0)
