@@ -62,15 +62,14 @@ def fragment(text: str, spans: list[Span], window: int = WINDOW) -> Fragment:
     """The window of ``text`` holding the most matches, cut at spaces."""
     if len(text) <= window:
         return Fragment(text, tuple(spans))
-    best_start, best_count = 0, -1
-    for first, (start, _end) in enumerate(spans):
+    best_start, best_end, best_count = 0, 0, -1
+    for first, (start, end) in enumerate(spans):
         count = sum(1 for s, e in spans[first:] if e <= start + window)
         if count > best_count:
-            best_start, best_count = start, count
-    lo = max(0, best_start - window // 4)
-    lo = _word_start(text, lo)
-    hi = min(len(text), lo + window)
-    hi = _word_end(text, hi)
+            best_start, best_end, best_count = start, end, count
+    lo = _word_start(text, max(0, best_start - window // 4))
+    # moving back to a word start must not push the match out of the window
+    hi = _word_end(text, min(len(text), max(lo + window, best_end)))
     inside = [(s - lo, e - lo) for s, e in spans if s >= lo and e <= hi]
     prefix = "…" if lo > 0 else ""
     suffix = "…" if hi < len(text) else ""

@@ -23,7 +23,7 @@ MAX_QUERY = 1000
 """Longest query accepted, in characters: a paragraph, not a document."""
 
 _PHRASE = re.compile(r'"([^"]*)"')
-_ARXIV = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d.])")
+_ARXIV = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?!\d|\.\d)")
 
 Analyse = Callable[[str], list[Term]]
 

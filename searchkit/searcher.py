@@ -9,8 +9,10 @@ highlights from stored offsets.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +184,8 @@ class WhooshIndex(Index):
         return text if changed else None
 
     def paper(self, arxiv_id: str) -> PaperView:
-        copies = sorted(self._searcher.documents(arxiv_id=arxiv_id.strip()), key=lambda d: d["date"])
+        bare = re.sub(r"v\d+$", "", arxiv_id.strip())  # 2510.00515v2 is 2510.00515
+        copies = sorted(self._searcher.documents(arxiv_id=bare), key=lambda d: d["date"])
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         latest = copies[-1]
@@ -261,6 +264,12 @@ def _proximity(parts: tuple[Part, ...], fields: tuple[str, ...], known: Callable
 def _date_filter(since: str | None, until: str | None) -> wq.Query | None:
     if not since and not until:
         return None
+    for name, value in (("since", since), ("until", until)):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise QueryError(f"{name} date {value!r} is not an ISO date like 2025-10-06") from None
     return wq.TermRange("date", since or None, until or None)
 
 

@@ -1,0 +1,199 @@
+"""Text → terms: Kiwi analysis, offsets, names, and the Whoosh adapter."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from whoosh.fields import TEXT
+
+from searchkit import analysis
+from searchkit.analysis import KiwiTokenizer, Preanalysed, Term, analyse, analyse_many, korean_analyzer, normalise
+from searchkit.schema import build_schema
+
+
+def assert_token(term: Term, source: str, text: str, pos: int, start: int, end: int, surface: str | None = None) -> None:
+    """Like tantivy's ``assert_token``: the term, its position and offsets,
+    and the characters the offsets point at in ``source``."""
+    assert (term.text, term.pos, term.start, term.end) == (text, pos, start, end), term
+    assert source[start:end] == (text if surface is None else surface)
+
+
+def texts(source: str) -> list[str]:
+    return [t.text for t in analyse(source)]
+
+
+def test_particles_and_endings_are_dropped() -> None:
+    source = "편향을 완화하는 방법"
+    terms = analyse(source)
+    assert len(terms) == 3
+    assert_token(terms[0], source, "편향", 0, 0, 2)
+    assert_token(terms[1], source, "완화", 1, 4, 6)
+    assert_token(terms[2], source, "방법", 2, 9, 11)
+
+
+def test_english_is_lower_cased_and_stemmed() -> None:
+    source = "Large Language Models"
+    terms = analyse(source)
+    assert_token(terms[2], source, "model", 2, 15, 21, surface="Models")
+    assert texts("models model Model MODELS") == ["model"] * 4
+    assert normalise("Diffusion") == "diffus" == normalise("diffusion")
+
+
+def test_english_plural_meets_singular_and_short_words_stay() -> None:
+    assert normalise("LLMs") == "llm" == normalise("LLM")
+    assert texts("RL and the GPUs") == ["rl", "and", "the", "gpu"]
+
+
+def test_korean_offsets_land_on_the_words() -> None:
+    source = "본 논문은 토큰 압축 시 발생하는 학습 난이도를 완화한다."
+    got = [(t.text, source[t.start : t.end]) for t in analyse(source)]
+    assert got == [("논문", "논문"), ("토큰", "토큰"), ("압축", "압축"), ("발생", "발생"), ("학습", "학습"),
+                   ("난이도", "난이도"), ("완화", "완화")]
+
+
+def test_mixed_korean_english_offsets() -> None:
+    source = "확산 모델(Diffusion Model)을 사용"
+    terms = analyse(source)
+    assert_token(terms[0], source, "확산", 0, 0, 2)
+    assert_token(terms[1], source, "모델", 1, 3, 5)
+    assert_token(terms[2], source, "diffus", 2, 6, 15, surface="Diffusion")
+    assert_token(terms[3], source, "model", 3, 16, 21, surface="Model")
+    assert_token(terms[4], source, "사용", 4, 24, 26)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("시각·공간적 판단", [("시각", "시각"), ("공간", "공간"), ("판단", "판단")]),
+        ("top-𝑘 문서", [("top", "top"), ("k", "𝑘"), ("문서", "문서")]),
+        ("모델은 <Parallel>, <Path> 태그를", [("모델", "모델"), ("parallel", "Parallel"), ("path", "Path"), ("태그", "태그")]),
+        ("POPE, V\\*, TextVQA", [("pope", "POPE"), ("v", "V"), ("textvqa", "TextVQA")]),
+        ("O(m²)에서", [("o", "O"), ("m2", "m²")]),
+    ],
+)
+def test_odd_characters_keep_offsets(source: str, expected: list[tuple[str, str]]) -> None:
+    assert [(t.text, source[t.start : t.end]) for t in analyse(source)] == expected
+
+
+def test_math_letters_fold_to_plain_letters() -> None:
+    # Kiwi tags 𝑘 as a symbol; NFKC turns it into k so "top-k" finds it.
+    [_, k] = analyse("top-𝑘")
+    assert k.text == "k"
+
+
+def test_names_are_kept_whole_and_by_parts() -> None:
+    source = "GPT-4o와 Qwen2.5-VL을 비교했다"
+    terms = analyse(source)
+    assert_token(terms[0], source, "gpt-4o", 0, 0, 6, surface="GPT-4o")
+    assert_token(terms[1], source, "gpt", 0, 0, 3, surface="GPT")
+    assert_token(terms[2], source, "4", 1, 4, 5)
+    assert_token(terms[3], source, "o", 2, 5, 6)
+    assert_token(terms[4], source, "qwen2.5-vl", 3, 8, 18, surface="Qwen2.5-VL")
+    assert_token(terms[5], source, "qwen", 3, 8, 12, surface="Qwen")
+    assert_token(terms[6], source, "2.5", 4, 12, 15)
+    assert_token(terms[7], source, "vl", 5, 16, 18, surface="VL")
+    assert_token(terms[8], source, "비교", 6, 20, 22)
+
+
+def test_single_word_names_get_no_duplicate() -> None:
+    assert texts("TextVQA 벤치마크") == ["textvqa", "벤치마크"]
+
+
+@pytest.mark.parametrize(
+    ("joined", "spaced"),
+    [("강화학습", "강화 학습"), ("언어모델", "언어 모델"), ("확산모델", "확산 모델")],
+)
+def test_spacing_variants_give_the_same_terms(joined: str, spaced: str) -> None:
+    assert texts(joined) == texts(spaced)
+    assert [t.pos for t in analyse(joined)] == [t.pos for t in analyse(spaced)] == [0, 1]
+
+
+def test_dependent_nouns_are_dropped() -> None:
+    assert "것" not in texts("목표로 하는 것이다")
+    assert "수" not in texts("사용할 수 있다")
+
+
+def test_empty_and_symbol_only_text() -> None:
+    assert analyse("") == []
+    assert analyse("!!! ...") == []
+    assert analyse_many([]) == []
+
+
+def test_analyse_many_matches_analyse_one_by_one() -> None:
+    sources = ["확산 모델", "GPT-4o 평가", "", "강화학습"]
+    assert analyse_many(sources) == [analyse(s) for s in sources]
+
+
+# Whoosh adapter
+
+
+def test_tokenizer_through_a_whoosh_field() -> None:
+    field = TEXT(analyzer=korean_analyzer(), phrase=True)
+    source = "편향을 완화하는 GPT-4o"
+    tokens = [(t.text, t.pos, t.startchar, t.endchar) for t in field.tokenize(source, positions=True, chars=True)]
+    assert tokens == [("편향", 0, 0, 2), ("완화", 1, 4, 6), ("gpt-4o", 2, 9, 15), ("gpt", 2, 9, 12),
+                      ("4", 3, 13, 14), ("o", 4, 14, 15)]
+    assert [source[s:e] for _, _, s, e in tokens] == ["편향", "완화", "GPT-4o", "GPT", "4", "o"]
+    assert list(field.process_text("강화학습을 한다")) == ["강화", "학습", "하"]
+
+
+def test_tokenizer_honours_start_pos_and_start_char() -> None:
+    tokens = KiwiTokenizer()("확산 모델", positions=True, chars=True, start_pos=10, start_char=100)
+    assert [(t.text, t.pos, t.startchar, t.endchar) for t in tokens] == [("확산", 10, 100, 102), ("모델", 11, 103, 105)]
+
+
+def test_preanalysed_text_is_not_analysed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(text: str) -> list[Term]:
+        raise AssertionError(f"Kiwi called for {text!r}")
+
+    monkeypatch.setattr(analysis, "analyse", fail)
+    value = Preanalysed("아무 글", [Term("미리", 0, 0, 2), Term("분석", 1, 3, 4)])
+    assert value == "아무 글"
+    tokens = KiwiTokenizer()(value, positions=True, chars=True)
+    assert [(t.text, t.pos, t.startchar, t.endchar) for t in tokens] == [("미리", 0, 0, 2), ("분석", 1, 3, 4)]
+
+
+def test_tokenizer_survives_pickle() -> None:
+    tokenizer = pickle.loads(pickle.dumps(KiwiTokenizer()))
+    assert tokenizer == KiwiTokenizer()
+    assert [t.text for t in tokenizer("확산 모델")] == ["확산", "모델"]
+
+
+def test_schema_survives_pickle_with_its_analyzer() -> None:
+    schema = pickle.loads(pickle.dumps(build_schema()))
+    assert schema["goal"].analyzer == korean_analyzer()
+    assert list(schema["title"].process_text("Diffusion Models")) == ["diffus", "model"]
+
+
+def test_tokenizer_equality() -> None:
+    assert korean_analyzer() == korean_analyzer()
+    assert KiwiTokenizer() == KiwiTokenizer()
+    assert hash(KiwiTokenizer()) == hash(korean_analyzer())
+    assert KiwiTokenizer() != object()
+    assert KiwiTokenizer() != "KiwiTokenizer"
+
+
+def test_every_term_of_the_default_corpus_points_at_its_word() -> None:
+    """Offsets never straddle a space and Latin terms are their own surface
+    form folded, over every field of the 46 default papers."""
+    import unicodedata
+
+    from searchkit.corpus import find_posts, parse_post
+
+    from .conftest import DEFAULT_CORPUS
+
+    sources = []
+    for path in find_posts(DEFAULT_CORPUS)[0]:
+        for paper in parse_post(path).papers:
+            sources += [paper.title, *paper.sections.values()]
+    checked = 0
+    for source, terms in zip(sources, analyse_many(sources)):
+        for term in terms:
+            surface = source[term.start : term.end]
+            assert surface and not any(c.isspace() for c in surface), (term, source)
+            if surface.isascii():
+                folded = unicodedata.normalize("NFKC", surface).lower()
+                assert term.text in (folded, normalise(surface)), (term, surface)
+            checked += 1
+    assert checked > 9_000

@@ -1,0 +1,137 @@
+"""Query text → parts, phrases and arXiv ids; bad queries raise QueryError."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchkit.analysis import analyse
+from searchkit.errors import InputError, QueryError
+from searchkit.query import MAX_QUERY, Part, check_query, parse_query, word_parts
+from searchkit.schema import SECTION_GROUPS, TEXT_FIELDS, resolve_sections
+
+
+def parse(text: str):
+    return parse_query(text, analyse)
+
+
+def test_words_become_optional_parts() -> None:
+    parsed = parse("확산 모델을")
+    assert parsed.parts == (
+        Part((("확산",),), label="확산"),
+        Part((("모델",),), label="모델"),
+    )
+    assert parsed.terms == {"확산", "모델"}
+    assert parsed.phrases == []
+    assert parsed.arxiv_ids == ()
+
+
+def test_balanced_quotes_make_a_required_phrase() -> None:
+    parsed = parse('"강화 학습" 보상')
+    assert parsed.parts[0] == Part((("강화", "학습"),), required=True, label="강화 학습")
+    assert parsed.parts[1] == Part((("보상",),), label="보상")
+    assert parsed.phrases == [("강화", "학습")]
+    assert parsed.text == '"강화 학습" 보상'
+
+
+def test_unbalanced_quote_is_just_text() -> None:
+    parsed = parse('"강화 학습 보상')
+    assert all(not part.required for part in parsed.parts)
+    assert [part.alternatives for part in parsed.parts] == [(("강화",),), (("학습",),), (("보상",),)]
+
+
+def test_two_phrases_and_a_stray_quote() -> None:
+    parsed = parse('"확산 모델" "강화 학습" 보상"')
+    assert [p.alternatives for p in parsed.parts if p.required] == [(("확산", "모델"),), (("강화", "학습"),)]
+    assert [p.alternatives for p in parsed.parts if not p.required] == [(("보상",),)]
+
+
+def test_phrase_of_a_name_uses_its_parts() -> None:
+    parsed = parse('"GPT-4o 평가"')
+    assert parsed.parts[0].alternatives == (("gpt", "4", "o", "평가"),)
+
+
+def test_empty_quotes_add_nothing() -> None:
+    assert parse('""').parts == ()
+
+
+def test_names_match_whole_or_by_parts() -> None:
+    [part] = parse("GPT-4o").parts
+    assert part.alternatives == (("gpt-4o",), ("gpt", "4", "o"))
+    assert part.label == "GPT-4o"
+
+
+def test_word_parts_dedupes_repeated_words() -> None:
+    text = "모델 모델 확산"
+    assert [p.alternatives for p in word_parts(text, analyse(text))] == [(("모델",),), (("확산",),)]
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("2510.00515", ("2510.00515",)),
+        ("2510.00515v2", ("2510.00515",)),
+        ("arXiv:2508.21824v1 확산", ("2508.21824",)),
+        ("2510.00515 2509.22033v3 2510.00515", ("2510.00515", "2509.22033")),
+        ("1.5 버전과 12025.00515", ()),
+    ],
+)
+def test_arxiv_ids(query: str, ids: tuple[str, ...]) -> None:
+    assert parse(query).arxiv_ids == ids
+
+
+def test_arxiv_id_ending_a_sentence() -> None:
+    assert parse("2510.00515v2.").arxiv_ids == ("2510.00515",)  # passes: the version ends the match
+    assert parse("논문 2510.00515.").arxiv_ids == ("2510.00515",)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n", "\x00\x01\x7f", "\u200b\u200e", " \x1b "])
+def test_empty_queries_raise(query: str) -> None:
+    with pytest.raises(QueryError, match="empty query"):
+        parse(query)
+
+
+def test_query_error_is_an_input_error() -> None:
+    assert issubclass(QueryError, InputError)
+
+
+def test_control_characters_become_spaces() -> None:
+    assert check_query("확산\x00모델\n") == "확산 모델"
+    assert [p.label for p in parse("확산\x00모델").parts] == ["확산", "모델"]
+
+
+def test_longest_query_is_accepted_and_one_more_character_is_not() -> None:
+    assert check_query("가" * MAX_QUERY) == "가" * MAX_QUERY
+    with pytest.raises(QueryError, match="too long: 1001 characters"):
+        parse("가" * 1001)
+
+
+def test_non_text_query_raises() -> None:
+    with pytest.raises(QueryError, match="must be text"):
+        check_query(None)  # type: ignore[arg-type]
+
+
+def test_operators_and_field_prefixes_are_text() -> None:
+    parsed = parse("title:확산 AND (모델) OR")
+    assert {alt[0] for p in parsed.parts for alt in p.alternatives} >= {"확산", "모델"}
+
+
+# Sections
+
+
+def test_section_names_resolve_to_fields() -> None:
+    assert resolve_sections(None) == TEXT_FIELDS
+    assert resolve_sections([]) == TEXT_FIELDS
+    assert resolve_sections(["introduction"]) == ("goal", "motivation", "contribution")
+    assert resolve_sections(["Limitations "]) == ("limitations",)
+    assert resolve_sections(["method", "title", "goal", "introduction"]) == (
+        "title", "goal", "motivation", "contribution", "method",
+    )
+
+
+def test_unknown_section_lists_the_valid_ones() -> None:
+    with pytest.raises(QueryError) as info:
+        resolve_sections(["method", "abstract"])
+    message = str(info.value)
+    assert message.startswith("unknown section 'abstract'; valid sections: ")
+    assert all(name in message for name in SECTION_GROUPS)
+    assert "\n" not in message
