@@ -56,6 +56,11 @@ class Term(NamedTuple):
 
 _lock = threading.Lock()
 _kiwi: Any = None
+_threads = 2
+
+PARALLEL_MIN = 800
+"""Texts (100 papers) from which worker processes beat one Kiwi in-process."""
+CHUNK = 256
 
 
 def kiwi() -> Any:
@@ -69,7 +74,7 @@ def kiwi() -> Any:
 
                 # The typo and multi-word dictionaries slow loading by half
                 # and change no content morpheme we index.
-                _kiwi = Kiwi(num_workers=2, load_typo_dict=False, load_multi_dict=False)
+                _kiwi = Kiwi(num_workers=_threads, load_typo_dict=False, load_multi_dict=False)
     return _kiwi
 
 
@@ -111,6 +116,34 @@ def analyse_many(texts: list[str]) -> list[list[Term]]:
         return []
     results = kiwi().tokenize(texts)
     return [_terms(text, tokens) for text, tokens in zip(texts, results)]
+
+
+def analyse_stream(texts: list[str], workers: int = 2) -> Iterator[list[list[Term]]]:
+    """Analyse a large batch chunk by chunk, in order, so the caller can
+    write one chunk while the next is analysed.
+
+    Kiwi's own worker threads barely overlap from Python (measured on the
+    738-paper corpus: 5.0 s wall for 4.9 s CPU with two threads), so a large
+    batch goes to worker processes, each loading its own Kiwi (Kiwi objects
+    cannot be pickled); a small one stays in this process, where loading
+    Kiwi once is cheaper than loading it twice.
+    """
+    chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    if len(texts) < PARALLEL_MIN or workers < 2:
+        yield from map(analyse_many, chunks)
+        return
+    import multiprocessing
+
+    # spawn, not fork: a forked child would inherit a loaded Kiwi whose
+    # threads did not survive the fork.
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_init) as pool:
+        yield from pool.imap(analyse_many, chunks)
+
+
+def _worker_init() -> None:
+    global _threads
+    _threads = 1  # one process per core already
+    kiwi()
 
 
 def analyse(text: str) -> list[Term]:

@@ -86,10 +86,29 @@ def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
 
 
-def _out() -> Any:
+def pager_option(func: Callable) -> Callable:
+    return click.option("--no-pager", is_flag=True, help="Never page long output (it is never paged when piped).")(func)
+
+
+def _show(draw: Callable[[Any], None], no_pager: bool = False) -> None:
+    """Render to text first; page it when stdout is a terminal and the text
+    is taller than the screen, else print it (plain text when piped)."""
+    import pydoc
+
     from .render import make_console
 
-    return make_console()
+    console = make_console()
+    with console.capture() as capture:
+        draw(console)
+    text = capture.get()
+    if not console.is_terminal or console.no_color:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    if console.is_terminal and not no_pager and text.count("\n") > console.height:
+        os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
+        pydoc.pager(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def _err() -> Any:
@@ -176,11 +195,16 @@ def _progress(console: Any) -> Iterator[Callable[[str, int, int], None]]:
     "--section", "-s", "sections", multiple=True, metavar="NAME",
     help=f"Search only these sections (repeatable): {', '.join(SECTION_GROUPS)}.",
 )
+@click.option("--since", metavar="DATE", help="Only papers posted on or after DATE (2025-10-01).")
+@click.option("--until", metavar="DATE", help="Only papers posted on or before DATE.")
+@click.option("--sort", type=click.Choice(["score", "date"]), default="score", show_default=True, help="Order of hits.")
 @click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
 @json_option
+@pager_option
 @reports_errors
-def query_command(
-    text: str, index_dir: Path, limit: int, sections: tuple[str, ...], no_expand: bool, as_json: bool
+def query_command(  # noqa: PLR0913 - one parameter per option
+    text: str, index_dir: Path, limit: int, sections: tuple[str, ...], since: str | None, until: str | None,
+    sort: str, no_expand: bool, as_json: bool, no_pager: bool,
 ) -> None:
     """Rank papers for TEXT and show the matching sections.
 
@@ -193,9 +217,13 @@ def query_command(
       papersearch query '"강화 학습" 보상' --limit 5
       papersearch query 2510.21800
       papersearch query --section limitations "계산 비용" --json
+      papersearch query "에이전트" --since 2025-11-01 --sort date
     """
     with _open(index_dir) as index:
-        results = index.search(text, limit=limit, sections=list(sections) or None, expand=not no_expand)
+        results = index.search(
+            text, limit=limit, sections=list(sections) or None, since=since, until=until, sort=sort,
+            expand=not no_expand,
+        )
     if as_json:
         from .render import results_json
 
@@ -203,7 +231,7 @@ def query_command(
     else:
         from .render import print_results
 
-        print_results(_out(), results)
+        _show(lambda console: print_results(console, results), no_pager)
     if not results:
         sys.exit(1)
 
@@ -212,8 +240,9 @@ def query_command(
 @click.argument("arxiv_id")
 @index_option
 @json_option
+@pager_option
 @reports_errors
-def show_command(arxiv_id: str, index_dir: Path, as_json: bool) -> None:
+def show_command(arxiv_id: str, index_dir: Path, as_json: bool, no_pager: bool) -> None:
     """Print one paper in full, every section, every post it appeared in.
 
     \b
@@ -229,7 +258,59 @@ def show_command(arxiv_id: str, index_dir: Path, as_json: bool) -> None:
     else:
         from .render import print_paper
 
-        print_paper(_out(), paper)
+        _show(lambda console: print_paper(console, paper), no_pager)
+
+
+@cli.command(name="similar")
+@click.argument("arxiv_id")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Papers to show.")
+@json_option
+@pager_option
+@reports_errors
+def similar_command(arxiv_id: str, index_dir: Path, limit: int, as_json: bool, no_pager: bool) -> None:
+    """Papers most like ARXIV_ID, with the key terms they share with it.
+
+    \b
+    Example:
+      papersearch similar 2510.00515 --limit 5   # 시각 토큰 압축 논문과 비슷한 논문
+    """
+    with _open(index_dir) as index:
+        source = index.paper(arxiv_id)
+        results = index.similar(arxiv_id, limit=limit)
+    if as_json:
+        from .render import results_json
+
+        _echo_json(results_json(results))
+    else:
+        from .render import print_similar
+
+        _show(lambda console: print_similar(console, source, results), no_pager)
+    if not results:
+        sys.exit(1)
+
+
+@cli.command(name="stats")
+@index_option
+@json_option
+@reports_errors
+def stats_command(index_dir: Path, as_json: bool) -> None:
+    """What the index holds: posts, papers, dates, size, versions, top terms.
+
+    \b
+    Example:
+      papersearch stats --index scratch-index
+    """
+    with _open(index_dir) as index:
+        stats = index.stats()
+    if as_json:
+        from .render import stats_json
+
+        _echo_json(stats_json(stats))
+    else:
+        from .render import print_stats
+
+        _show(lambda console: print_stats(console, stats), no_pager=True)
 
 
 @contextmanager

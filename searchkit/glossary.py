@@ -3,18 +3,19 @@
 The summaries are Korean but users think in English terms (pruning, RAG)
 and the text writes 가지치기, 검색 증강 생성. ``data/glossary.tsv`` pairs
 them; the indexer analyses both sides with Kiwi once per generation
-(`analyse_glossary`), so a query maps its term sequences to synonyms by
+(`glossary_texts`, `save_glossary`), so a query maps its term sequences to synonyms by
 look-up (`expand`), weighted below what the user typed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from importlib.resources import files
 from pathlib import Path
 
-from .analysis import analyse_many
+from .analysis import ANALYZER_VERSION, Term
 from .hits import Expansion
 from .query import ParsedQuery, Part, is_hangul
 
@@ -34,14 +35,34 @@ def load_pairs() -> list[tuple[str, str]]:
     return [(row[0].strip(), row[1].strip()) for row in rows if len(row) == 2]
 
 
-def analyse_glossary(generation: Path) -> None:
-    """Analyse every glossary term once and store it in the generation."""
-    pairs = load_pairs()
-    surfaces = [s for pair in pairs for s in pair]
-    analysed = analyse_many(surfaces)
+def _digest() -> str:
+    source = files("searchkit").joinpath("data/glossary.tsv").read_bytes()
+    return hashlib.sha256(source + ANALYZER_VERSION.encode()).hexdigest()
+
+
+def glossary_texts(generation: Path, base: Path | None) -> list[str]:
+    """The glossary surfaces to analyse for this generation: none when the
+    one it inherited was made from the same glossary and analyzer."""
+    path = generation / GLOSSARY_FILE
+    if base is not None and path.exists():
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("digest") == _digest():
+                return []
+        except (OSError, ValueError, AttributeError):
+            pass
+    return [surface for pair in load_pairs() for surface in pair]
+
+
+def save_glossary(generation: Path, base: Path | None, surfaces: list[str], analysed: list[list[Term]]) -> None:
+    """Store the analysed glossary; replaced, never rewritten in place,
+    because the inherited file is a hard link into the live generation."""
+    if not surfaces:
+        return
     terms = [[t.text for t in _parts_only(ts)] for ts in analysed]
-    rows = [[terms[2 * i], pairs[i][0], terms[2 * i + 1], pairs[i][1]] for i in range(len(pairs))]
-    (generation / GLOSSARY_FILE).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    rows = [[terms[i], surfaces[i], terms[i + 1], surfaces[i + 1]] for i in range(0, len(surfaces) - 1, 2)]
+    tmp = generation / (GLOSSARY_FILE + ".tmp")
+    tmp.write_text(json.dumps({"digest": _digest(), "pairs": rows}, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(generation / GLOSSARY_FILE)
 
 
 def _parts_only(terms: list) -> list:
@@ -60,7 +81,7 @@ class Glossary:
             return
         english: dict[tuple, list[Entry]] = defaultdict(list)
         korean: dict[tuple, list[Entry]] = defaultdict(list)
-        for en_terms, en_text, ko_terms, ko_text in json.loads(path.read_text(encoding="utf-8")):
+        for en_terms, en_text, ko_terms, ko_text in json.loads(path.read_text(encoding="utf-8"))["pairs"]:
             if en_terms and ko_terms:
                 english[tuple(en_terms)].append((tuple(ko_terms), ko_text))
                 korean[tuple(ko_terms)].append((tuple(en_terms), en_text))

@@ -41,6 +41,8 @@ class Hit:
     :param matched_sections: sections where a query term matched, in
         display order (``title`` first).
     :param highlights: section → excerpt with the matched words.
+    :param shared_terms: for ``similar``, the key terms it shares with the
+        paper it is similar to; empty for searches.
     """
 
     arxiv_id: str
@@ -50,6 +52,7 @@ class Hit:
     score: float
     matched_sections: tuple[str, ...]
     highlights: dict[str, Fragment]
+    shared_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,26 @@ class PaperView:
     dates: tuple[str, ...]
     sections: dict[str, str]
     copies: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds, for ``stats``.
+
+    :param entries: paper entries (a re-posted paper counts once per post).
+    :param papers: distinct arXiv ids.
+    :param first_date, last_date: the range of post dates.
+    :param size_bytes: disk size of the live generation.
+    :param top_terms: section → its most frequent terms with their counts.
+    """
+
+    location: str
+    posts: int
+    entries: int
+    papers: int
+    first_date: str | None
+    last_date: str | None
+    size_bytes: int
+    analyzer: str
+    kiwi: str
+    top_terms: dict[str, list[tuple[str, int]]]

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_many, kiwi_version
+from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError
-from .glossary import analyse_glossary
+from .glossary import glossary_texts, save_glossary
 from .lexicon import Lexicon
 from .schema import TEXT_FIELDS, build_schema
 from .store import (
@@ -157,7 +157,7 @@ def _apply(
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
     papers = [paper for post in changed for paper in post.papers]
-    _write(generation, base is None, [Path(p.path).name for p in changed] + removed, papers, progress)
+    _write(generation, base, [Path(p.path).name for p in changed] + removed, papers, progress)
     for name in removed:
         del known[name]
     for post in changed:
@@ -173,46 +173,40 @@ def _totals(manifest: Manifest) -> dict[str, int]:
 
 
 def _write(
-    generation: Path, create: bool, stale_posts: list[str], papers: list[Paper], progress: Progress | None
+    generation: Path, base: Path | None, stale_posts: list[str], papers: list[Paper], progress: Progress | None
 ) -> None:
-    """Analyse the papers in one Kiwi batch and write them with Whoosh."""
+    """Analyse the papers (and the glossary, if it changed) in one stream
+    and write each paper with Whoosh as soon as its analysis arrives."""
     from whoosh import index as whoosh_index
 
     path = str(generation)
-    ix = whoosh_index.create_in(path, build_schema()) if create else whoosh_index.open_dir(path)
+    ix = whoosh_index.create_in(path, build_schema()) if base is None else whoosh_index.open_dir(path)
     writer = ix.writer(limitmb=256)
     try:
         for name in stale_posts:
             writer.delete_by_term("post", name)
         texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
+        glossary = glossary_texts(generation, base)
         lexicon = Lexicon(generation / LEXICON)
-        analysed = _analyse(texts, progress, len(papers))
-        width = len(TEXT_FIELDS)
-        for i, paper in enumerate(papers):
-            fields = analysed[i * width : (i + 1) * width]
-            writer.add_document(**_document(paper, fields, texts[i * width : (i + 1) * width]))
+        width, done = len(TEXT_FIELDS), 0
+        analysed: list[list[Term]] = []
+        for chunk in analyse_stream(texts + glossary):
+            analysed += chunk
+            while done < len(papers) and len(analysed) >= (done + 1) * width:
+                fields = slice(done * width, (done + 1) * width)
+                writer.add_document(**_document(papers[done], analysed[fields], texts[fields]))
+                done += 1
+            if progress:
+                progress("analysing papers", done, len(papers))
         lexicon.add(zip(texts, analysed))
         lexicon.close()
-        analyse_glossary(generation)
+        save_glossary(generation, base, glossary, analysed[len(texts) :])
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
     finally:
         ix.close()
-
-
-def _analyse(texts: list[str], progress: Progress | None, papers: int) -> list[list[Term]]:
-    """Analyse in chunks so the progress bar moves; each chunk is still a
-    batch large enough to keep Kiwi's workers busy."""
-    out: list[list[Term]] = []
-    width = len(TEXT_FIELDS)
-    step = width * 64
-    for start in range(0, len(texts), step):
-        out.extend(analyse_many(texts[start : start + step]))
-        if progress:
-            progress("analysing papers", min(papers, len(out) // width), papers)
-    return out
 
 
 def _field_text(paper: Paper, name: str) -> str:

@@ -8,6 +8,7 @@ Parts: the console (`make_console`), terminal renderers (`print_results`,
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import IO, Any
 
 from rich.console import Console, Group
@@ -16,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from .hits import Fragment, Hit, PaperView, Results
+from .hits import Fragment, Hit, IndexStats, PaperView, Results
 from .indexer import ReindexReport
 
 THEME = Theme(
@@ -70,15 +71,23 @@ def _sections_table(highlights: dict[str, Fragment]) -> Table:
     return table
 
 
-def _hit(rank: int, hit: Hit) -> Group:
+def _hit(rank: int, hit: Hit) -> Table:
+    """Rank in its own column, so wrapped titles and sections stay indented."""
     title = highlighted(hit.highlights["title"]) if "title" in hit.highlights else Text(hit.title)
     title.stylize("search.title")
-    head = Text.assemble((f"{rank:>2}. ", "search.rank"), title)
     meta = Text.assemble(
         (hit.url, "search.url"), ("  " + ", ".join(hit.dates), "search.meta"),
         (f"  score {hit.score:.2f}", "search.meta"),
     )
-    return Group(head, Padding(Group(meta, _sections_table(hit.highlights)), (0, 0, 1, 4)))
+    body = [title, meta]
+    if hit.shared_terms:
+        body.append(Text.assemble(("shared: ", "search.label"), ", ".join(hit.shared_terms)))
+    body.append(_sections_table(hit.highlights))
+    layout = Table.grid(padding=(0, 1))
+    layout.add_column(style="search.rank", no_wrap=True, justify="right")
+    layout.add_column(overflow="fold")
+    layout.add_row(f"{rank}.", Padding(Group(*body), (0, 0, 1, 0)))
+    return layout
 
 
 def print_results(console: Console, results: Results) -> None:
@@ -91,6 +100,32 @@ def print_results(console: Console, results: Results) -> None:
         console.print(_hit(rank, hit))
     shown = len(results)
     console.print(Text(f"{shown} of {results.total} matching papers", style="search.meta"))
+
+
+def print_similar(console: Console, source: PaperView, results: Results) -> None:
+    console.print(Text.assemble(("papers like ", "search.meta"), (source.title, "search.title")))
+    for rank, hit in enumerate(results, 1):
+        console.print(_hit(rank, hit))
+
+
+def print_stats(console: Console, stats: IndexStats) -> None:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="search.label", no_wrap=True)
+    table.add_column(overflow="fold")
+    rows = [
+        ("index", stats.location),
+        ("posts", str(stats.posts)),
+        ("entries", str(stats.entries)),
+        ("papers", f"{stats.papers} distinct arXiv ids"),
+        ("dates", f"{stats.first_date} … {stats.last_date}"),
+        ("size", f"{stats.size_bytes / 1e6:.1f} MB"),
+        ("analyzer", f"{stats.analyzer} (kiwipiepy {stats.kiwi})"),
+    ]
+    for name, value in rows:
+        table.add_row(name, Text(value))
+    for section, terms in stats.top_terms.items():
+        table.add_row(LABELS[section], Text(", ".join(f"{t} {n}" for t, n in terms)))
+    console.print(table)
 
 
 def print_paper(console: Console, paper: PaperView) -> None:
@@ -128,10 +163,6 @@ def print_report(console: Console, report: ReindexReport) -> None:
 # JSON
 
 
-def fragment_json(fragment: Fragment) -> dict[str, Any]:
-    return {"text": fragment.marked(MARK_OPEN, MARK_CLOSE), "spans": [list(s) for s in fragment.spans]}
-
-
 def hit_json(hit: Hit) -> dict[str, Any]:
     return {
         "arxiv_id": hit.arxiv_id,
@@ -142,6 +173,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "matched_sections": list(hit.matched_sections),
         "highlights": {name: f.marked(MARK_OPEN, MARK_CLOSE) for name, f in hit.highlights.items()},
         "spans": {name: [list(s) for s in f.spans] for name, f in hit.highlights.items()},
+        **({"shared_terms": list(hit.shared_terms)} if hit.shared_terms else {}),
     }
 
 
@@ -164,3 +196,9 @@ def paper_json(paper: PaperView) -> dict[str, Any]:
         "sections": paper.sections,
         "copies": paper.copies,
     }
+
+
+def stats_json(stats: IndexStats) -> dict[str, Any]:
+    data = asdict(stats)
+    data["top_terms"] = {f: [{"term": t, "count": n} for t, n in terms] for f, terms in stats.top_terms.items()}
+    return data

@@ -18,6 +18,18 @@ from .errors import QueryError
 TEXT_FIELDS: tuple[str, ...] = ("title",) + SECTIONS
 """Searchable text fields, in display order."""
 
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 2.0,
+    "goal": 1.5,
+    "motivation": 0.8,
+    "contribution": 1.3,
+    "method": 1.0,
+    "results": 0.7,
+    "limitations": 0.4,
+    "conclusion": 0.8,
+}
+"""Per-field boosts: a title or goal match says more than a limitation."""
+
 SECTION_GROUPS: dict[str, tuple[str, ...]] = {
     "introduction": INTRO_SECTIONS,
     **{name: (name,) for name in TEXT_FIELDS},

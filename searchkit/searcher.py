@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -23,24 +23,13 @@ from whoosh.scoring import BM25F
 from .errors import IndexCorruptError, NotFoundError, QueryError
 from .glossary import Glossary
 from .highlight import find_matches, fragment
-from .hits import Hit, PaperView, Results
+from .hits import Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
-from .schema import TEXT_FIELDS, resolve_sections
+from .schema import FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
+from .similar import key_terms, surface_forms
 from .store import FORMAT, LEXICON, live_generation, read_manifest
 from .suggest import closest
-
-FIELD_WEIGHTS: dict[str, float] = {
-    "title": 2.0,
-    "goal": 1.5,
-    "motivation": 0.8,
-    "contribution": 1.3,
-    "method": 1.0,
-    "results": 0.7,
-    "limitations": 0.4,
-    "conclusion": 0.8,
-}
-"""Per-field boosts: a title or goal match says more than a limitation."""
 
 BM25_B, BM25_K1 = 0.75, 1.2
 PROXIMITY_WEIGHT, PROXIMITY_SLOP = 0.6, 3
@@ -75,6 +64,14 @@ class Index(ABC):
     @abstractmethod
     def paper(self, arxiv_id: str) -> PaperView:
         """The whole paper; raises `NotFoundError` for an unknown id."""
+
+    @abstractmethod
+    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        """Papers most like this one, each with the key terms it shares."""
+
+    @abstractmethod
+    def stats(self) -> IndexStats:
+        """What the index holds: counts, dates, size, versions, top terms."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -158,11 +155,15 @@ class WhooshIndex(Index):
             filter=_date_filter(since, until),
             terms=False,
         )
-        ranked = [self._hit(hit.docnum, hit.score, parsed, fields) for hit in found]
+        ranked = []
+        for found_hit in found:
+            stored = self._searcher.stored_fields(found_hit.docnum)
+            hit = self._hit(stored, found_hit.score, parsed, fields)
+            ranked.append((hit, _covered(stored["spans"], fields, parsed)))
         ranked = rerank(ranked, parsed)
         if sort == "date":
             ranked.sort(key=lambda h: (h.dates[-1], h.score), reverse=True)
-        total = self._distinct(found)
+        total = self._distinct(wquery, since, until)
         return Results(
             ranked[:limit], query=parsed.text, total=total, expansions=parsed.expansions,
             suggestion=self._suggest(parsed),
@@ -184,8 +185,7 @@ class WhooshIndex(Index):
         return text if changed else None
 
     def paper(self, arxiv_id: str) -> PaperView:
-        bare = re.sub(r"v\d+$", "", arxiv_id.strip())  # 2510.00515v2 is 2510.00515
-        copies = sorted(self._searcher.documents(arxiv_id=bare), key=lambda d: d["date"])
+        copies = sorted(self._searcher.documents(arxiv_id=_bare_id(arxiv_id)), key=lambda d: d["date"])
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         latest = copies[-1]
@@ -193,24 +193,83 @@ class WhooshIndex(Index):
         by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
         return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
 
-    def _distinct(self, found: Any) -> int:
-        column = self._searcher.reader().column_reader("arxiv_id")
-        return len({column[d] for d in found.docs()})
+    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        bare = _bare_id(arxiv_id)
+        copies = list(self._searcher.documents(arxiv_id=bare))
+        if not copies:
+            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        reader = self._searcher.reader()
+        keys = key_terms(
+            [c["spans"] for c in copies],
+            lambda t: sum(reader.doc_frequency(f, t) for f in TEXT_FIELDS),
+            reader.doc_count(),
+        )
+        forms = surface_forms([c["spans"] for c in copies], copies)
+        parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w) for t, w in keys))
+        query = wq.Or([wq.Term(f, t, boost=w * FIELD_WEIGHTS[f]) for t, w in keys for f in TEXT_FIELDS])
+        found = self._searcher.search(
+            query, limit=max(CANDIDATES, limit), collapse="arxiv_id", mask=wq.Term("arxiv_id", bare), terms=False
+        )
+        hits = []
+        for found_hit in found:
+            stored = self._searcher.stored_fields(found_hit.docnum)
+            present = {t for items in stored["spans"].values() for t, *_ in items}
+            shared = tuple(forms[t] for t, _ in keys if t in present)
+            hit = self._hit(stored, found_hit.score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
+            hits.append(replace(hit, shared_terms=shared))
+        # Whoosh ignores collapse when a mask is given: keep each paper's best copy
+        best: dict[str, Hit] = {}
+        for hit in sorted(hits, key=lambda h: -h.score):
+            best.setdefault(hit.arxiv_id, hit)
+        hits = list(best.values())[:limit]
+        # Whoosh cannot list all matches of a masked, collapsed search
+        # (Results.docs fails in CollapseCollector.all_ids), so total counts the shown ones.
+        return Results(hits, query=bare, total=len(hits))
 
-    def _hit(self, docnum: int, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> tuple[Hit, int]:
-        stored = self._searcher.stored_fields(docnum)
+    def stats(self) -> IndexStats:
+        manifest = read_manifest(self.generation)
+        reader = self._searcher.reader()
+        dates = sorted(t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("date"))
+        ids = [i for entry in manifest.posts.values() for i in entry["ids"]]
+        top = {
+            f: [(t.decode(), int(n)) for n, t in reader.most_frequent_terms(f, 40) if _telling(t.decode())][:8]
+            for f in TEXT_FIELDS
+        }
+        size = sum(p.stat().st_size for p in self.generation.iterdir() if p.is_file())
+        return IndexStats(
+            str(self.generation.parent), len(manifest.posts), len(ids), len(set(ids)),
+            dates[0] if dates else None, dates[-1] if dates else None,
+            size, manifest.analyzer, manifest.kiwi, top,
+        )
+
+    def _distinct(self, wquery: wq.Query, since: str | None, until: str | None) -> int:
+        """Distinct papers matching, counted apart from the top-N collector:
+        Whoosh's Results.docs fails on filtered, collapsed searches."""
+        reader = self._searcher.reader()
+        ids, dates = reader.column_reader("arxiv_id"), reader.column_reader("date")
+        low, high = since or "", until or "\uffff"
+        return len({ids[d] for d in self._searcher.docs_for_query(wquery) if low <= dates[d] <= high})
+
+    def _hit(self, stored: dict, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> Hit:
         dates = sorted({d["date"] for d in self._searcher.documents(arxiv_id=stored["arxiv_id"])})
         highlights = {}
         for name in fields:
             spans = find_matches(stored["spans"].get(name, ()), parsed.terms, parsed.phrases)
             if spans:
                 highlights[name] = fragment(stored[name], spans)
-        covered = _covered(stored["spans"], fields, parsed)
-        hit = Hit(
-            stored["arxiv_id"], stored["title"], stored["url"], tuple(dates),
-            score, tuple(highlights), highlights,
+        return Hit(
+            stored["arxiv_id"], stored["title"], stored["url"], tuple(dates), score, tuple(highlights), highlights
         )
-        return hit, covered
+
+
+def _bare_id(arxiv_id: str) -> str:
+    """2510.00515v2 names the same paper as 2510.00515."""
+    return re.sub(r"v\d+$", "", arxiv_id.strip())
+
+
+def _telling(term: str) -> bool:
+    """Terms worth listing in stats: not single syllables or numbers."""
+    return len(term) > 1 and not term.replace(".", "").isdigit()
 
 
 # Query construction
@@ -300,6 +359,4 @@ def rerank(ranked: list[tuple[Hit, int]], parsed: ParsedQuery) -> list[Hit]:
 
 
 def _with_score(hit: Hit, score: float) -> Hit:
-    from dataclasses import replace
-
     return replace(hit, score=score)

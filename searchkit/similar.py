@@ -1,0 +1,52 @@
+"""A paper's key terms, for "more like this".
+
+Whoosh's own more-like-this re-analyses stored text, which would load Kiwi
+for every ``similar``; the stored term offsets already hold each section's
+terms, so key terms are ranked here by field-weighted tf·idf instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from .schema import FIELD_WEIGHTS
+
+KEY_TERMS = 15
+
+
+def key_terms(
+    copies: Sequence[Mapping[str, Sequence[Sequence]]],
+    doc_frequency: Callable[[str], int],
+    doc_count: int,
+    k: int = KEY_TERMS,
+) -> list[tuple[str, float]]:
+    """The ``k`` terms that best characterise a paper, with weights; terms
+    no other paper has (its own name) cannot make anything similar.
+
+    :param copies: the stored spans (section → ``(term, pos, start, end)``)
+        of every copy of the paper.
+    """
+    weighted: Counter[str] = Counter()
+    for spans in copies:
+        for field, items in spans.items():
+            for term, *_ in items:
+                if len(term) > 1 and not term.replace(".", "").isdigit():
+                    weighted[term] += FIELD_WEIGHTS.get(field, 1.0)
+    scored = []
+    for term, tf in weighted.items():
+        df = doc_frequency(term)
+        if df > len(copies):
+            scored.append((term, (1 + math.log(tf)) * math.log(1 + doc_count / df)))
+    return sorted(scored, key=lambda item: -item[1])[:k]
+
+
+def surface_forms(copies: Iterable[Mapping[str, Sequence[Sequence]]], texts: Iterable[Mapping[str, str]]) -> dict:
+    """term → how it is first written in the paper (학습 for 학습하는)."""
+    forms: dict[str, str] = {}
+    for spans, text in zip(copies, texts):
+        for field, items in spans.items():
+            for term, _pos, start, end in items:
+                forms.setdefault(term, text.get(field, "")[start:end] or term)
+    return forms
