@@ -104,7 +104,8 @@ def test_results_render_in_a_real_terminal(index: Path, width: int) -> None:
     for line in output:
         assert cell_len(line.rstrip()) <= width, f"line overflows {width} columns: {line!r}"
     # every section label starts its fragment in the same column
-    label_lines = [line for line in output if re.match(r"^\s+(%s)\s" % "|".join(LABELS), line)]
+    label_pattern = re.compile(r"^\s+(" + "|".join(LABELS) + r")\s")
+    label_lines = [line for line in output if label_pattern.match(line)]
     assert label_lines, "section labels are shown"
     columns = {cell_len(re.match(r"^\s+\S+\s+", line).group()) for line in label_lines}
     assert len(columns) == 1, f"labels misaligned: {columns}"
