@@ -59,7 +59,8 @@ _kiwi: Any = None
 _threads = 2
 
 PARALLEL_MIN = 800
-"""Texts (100 papers) from which worker processes beat one Kiwi in-process."""
+"""Texts (100 papers) from which two worker processes, each loading Kiwi,
+beat one Kiwi in this process."""
 CHUNK = 256
 
 
@@ -129,7 +130,7 @@ def analyse_stream(texts: list[str], workers: int = 2) -> Iterator[list[list[Ter
     Kiwi once is cheaper than loading it twice.
     """
     chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
-    if len(texts) < PARALLEL_MIN or workers < 2:
+    if workers < 2:
         yield from map(analyse_many, chunks)
         return
     import multiprocessing
@@ -188,10 +189,12 @@ class Preanalysed(str):
     """
 
     terms: list[Term]
+    boosts: list[float] | None
 
-    def __new__(cls, text: str, terms: list[Term]) -> Preanalysed:
+    def __new__(cls, text: str, terms: list[Term], boosts: list[float] | None = None) -> Preanalysed:
         value = super().__new__(cls, text)
         value.terms = terms
+        value.boosts = boosts
         return value
 
 
@@ -224,11 +227,12 @@ class KiwiTokenizer(Tokenizer):
         **kwargs: Any,
     ) -> Iterator[Token]:
         terms = value.terms if isinstance(value, Preanalysed) else analyse(value)
+        boosts = value.boosts if isinstance(value, Preanalysed) else None
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term in terms:
+        for i, term in enumerate(terms):
             text, pos, start, end = term
             token.text = text
-            token.boost = 1.0
+            token.boost = boosts[i] if boosts else 1.0
             token.stopped = False
             if keeporiginal:
                 token.original = text

@@ -164,16 +164,14 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
     problems: list[Problem] = []
     body_start, date = 0, None
     if lines and lines[0].strip() == "---":
-        closing = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-        if closing is None:
+        # a heading cannot be front matter: an unclosed block ends there
+        stops = (i for i in range(1, len(lines)) if lines[i].strip() == "---" or lines[i].startswith("# "))
+        end = next(stops, len(lines))
+        closed = end < len(lines) and lines[end].strip() == "---"
+        if not closed:
             problems.append(Problem(path, 1, "front matter is never closed with ---"))
-        else:
-            body_start = closing + 1
-            for line in lines[1:closing]:
-                key, _, value = line.partition(":")
-                match = _DATE_VALUE.match(value)
-                if key.strip() == "date" and match:
-                    date = match.group(1)
+        date = _front_date(lines[1:end])
+        body_start = end + 1 if closed else end
     if date is None:
         match = _FILE_DATE.search(name)
         if match is None:
@@ -181,6 +179,15 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
             return body_start, None, problems
         date = match.group(1)
     return body_start, date, problems
+
+
+def _front_date(lines: list[str]) -> str | None:
+    for line in lines:
+        key, _, value = line.partition(":")
+        match = _DATE_VALUE.match(value)
+        if key.strip() == "date" and match:
+            return match.group(1)
+    return None
 
 
 def _paper_blocks(lines: list[str], start: int) -> list[tuple[int, int]]:

@@ -6,6 +6,7 @@ markup: the terminal and the JSON output are two renderers of one `Hit`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -69,22 +70,34 @@ class Expansion:
 
 class Results(list):
     """A ``list[Hit]`` that also tells how many papers matched in all, which
-    glossary expansions were used, and a spelling suggestion, if any."""
+    glossary expansions were used, and a spelling suggestion, if any.
+
+    Counting every match costs a second pass over the postings, which a
+    caller that shows ten hits may not want: ``total`` may be given as a
+    function, called once, on first use.
+    """
 
     def __init__(
         self,
         hits: list[Hit],
         *,
         query: str,
-        total: int,
+        total: int | Callable[[], int],
         expansions: tuple[Expansion, ...] = (),
         suggestion: str | None = None,
     ) -> None:
         super().__init__(hits)
         self.query = query
-        self.total = total
+        self._total = total
         self.expansions = expansions
         self.suggestion = suggestion
+
+    @property
+    def total(self) -> int:
+        """Distinct papers matching the query, shown or not."""
+        if callable(self._total):
+            self._total = self._total()
+        return self._total
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
+from .analysis import ANALYZER_VERSION, PARALLEL_MIN, Preanalysed, Term, analyse_stream, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError
 from .glossary import glossary_texts, save_glossary
 from .lexicon import Lexicon
-from .schema import TEXT_FIELDS, build_schema
+from .schema import ALL, FIELD_WEIGHTS, SECTION_GAP, TEXT_FIELDS, build_schema
 from .store import (
     FORMAT,
     LEXICON,
@@ -190,7 +190,8 @@ def _write(
         lexicon = Lexicon(generation / LEXICON)
         width, done = len(TEXT_FIELDS), 0
         analysed: list[list[Term]] = []
-        for chunk in analyse_stream(texts + glossary):
+        workers = 2 if len(texts) >= PARALLEL_MIN else 1
+        for chunk in analyse_stream(texts + glossary, workers):
             analysed += chunk
             while done < len(papers) and len(analysed) >= (done + 1) * width:
                 fields = slice(done * width, (done + 1) * width)
@@ -222,10 +223,16 @@ def _document(paper: Paper, analysed: list[list[Term]], texts: list[str]) -> dic
         "url": paper.url,
         "spans": {},
     }
+    combined: list[Term] = []
+    boosts: list[float] = []
     for name, terms, text in zip(TEXT_FIELDS, analysed, texts):
         if not text:
             continue
         doc[name] = Preanalysed(text, terms)
         doc[f"_stored_{name}"] = text
         doc["spans"][name] = [tuple(t) for t in terms]
+        base = combined[-1].pos + SECTION_GAP if combined else 0
+        combined += [t._replace(pos=base + t.pos) for t in terms]
+        boosts += [FIELD_WEIGHTS[name]] * len(terms)
+    doc[ALL] = Preanalysed(paper.title, combined, boosts)
     return doc

@@ -97,7 +97,10 @@ def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
             parts.append(Part((terms,), required=True, label=match.group(1)))
     free = _PHRASE.sub(" ", text).replace('"', " ")
     ids = tuple(dict.fromkeys(m.group(1) for m in _ARXIV.finditer(free)))
-    parts.extend(word_parts(free, analyse(free)))
+    # ids are looked up in their own field; analysing them would only load Kiwi
+    words = _ARXIV.sub(" ", free)
+    if words.strip():
+        parts.extend(word_parts(words, analyse(words)))
     return ParsedQuery(text, tuple(parts), ids)
 
 

@@ -10,6 +10,7 @@ offsets so highlights never need Kiwi at query time.
 from __future__ import annotations
 
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.formats import PositionBoosts
 
 from .analysis import korean_analyzer
 from .corpus import INTRO_SECTIONS, SECTIONS
@@ -37,9 +38,21 @@ SECTION_GROUPS: dict[str, tuple[str, ...]] = {
 """Names accepted by ``--section``, each mapped to the fields it covers."""
 
 
+ALL = "all"
+"""Every section in one field, each term's frequency weighted by its
+section's weight: true BM25F, and one posting list per query term instead
+of one per term and section."""
+SECTION_GAP = 10
+"""Positions left empty between sections in ``all``, so no phrase or
+proximity match spans two sections."""
+
+
 def build_schema() -> Schema:
     analyzer = korean_analyzer()
     texts = {name: TEXT(analyzer=analyzer, phrase=True, stored=True) for name in TEXT_FIELDS}
+    combined = TEXT(analyzer=analyzer, phrase=True)
+    combined.format = PositionBoosts()  # per-posting boosts carry the section weights
+    texts[ALL] = combined
     return Schema(
         doc_key=ID(unique=True, stored=True),
         arxiv_id=ID(stored=True, sortable=True),

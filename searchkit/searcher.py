@@ -10,6 +10,7 @@ highlights from stored offsets.
 from __future__ import annotations
 
 import re
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,16 +27,13 @@ from .highlight import find_matches, fragment
 from .hits import Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
-from .schema import FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
+from .ranking import coverage, neighbour_pairs, proximity
+from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 from .similar import key_terms, surface_forms
 from .store import FORMAT, LEXICON, live_generation, read_manifest
 from .suggest import closest
 
 BM25_B, BM25_K1 = 0.75, 1.2
-PROXIMITY_WEIGHT, PROXIMITY_SLOP = 0.6, 3
-"""Extra score when two query words stand within a few words of each other."""
-COORD_POWER = 1.0
-"""Score × (covered query words / all query words) ** COORD_POWER."""
 CANDIDATES = 60
 """Collapsed papers fetched before coverage re-ranking."""
 ARXIV_BOOST = 1000.0
@@ -114,8 +112,12 @@ class WhooshIndex(Index):
         self._searcher = self._ix.searcher(weighting=weighting)
         self._lexicon = Lexicon(generation / LEXICON)
         self._glossary = Glossary(generation)
+        self._pending: list[weakref.ref[Results]] = []
 
     def close(self) -> None:
+        for ref in self._pending:  # totals need the reader: count them now
+            if (results := ref()) is not None:
+                _ = results.total
         self._searcher.close()
         self._ix.close()
         self._lexicon.close()
@@ -125,9 +127,8 @@ class WhooshIndex(Index):
         return self._glossary.expand(parsed) if expand else parsed
 
     def known(self, term: str) -> bool:
-        """Whether any section holds the term (for compound splitting)."""
-        reader = self._searcher.reader()
-        return any(reader.doc_frequency(f, term) for f in TEXT_FIELDS)
+        """Whether any section holds the term (compound splitting, suggestions)."""
+        return self._searcher.reader().doc_frequency(ALL, term) > 0
 
     def search(
         self,
@@ -144,7 +145,8 @@ class WhooshIndex(Index):
             raise QueryError(f"limit must be a positive whole number, not {limit!r}")
         fields = resolve_sections(sections)
         parsed = self.parse(query, expand)
-        wquery = build_query(parsed, fields, self.known)
+        # unrestricted searches match on the combined field: one posting list a term
+        wquery = build_query(parsed, (ALL,) if fields == TEXT_FIELDS else fields, self.known)
         if wquery is None:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
         found = self._searcher.search(
@@ -155,19 +157,21 @@ class WhooshIndex(Index):
             filter=_date_filter(since, until),
             terms=False,
         )
-        ranked = []
+        candidates = []
         for found_hit in found:
             stored = self._searcher.stored_fields(found_hit.docnum)
-            hit = self._hit(stored, found_hit.score, parsed, fields)
-            ranked.append((hit, _covered(stored["spans"], fields, parsed)))
-        ranked = rerank(ranked, parsed)
+            factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
+            candidates.append((stored, found_hit.score * factor))
+        candidates.sort(key=lambda item: -item[1])
         if sort == "date":
-            ranked.sort(key=lambda h: (h.dates[-1], h.score), reverse=True)
-        total = self._distinct(wquery, since, until)
-        return Results(
-            ranked[:limit], query=parsed.text, total=total, expansions=parsed.expansions,
-            suggestion=self._suggest(parsed),
+            candidates.sort(key=lambda item: (item[0]["date"], item[1]), reverse=True)
+        hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
+        results = Results(
+            hits, query=parsed.text, total=lambda: self._distinct(wquery, since, until),
+            expansions=parsed.expansions, suggestion=self._suggest(parsed),
         )
+        self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
+        return results
 
     def _suggest(self, parsed: ParsedQuery) -> str | None:
         """The query with each word that matches nothing replaced by the
@@ -279,10 +283,10 @@ def build_query(
     parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool] = lambda t: False
 ) -> wq.Query | None:
     """The Whoosh query: required phrases AND-ed, everything else OR-ed,
-    plus proximity bonuses for neighbouring words and arXiv id look-ups."""
+    plus compounds of neighbouring words and arXiv id look-ups."""
     required = [_part(p, fields) for p in parsed.parts if p.required]
     optional = [_part(p, fields) for p in parsed.parts if not p.required]
-    optional += _proximity(parsed.typed, fields, known)
+    optional += _joined(parsed, fields, known)
     optional += [wq.Term("arxiv_id", i, boost=ARXIV_BOOST) for i in parsed.arxiv_ids]
     if not required and not optional:
         return None
@@ -298,26 +302,22 @@ def _part(part: Part, fields: tuple[str, ...]) -> wq.Query:
 
 
 def _sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float, slop: int = 1) -> wq.Query:
-    if len(terms) == 1:
-        return wq.Or([wq.Term(f, terms[0], boost=FIELD_WEIGHTS[f] * weight) for f in fields])
-    return wq.Or([wq.Phrase(f, list(terms), slop=slop, boost=FIELD_WEIGHTS[f] * weight) for f in fields])
+    """One term or phrase over the fields, each field boosted by its weight
+    (the combined field carries its weights in its postings)."""
+    def one(f: str) -> wq.Query:
+        boost = FIELD_WEIGHTS.get(f, 1.0) * weight
+        if len(terms) == 1:
+            return wq.Term(f, terms[0], boost=boost)
+        return wq.Phrase(f, list(terms), slop=slop, boost=boost)
+
+    return one(fields[0]) if len(fields) == 1 else wq.Or([one(f) for f in fields])
 
 
-def _proximity(parts: tuple[Part, ...], fields: tuple[str, ...], known: Callable[[str], bool]) -> list[wq.Query]:
-    """Neighbouring typed words that also stand close in a section score
-    extra: papers about "시각 토큰" beat papers mentioning both apart. Two
-    Korean words typed apart also match the compound written as one word
-    (희소 어텐션 → 희소어텐션), when the index has it."""
-    singles = [p.alternatives[-1] for p in parts if not p.required]
-    pairs = {(a[-1], b[0]) for a, b in zip(singles, singles[1:]) if a[-1] != b[0]}
-    clauses = []
-    for pair in sorted(pairs):
-        near = _sequence(pair, fields, PROXIMITY_WEIGHT, slop=PROXIMITY_SLOP)
-        joined = "".join(pair)
-        if is_hangul(joined) and known(joined):
-            near = wq.Or([near, _sequence((joined,), fields, 1.0 + PROXIMITY_WEIGHT)])
-        clauses.append(near)
-    return clauses
+def _joined(parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool]) -> list[wq.Query]:
+    """Two Korean words typed apart also match the compound written as one
+    word (희소 어텐션 → 희소어텐션), when the index has it."""
+    joined = ["".join(pair) for pair in neighbour_pairs(parsed)]
+    return [_sequence((word,), fields, 1.0) for word in joined if is_hangul(word) and known(word)]
 
 
 def _date_filter(since: str | None, until: str | None) -> wq.Query | None:
@@ -335,28 +335,3 @@ def _date_filter(since: str | None, until: str | None) -> wq.Query | None:
 # Re-ranking
 
 
-def _covered(spans: dict, fields: tuple[str, ...], parsed: ParsedQuery) -> int:
-    """How many typed parts of the query occur anywhere in the paper."""
-    present = {t for name in fields for t, *_ in spans.get(name, ())}
-    count = 0
-    for part in parsed.typed:
-        if any(all(term in present for term in alt) for alt in part.alternatives):
-            count += 1
-    return count
-
-
-def rerank(ranked: list[tuple[Hit, int]], parsed: ParsedQuery) -> list[Hit]:
-    """Scale scores by query coverage, so papers matching more of the
-    query's words come first while every word stays optional."""
-    total = len(parsed.typed)
-    if total <= 1:
-        return [hit for hit, _ in ranked]
-    rescored = []
-    for hit, covered in ranked:
-        factor = (max(covered, 1) / total) ** COORD_POWER
-        rescored.append(_with_score(hit, hit.score * factor))
-    return sorted(rescored, key=lambda h: -h.score)
-
-
-def _with_score(hit: Hit, score: float) -> Hit:
-    return replace(hit, score=score)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pickle
+import unicodedata
 
 import pytest
 from whoosh.fields import TEXT
 
 from searchkit import analysis
 from searchkit.analysis import KiwiTokenizer, Preanalysed, Term, analyse, analyse_many, korean_analyzer, normalise
+from searchkit.corpus import find_posts, parse_post
 from searchkit.schema import build_schema
+
+from .conftest import DEFAULT_CORPUS
 
 
 def assert_token(term: Term, source: str, text: str, pos: int, start: int, end: int, surface: str | None = None) -> None:
@@ -177,12 +181,6 @@ def test_tokenizer_equality() -> None:
 def test_every_term_of_the_default_corpus_points_at_its_word() -> None:
     """Offsets never straddle a space and Latin terms are their own surface
     form folded, over every field of the 46 default papers."""
-    import unicodedata
-
-    from searchkit.corpus import find_posts, parse_post
-
-    from .conftest import DEFAULT_CORPUS
-
     sources = []
     for path in find_posts(DEFAULT_CORPUS)[0]:
         for paper in parse_post(path).papers:

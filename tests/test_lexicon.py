@@ -98,11 +98,3 @@ def test_lexicon_persists_across_connections(tmp_path: Path) -> None:
 def test_empty_query_text_analyses_to_nothing(lexicon: Lexicon, kiwi_calls: list[str]) -> None:
     assert lexicon.analyse("   ") == []
     assert kiwi_calls == []
-
-
-def test_ambiguous_word_form_is_looked_up_like_kiwi_reads_it(shared_index) -> None:
-    # Kiwi reads "벤치마크는" as 벤치+마크 in 10 of its 32 occurrences in the daily
-    # papers and as 벤치마크 in 22; the lexicon must keep the common reading so
-    # the query finds what "벤치마크" finds (it once kept the first one seen).
-    assert [t.text for t in analyse("벤치마크는")] == ["벤치마크"]
-    assert shared_index.search("벤치마크는").total == shared_index.search("벤치마크").total

@@ -1,0 +1,61 @@
+"""Re-ranking of the top candidates, from stored term positions.
+
+The backend ranks with BM25F; these factors then reorder its top
+candidates by what BM25 cannot see: how many of the query's words a paper
+covers, and whether neighbouring query words stand together in it. They
+read the ``(term, pos, start, end)`` offsets stored at index time, so they
+are backend-neutral and cost nothing but the candidates' stored fields,
+where phrase matchers over every posting cost the backend more than the
+whole rest of a search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .query import ParsedQuery
+
+COORD_POWER = 1.0
+"""Score × (covered query words / all query words) ** COORD_POWER."""
+PROXIMITY_BONUS, PROXIMITY_SLOP = 0.5, 3
+"""Score × (1 + PROXIMITY_BONUS × share of neighbouring query-word pairs
+that stand within PROXIMITY_SLOP words of each other in one section)."""
+
+Spans = Mapping[str, Sequence[Sequence]]
+
+
+def neighbour_pairs(parsed: ParsedQuery) -> list[tuple[str, str]]:
+    """Consecutive typed words, by their last/first terms: 시각 토큰 압축 →
+    (시각, 토큰), (토큰, 압축)."""
+    singles = [p.alternatives[-1] for p in parsed.typed if not p.required]
+    return list(dict.fromkeys((a[-1], b[0]) for a, b in zip(singles, singles[1:]) if a[-1] != b[0]))
+
+
+def coverage(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
+    """Papers matching more of the query's words come first, while every
+    word stays optional."""
+    typed = parsed.typed
+    if len(typed) <= 1:
+        return 1.0
+    present = {t for name in fields for t, *_ in spans.get(name, ())}
+    covered = sum(1 for part in typed if any(all(t in present for t in alt) for alt in part.alternatives))
+    return (max(covered, 1) / len(typed)) ** COORD_POWER
+
+
+def proximity(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
+    """Papers where the query's words stand together ("시각 토큰") beat
+    papers that mention them apart."""
+    pairs = neighbour_pairs(parsed)
+    if not pairs:
+        return 1.0
+    near = sum(1 for a, b in pairs if any(_near(spans.get(name, ()), a, b) for name in fields))
+    return 1.0 + PROXIMITY_BONUS * near / len(pairs)
+
+
+def _near(items: Sequence[Sequence], first: str, second: str) -> bool:
+    """``second`` follows ``first`` within PROXIMITY_SLOP positions."""
+    starts = [pos for term, pos, *_ in items if term == first]
+    if not starts:
+        return False
+    follows = [pos for term, pos, *_ in items if term == second]
+    return any(0 < b - a <= PROXIMITY_SLOP + 1 for a in starts for b in follows)

@@ -1,0 +1,259 @@
+"""The ``papersearch`` command through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import searchkit
+from searchkit.cli import cli
+
+from .conftest import TINY_POSTS, write_posts
+
+HIT_KEYS = {"arxiv_id", "title", "url", "dates", "score", "matched_sections", "highlights"}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def flat(text: str, joiner: str = " ") -> str:
+    """Output with rich's line wrapping undone (see the xfail below)."""
+    return joiner.join(line.strip() for line in text.splitlines()) if joiner else text.replace("\n", "")
+
+
+def assert_one_line_error(result: Result, code: int, message: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.stderr == f"Error: {message}\n"
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+# Help and version
+
+
+@pytest.mark.parametrize("command", [[], ["reindex"], ["query"], ["show"]], ids=["group", "reindex", "query", "show"])
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help(command: list[str], flag: str) -> None:
+    result = run(*command, flag)
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: cli {' '.join(command)}".rstrip() + " ")
+    assert "Example" in result.output
+    assert "papersearch " + (command[0] if command else "") in result.output
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.output == f"papersearch, version {searchkit.__version__}\n"
+
+
+def test_no_command_shows_usage() -> None:
+    result = run()
+    assert result.exit_code in (0, 2)
+    assert "reindex" in result.output and "query" in result.output and "show" in result.output
+
+
+# query
+
+
+def test_query_with_results(default_index_dir: Path) -> None:
+    result = run("query", "확산 모델", "--index", str(default_index_dir), "--limit", "3")
+    assert result.exit_code == 0, result.output
+    ranks = re.findall(r"^ ?(\d+)\. ", result.stdout, re.M)
+    assert ranks == ["1", "2", "3"]
+    assert result.stdout.rstrip().endswith("matching papers")
+    assert "확산" in result.stdout
+    with searchkit.open_index(default_index_dir) as index:
+        first = index.search("확산 모델", limit=1)[0]
+    assert first.url in result.stdout
+
+
+def test_query_reads_the_index_from_the_environment(default_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERSEARCH_INDEX", str(default_index_dir))
+    result = run("query", "2510.00515")
+    assert result.exit_code == 0
+    assert "https://arxiv.org/abs/2510.00515" in result.stdout
+
+
+def test_query_without_results_exits_1(default_index_dir: Path) -> None:
+    result = run("query", "zzqqxx", "--index", str(default_index_dir))
+    assert result.exit_code == 1
+    assert "0 of 0 matching papers" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_query_json(default_index_dir: Path) -> None:
+    result = run("query", "확산 모델", "--index", str(default_index_dir), "--json", "-n", "5")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert {"query", "total", "hits"} <= set(data)
+    assert data["query"] == "확산 모델"
+    assert data["total"] >= len(data["hits"]) == 5
+    for hit in data["hits"]:
+        assert set(hit) >= HIT_KEYS
+        assert hit["url"] == f"https://arxiv.org/abs/{hit['arxiv_id']}"
+        assert hit["dates"] and all(len(d) == 10 for d in hit["dates"])
+        assert isinstance(hit["score"], float)
+        assert list(hit["highlights"]) == hit["matched_sections"]
+        assert all("**" in text for text in hit["highlights"].values())
+    marked = " ".join(text for hit in data["hits"] for text in hit["highlights"].values())
+    assert "**확산**" in marked and "**모델**" in marked
+
+
+def test_query_json_without_results_exits_1(default_index_dir: Path) -> None:
+    result = run("query", "zzqqxx", "--index", str(default_index_dir), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert (data["total"], data["hits"]) == (0, [])
+
+
+def test_query_section(default_index_dir: Path) -> None:
+    result = run("query", "계산 비용", "--index", str(default_index_dir), "--section", "limitations", "--json")
+    assert result.exit_code == 0
+    hits = json.loads(result.stdout)["hits"]
+    assert hits and all(hit["matched_sections"] == ["limitations"] for hit in hits)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t"])
+def test_empty_query_exits_2(default_index_dir: Path, query: str) -> None:
+    result = run("query", query, "--index", str(default_index_dir))
+    assert_one_line_error(result, 2, "empty query: give some words to search for")
+
+
+def test_too_long_query_exits_2(default_index_dir: Path) -> None:
+    result = run("query", "가" * 1001, "--index", str(default_index_dir))
+    assert_one_line_error(result, 2, "query is too long: 1001 characters (at most 1000)")
+
+
+def test_unknown_section_exits_2(default_index_dir: Path) -> None:
+    result = run("query", "모델", "--index", str(default_index_dir), "-s", "abstract")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: unknown section 'abstract'; valid sections: introduction, ")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_index_directory_exits_2(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-index"
+    result = run("query", "모델", "--index", str(missing))
+    assert_one_line_error(result, 2, f"no index at {missing}: run `papersearch reindex --index {missing}`")
+    assert not missing.exists()
+
+
+def test_empty_index_directory_is_built_from_the_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = write_posts(tmp_path / "corpus", TINY_POSTS)
+    index = tmp_path / "index"
+    index.mkdir()
+    monkeypatch.setenv("PAPERSEARCH_CORPUS", str(corpus))
+    result = run("query", "로봇", "--index", str(index))
+    assert result.exit_code == 0
+    assert f"no index at {index} yet: building it from {corpus}/ first" in result.stderr
+    assert "Legged Robots that Walk" in result.stdout
+
+
+def test_damaged_index_exits_2(tiny_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    searchkit.reindex(tiny_corpus, index)
+    (index / "CURRENT").write_text("gen-999999\n", encoding="utf-8")
+    result = run("query", "로봇", "--index", str(index))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: index at {index} is damaged")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+# reindex
+
+
+def test_reindex_prints_a_summary(tiny_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    result = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index))
+    assert result.exit_code == 0, result.output
+    assert "3 posts read, 0 skipped; 6 entries, 5 papers indexed (full: 3 added, 0 updated, 0 removed)" in flat(result.stderr)
+    with searchkit.open_index(index) as opened:
+        assert opened.paper("2501.00003").title == "Planning Manipulation from Video"
+
+    again = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index))
+    assert again.exit_code == 0
+    assert "(incremental: 0 added, 0 updated, 0 removed)" in flat(again.stderr)
+
+
+def test_reindex_uses_the_environment(tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERSEARCH_CORPUS", str(tiny_corpus))
+    monkeypatch.setenv("PAPERSEARCH_INDEX", str(tmp_path / "env-built"))
+    result = run("reindex")
+    assert result.exit_code == 0
+    assert "6 entries, 5 papers indexed" in flat(result.stderr)
+    assert (tmp_path / "env-built" / "CURRENT").is_file()
+
+
+def test_reindex_reports_skipped_posts(tiny_corpus: Path, tmp_path: Path) -> None:
+    (tiny_corpus / "2025-01-10-empty.md").write_text("---\ndate: 2025-01-10\n---\n", encoding="utf-8")
+    index = tmp_path / "index"
+    result = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index))
+    assert result.exit_code == 0
+    assert f"skipped: {tiny_corpus / '2025-01-10-empty.md'}: has no paper headings" in flat(result.stderr, "")
+    assert "4 posts read, 1 skipped; 6 entries, 5 papers indexed" in flat(result.stderr)
+
+    strict = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index), "--strict")
+    assert strict.exit_code == 2
+    assert strict.stderr.endswith("Error: 1 post(s) skipped (--strict)\n")
+
+
+@pytest.mark.xfail(
+    reason="bug: when stderr is not a terminal (a log file, CliRunner), rich wraps reindex messages at 80 "
+    "columns, splitting file paths ('.../2025-0' + newline + '1-10-empty.md')",
+    strict=True,
+)
+def test_reindex_messages_are_not_wrapped_when_piped(tiny_corpus: Path, tmp_path: Path) -> None:
+    (tiny_corpus / "2025-01-10-a-post-with-a-rather-long-file-name-and-no-papers.md").write_text(
+        "---\ndate: 2025-01-10\n---\n", encoding="utf-8"
+    )
+    result = run("reindex", "--corpus", str(tiny_corpus), "--index", str(tmp_path / "index"))
+    name = tiny_corpus / "2025-01-10-a-post-with-a-rather-long-file-name-and-no-papers.md"
+    assert f"skipped: {name}: has no paper headings\n" in result.stderr
+    assert "4 posts read, 1 skipped; 6 entries, 5 papers indexed (full: 3 added, 0 updated, 0 removed)" in result.stderr
+
+
+def test_reindex_missing_corpus_exits_2(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-corpus"
+    result = run("reindex", "--corpus", str(missing), "--index", str(tmp_path / "index"))
+    assert_one_line_error(result, 2, f"corpus directory not found: {missing}")
+
+
+# show
+
+
+def test_show_known_paper(default_index_dir: Path) -> None:
+    result = run("show", "2510.00515", "--index", str(default_index_dir))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Efficient Multi-modal Large Language Models via Progressive")
+    assert "https://arxiv.org/abs/2510.00515  2025-10-06" in result.stdout
+    for label in ("Goal", "Motivation", "Contribution", "Method", "Results", "Limitations", "Conclusion"):
+        assert label in result.stdout
+
+
+def test_show_json(default_index_dir: Path) -> None:
+    result = run("show", "2510.00515", "--index", str(default_index_dir), "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["arxiv_id"] == "2510.00515"
+    assert data["dates"] == ["2025-10-06"]
+    assert list(data["sections"]) == list(searchkit.SECTIONS)
+
+
+def test_show_reposted_paper_prints_every_summary(tiny_index_dir: Path) -> None:
+    result = run("show", "2501.00005", "--index", str(tiny_index_dir))
+    assert result.exit_code == 0
+    assert "— summary of 2025-01-07" in result.stdout and "— summary of 2025-01-08" in result.stdout
+
+
+def test_show_unknown_paper_exits_1(default_index_dir: Path) -> None:
+    result = run("show", "9999.99999", "--index", str(default_index_dir))
+    assert_one_line_error(result, 1, "no paper with arXiv id '9999.99999' in the index")
