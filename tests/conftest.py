@@ -3,11 +3,13 @@
 Indexing is the slow part of the suite (Kiwi loads in ~1.5 s; the default
 corpus takes ~2 s, the shared one ~10 s), so every index that tests only
 read is session-scoped and built on first use. Tests that change an index
-build their own from `tiny_corpus` (a few papers, well under a second).
+work on `tiny_copy`, a copy of the session's tiny index and corpus; only
+tests of a full build build from scratch.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -200,18 +202,34 @@ def tiny_corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny corpus indexed once; read-only for tests."""
-    corpus = write_posts(tmp_path_factory.mktemp("tiny") / "corpus", TINY_POSTS)
-    index = corpus.parent / "index"
-    searchkit.reindex(corpus, index)
-    return index
+def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, searchkit.ReindexReport]:
+    """The tiny corpus indexed once: (corpus, index, report); read-only."""
+    root = tmp_path_factory.mktemp("tiny")
+    corpus = write_posts(root / "corpus", TINY_POSTS)
+    report = searchkit.reindex(corpus, root / "index")
+    return corpus, root / "index", report
+
+
+@pytest.fixture(scope="session")
+def tiny_index_dir(tiny_build: tuple[Path, Path, searchkit.ReindexReport]) -> Path:
+    return tiny_build[1]
 
 
 @pytest.fixture(scope="session")
 def tiny_index(tiny_index_dir: Path) -> Iterator[searchkit.Index]:
     with searchkit.open_index(tiny_index_dir) as index:
         yield index
+
+
+@pytest.fixture
+def tiny_copy(tiny_build: tuple[Path, Path, searchkit.ReindexReport], tmp_path: Path) -> tuple[Path, Path]:
+    """A writable (corpus, index) pair copied from the session's tiny build,
+    for tests that change posts and reindex: copying takes milliseconds, a
+    fresh build seconds."""
+    corpus, index, _ = tiny_build
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index, tmp_path / "index")
+    return tmp_path / "corpus", tmp_path / "index"
 
 
 @pytest.fixture(scope="session")

@@ -158,9 +158,8 @@ def test_empty_index_directory_is_built_from_the_corpus(
     assert "Legged Robots that Walk" in result.stdout
 
 
-def test_damaged_index_exits_2(tiny_corpus: Path, tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    searchkit.reindex(tiny_corpus, index)
+def test_damaged_index_exits_2(tiny_copy: tuple[Path, Path]) -> None:
+    _, index = tiny_copy
     (index / "CURRENT").write_text("gen-999999\n", encoding="utf-8")
     result = run("query", "로봇", "--index", str(index))
     assert result.exit_code == 2
@@ -170,38 +169,61 @@ def test_damaged_index_exits_2(tiny_corpus: Path, tmp_path: Path) -> None:
 
 # reindex
 
+NEW_POST = """\
+---
+date: 2025-01-09
+---
+# 1. [Penguin Tracking](https://arxiv.org/abs/2501.00009)
+## Method
+펭귄 군집의 이동을 추적한다.
+"""
 
-def test_reindex_prints_a_summary(tiny_corpus: Path, tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    result = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index))
-    assert result.exit_code == 0, result.output
-    assert "3 posts read, 0 skipped; 6 entries, 5 papers indexed (full: 3 added, 0 updated, 0 removed)" in flat(result.stderr)
+
+def test_reindex_prints_a_summary(tiny_copy: tuple[Path, Path]) -> None:
+    corpus, index = tiny_copy
+    same = run("reindex", "--corpus", str(corpus), "--index", str(index))
+    assert same.exit_code == 0, same.output
+    assert same.stdout == ""
+    assert flat(same.stderr).startswith(
+        "3 posts read, 0 skipped; 6 entries, 5 papers indexed (incremental: 0 added, 0 updated, 0 removed) in "
+    )
+
+    write_posts(corpus, {"2025-01-09-penguins.md": NEW_POST})
+    added = run("reindex", "--corpus", str(corpus), "--index", str(index))
+    assert added.exit_code == 0
+    assert "4 posts read, 0 skipped; 7 entries, 6 papers indexed (incremental: 1 added, 0 updated, 0 removed)" in (
+        flat(added.stderr)
+    )
     with searchkit.open_index(index) as opened:
-        assert opened.paper("2501.00003").title == "Planning Manipulation from Video"
-
-    again = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index))
-    assert again.exit_code == 0
-    assert "(incremental: 0 added, 0 updated, 0 removed)" in flat(again.stderr)
+        assert opened.paper("2501.00009").title == "Penguin Tracking"
 
 
-def test_reindex_uses_the_environment(tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAPERSEARCH_CORPUS", str(tiny_corpus))
-    monkeypatch.setenv("PAPERSEARCH_INDEX", str(tmp_path / "env-built"))
+def test_reindex_full(tiny_copy: tuple[Path, Path]) -> None:
+    corpus, index = tiny_copy
+    result = run("reindex", "--full", "--corpus", str(corpus), "--index", str(index))
+    assert result.exit_code == 0
+    assert "6 entries, 5 papers indexed (full: 3 added, 0 updated, 0 removed)" in flat(result.stderr)
+
+
+def test_reindex_uses_the_environment(tiny_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, index = tiny_copy
+    write_posts(corpus, {"2025-01-09-penguins.md": NEW_POST})
+    monkeypatch.setenv("PAPERSEARCH_CORPUS", str(corpus))
+    monkeypatch.setenv("PAPERSEARCH_INDEX", str(index))
     result = run("reindex")
     assert result.exit_code == 0
-    assert "6 entries, 5 papers indexed" in flat(result.stderr)
-    assert (tmp_path / "env-built" / "CURRENT").is_file()
+    assert "7 entries, 6 papers indexed (incremental: 1 added" in flat(result.stderr)
 
 
-def test_reindex_reports_skipped_posts(tiny_corpus: Path, tmp_path: Path) -> None:
-    (tiny_corpus / "2025-01-10-empty.md").write_text("---\ndate: 2025-01-10\n---\n", encoding="utf-8")
-    index = tmp_path / "index"
-    result = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index))
+def test_reindex_reports_skipped_posts(tiny_copy: tuple[Path, Path]) -> None:
+    corpus, index = tiny_copy
+    write_posts(corpus, {"2025-01-10-empty.md": "---\ndate: 2025-01-10\n---\n"})
+    result = run("reindex", "--corpus", str(corpus), "--index", str(index))
     assert result.exit_code == 0
-    assert f"skipped: {tiny_corpus / '2025-01-10-empty.md'}: has no paper headings" in flat(result.stderr, "")
+    assert f"skipped: {corpus / '2025-01-10-empty.md'}: has no paper headings" in flat(result.stderr, "")
     assert "4 posts read, 1 skipped; 6 entries, 5 papers indexed" in flat(result.stderr)
 
-    strict = run("reindex", "--corpus", str(tiny_corpus), "--index", str(index), "--strict")
+    strict = run("reindex", "--corpus", str(corpus), "--index", str(index), "--strict")
     assert strict.exit_code == 2
     assert strict.stderr.endswith("Error: 1 post(s) skipped (--strict)\n")
 
@@ -211,14 +233,15 @@ def test_reindex_reports_skipped_posts(tiny_corpus: Path, tmp_path: Path) -> Non
     "columns, splitting file paths ('.../2025-0' + newline + '1-10-empty.md')",
     strict=True,
 )
-def test_reindex_messages_are_not_wrapped_when_piped(tiny_corpus: Path, tmp_path: Path) -> None:
-    (tiny_corpus / "2025-01-10-a-post-with-a-rather-long-file-name-and-no-papers.md").write_text(
-        "---\ndate: 2025-01-10\n---\n", encoding="utf-8"
-    )
-    result = run("reindex", "--corpus", str(tiny_corpus), "--index", str(tmp_path / "index"))
-    name = tiny_corpus / "2025-01-10-a-post-with-a-rather-long-file-name-and-no-papers.md"
+def test_reindex_messages_are_not_wrapped_when_piped(tiny_copy: tuple[Path, Path]) -> None:
+    corpus, index = tiny_copy
+    name = corpus / "2025-01-10-a-post-with-a-rather-long-file-name-and-no-papers.md"
+    name.write_text("---\ndate: 2025-01-10\n---\n", encoding="utf-8")
+    result = run("reindex", "--corpus", str(corpus), "--index", str(index))
     assert f"skipped: {name}: has no paper headings\n" in result.stderr
-    assert "4 posts read, 1 skipped; 6 entries, 5 papers indexed (full: 3 added, 0 updated, 0 removed)" in result.stderr
+    assert "4 posts read, 1 skipped; 6 entries, 5 papers indexed (incremental: 0 added, 0 updated, 0 removed)" in (
+        result.stderr
+    )
 
 
 def test_reindex_missing_corpus_exits_2(tmp_path: Path) -> None:

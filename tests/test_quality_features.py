@@ -5,20 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-import searchkit
 from searchkit.suggest import closest, distance, jamo
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("quality") / "index"
-    searchkit.reindex(ROOT / "corpus", path)
-    with searchkit.open_index(path) as ix:
-        yield ix
 
 
 def test_jamo_distance_sees_one_jamo_typo() -> None:
@@ -33,41 +22,41 @@ def test_closest_never_jumps_to_an_unrelated_frequent_word() -> None:
     assert closest("zzkq", ["학습", "학생"], lambda t: frequency(t, 0)) is None
 
 
-def test_suggestion_for_a_typo(index) -> None:
-    results = index.search("핰습")
+def test_suggestion_for_a_typo(default_index) -> None:
+    results = default_index.search("핰습")
     assert results.suggestion == "학습"
-    assert index.search("학습").suggestion is None
+    assert default_index.search("학습").suggestion is None
 
 
-def test_glossary_expands_english_to_korean_and_says_so(index) -> None:
-    results = index.search("distillation", limit=5)
+def test_glossary_expands_english_to_korean_and_says_so(default_index) -> None:
+    results = default_index.search("distillation", limit=5)
     assert any(e.target == "증류" for e in results.expansions)
     assert results, "the Korean 증류 papers are found from the English word"
     assert any("증류" in f.text[s:e] for h in results for f in h.highlights.values() for s, e in f.spans)
-    assert not index.search("distillation", expand=False).expansions
+    assert not default_index.search("distillation", expand=False).expansions
 
 
-def test_expansion_ranks_below_the_literal_term(index) -> None:
-    parsed = index.parse("증류")
+def test_expansion_ranks_below_the_literal_term(default_index) -> None:
+    parsed = default_index.parse("증류")
     literal = [p for p in parsed.parts if p.weight == 1.0]
     synonyms = [p for p in parsed.parts if p.weight < 1.0]
     assert literal and synonyms and all(p.weight < literal[0].weight for p in synonyms)
 
 
-def test_spacing_variants_find_the_same_papers(index) -> None:
-    together = [h.arxiv_id for h in index.search("언어모델", limit=10, expand=False)]
-    apart = [h.arxiv_id for h in index.search("언어 모델", limit=10, expand=False)]
+def test_spacing_variants_find_the_same_papers(default_index) -> None:
+    together = [h.arxiv_id for h in default_index.search("언어모델", limit=10, expand=False)]
+    apart = [h.arxiv_id for h in default_index.search("언어 모델", limit=10, expand=False)]
     assert set(together) == set(apart)
 
 
-def test_particles_do_not_block_a_match(index) -> None:
-    plain = [h.arxiv_id for h in index.search("토큰 압축", limit=5)]
-    inflected = [h.arxiv_id for h in index.search("토큰을 압축하는", limit=5)]
+def test_particles_do_not_block_a_match(default_index) -> None:
+    plain = [h.arxiv_id for h in default_index.search("토큰 압축", limit=5)]
+    inflected = [h.arxiv_id for h in default_index.search("토큰을 압축하는", limit=5)]
     assert plain[:3] == inflected[:3]
 
 
-def test_papers_covering_more_words_rank_first(index) -> None:
-    results = index.search("시각 토큰 압축", limit=5, expand=False)
+def test_papers_covering_more_words_rank_first(default_index) -> None:
+    results = default_index.search("시각 토큰 압축", limit=5, expand=False)
     top = results[0]
     words = {"시각", "토큰", "압축"}
     found = {f.text[s:e] for f in top.highlights.values() for s, e in f.spans}

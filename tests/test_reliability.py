@@ -70,14 +70,6 @@ def _stage(index: Path, live: str, before: str) -> str:
     return "mid-write" if newer else "before writing"
 
 
-@pytest.fixture(scope="module")
-def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the default corpus, built once; tests copy it."""
-    index = tmp_path_factory.mktemp("default") / "index"
-    searchkit.reindex(ROOT / "corpus", index)
-    return index
-
-
 @pytest.fixture()
 def crash_corpus(tmp_path: Path) -> tuple[Path, list[Path]]:
     corpus = tmp_path / "corpus"
@@ -131,9 +123,9 @@ def test_sigkill_during_reindex_loses_nothing(crash_corpus: tuple[Path, list[Pat
 
 
 @pytest.mark.slow
-def test_queries_succeed_during_reindex(default_index: Path, tmp_path: Path) -> None:
+def test_queries_succeed_during_reindex(default_index_dir: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    shutil.copytree(default_index, index)
+    shutil.copytree(default_index_dir, index)
     errors: list[BaseException] = []
     done = threading.Event()
 
@@ -158,11 +150,11 @@ def test_queries_succeed_during_reindex(default_index: Path, tmp_path: Path) -> 
     assert answered > 3
 
 
-def test_second_reindex_waits_for_the_first(default_index: Path, tmp_path: Path) -> None:
+def test_second_reindex_waits_for_the_first(default_index_dir: Path, tmp_path: Path) -> None:
     from searchkit.store import writer_lock
 
     index = tmp_path / "index"
-    shutil.copytree(default_index, index)
+    shutil.copytree(default_index_dir, index)
     waited = threading.Event()
     with writer_lock(index):
         thread = threading.Thread(
@@ -176,9 +168,9 @@ def test_second_reindex_waits_for_the_first(default_index: Path, tmp_path: Path)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "pointer"])
-def test_damaged_index_is_one_clear_line(default_index: Path, tmp_path: Path, damage: str) -> None:
+def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path, damage: str) -> None:
     index = tmp_path / "index"
-    shutil.copytree(default_index, index)
+    shutil.copytree(default_index_dir, index)
     generation = live_generation(index)
     segment = next(generation.glob("*.seg"))
     if damage == "truncate":
@@ -197,9 +189,9 @@ def test_damaged_index_is_one_clear_line(default_index: Path, tmp_path: Path, da
     assert _snapshot(index)["확산 모델"]
 
 
-def test_analyzer_change_forces_full_rebuild(default_index: Path, tmp_path: Path, monkeypatch) -> None:
+def test_analyzer_change_forces_full_rebuild(default_index_dir: Path, tmp_path: Path, monkeypatch) -> None:
     index = tmp_path / "index"
-    shutil.copytree(default_index, index)
+    shutil.copytree(default_index_dir, index)
     monkeypatch.setattr("searchkit.indexer.ANALYZER_VERSION", "kiwi-test")
     report = searchkit.reindex(ROOT / "corpus", index)
     assert report.full and report.notices

@@ -126,13 +126,6 @@ def test_reindex_survives_malformed_corpora(tmp_path_factory: pytest.TempPathFac
     shutil.rmtree(base)
 
 
-@pytest.fixture(scope="module")
-def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index = tmp_path_factory.mktemp("robust") / "index"
-    searchkit.reindex(ROOT / "corpus", index)
-    return index
-
-
 nasty_queries = st.one_of(
     st.text(max_size=80),
     st.sampled_from(
@@ -146,8 +139,8 @@ nasty_queries = st.one_of(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(nasty_queries)
-def test_library_queries_never_crash(small_index: Path, query: str) -> None:
-    with searchkit.open_index(small_index) as index:
+def test_library_queries_never_crash(default_index_dir: Path, query: str) -> None:
+    with searchkit.open_index(default_index_dir) as index:
         try:
             results = index.search(query, limit=5)
         except searchkit.InputError as exc:
@@ -158,11 +151,11 @@ def test_library_queries_never_crash(small_index: Path, query: str) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(nasty_queries)
-def test_cli_queries_never_crash(small_index: Path, query: str) -> None:
+def test_cli_queries_never_crash(default_index_dir: Path, query: str) -> None:
     if "\x00" in query:  # argv cannot carry NUL; the library test covers it
         query = query.replace("\x00", "")
     # "--" so that a query like "-0" is text, as a user must write it
-    result = CliRunner().invoke(cli, ["query", "--index", str(small_index), "--limit", "3", "--", query])
+    result = CliRunner().invoke(cli, ["query", "--index", str(default_index_dir), "--limit", "3", "--", query])
     assert result.exit_code in (0, 1, 2), result.output
     assert "Traceback" not in result.output
     if result.exit_code == 2:
@@ -171,8 +164,8 @@ def test_cli_queries_never_crash(small_index: Path, query: str) -> None:
 
 
 @pytest.mark.parametrize("args", [["--limit", "0"], ["--limit", "x"], ["--section", "nope"], ["--bogus"]])
-def test_bad_options_exit_2(small_index: Path, args: list[str]) -> None:
-    result = CliRunner().invoke(cli, ["query", "모델", "--index", str(small_index), *args])
+def test_bad_options_exit_2(default_index_dir: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["query", "모델", "--index", str(default_index_dir), *args])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 

@@ -19,20 +19,11 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-import searchkit
-
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ("Goal", "Motivation", "Contribution", "Method", "Results", "Limitations", "Conclusion")
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("terminal") / "index"
-    searchkit.reindex(ROOT / "corpus", path)
-    return path
 
 
 def run_in_tmux(command: str, width: int, height: int, env: dict[str, str] | None = None) -> str:
@@ -94,8 +85,8 @@ def command(index: Path, *args: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [80, 40])
-def test_results_render_in_a_real_terminal(index: Path, width: int) -> None:
-    pane = run_in_tmux(command(index, "query", "'확산 모델'", "--limit", "3", "--no-expand", "--no-pager"), width, 24)
+def test_results_render_in_a_real_terminal(default_index_dir: Path, width: int) -> None:
+    pane = run_in_tmux(command(default_index_dir, "query", "'확산 모델'", "--limit", "3", "--no-expand", "--no-pager"), width, 24)
     plain = SGR.sub("", pane).splitlines()
     output = plain[: next(i for i, line in enumerate(plain) if line.startswith("__DONE__"))]
     text = "\n".join(output)
@@ -115,8 +106,8 @@ def test_results_render_in_a_real_terminal(index: Path, width: int) -> None:
 
 
 @pytest.mark.slow
-def test_long_output_goes_through_the_pager_only_on_a_terminal(index: Path) -> None:
-    args = command(index, "query", "'모델'", "--limit", "10")
+def test_long_output_goes_through_the_pager_only_on_a_terminal(default_index_dir: Path) -> None:
+    args = command(default_index_dir, "query", "'모델'", "--limit", "10")
     paged = run_in_tmux(args, 80, 24, env={"PAGER": "head -n 3"})
     plain = SGR.sub("", paged)
     assert "matching papers" not in plain, "a 10-hit page was not handed to the pager"
