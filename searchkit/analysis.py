@@ -6,31 +6,38 @@ adapter (`KiwiTokenizer`, `korean_analyzer`). Every backend is fed by
 `analyse_many`, so Whoosh and any later backend see the same terms.
 
 A term is a content morpheme (noun, root, verb/adjective stem, foreign word,
-number, hanja), NFKC-folded and lower-cased; English words are stemmed so
-that ``models`` and ``model`` meet. Names written with digits or hyphens
+number, hanja, pronouns such as 자기 in 자기 지도 학습), NFKC-folded and
+lower-cased; English plurals and -ing/-ed forms are folded so that
+``models`` and ``model`` meet, and English stop words are dropped. Names written with digits or hyphens
 (``GPT-4o``, ``Qwen2.5-VL``) also yield one whole term at the position of
 their first part, so both the whole name and its parts match.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import subprocess
+import sys
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from whoosh.analysis import Token, Tokenizer
-from whoosh.lang.porter import stem
+from whoosh.analysis import STOP_WORDS, Token, Tokenizer
 
-ANALYZER_VERSION = "kiwi-1"
+ANALYZER_VERSION = "kiwi-2"
 """Bumped whenever the terms produced for a text change: forces a rebuild."""
 
-_KEEP_PREFIXES = ("NN", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
+_KEEP_PREFIXES = ("NN", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
 _DROP_TAGS = {"NNB"}  # dependent nouns (것, 수, 등) carry no topic
 _NAME = re.compile(r"[A-Za-z0-9]+(?:[-.+/][A-Za-z0-9]+)*")
 _LATIN = re.compile(r"[a-z]+")
+_ACRONYM_PLURAL = re.compile(r"[A-Z][A-Z0-9]+s")
+_UNCHANGED = {"series", "species", "news", "lens", "mathematics", "physics"}
 
 
 class Term(NamedTuple):
@@ -91,11 +98,38 @@ def kiwi_version() -> str:
 
 @lru_cache(maxsize=65536)
 def normalise(form: str) -> str:
-    """Fold a morpheme to its index term: NFKC, lower case, English stem."""
+    """Fold a morpheme to its index term: NFKC, lower case, light English
+    stemming; "" for an English stop word."""
     term = unicodedata.normalize("NFKC", form).lower()
-    if _LATIN.fullmatch(term) and len(term) > 3:
-        return stem(term)
-    return term
+    if not _LATIN.fullmatch(term):
+        return term
+    if _ACRONYM_PLURAL.fullmatch(form):  # GPUs, LLMs
+        return term[:-1]
+    if term in STOP_WORDS:
+        return ""
+    return light_stem(term)
+
+
+def light_stem(word: str) -> str:
+    """Fold plurals and -ing/-ed, nothing more.
+
+    Porter's stemmer conflates too much for a glossary that pivots through
+    English: generation, generator and generalization all become "gener",
+    which made 생성 expand to 일반화. Only inflection is folded here.
+    """
+    if len(word) <= 3 or word in _UNCHANGED:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ias")):
+        return word[:-1]
+    for suffix in ("ing", "ed"):
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 4 and any(c in "aeiouy" for c in stem):
+            return stem[:-1] if stem[-1] == stem[-2] and stem[-1] not in "ls" else stem
+    return word
 
 
 def _keep(tag: str, form: str) -> bool:
@@ -124,27 +158,54 @@ def analyse_stream(texts: list[str], workers: int = 2) -> Iterator[list[list[Ter
     write one chunk while the next is analysed.
 
     Kiwi's own worker threads barely overlap from Python (measured on the
-    738-paper corpus: 5.0 s wall for 4.9 s CPU with two threads), so a large
-    batch goes to worker processes, each loading its own Kiwi (Kiwi objects
-    cannot be pickled); a small one stays in this process, where loading
-    Kiwi once is cheaper than loading it twice.
+    738-paper corpus: 5.0 s wall for 4.9 s CPU with two threads), so with
+    ``workers`` > 1 the chunks go round-robin to that many worker processes,
+    each loading its own Kiwi (Kiwi objects cannot be pickled).
     """
     chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
-    if workers < 2:
+    if workers < 2 or len(chunks) < 2:
         yield from map(analyse_many, chunks)
         return
-    import multiprocessing
-
-    # spawn, not fork: a forked child would inherit a loaded Kiwi whose
-    # threads did not survive the fork.
-    with multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_init) as pool:
-        yield from pool.imap(analyse_many, chunks)
+    yield from _in_workers(chunks, workers)
 
 
-def _worker_init() -> None:
+def _in_workers(chunks: list[list[str]], workers: int) -> Iterator[list[list[Term]]]:
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "searchkit._kiwi_worker"]
+    procs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) for _ in range(workers)]
+    feeders = [
+        threading.Thread(target=_feed, args=(proc, chunks[i::workers]), daemon=True) for i, proc in enumerate(procs)
+    ]
+    for feeder in feeders:
+        feeder.start()
+    try:
+        for k in range(len(chunks)):
+            try:
+                yield pickle.load(procs[k % workers].stdout)
+            except EOFError:
+                raise RuntimeError("a Kiwi worker process died; see its message above") from None
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def _feed(proc: subprocess.Popen, chunks: list[list[str]]) -> None:
+    """Write a worker's chunks from a thread: writing them all before
+    reading any result would deadlock on full pipes."""
+    try:
+        for chunk in [*chunks, None]:
+            pickle.dump(chunk, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        proc.stdin.close()
+    except (BrokenPipeError, ValueError):  # the worker was stopped first
+        pass
+
+
+def use_threads(count: int) -> None:
+    """Set Kiwi's thread count before it loads (worker processes use one)."""
     global _threads
-    _threads = 1  # one process per core already
-    kiwi()
+    _threads = count
 
 
 def analyse(text: str) -> list[Term]:

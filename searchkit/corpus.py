@@ -131,11 +131,13 @@ def parse_post(path: Path) -> Post:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _failed(path, digest, f"is not valid UTF-8 (byte {exc.start})")
-    if "\x00" in text:
+    nul: list[Problem] = []
+    if "\x00" in text:  # damage, not a binary file: keep the papers around it
         line = text.count("\n", 0, text.index("\x00")) + 1
-        return _failed(path, digest, "contains a NUL byte", line)
+        nul.append(Problem(str(path), line, "contains NUL bytes; they were removed"))
+        text = text.replace("\x00", "")
     papers, problems = parse_text(text, str(path), path.name)
-    return Post(str(path), digest, tuple(papers), tuple(problems))
+    return Post(str(path), digest, tuple(papers), tuple(nul + problems))
 
 
 def _failed(path: Path, digest: str, reason: str, line: int = 0) -> Post:

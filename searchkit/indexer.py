@@ -18,7 +18,7 @@ from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError
 from .glossary import glossary_texts, save_glossary
 from .lexicon import Lexicon
-from .schema import ALL, FIELD_WEIGHTS, SECTION_GAP, TEXT_FIELDS, build_schema
+from .schema import ALL, FIELD_WEIGHTS, SECTION_GAP, TEXT_FIELDS, build_schema, pack_spans
 from .store import (
     FORMAT,
     LEXICON,
@@ -230,7 +230,7 @@ def _document(paper: Paper, analysed: list[list[Term]], texts: list[str]) -> dic
             continue
         doc[name] = Preanalysed(text, terms)
         doc[f"_stored_{name}"] = text
-        doc["spans"][name] = [tuple(t) for t in terms]
+        doc["spans"][name] = pack_spans(terms)
         base = combined[-1].pos + SECTION_GAP if combined else 0
         combined += [t._replace(pos=base + t.pos) for t in terms]
         boosts += [FIELD_WEIGHTS[name]] * len(terms)

@@ -93,9 +93,9 @@ def _hit(rank: int, hit: Hit) -> Table:
 def print_results(console: Console, results: Results) -> None:
     if results.expansions:
         used = ", ".join(f"{e.source} → {e.target}" for e in results.expansions)
-        console.print(Text(f"expanded: {used}", style="search.note"))
+        console.print(Text(f"expanded: {used}", style="search.note"), soft_wrap=True)
     if results.suggestion:
-        console.print(Text(f"did you mean: {results.suggestion}", style="search.note"))
+        console.print(Text(f"did you mean: {results.suggestion}", style="search.note"), soft_wrap=True)
     for rank, hit in enumerate(results, 1):
         console.print(_hit(rank, hit))
     shown = len(results)
@@ -143,14 +143,11 @@ def print_paper(console: Console, paper: PaperView) -> None:
 
 
 def print_report(console: Console, report: ReindexReport) -> None:
-    for notice in report.notices:
-        console.print(Text(notice, style="search.note"))
-    for problem in report.warnings:
-        console.print(Text(f"warning: {problem}", style="search.meta"))
-    for problem in report.skipped:
-        console.print(Text(f"skipped: {problem}"))
+    lines = [Text(notice, style="search.note") for notice in report.notices]
+    lines += [Text(f"warning: {problem}", style="search.meta") for problem in report.warnings]
+    lines += [Text(f"skipped: {problem}") for problem in report.skipped]
     kind = "full" if report.full else "incremental"
-    console.print(
+    lines.append(
         Text(
             f"{report.posts_read} posts read, {len(report.skipped)} skipped; "
             f"{report.entries} entries, {report.papers} papers indexed "
@@ -158,6 +155,9 @@ def print_report(console: Console, report: ReindexReport) -> None:
             f"in {report.seconds:.1f}s"
         )
     )
+    for line in lines:
+        # status lines name files: never wrap them, so a log keeps paths whole
+        console.print(line, soft_wrap=True)
 
 
 # JSON

@@ -28,12 +28,12 @@ from .hits import Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
-from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
+from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections, unpack_spans
 from .similar import key_terms, surface_forms
 from .store import FORMAT, LEXICON, live_generation, read_manifest
 from .suggest import closest
 
-BM25_B, BM25_K1 = 0.75, 1.2
+BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 60
 """Collapsed papers fetched before coverage re-ranking."""
 ARXIV_BOOST = 1000.0
@@ -159,7 +159,7 @@ class WhooshIndex(Index):
         )
         candidates = []
         for found_hit in found:
-            stored = self._searcher.stored_fields(found_hit.docnum)
+            stored = self._stored(found_hit.docnum)
             factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
             candidates.append((stored, found_hit.score * factor))
         candidates.sort(key=lambda item: -item[1])
@@ -199,7 +199,7 @@ class WhooshIndex(Index):
 
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
         bare = _bare_id(arxiv_id)
-        copies = list(self._searcher.documents(arxiv_id=bare))
+        copies = [self._stored(n) for n in self._searcher.document_numbers(arxiv_id=bare)]
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         reader = self._searcher.reader()
@@ -216,7 +216,7 @@ class WhooshIndex(Index):
         )
         hits = []
         for found_hit in found:
-            stored = self._searcher.stored_fields(found_hit.docnum)
+            stored = self._stored(found_hit.docnum)
             present = {t for items in stored["spans"].values() for t, *_ in items}
             shared = tuple(forms[t] for t, _ in keys if t in present)
             hit = self._hit(stored, found_hit.score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
@@ -246,6 +246,12 @@ class WhooshIndex(Index):
             size, manifest.analyzer, manifest.kiwi, top,
         )
 
+    def _stored(self, docnum: int) -> dict:
+        """A document's stored fields with its term offsets unpacked."""
+        stored = dict(self._searcher.stored_fields(docnum))
+        stored["spans"] = {name: unpack_spans(packed) for name, packed in stored["spans"].items()}
+        return stored
+
     def _distinct(self, wquery: wq.Query, since: str | None, until: str | None) -> int:
         """Distinct papers matching, counted apart from the top-N collector:
         Whoosh's Results.docs fails on filtered, collapsed searches."""
@@ -255,7 +261,8 @@ class WhooshIndex(Index):
         return len({ids[d] for d in self._searcher.docs_for_query(wquery) if low <= dates[d] <= high})
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> Hit:
-        dates = sorted({d["date"] for d in self._searcher.documents(arxiv_id=stored["arxiv_id"])})
+        column = self._searcher.reader().column_reader("date")
+        dates = sorted({column[n] for n in self._searcher.document_numbers(arxiv_id=stored["arxiv_id"])})
         highlights = {}
         for name in fields:
             spans = find_matches(stored["spans"].get(name, ()), parsed.terms, parsed.phrases)

@@ -206,13 +206,13 @@ def test_invalid_utf8_is_a_fatal_problem_naming_the_byte(tmp_path: Path) -> None
     assert problem.fatal and problem.line == 0
 
 
-def test_nul_byte_is_a_fatal_problem_with_its_line(tmp_path: Path) -> None:
+def test_nul_bytes_are_removed_and_reported_with_their_line(tmp_path: Path) -> None:
     path = tmp_path / "2025-01-01-daily-papers-20250101.md"
     path.write_text(FRONT + "# 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\nab\x00cd\n", encoding="utf-8")
     post = parse_post(path)
-    assert post.papers == ()
+    assert [p.sections for p in post.papers] == [{"method": "abcd"}]
     [problem] = post.problems
-    assert (problem.line, problem.reason, problem.fatal) == (8, "contains a NUL byte", True)
+    assert (problem.line, problem.reason, problem.fatal) == (8, "contains NUL bytes; they were removed", False)
 
 
 def test_no_front_matter_takes_the_date_from_the_file_name() -> None:

@@ -65,7 +65,7 @@ def test_open_index_of_a_missing_directory(tmp_path: Path) -> None:
 def test_reindex_of_a_missing_corpus(tmp_path: Path) -> None:
     with pytest.raises(searchkit.CorpusError, match="corpus directory not found"):
         searchkit.reindex(tmp_path / "nowhere", tmp_path / "index")
-    assert not (tmp_path / "index").exists() or not any((tmp_path / "index").glob("gen-*"))
+    assert not (tmp_path / "index").exists()
 
 
 # Searching the default corpus
@@ -155,7 +155,8 @@ def test_arxiv_id_ranks_its_paper_first(default_index: searchkit.Index, query: s
 
 def test_results_never_repeat_a_paper(default_index: searchkit.Index) -> None:
     results = default_index.search("모델 학습 성능", limit=50)
-    assert len(ids(results)) == len(set(ids(results))) == 46 or len(ids(results)) == len(set(ids(results)))
+    assert len(results) > 30
+    assert len(ids(results)) == len(set(ids(results)))
     assert results.total == len(results)
 
 
@@ -395,7 +396,7 @@ def test_a_post_that_breaks_is_removed(tiny_copy: tuple[Path, Path]) -> None:
     (corpus / "2025-01-06-daily-papers-20250106.md").write_bytes(b"\x00")
     report = searchkit.reindex(corpus, index)
     assert (report.removed, report.entries, report.papers) == (1, 4, 3)
-    assert [p.reason for p in report.skipped] == ["contains a NUL byte"]
+    assert [p.reason for p in report.skipped] == ["has no paper headings"]
     with searchkit.open_index(index) as opened, pytest.raises(NotFoundError):
         opened.paper("2501.00001")
 
@@ -479,12 +480,6 @@ print(report.papers, "papers indexed")
 """
 
 
-@pytest.mark.xfail(
-    reason="bug: reindex's 'spawn' worker processes (corpora of 100+ papers) re-import the caller's __main__, "
-    "so a script calling reindex at top level, as the README shows, runs again in each worker, which then "
-    "waits forever on the writer lock: `python example.py` hangs",
-    strict=True,
-)
 def test_reindex_from_a_plain_script(tmp_path: Path) -> None:
     count = getattr(analysis, "PARALLEL_MIN", 800) // len(searchkit.TEXT_FIELDS) + 10
     corpus = write_posts(tmp_path / "corpus", {"2025-02-01-many.md": many_papers_post(count)})
