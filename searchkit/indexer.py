@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import ANALYZER_VERSION, PARALLEL_MIN, Preanalysed, Term, analyse_stream, kiwi_version
+from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError
 from .glossary import glossary_texts, save_glossary
@@ -182,26 +182,22 @@ def _write(
     path = str(generation)
     ix = whoosh_index.create_in(path, build_schema()) if base is None else whoosh_index.open_dir(path)
     writer = ix.writer(limitmb=256)
+    lexicon = Lexicon(generation / LEXICON)
     try:
         for name in stale_posts:
             writer.delete_by_term("post", name)
         texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
         glossary = glossary_texts(generation, base)
-        lexicon = Lexicon(generation / LEXICON)
-        width, done = len(TEXT_FIELDS), 0
-        analysed: list[list[Term]] = []
-        workers = 2 if len(texts) >= PARALLEL_MIN else 1
-        for chunk in analyse_stream(texts + glossary, workers):
-            analysed += chunk
-            while done < len(papers) and len(analysed) >= (done + 1) * width:
-                fields = slice(done * width, (done + 1) * width)
-                writer.add_document(**_document(papers[done], analysed[fields], texts[fields]))
-                done += 1
-            if progress:
-                progress("analysing papers", done, len(papers))
-        lexicon.add(zip(texts, analysed))
+        analysed = analyse_stream(texts + glossary)
+        width = len(TEXT_FIELDS)
+        for i, paper in enumerate(papers):
+            fields = [next(analysed) for _ in range(width)]
+            writer.add_document(**_document(paper, fields, texts[i * width : (i + 1) * width]))
+            lexicon.add(zip(texts[i * width : (i + 1) * width], fields))
+            if progress and (i % 16 == 15 or i + 1 == len(papers)):
+                progress("analysing papers", i + 1, len(papers))
         lexicon.close()
-        save_glossary(generation, base, glossary, analysed[len(texts) :])
+        save_glossary(generation, base, glossary, list(analysed))
         writer.commit()
     except BaseException:
         writer.cancel()

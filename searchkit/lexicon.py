@@ -50,24 +50,33 @@ class Lexicon:
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(str(path))
         self._db.execute(_SCHEMA)
+        self._counts: dict[str, Counter] = {}
 
     def close(self) -> None:
-        self._db.commit()
+        self.flush()
         self._db.close()
 
-    def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
-        """Record the word forms of analysed texts. Kiwi reads a word by its
-        context, so a word keeps its most frequent analysis in the batch."""
-        counts: dict[str, Counter] = {}
-        for text, terms in items:
-            for word, found in split_words(text, terms).items():
-                key = json.dumps(found, ensure_ascii=False, separators=(",", ":"))
-                counts.setdefault(word, Counter())[key] += 1
-        rows = ((word, c.most_common(1)[0][0]) for word, c in counts.items())
+    def flush(self) -> None:
+        """Write what `add` collected, in one transaction."""
+        rows = (
+            (word, json.dumps(c.most_common(1)[0][0], ensure_ascii=False, separators=(",", ":")))
+            for word, c in self._counts.items()
+        )
         self._db.executemany("INSERT OR IGNORE INTO words VALUES (?, ?)", rows)
         self._db.commit()
+        self._counts = {}
+
+    def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
+        """Collect the word forms of analysed texts. Kiwi reads a word by its
+        context, so a word keeps its most frequent analysis."""
+        counts = self._counts
+        for text, terms in items:
+            for word, found in split_words(text, terms).items():
+                counts.setdefault(word, Counter())[tuple(found)] += 1  # tuples: hashable
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        if self._counts:
+            self.flush()
         found: dict[str, list[list]] = {}
         unique = list(dict.fromkeys(words))
         for chunk in range(0, len(unique), 500):
