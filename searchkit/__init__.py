@@ -9,7 +9,9 @@ From posts to hits::
     ...         print(hit.arxiv_id, hit.title, hit.matched_sections)
 """
 
-from .corpus import SECTIONS, Paper, Problem, parse_post
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     CorpusError,
     IndexBusyError,
@@ -20,10 +22,30 @@ from .errors import (
     QueryError,
     SearchkitError,
 )
-from .hits import Expansion, Fragment, Hit, PaperView, Results
-from .indexer import ReindexReport, reindex
-from .schema import SECTION_GROUPS, TEXT_FIELDS
-from .searcher import Index, open_index
+from .hits import Expansion, Fragment, Hit, IndexStats, PaperView, Results
+
+if TYPE_CHECKING:
+    from .corpus import SECTIONS, Paper, Problem, parse_post
+    from .indexer import ReindexReport, reindex
+    from .schema import SECTION_GROUPS, TEXT_FIELDS
+    from .searcher import Index, open_index
+
+# Whoosh, Kiwi's wrapper and the indexer load on first use, not on import:
+# every CLI call imports this package, and a query answered by a running
+# `papersearch serve` should not pay for any of them.
+_LAZY = {
+    "SECTIONS": "corpus", "Paper": "corpus", "Problem": "corpus", "parse_post": "corpus",
+    "ReindexReport": "indexer", "reindex": "indexer",
+    "SECTION_GROUPS": "schema", "TEXT_FIELDS": "schema",
+    "Index": "searcher", "open_index": "searcher",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
@@ -37,6 +59,7 @@ __all__ = [
     "Hit",
     "Index",
     "IndexBusyError",
+    "IndexStats",
     "IndexCorruptError",
     "IndexMissingError",
     "InputError",

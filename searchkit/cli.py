@@ -20,12 +20,14 @@ import click
 
 from . import __version__
 from .errors import IndexMissingError, InputError, NotFoundError, SearchkitError
-from .indexer import ReindexReport, reindex
 from .schema import SECTION_GROUPS
 from .searcher import Index, open_index
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
+KEEP_OPEN = False
+"""Set by `papersearch serve`: keep each index open for the next command."""
+_open_indexes: dict[Path, Index] = {}
 
 
 # Errors → exit codes
@@ -103,6 +105,7 @@ def _show(draw: Callable[[Any], None], no_pager: bool = False) -> None:
     text = capture.get()
     if not console.is_terminal or console.no_color:
         text = "\n".join(line.rstrip() for line in text.split("\n"))
+    no_pager = no_pager or bool(os.environ.get("PAPERSEARCH_NO_PAGER"))
     if console.is_terminal and not no_pager and text.count("\n") > console.height:
         os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
         pydoc.pager(text)
@@ -158,7 +161,9 @@ def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool)
         raise InputProblem(f"{len(report.skipped)} post(s) skipped (--strict)")
 
 
-def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False) -> ReindexReport:
+def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False) -> Any:
+    from .indexer import reindex
+
     console = _err()
     with _progress(console) as progress:
         return reindex(
@@ -319,8 +324,25 @@ def _open(index_dir: Path) -> Iterator[Index]:
     directory exists but is empty (a fresh clone's ``index/``), so that the
     README's first command works as written. A directory that does not
     exist is a typo, not a request to build."""
+    key = index_dir.resolve()
+    kept = _open_indexes.pop(key, None)
+    if kept is not None and kept.is_current():
+        index = kept
+    else:
+        if kept is not None:
+            kept.close()
+        index = _open_or_build(index_dir)
+    if KEEP_OPEN:
+        _open_indexes[key] = index
+        yield index
+    else:
+        with index:
+            yield index
+
+
+def _open_or_build(index_dir: Path) -> Index:
     try:
-        index = open_index(index_dir)
+        return open_index(index_dir)
     except IndexMissingError:
         corpus = Path(os.environ.get("PAPERSEARCH_CORPUS", DEFAULT_CORPUS))
         if not index_dir.is_dir() or not corpus.is_dir():
@@ -329,9 +351,28 @@ def _open(index_dir: Path) -> Iterator[Index]:
         from .render import print_report
 
         print_report(_err(), _reindex(corpus, index_dir))
-        index = open_index(index_dir)
-    with index:
-        yield index
+        return open_index(index_dir)
+
+
+@cli.command(name="serve")
+@index_option
+@reports_errors
+def serve_command(index_dir: Path) -> None:
+    """Keep the index and Kiwi warm; other papersearch commands use it.
+
+    While it runs, `papersearch query`, `show`, `similar` and `stats` for
+    the same index are answered by this process through a socket in the
+    index directory, in a few milliseconds instead of a few hundred; without
+    it they run by themselves as usual. A reindex is picked up at once.
+
+    \b
+    Example:
+      papersearch serve &        # 백그라운드에서 실행
+      papersearch query "확산 모델"
+    """
+    from .serve import serve
+
+    serve(index_dir, announce=lambda line: click.echo(line, err=True))
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from .errors import IndexCorruptError, NotFoundError, QueryError
+from .errors import IndexCorruptError, NotFoundError, QueryError, SearchkitError
 from .glossary import Glossary
 from .highlight import find_matches, fragment
 from .hits import Hit, IndexStats, PaperView, Results
@@ -74,6 +74,10 @@ class Index(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def is_current(self) -> bool:
+        """False once a reindex has published newer content (then reopen)."""
+        return True
+
     def __enter__(self) -> Index:
         return self
 
@@ -121,6 +125,12 @@ class WhooshIndex(Index):
         self._searcher.close()
         self._ix.close()
         self._lexicon.close()
+
+    def is_current(self) -> bool:
+        try:
+            return live_generation(self.generation.parent) == self.generation
+        except SearchkitError:
+            return False
 
     def parse(self, query: str, expand: bool = True) -> ParsedQuery:
         parsed = split_compounds(parse_query(query, self._lexicon.analyse), self.known)
