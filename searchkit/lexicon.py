@@ -73,6 +73,8 @@ class Lexicon:
         for text, terms in items:
             for word, found in split_words(text, terms).items():
                 counts.setdefault(word, Counter())[tuple(found)] += 1  # tuples: hashable
+                if word != word.lower():  # users type Reward, reward, REWARD alike
+                    counts.setdefault(word.lower(), Counter())[tuple(found)] += 1
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         if self._counts:
@@ -90,8 +92,12 @@ class Lexicon:
         """Analyse query text by look-up, falling back to Kiwi for the whole
         text when any word is unseen (Kiwi reads better in context)."""
         matches = list(_WORD.finditer(text))
-        found = self.lookup([m.group() for m in matches])
-        if len(found) < len({m.group() for m in matches}):
+        words = {m.group() for m in matches}
+        found = self.lookup([*words, *(w.lower() for w in words)])
+        for word in words:
+            if word not in found and word.lower() in found:
+                found[word] = found[word.lower()]
+        if not words <= found.keys():
             return analyse(text)
         terms: list[Term] = []
         base = 0

@@ -172,7 +172,7 @@ def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path
     index = tmp_path / "index"
     shutil.copytree(default_index_dir, index)
     generation = live_generation(index)
-    segment = next(generation.glob("*.seg"))
+    segment = max((p for p in generation.iterdir() if p.name.startswith("MAIN_")), key=lambda p: p.stat().st_size)
     if damage == "truncate":
         with open(segment, "r+b") as handle:
             handle.truncate(100)
