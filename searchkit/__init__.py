@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CorpusError,
-    IndexBusyError,
     IndexCorruptError,
     IndexMissingError,
+    IndexWriteError,
     InputError,
     NotFoundError,
     QueryError,
@@ -58,10 +58,10 @@ __all__ = [
     "Fragment",
     "Hit",
     "Index",
-    "IndexBusyError",
     "IndexStats",
     "IndexCorruptError",
     "IndexMissingError",
+    "IndexWriteError",
     "InputError",
     "NotFoundError",
     "Paper",

@@ -144,7 +144,7 @@ def cli() -> None:
 @corpus_option
 @index_option
 @click.option("--full", is_flag=True, help="Analyse every post again, not only changed ones.")
-@click.option("--strict", is_flag=True, help="Exit 2 if any post had to be skipped.")
+@click.option("--strict", is_flag=True, help="Exit 2, writing nothing, if any post cannot be indexed.")
 @reports_errors
 def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool) -> None:
     """Index the posts in the corpus (only what changed since last time).
@@ -155,19 +155,16 @@ def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool)
     """
     from .render import print_report
 
-    report = _reindex(corpus_dir, index_dir, full)
-    print_report(_err(), report)
-    if strict and report.skipped:
-        raise InputProblem(f"{len(report.skipped)} post(s) skipped (--strict)")
+    print_report(_err(), _reindex(corpus_dir, index_dir, full, strict))
 
 
-def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False) -> Any:
+def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool = False) -> Any:
     from .indexer import reindex
 
     console = _err()
     with _progress(console) as progress:
         return reindex(
-            corpus_dir, index_dir, full=full, progress=progress,
+            corpus_dir, index_dir, full=full, strict=strict, progress=progress,
             on_wait=lambda: console.print(f"waiting for another reindex of {index_dir} to finish…"),
         )
 
@@ -375,9 +372,19 @@ def serve_command(index_dir: Path) -> None:
     serve(index_dir, announce=lambda line: click.echo(line, err=True))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI. click's standalone mode would turn a closed pipe
+    (``papersearch query … | head``) into exit 1, "no results"; here the
+    reader simply had what it wanted, so it is exit 0."""
     try:
-        cli(prog_name="papersearch")
-    except BrokenPipeError:  # `papersearch query … | head`: the reader left
-        sys.stderr.close()
-        sys.exit(0)
+        code = cli.main(args=argv, prog_name="papersearch", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        code = 1
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code if isinstance(code, int) else 0)

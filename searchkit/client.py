@@ -43,10 +43,14 @@ def main() -> None:
     if argv and argv[0] in SERVED and not {"-h", "--help"} & set(argv):
         answer = ask_server(argv)
         if answer is not None:
-            sys.exit(show(answer, argv))
+            try:
+                sys.exit(show(answer, argv))
+            except BrokenPipeError:  # `papersearch query … | head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(0)
     from .cli import main as run_here
 
-    run_here()
+    run_here(argv)
 
 
 def ask_server(argv: list[str]) -> dict | None:
@@ -70,11 +74,12 @@ def ask_server(argv: list[str]) -> dict | None:
 
 
 def exchange(path: Path, request: dict) -> dict:
-    """One request, one answer: a JSON line each way."""
+    """One request, one answer: a JSON document each way."""
+    payload = json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogateescape")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(TIMEOUT)
         conn.connect(str(path))
-        conn.sendall(json.dumps(request, ensure_ascii=False).encode() + b"\n")
+        conn.sendall(payload)
         conn.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := conn.recv(1 << 16):
@@ -87,7 +92,8 @@ def show(answer: dict, argv: list[str]) -> int:
     sys.stderr.write(answer["stderr"])
     out = answer["stdout"]
     rows = os.get_terminal_size(sys.stdout.fileno()).lines if sys.stdout.isatty() else 0
-    if rows and out.count("\n") > rows and "--no-pager" not in argv and "--json" not in argv:
+    asked = not {"--no-pager", "--json"} & set(argv) and not os.environ.get("PAPERSEARCH_NO_PAGER")
+    if rows and out.count("\n") > rows and asked and argv[0] != "stats":
         os.environ.setdefault("LESS", "-R")
         import pydoc
 

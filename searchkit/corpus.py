@@ -106,6 +106,12 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
     problems: list[Problem] = []
     for path in sorted(corpus_dir.glob("*.md")):
         try:
+            path.name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = str(path).encode("utf-8", "backslashreplace").decode()
+            problems.append(Problem(shown, 0, "file name is not valid UTF-8", fatal=True))
+            continue
+        try:
             if path.is_file():
                 paths.append(path)
                 continue

@@ -31,8 +31,8 @@ class IndexCorruptError(InputError):
     """The index exists but cannot be read; reindex --full repairs it."""
 
 
-class IndexBusyError(SearchkitError):
-    """Another reindex holds the writer lock."""
+class IndexWriteError(InputError):
+    """The index directory cannot be written (missing parent, read-only, full)."""
 
 
 class NotFoundError(SearchkitError):

@@ -40,16 +40,19 @@ def _digest() -> str:
     return hashlib.sha256(source + ANALYZER_VERSION.encode()).hexdigest()
 
 
+def glossary_changed(generation: Path) -> bool:
+    """Whether the generation's analysed glossary is out of date."""
+    try:
+        return json.loads((generation / GLOSSARY_FILE).read_text(encoding="utf-8")).get("digest") != _digest()
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
 def glossary_texts(generation: Path, base: Path | None) -> list[str]:
     """The glossary surfaces to analyse for this generation: none when the
     one it inherited was made from the same glossary and analyzer."""
-    path = generation / GLOSSARY_FILE
-    if base is not None and path.exists():
-        try:
-            if json.loads(path.read_text(encoding="utf-8")).get("digest") == _digest():
-                return []
-        except (OSError, ValueError, AttributeError):
-            pass
+    if base is not None and not glossary_changed(generation):
+        return []
     return [surface for pair in load_pairs() for surface in pair]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
-from .errors import CorpusError, IndexCorruptError, IndexMissingError
-from .glossary import glossary_texts, save_glossary
+from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError
+from .glossary import glossary_changed, glossary_texts, save_glossary
 from .lexicon import Lexicon
 from .schema import ALL, FIELD_WEIGHTS, SECTION_GAP, TEXT_FIELDS, build_schema, pack_spans
 from .store import (
@@ -69,11 +69,17 @@ def reindex(
     index_dir: str | Path,
     *,
     full: bool = False,
+    strict: bool = False,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> ReindexReport:
     """Bring the index at ``index_dir`` up to date with the posts in
     ``corpus_dir``; only changed posts are analysed unless ``full``.
+
+    A post that cannot be parsed is skipped and reported; if an earlier
+    version of it was indexed, that version stays (a half-saved post must
+    not delete its papers). With ``strict``, any skip raises `CorpusError`
+    before anything is written.
 
     :param on_wait: called once if another reindex holds the lock.
     """
@@ -81,13 +87,18 @@ def reindex(
     corpus, index = Path(corpus_dir), Path(index_dir)
     if not corpus.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus}")
-    with writer_lock(index, on_wait):
-        cleanup(index)  # half-built generations of a reindex that was killed
-        base, manifest, notices = _base(index, full)
-        paths, problems = find_posts(corpus)
-        posts = _parse_all(paths, progress)
-        report = _apply(index, base, manifest, posts, progress)
-    skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
+    try:
+        with writer_lock(index, on_wait):
+            cleanup(index)  # half-built generations of a reindex that was killed
+            base, manifest, notices = _base(index, full)
+            paths, problems = find_posts(corpus)
+            posts = _parse_all(paths, progress)
+            skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
+            if strict and skipped:
+                raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
+            report = _apply(index, base, manifest, posts, progress)
+    except OSError as exc:  # a full disk, a read-only or missing parent directory
+        raise IndexWriteError(f"cannot write the index at {index}: {exc.strerror or exc}") from None
     warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
     return ReindexReport(
         posts_read=len(paths) + len(problems),
@@ -145,15 +156,16 @@ def _apply(
     """Write the difference between the manifest and the corpus into a new
     generation; when nothing changed, keep the live one as it is."""
     current = {Path(p.path).name: p for p in posts if not p.skipped}
+    present = {Path(p.path).name for p in posts}  # broken posts keep their last good version
     known = manifest.posts
     changed = [p for name, p in current.items() if known.get(name, {}).get("digest") != p.digest]
-    removed = [name for name in known if name not in current]
+    removed = [name for name in known if name not in present]
     counts = {
         "added": sum(1 for p in changed if Path(p.path).name not in known),
         "updated": sum(1 for p in changed if Path(p.path).name in known),
         "removed": len(removed),
     }
-    if base is not None and not changed and not removed:
+    if base is not None and not changed and not removed and not glossary_changed(base):
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
     papers = [paper for post in changed for paper in post.papers]
@@ -188,6 +200,9 @@ def _write(
     try:
         for name in stale_posts:
             writer.delete_by_term("post", name)
+        # deleted papers' terms linger in term statistics until their segment
+        # is rewritten: rewrite everything once they are a fifth of the index
+        rewrite = ix.doc_count_all() and writer.reader().doc_count() < 0.8 * ix.doc_count_all()
         texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
         glossary = glossary_texts(generation, base)
         analysed = analyse_stream(texts + glossary)
@@ -198,13 +213,13 @@ def _write(
             lexicon.add(zip(texts[i * width : (i + 1) * width], fields))
             if progress and (i % 16 == 15 or i + 1 == len(papers)):
                 progress("analysing papers", i + 1, len(papers))
-        lexicon.close()
         save_glossary(generation, base, glossary, list(analysed))
-        writer.commit()
+        writer.commit(optimize=bool(rewrite))
     except BaseException:
         writer.cancel()
         raise
     finally:
+        lexicon.close()
         ix.close()
 
 

@@ -99,8 +99,10 @@ def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
     ids = tuple(dict.fromkeys(m.group(1) for m in _ARXIV.finditer(free)))
     # ids are looked up in their own field; analysing them would only load Kiwi
     words = _ARXIV.sub(" ", free)
-    if words.strip():
+    if any(c.isalnum() for c in words):  # punctuation alone needs no analyser
         parts.extend(word_parts(words, analyse(words)))
+    if not parts and not ids:
+        raise QueryError(f"no searchable words in query {text!r} (particles, stop words and punctuation are ignored)")
     return ParsedQuery(text, tuple(parts), ids)
 
 

@@ -8,6 +8,7 @@ Parts: the console (`make_console`), terminal renderers (`print_results`,
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from typing import IO, Any
 
@@ -48,7 +49,11 @@ MARK_OPEN, MARK_CLOSE = "**", "**"
 def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
     """A console that drops colour when piped or when NO_COLOR is set
     (rich's own rules), and never guesses highlights in post text."""
-    return Console(file=file, theme=THEME, highlight=False, width=width, soft_wrap=False)
+    plain = bool(os.environ.get("NO_COLOR"))  # rich's no_color keeps bold and dim; NO_COLOR means plain
+    return Console(
+        file=file, theme=THEME, highlight=False, width=width, soft_wrap=False,
+        color_system=None if plain else "auto",
+    )
 
 
 # Terminal

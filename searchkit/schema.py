@@ -10,6 +10,7 @@ offsets so highlights never need Kiwi at query time.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator, Mapping
 
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.formats import PositionBoosts
@@ -80,6 +81,32 @@ def unpack_spans(packed: tuple[str, bytes]) -> list[tuple[str, int, int, int]]:
     numbers.frombytes(raw)
     words = text.split("\x1f") if text else []
     return [(w, numbers[3 * i], numbers[3 * i + 1], numbers[3 * i + 2]) for i, w in enumerate(words)]
+
+
+class Spans(Mapping):
+    """A document's stored offsets, field → ``(term, pos, start, end)``
+    tuples, unpacked only for the fields asked for: re-ranking 60
+    candidates needs their terms, rarely their offsets."""
+
+    def __init__(self, packed: dict[str, tuple[str, bytes]]) -> None:
+        self._packed = packed
+        self._unpacked: dict[str, list[tuple[str, int, int, int]]] = {}
+
+    def __getitem__(self, field: str) -> list[tuple[str, int, int, int]]:
+        if field not in self._unpacked:
+            self._unpacked[field] = unpack_spans(self._packed[field])
+        return self._unpacked[field]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def terms(self, field: str) -> list[str]:
+        """The field's terms in order, without unpacking offsets."""
+        text = self._packed.get(field, ("", b""))[0]
+        return text.split("\x1f") if text else []
 
 
 def resolve_sections(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:

@@ -15,7 +15,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -28,15 +30,16 @@ from .hits import Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
-from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections, unpack_spans
+from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans, resolve_sections
 from .similar import key_terms, surface_forms
 from .store import FORMAT, LEXICON, live_generation, read_manifest
 from .suggest import closest
 
 BM25_B, BM25_K1 = 0.75, 1.6
-CANDIDATES = 60
+CANDIDATES = 30
 """Collapsed papers fetched before coverage re-ranking."""
 ARXIV_BOOST = 1000.0
+_ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
 
 
 # Interface
@@ -106,16 +109,45 @@ def open_index(index_dir: str | Path) -> Index:
 # Whoosh
 
 
+def _damage_is_corruption(method: Callable) -> Callable:
+    """Report a failure inside Whoosh itself (a truncated or garbled file
+    raises anything from EOFError to a bare Exception) as a damaged index,
+    naming the repair; failures in our own code stay what they are."""
+
+    @wraps(method)
+    def guarded(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except SearchkitError:
+            raise
+        except Exception as exc:
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is None or not tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh"):
+                raise
+            index = self.generation.parent
+            raise IndexCorruptError(
+                f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
+                f"run `papersearch reindex --full --index {index}`"
+            ) from None
+
+    return guarded
+
+
 class WhooshIndex(Index):
     """One generation of a Whoosh index, with its lexicon."""
 
     def __init__(self, generation: Path) -> None:
         self.generation = generation
         self._ix = whoosh_index.open_dir(str(generation))
-        weighting = BM25F(B=BM25_B, K1=BM25_K1)
-        self._searcher = self._ix.searcher(weighting=weighting)
-        self._lexicon = Lexicon(generation / LEXICON)
-        self._glossary = Glossary(generation)
+        try:
+            self._searcher = self._ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+            self._lexicon = Lexicon(generation / LEXICON)
+            self._glossary = Glossary(generation)
+        except BaseException:
+            self._ix.close()
+            raise
         self._pending: list[weakref.ref[Results]] = []
 
     def close(self) -> None:
@@ -140,6 +172,7 @@ class WhooshIndex(Index):
         """Whether any section holds the term (compound splitting, suggestions)."""
         return self._searcher.reader().doc_frequency(ALL, term) > 0
 
+    @_damage_is_corruption
     def search(
         self,
         query: str,
@@ -153,28 +186,34 @@ class WhooshIndex(Index):
     ) -> Results:
         if not isinstance(limit, int) or limit < 1:
             raise QueryError(f"limit must be a positive whole number, not {limit!r}")
+        if sort not in ("score", "date"):
+            raise QueryError(f"sort must be 'score' or 'date', not {sort!r}")
         fields = resolve_sections(sections)
+        since, until = _date_range(since, until)
         parsed = self.parse(query, expand)
         # unrestricted searches match on the combined field: one posting list a term
         wquery = build_query(parsed, (ALL,) if fields == TEXT_FIELDS else fields, self.known)
-        if wquery is None:
+        if wquery is None or self._searcher.reader().doc_count() == 0:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
         found = self._searcher.search(
             wquery,
-            limit=max(CANDIDATES, limit),
+            limit=None if sort == "date" else max(CANDIDATES, limit),  # by date: every match competes
             collapse="arxiv_id",
             collapse_limit=1,
-            filter=_date_filter(since, until),
+            filter=wq.TermRange("date", since, until) if since or until else None,
             terms=False,
         )
-        candidates = []
-        for found_hit in found:
-            stored = self._stored(found_hit.docnum)
-            factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
-            candidates.append((stored, found_hit.score * factor))
-        candidates.sort(key=lambda item: -item[1])
         if sort == "date":
-            candidates.sort(key=lambda item: (item[0]["date"], item[1]), reverse=True)
+            latest = self._latest_dates(wquery)
+            ranked = sorted(found, key=lambda h: (latest[self._arxiv_id(h.docnum)], h.score), reverse=True)
+            candidates = [(self._stored(h.docnum), h.score) for h in ranked[:limit]]
+        else:
+            candidates = []
+            for found_hit in found:
+                stored = self._stored(found_hit.docnum)
+                factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
+                candidates.append((stored, found_hit.score * factor))
+            candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
             hits, query=parsed.text, total=lambda: self._distinct(wquery, since, until),
@@ -198,6 +237,7 @@ class WhooshIndex(Index):
                 text, changed = text.replace(part.label, best, 1), True
         return text if changed else None
 
+    @_damage_is_corruption
     def paper(self, arxiv_id: str) -> PaperView:
         copies = sorted(self._searcher.documents(arxiv_id=_bare_id(arxiv_id)), key=lambda d: d["date"])
         if not copies:
@@ -207,17 +247,14 @@ class WhooshIndex(Index):
         by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
         return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
 
+    @_damage_is_corruption
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
         bare = _bare_id(arxiv_id)
         copies = [self._stored(n) for n in self._searcher.document_numbers(arxiv_id=bare)]
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         reader = self._searcher.reader()
-        keys = key_terms(
-            [c["spans"] for c in copies],
-            lambda t: sum(reader.doc_frequency(f, t) for f in TEXT_FIELDS),
-            reader.doc_count(),
-        )
+        keys = key_terms([c["spans"] for c in copies], lambda t: reader.doc_frequency(ALL, t), reader.doc_count())
         forms = surface_forms([c["spans"] for c in copies], copies)
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w) for t, w in keys))
         query = wq.Or([wq.Term(f, t, boost=w * FIELD_WEIGHTS[f]) for t, w in keys for f in TEXT_FIELDS])
@@ -227,7 +264,7 @@ class WhooshIndex(Index):
         hits = []
         for found_hit in found:
             stored = self._stored(found_hit.docnum)
-            present = {t for items in stored["spans"].values() for t, *_ in items}
+            present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
             shared = tuple(forms[t] for t, _ in keys if t in present)
             hit = self._hit(stored, found_hit.score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
             hits.append(replace(hit, shared_terms=shared))
@@ -240,10 +277,13 @@ class WhooshIndex(Index):
         # (Results.docs fails in CollapseCollector.all_ids), so total counts the shown ones.
         return Results(hits, query=bare, total=len(hits))
 
+    @_damage_is_corruption
     def stats(self) -> IndexStats:
         manifest = read_manifest(self.generation)
         reader = self._searcher.reader()
-        dates = sorted(t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("date"))
+        column = reader.column_reader("date") if reader.doc_count() else {}
+        # from live documents: the term list still has deleted posts' dates
+        dates = sorted({column[d] for d in reader.all_doc_ids()})
         ids = [i for entry in manifest.posts.values() for i in entry["ids"]]
         top = {
             f: [(t.decode(), int(n)) for n, t in reader.most_frequent_terms(f, 40) if _telling(t.decode())][:8]
@@ -259,8 +299,20 @@ class WhooshIndex(Index):
     def _stored(self, docnum: int) -> dict:
         """A document's stored fields with its term offsets unpacked."""
         stored = dict(self._searcher.stored_fields(docnum))
-        stored["spans"] = {name: unpack_spans(packed) for name, packed in stored["spans"].items()}
+        stored["spans"] = Spans(stored["spans"])
         return stored
+
+    def _arxiv_id(self, docnum: int) -> str:
+        return self._searcher.reader().column_reader("arxiv_id")[docnum]
+
+    def _latest_dates(self, wquery: wq.Query) -> dict[str, str]:
+        """Each matching paper's latest post date, over all its copies."""
+        reader = self._searcher.reader()
+        ids, dates = reader.column_reader("arxiv_id"), reader.column_reader("date")
+        latest: dict[str, str] = {}
+        for docnum in self._searcher.docs_for_query(wquery):
+            latest[ids[docnum]] = max(latest.get(ids[docnum], ""), dates[docnum])
+        return latest
 
     def _distinct(self, wquery: wq.Query, since: str | None, until: str | None) -> int:
         """Distinct papers matching, counted apart from the top-N collector:
@@ -284,8 +336,12 @@ class WhooshIndex(Index):
 
 
 def _bare_id(arxiv_id: str) -> str:
-    """2510.00515v2 names the same paper as 2510.00515."""
-    return re.sub(r"v\d+$", "", arxiv_id.strip())
+    """The bare id in the forms people paste: 2510.00515, 2510.00515v2,
+    arXiv:2510.00515, https://arxiv.org/abs/2510.00515v1."""
+    match = _ID.search(arxiv_id.strip()) if isinstance(arxiv_id, str) else None
+    if match is None:
+        raise QueryError(f"{arxiv_id!r} is not an arXiv id like 2510.00515")
+    return match.group(1)
 
 
 def _telling(term: str) -> bool:
@@ -337,18 +393,17 @@ def _joined(parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str],
     return [_sequence((word,), fields, 1.0) for word in joined if is_hangul(word) and known(word)]
 
 
-def _date_filter(since: str | None, until: str | None) -> wq.Query | None:
-    if not since and not until:
-        return None
+def _date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """ISO dates as stored (2025-10-06); compact forms are normalised, a
+    bad date or an empty range is an input error."""
+    out = []
     for name, value in (("since", since), ("until", until)):
-        if value:
-            try:
-                date.fromisoformat(value)
-            except (TypeError, ValueError):
-                raise QueryError(f"{name} date {value!r} is not an ISO date like 2025-10-06") from None
-    return wq.TermRange("date", since or None, until or None)
-
-
-# Re-ranking
+        try:
+            out.append(date.fromisoformat(value).isoformat() if value else None)
+        except (TypeError, ValueError):
+            raise QueryError(f"{name} date {value!r} is not an ISO date like 2025-10-06") from None
+    if out[0] and out[1] and out[0] > out[1]:
+        raise QueryError(f"since date {out[0]} is after until date {out[1]}")
+    return out[0], out[1]
 
 

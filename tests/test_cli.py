@@ -231,7 +231,8 @@ def test_reindex_reports_skipped_posts(tiny_copy: tuple[Path, Path]) -> None:
 
     strict = run("reindex", "--corpus", str(corpus), "--index", str(index), "--strict")
     assert strict.exit_code == 2
-    assert strict.stderr.endswith("Error: 1 post(s) skipped (--strict)\n")
+    assert strict.stderr.startswith("Error: 1 post(s) could not be indexed (--strict)")
+    assert "2025-01-10-empty.md: has no paper headings" in strict.stderr
 
 
 def test_reindex_messages_are_not_wrapped_when_piped(tiny_copy: tuple[Path, Path]) -> None:

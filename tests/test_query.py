@@ -51,7 +51,9 @@ def test_phrase_of_a_name_uses_its_parts() -> None:
 
 
 def test_empty_quotes_add_nothing() -> None:
-    assert parse('""').parts == ()
+    assert parse('"" 모델').parts == parse("모델").parts
+    with pytest.raises(QueryError, match="no searchable words"):
+        parse('""')
 
 
 def test_names_match_whole_or_by_parts() -> None:

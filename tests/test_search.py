@@ -391,12 +391,18 @@ def test_broken_posts_are_skipped_and_reported(tiny_copy: tuple[Path, Path]) -> 
     assert (report.added, report.entries, report.papers) == (0, 6, 5)
 
 
-def test_a_post_that_breaks_is_removed(tiny_copy: tuple[Path, Path]) -> None:
+def test_a_post_that_breaks_keeps_its_last_good_version(tiny_copy: tuple[Path, Path]) -> None:
     corpus, index = tiny_copy
-    (corpus / "2025-01-06-daily-papers-20250106.md").write_bytes(b"\x00")
+    post = corpus / "2025-01-06-daily-papers-20250106.md"
+    post.write_bytes(b"\x00")  # an editor saved it half-way
+    report = searchkit.reindex(corpus, index)
+    assert (report.removed, report.entries, report.papers) == (0, 6, 5)
+    assert [p.reason for p in report.skipped] == ["has no paper headings"]
+    with searchkit.open_index(index) as opened:
+        assert opened.paper("2501.00001").arxiv_id == "2501.00001"
+    post.unlink()  # deleting the file is what removes its papers
     report = searchkit.reindex(corpus, index)
     assert (report.removed, report.entries, report.papers) == (1, 4, 3)
-    assert [p.reason for p in report.skipped] == ["has no paper headings"]
     with searchkit.open_index(index) as opened, pytest.raises(NotFoundError):
         opened.paper("2501.00001")
 
