@@ -1,14 +1,16 @@
 """Korean text → index terms, with Kiwi.
 
 Parts: the shared Kiwi instance (`kiwi`, loaded once, lazily), term
-normalisation (`normalise`), batch analysis (`analyse_many`), and the Whoosh
+normalisation (`normalise`), analysis in batches (`analyse_many`) and as a
+stream for the indexer (`analyse_stream`), and the Whoosh
 adapter (`KiwiTokenizer`, `korean_analyzer`). Every backend is fed by
-`analyse_many`, so Whoosh and any later backend see the same terms.
+these functions, so Whoosh and any later backend see the same terms.
 
 A term is a content morpheme (noun, root, verb/adjective stem, foreign word,
 number, hanja, pronouns such as 자기 in 자기 지도 학습), NFKC-folded and
 lower-cased; English plurals and -ing/-ed forms are folded so that
-``models`` and ``model`` meet, and English stop words are dropped. Names written with digits or hyphens
+``models`` and ``model`` meet, and English stop words are dropped. Names
+written with digits or hyphens
 (``GPT-4o``, ``Qwen2.5-VL``) also yield one whole term at the position of
 their first part, so both the whole name and its parts match.
 """

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import IndexMissingError, InputError, NotFoundError, SearchkitError
+from .errors import IndexMissingError, NotFoundError, SearchkitError
 from .schema import SECTION_GROUPS
 from .searcher import Index, open_index
 
@@ -54,9 +54,7 @@ def reports_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except NotFoundError as exc:
             raise Failure(str(exc)) from None
-        except InputError as exc:
-            raise InputProblem(str(exc)) from None
-        except SearchkitError as exc:
+        except SearchkitError as exc:  # InputError and the rest: the user can fix it
             raise InputProblem(str(exc)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -93,25 +91,18 @@ def pager_option(func: Callable) -> Callable:
 
 
 def _show(draw: Callable[[Any], None], no_pager: bool = False) -> None:
-    """Render to text first; page it when stdout is a terminal and the text
-    is taller than the screen, else print it (plain text when piped)."""
-    import pydoc
-
+    """Render to text first, then print or page it (see `client.emit`);
+    piped output is plain text without trailing padding."""
+    from .client import emit
     from .render import make_console
 
     console = make_console()
     with console.capture() as capture:
         draw(console)
     text = capture.get()
-    if not console.is_terminal or console.no_color:
+    if not console.is_terminal or console.no_color or console.color_system is None:
         text = "\n".join(line.rstrip() for line in text.split("\n"))
-    no_pager = no_pager or bool(os.environ.get("PAPERSEARCH_NO_PAGER"))
-    if console.is_terminal and not no_pager and text.count("\n") > console.height:
-        os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
-        pydoc.pager(text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    emit(text, paging=console.is_terminal and not no_pager)
 
 
 def _err() -> Any:
@@ -160,33 +151,14 @@ def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool)
 
 def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool = False) -> Any:
     from .indexer import reindex
+    from .render import progress_bar
 
     console = _err()
-    with _progress(console) as progress:
+    with progress_bar(console) as progress:
         return reindex(
             corpus_dir, index_dir, full=full, strict=strict, progress=progress,
             on_wait=lambda: console.print(f"waiting for another reindex of {index_dir} to finish…"),
         )
-
-
-@contextmanager
-def _progress(console: Any) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr, shown only on a terminal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=not console.is_terminal,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-
-    with bar:
-        yield update
 
 
 @cli.command(name="query")

@@ -90,15 +90,20 @@ def exchange(path: Path, request: dict) -> dict:
 def show(answer: dict, argv: list[str]) -> int:
     """Print the server's output here, paging it as the CLI would."""
     sys.stderr.write(answer["stderr"])
-    out = answer["stdout"]
+    emit(answer["stdout"], paging=argv[0] != "stats" and not {"--no-pager", "--json"} & set(argv))
+    return int(answer["exit_code"])
+
+
+def emit(text: str, paging: bool) -> None:
+    """Write output, through a pager ($MANPAGER or $PAGER, else less -R)
+    when paging is allowed, stdout is a terminal and the text is taller
+    than it (and PAPERSEARCH_NO_PAGER is not set)."""
     rows = os.get_terminal_size(sys.stdout.fileno()).lines if sys.stdout.isatty() else 0
-    asked = not {"--no-pager", "--json"} & set(argv) and not os.environ.get("PAPERSEARCH_NO_PAGER")
-    if rows and out.count("\n") > rows and asked and argv[0] != "stats":
-        os.environ.setdefault("LESS", "-R")
+    if paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER"):
+        os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
         import pydoc
 
-        pydoc.pager(out)
+        pydoc.pager(text)
     else:
-        sys.stdout.write(out)
-    sys.stdout.flush()
-    return int(answer["exit_code"])
+        sys.stdout.write(text)
+        sys.stdout.flush()

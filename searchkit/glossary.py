@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .analysis import ANALYZER_VERSION, Term
 from .hits import Expansion
-from .query import ParsedQuery, Part, is_hangul
+from .query import ParsedQuery, Part, is_hangul, unique
 
 GLOSSARY_FILE = "glossary.json"
 EXPANSION_WEIGHT = 0.7
@@ -97,7 +97,7 @@ class Glossary:
 
     def expand(self, parsed: ParsedQuery) -> ParsedQuery:
         """Add the synonyms of every run of typed words the glossary knows."""
-        words = [p for p in parsed.parts if not p.required and p.weight == 1.0]
+        words = [p for p in parsed.parts if not p.required and p.typed]
         seqs = [_source_terms(p) for p in words]
         added: list[Part] = []
         expansions: list[Expansion] = []
@@ -106,7 +106,7 @@ class Glossary:
                 source = tuple(t for seq in seqs[i:j] for t in seq)
                 for terms, text in self.synonyms.get(source, ()):
                     label = " ".join(p.label for p in words[i:j])
-                    added.append(Part((terms,), weight=EXPANSION_WEIGHT, label=label))
+                    added.append(Part((terms,), weight=EXPANSION_WEIGHT, label=label, typed=False))
                     expansions.append(Expansion(label, text))
         if not added:
             return parsed
@@ -114,7 +114,7 @@ class Glossary:
         fresh = [p for p in added if p.alternatives not in typed]
         kept = [e for p, e in zip(added, expansions) if p.alternatives not in typed]
         return ParsedQuery(
-            parsed.text, parsed.parts + tuple(_unique(fresh)), parsed.arxiv_ids, tuple(dict.fromkeys(kept))
+            parsed.text, parsed.parts + tuple(unique(fresh)), parsed.arxiv_ids, tuple(dict.fromkeys(kept))
         )
 
 
@@ -124,12 +124,3 @@ def _source_terms(part: Part) -> tuple[str, ...]:
     if len(part.alternatives) > 1 and not is_hangul(first[0]):
         return part.alternatives[1]
     return first
-
-
-def _unique(parts: list[Part]) -> list[Part]:
-    seen, out = set(), []
-    for part in parts:
-        if part.alternatives not in seen:
-            seen.add(part.alternatives)
-            out.append(part)
-    return out

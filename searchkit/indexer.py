@@ -180,8 +180,8 @@ def _apply(
 
 
 def _totals(manifest: Manifest) -> dict[str, int]:
-    ids = [i for entry in manifest.posts.values() for i in entry["ids"]]
-    return {"entries": len(ids), "papers": len(set(ids))}
+    entries, papers = manifest.counts()
+    return {"entries": entries, "papers": papers}
 
 
 def _write(

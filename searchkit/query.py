@@ -37,12 +37,15 @@ class Part:
     :param required: quoted phrases must match; words only add score.
     :param weight: 1.0 for what the user typed, less for expansions.
     :param label: the query text the part came from.
+    :param typed: False for parts the engine added (glossary synonyms,
+        similar's key terms): coverage counts only what the user typed.
     """
 
     alternatives: tuple[tuple[str, ...], ...]
     required: bool = False
     weight: float = 1.0
     label: str = ""
+    typed: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class ParsedQuery:
 
     @property
     def typed(self) -> tuple[Part, ...]:
-        return tuple(p for p in self.parts if p.weight == 1.0)
+        return tuple(p for p in self.parts if p.typed)
 
 
 def check_query(text: str) -> str:
@@ -122,7 +125,7 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
         else:
             parts.append(Part(((term.text,),), label=label))
             i += 1
-    return _dedupe(parts)
+    return unique(parts)
 
 
 def is_hangul(term: str) -> bool:
@@ -141,7 +144,7 @@ def split_compounds(parsed: ParsedQuery, known: Callable[[str], bool]) -> Parsed
             for i in range(2, len(word) - 1):
                 if known(word[:i]) and known(word[i:]):
                     alternatives.append((word[:i], word[i:]))
-        parts.append(Part(tuple(alternatives), part.required, part.weight, part.label))
+        parts.append(Part(tuple(alternatives), part.required, part.weight, part.label, part.typed))
     return ParsedQuery(parsed.text, tuple(parts), parsed.arxiv_ids, parsed.expansions)
 
 
@@ -156,7 +159,8 @@ def _plain(terms: list[Term]) -> list[Term]:
     return out
 
 
-def _dedupe(parts: list[Part]) -> list[Part]:
+def unique(parts: list[Part]) -> list[Part]:
+    """Parts in order, each set of alternatives once."""
     seen: set = set()
     out = []
     for part in parts:

@@ -9,6 +9,8 @@ Parts: the console (`make_console`), terminal renderers (`print_results`,
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import IO, Any
 
@@ -163,6 +165,27 @@ def print_report(console: Console, report: ReindexReport) -> None:
     for line in lines:
         # status lines name files: never wrap them, so a log keeps paths whole
         console.print(line, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar for `reindex`'s ``progress`` callback, drawn only on
+    a terminal and gone when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    with bar:
+        yield update
 
 
 # JSON

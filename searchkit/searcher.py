@@ -256,7 +256,7 @@ class WhooshIndex(Index):
         reader = self._searcher.reader()
         keys = key_terms([c["spans"] for c in copies], lambda t: reader.doc_frequency(ALL, t), reader.doc_count())
         forms = surface_forms([c["spans"] for c in copies], copies)
-        parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w) for t, w in keys))
+        parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
         query = wq.Or([wq.Term(f, t, boost=w * FIELD_WEIGHTS[f]) for t, w in keys for f in TEXT_FIELDS])
         found = self._searcher.search(
             query, limit=max(CANDIDATES, limit), collapse="arxiv_id", mask=wq.Term("arxiv_id", bare), terms=False
@@ -284,14 +284,14 @@ class WhooshIndex(Index):
         column = reader.column_reader("date") if reader.doc_count() else {}
         # from live documents: the term list still has deleted posts' dates
         dates = sorted({column[d] for d in reader.all_doc_ids()})
-        ids = [i for entry in manifest.posts.values() for i in entry["ids"]]
+        entries, papers = manifest.counts()
         top = {
             f: [(t.decode(), int(n)) for n, t in reader.most_frequent_terms(f, 40) if _telling(t.decode())][:8]
             for f in TEXT_FIELDS
         }
         size = sum(p.stat().st_size for p in self.generation.iterdir() if p.is_file())
         return IndexStats(
-            str(self.generation.parent), len(manifest.posts), len(ids), len(set(ids)),
+            str(self.generation.parent), len(manifest.posts), entries, papers,
             dates[0] if dates else None, dates[-1] if dates else None,
             size, manifest.analyzer, manifest.kiwi, top,
         )

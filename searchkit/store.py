@@ -41,13 +41,19 @@ _KEEP_OLD = 1  # generations kept behind the live one, for open readers
 class Manifest:
     """What a generation holds, so the next reindex can do only the change.
 
-    :param posts: post file name → {"digest": sha256, "papers": count}.
+    :param posts: post file name → {"digest": sha256, "ids": [arXiv ids of
+        its papers, in order]}.
     """
 
     format: int
     analyzer: str
     kiwi: str
     posts: dict[str, dict] = field(default_factory=dict)
+
+    def counts(self) -> tuple[int, int]:
+        """(paper entries, distinct arXiv ids) in this generation."""
+        ids = [i for entry in self.posts.values() for i in entry["ids"]]
+        return len(ids), len(set(ids))
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
