@@ -141,7 +141,9 @@ def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool)
     """Index the posts in the corpus (only what changed since last time).
 
     \b
-    Example:
+    Examples:
+      papersearch reindex                        # 바뀐 글만 다시 색인
+      papersearch reindex --full                 # 전체 다시 색인
       papersearch reindex --corpus ../shared/corpus/daily-papers --index scratch-index
     """
     from .render import print_report
@@ -189,7 +191,7 @@ def query_command(  # noqa: PLR0913 - one parameter per option
     Examples:
       papersearch query "확산 모델"
       papersearch query '"강화 학습" 보상' --limit 5
-      papersearch query 2510.21800
+      papersearch query 2510.21800               # arXiv id로 찾기
       papersearch query --section limitations "계산 비용" --json
       papersearch query "에이전트" --since 2025-11-01 --sort date
     """
@@ -221,7 +223,7 @@ def show_command(arxiv_id: str, index_dir: Path, as_json: bool, no_pager: bool) 
 
     \b
     Example:
-      papersearch show 2510.00515
+      papersearch show 2510.00515                # 논문 전체 요약 보기
     """
     with _open(index_dir) as index:
         paper = index.paper(arxiv_id)
@@ -273,7 +275,7 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
 
     \b
     Example:
-      papersearch stats --index scratch-index
+      papersearch stats --index scratch-index    # 색인 통계와 섹션별 빈출 용어
     """
     with _open(index_dir) as index:
         stats = index.stats()
