@@ -14,12 +14,13 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .analysis import Term, analyse
 
 _WORD = re.compile(r"\S+")
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, terms TEXT NOT NULL) WITHOUT ROWID"
 
 
@@ -88,17 +89,21 @@ class Lexicon:
                 found[word] = json.loads(terms)
         return found
 
-    def analyse(self, text: str) -> list[Term]:
+    def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:
         """Analyse query text by look-up, falling back to Kiwi for the whole
-        text when any word is unseen (Kiwi reads better in context)."""
+        text when a word is neither recorded nor made of recorded words or
+        ``known`` index terms (Kiwi reads better in context)."""
         matches = list(_WORD.finditer(text))
         words = {m.group() for m in matches}
         found = self.lookup([*words, *(w.lower() for w in words)])
         for word in words:
             if word not in found and word.lower() in found:
                 found[word] = found[word.lower()]
-        if not words <= found.keys():
-            return analyse(text)
+        for word in words - found.keys():
+            segmented = self.segment(word, known)
+            if segmented is None:
+                return analyse(text)
+            found[word] = segmented
         terms: list[Term] = []
         base = 0
         for match in matches:
@@ -107,3 +112,31 @@ class Lexicon:
                 terms.append(Term(term, base + pos, match.start() + start, match.start() + end))
             base += 1 + max((r[1] for r in recorded), default=-1)
         return terms
+
+    def segment(self, word: str, known: Callable[[str], bool] = lambda term: False) -> list[list] | None:
+        """Analyse an unseen Korean word from recorded ones: the longest
+        recorded prefix, then the rest the same way, a remainder of one or
+        two syllables being an ending (향상된다 → 향상; 대규모언어모델 →
+        대규모 + 언어 + 모델). None when that fails: Kiwi decides."""
+        if not _HANGUL_WORD.fullmatch(word):
+            return None
+        prefixes = [word[:i] for i in range(len(word), 1, -1)]
+        found = self.lookup(prefixes)
+        for prefix in prefixes:
+            if not found.get(prefix) and known(prefix):
+                found[prefix] = [[prefix, 0, 0, len(prefix)]]  # an index term written bare
+            if not found.get(prefix):
+                continue
+            rest = word[len(prefix) :]
+            tail = self.lookup([rest]).get(rest) if rest else []
+            if tail is None and known(rest):
+                tail = [[rest, 0, 0, len(rest)]]
+            if tail is None:
+                tail = self.segment(rest, known)
+            if tail is None and len(rest) <= 2:  # 된다, 에서, 으로: an ending or a particle
+                tail = []
+            if tail is not None:
+                shift = 1 + max(item[1] for item in found[prefix])
+                offset = len(prefix)
+                return found[prefix] + [[t, pos + shift, start + offset, end + offset] for t, pos, start, end in tail]
+        return None

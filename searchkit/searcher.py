@@ -165,7 +165,7 @@ class WhooshIndex(Index):
             return False
 
     def parse(self, query: str, expand: bool = True) -> ParsedQuery:
-        parsed = split_compounds(parse_query(query, self._lexicon.analyse), self.known)
+        parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
         return self._glossary.expand(parsed) if expand else parsed
 
     def known(self, term: str) -> bool:

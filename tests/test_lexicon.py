@@ -98,3 +98,15 @@ def test_lexicon_persists_across_connections(tmp_path: Path) -> None:
 def test_empty_query_text_analyses_to_nothing(lexicon: Lexicon, kiwi_calls: list[str]) -> None:
     assert lexicon.analyse("   ") == []
     assert kiwi_calls == []
+
+
+def test_unseen_compounds_and_endings_are_segmented_without_kiwi(tmp_path: Path) -> None:
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add((text, analyse(text)) for text in ["생성 모델을 학습한다", "성능 향상을 보였다", "비디오"])
+    known = {"생성", "모델", "향상", "비디오"}.__contains__
+    assert [t.text for t in lex.analyse("비디오 생성모델", known)] == ["비디오", "생성", "모델"]
+    assert [t.text for t in lex.analyse("향상된다", known)] == ["향상"]
+    terms = lex.analyse("생성모델", known)
+    assert [("생성모델"[t.start : t.end], t.pos) for t in terms] == [("생성", 0), ("모델", 1)]
+    assert lex.segment("완전히낯선말", known) is None, "unknown pieces go to Kiwi"
+    lex.close()
