@@ -91,6 +91,7 @@ def test_sigterm_removes_the_socket(default_index_dir: Path, tmp_path: Path) -> 
     deadline = time.monotonic() + 30
     while not socket_path(index).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert socket_path(index).exists(), "the server did not start"
     server.send_signal(signal.SIGTERM)
-    server.wait(10)
+    assert server.wait(10) == 0
     assert not socket_path(index).exists()

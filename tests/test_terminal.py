@@ -110,6 +110,8 @@ def test_long_output_goes_through_the_pager_only_on_a_terminal(default_index_dir
     args = command(default_index_dir, "query", "'모델'", "--limit", "10")
     paged = run_in_tmux(args, 80, 24, env={"PAGER": "head -n 3"})
     plain = SGR.sub("", paged)
+    shown = plain[: plain.index("__DONE__")].strip().splitlines()
+    assert len(shown) == 3 and shown[0].startswith("1. "), f"the pager (head -n 3) did not get the text: {shown}"
     assert "matching papers" not in plain, "a 10-hit page was not handed to the pager"
     piped = subprocess.run(args + " | cat", shell=True, capture_output=True, text=True,
                            env={**os.environ, "PAGER": "head -n 3", "PYTHONPATH": str(ROOT)})
