@@ -37,6 +37,8 @@ from .suggest import closest
 
 BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 30
+COMMON_SHARE = 0.3
+"""Words in more than this share of papers only re-score (see _common_parts)."""
 """Collapsed papers fetched before coverage re-ranking."""
 ARXIV_BOOST = 1000.0
 _ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
@@ -192,17 +194,26 @@ class WhooshIndex(Index):
         since, until = _date_range(since, until)
         parsed = self.parse(query, expand)
         # unrestricted searches match on the combined field: one posting list a term
-        wquery = build_query(parsed, (ALL,) if fields == TEXT_FIELDS else fields, self.known)
+        combined = fields == TEXT_FIELDS
+        wquery = build_query(parsed, (ALL,) if combined else fields, self.known)
         if wquery is None or self._searcher.reader().doc_count() == 0:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
-        found = self._searcher.search(
-            wquery,
-            limit=None if sort == "date" else max(CANDIDATES, limit),  # by date: every match competes
-            collapse="arxiv_id",
-            collapse_limit=1,
-            filter=wq.TermRange("date", since, until) if since or until else None,
-            terms=False,
-        )
+        wanted = None if sort == "date" else max(CANDIDATES, limit)  # by date: every match competes
+        date_filter = wq.TermRange("date", since, until) if since or until else None
+        common = self._common_parts(parsed) if combined and wanted else []
+        found = None
+        if common:
+            rarer = ParsedQuery(parsed.text, tuple(p for p in parsed.parts if p not in common), parsed.arxiv_ids)
+            found = self._searcher.search(
+                build_query(rarer, (ALL,), self.known), limit=wanted, collapse="arxiv_id", filter=date_filter,
+                terms=False,
+            )
+            if found.scored_length() < wanted:  # too few papers have the rarer words: let every word compete
+                found, common = None, []
+        if found is None:
+            found = self._searcher.search(
+                wquery, limit=wanted, collapse="arxiv_id", filter=date_filter, terms=False
+            )
         if sort == "date":
             latest = self._latest_dates(wquery)
             ranked = sorted(found, key=lambda h: (latest[self._arxiv_id(h.docnum)], h.score), reverse=True)
@@ -212,7 +223,8 @@ class WhooshIndex(Index):
             for found_hit in found:
                 stored = self._stored(found_hit.docnum)
                 factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
-                candidates.append((stored, found_hit.score * factor))
+                extra = self._bm25f(stored["spans"], common)
+                candidates.append((stored, (found_hit.score + extra) * factor))
             candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
@@ -221,6 +233,34 @@ class WhooshIndex(Index):
         )
         self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
         return results
+
+    def _common_parts(self, parsed: ParsedQuery) -> list[Part]:
+        """Typed words most papers contain (모델, 학습): when the query has
+        rarer words, these only re-score the candidates the rarer ones find,
+        instead of making Whoosh score nearly every paper."""
+        reader = self._searcher.reader()
+        limit = COMMON_SHARE * reader.doc_count()
+        common = [
+            p for p in parsed.typed
+            if not p.required and len(p.alternatives) == 1 and len(p.alternatives[0]) == 1
+            and reader.doc_frequency(ALL, p.alternatives[0][0]) > limit
+        ]
+        return common if len(common) < len(parsed.parts) else []
+
+    def _bm25f(self, spans: Spans, parts: list[Part]) -> float:
+        """What Whoosh would add for these one-term parts on the combined
+        field, computed from the stored offsets."""
+        if not parts:
+            return 0.0
+        length = sum(len(spans.terms(f)) for f in spans)
+        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * length / self._searcher.avg_field_length(ALL, 1.0))
+        score = 0.0
+        for part in parts:
+            term = part.alternatives[0][0]
+            tf = sum(FIELD_WEIGHTS[f] * spans.terms(f).count(term) for f in spans)
+            if tf:
+                score += self._searcher.idf(ALL, term) * tf * (BM25_K1 + 1) / (tf + norm)
+        return score
 
     def _suggest(self, parsed: ParsedQuery) -> str | None:
         """The query with each word that matches nothing replaced by the
