@@ -271,8 +271,9 @@ class WhooshIndex(Index):
             term = part.alternatives[0][0]
             if len(part.alternatives[0]) > 1 or self.known(term) or not part.label:
                 continue
-            near = {t for f in TEXT_FIELDS for t in reader.terms_within(f, term, 1)}
-            best = closest(term, near, lambda t: sum(reader.doc_frequency(f, t) for f in TEXT_FIELDS))
+            # the combined field holds every section's terms: one look-up, not eight
+            near = set(reader.terms_within(ALL, term, 1))
+            best = closest(term, near, lambda t: reader.doc_frequency(ALL, t))
             if best:
                 text, changed = text.replace(part.label, best, 1), True
         return text if changed else None
@@ -345,22 +346,22 @@ class WhooshIndex(Index):
     def _arxiv_id(self, docnum: int) -> str:
         return self._searcher.reader().column_reader("arxiv_id")[docnum]
 
-    def _latest_dates(self, wquery: wq.Query) -> dict[str, str]:
-        """Each matching paper's latest post date, over all its copies."""
-        reader = self._searcher.reader()
-        ids, dates = reader.column_reader("arxiv_id"), reader.column_reader("date")
-        latest: dict[str, str] = {}
-        for docnum in self._searcher.docs_for_query(wquery):
-            latest[ids[docnum]] = max(latest.get(ids[docnum], ""), dates[docnum])
-        return latest
-
-    def _distinct(self, wquery: wq.Query, since: str | None, until: str | None) -> int:
-        """Distinct papers matching, counted apart from the top-N collector:
-        Whoosh's Results.docs fails on filtered, collapsed searches."""
+    def _latest_dates(self, wquery: wq.Query, since: str | None = None, until: str | None = None) -> dict[str, str]:
+        """Each matching paper's latest post date among its copies in the
+        date range, read apart from the top-N collector: Whoosh's
+        Results.docs fails on filtered, collapsed searches."""
         reader = self._searcher.reader()
         ids, dates = reader.column_reader("arxiv_id"), reader.column_reader("date")
         low, high = since or "", until or "\uffff"
-        return len({ids[d] for d in self._searcher.docs_for_query(wquery) if low <= dates[d] <= high})
+        latest: dict[str, str] = {}
+        for docnum in self._searcher.docs_for_query(wquery):
+            if low <= dates[docnum] <= high:
+                latest[ids[docnum]] = max(latest.get(ids[docnum], ""), dates[docnum])
+        return latest
+
+    def _distinct(self, wquery: wq.Query, since: str | None, until: str | None) -> int:
+        """Distinct papers matching in the date range."""
+        return len(self._latest_dates(wquery, since, until))
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> Hit:
         column = self._searcher.reader().column_reader("date")
