@@ -13,7 +13,6 @@ from array import array
 from collections.abc import Iterator, Mapping
 
 from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.formats import PositionBoosts
 
 from .analysis import korean_analyzer
 from .corpus import INTRO_SECTIONS, SECTIONS
@@ -44,18 +43,20 @@ SECTION_GROUPS: dict[str, tuple[str, ...]] = {
 ALL = "all"
 """Every section in one field, each term's frequency weighted by its
 section's weight: true BM25F, and one posting list per query term instead
-of one per term and section."""
+of one per term and section. It matches and scores; it keeps no positions
+(phrases are checked in the sections)."""
 SECTION_GAP = 10
 """Positions left empty between sections in ``all``, so no phrase or
-proximity match spans two sections."""
+proximity match could span two sections."""
 
 
 def build_schema() -> Schema:
     analyzer = korean_analyzer()
     texts = {name: TEXT(analyzer=analyzer, phrase=True, stored=True) for name in TEXT_FIELDS}
-    combined = TEXT(analyzer=analyzer, phrase=True)
-    combined.format = PositionBoosts()  # per-posting boosts carry the section weights
-    texts[ALL] = combined
+    # Frequency sums the tokens' boosts into each posting's weight, which
+    # carries the section weights; no positions: phrases are checked per
+    # section, so storing them twice would only slow writing and reading
+    texts[ALL] = TEXT(analyzer=analyzer, phrase=False)
     return Schema(
         doc_key=ID(unique=True, stored=True),
         arxiv_id=ID(stored=True, sortable=True),
@@ -96,6 +97,9 @@ class Spans(Mapping):
         if field not in self._unpacked:
             self._unpacked[field] = unpack_spans(self._packed[field])
         return self._unpacked[field]
+
+    def __contains__(self, field: object) -> bool:  # Mapping's would unpack the field
+        return field in self._packed
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._packed)

@@ -23,6 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
+from . import scoring
 from .errors import IndexCorruptError, NotFoundError, QueryError, SearchkitError
 from .glossary import Glossary
 from .highlight import find_matches, fragment
@@ -37,8 +38,6 @@ from .suggest import closest
 
 BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 30
-COMMON_SHARE = 0.3
-"""Words in more than this share of papers only re-score (see _common_parts)."""
 """Collapsed papers fetched before coverage re-ranking."""
 ARXIV_BOOST = 1000.0
 _ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
@@ -151,6 +150,8 @@ class WhooshIndex(Index):
             self._ix.close()
             raise
         self._pending: list[weakref.ref[Results]] = []
+        self._scorer: scoring.Postings | None = None
+        self._columns: dict[str, Any] = {}
 
     def close(self) -> None:
         for ref in self._pending:  # totals need the reader: count them now
@@ -194,37 +195,21 @@ class WhooshIndex(Index):
         since, until = _date_range(since, until)
         parsed = self.parse(query, expand)
         # unrestricted searches match on the combined field: one posting list a term
-        combined = fields == TEXT_FIELDS
-        wquery = build_query(parsed, (ALL,) if combined else fields, self.known)
+        matched = (ALL,) if fields == TEXT_FIELDS else fields
+        wquery = build_query(parsed, matched, self.known)
         if wquery is None or self._searcher.reader().doc_count() == 0:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
-        wanted = None if sort == "date" else max(CANDIDATES, limit)  # by date: every match competes
-        date_filter = wq.TermRange("date", since, until) if since or until else None
-        common = self._common_parts(parsed) if combined and wanted else []
-        found = None
-        if common:
-            rarer = ParsedQuery(parsed.text, tuple(p for p in parsed.parts if p not in common), parsed.arxiv_ids)
-            found = self._searcher.search(
-                build_query(rarer, (ALL,), self.known), limit=wanted, collapse="arxiv_id", filter=date_filter,
-                terms=False,
-            )
-            if found.scored_length() < wanted:  # too few papers have the rarer words: let every word compete
-                found, common = None, []
-        if found is None:
-            found = self._searcher.search(
-                wquery, limit=wanted, collapse="arxiv_id", filter=date_filter, terms=False
-            )
         if sort == "date":
-            latest = self._latest_dates(wquery)
+            date_filter = wq.TermRange("date", since, until) if since or until else None
+            found = self._searcher.search(wquery, limit=None, collapse="arxiv_id", filter=date_filter, terms=False)
+            latest = self._latest_dates(wquery, since, until)
             ranked = sorted(found, key=lambda h: (latest[self._arxiv_id(h.docnum)], h.score), reverse=True)
             candidates = [(self._stored(h.docnum), h.score) for h in ranked[:limit]]
         else:
             candidates = []
-            for found_hit in found:
-                stored = self._stored(found_hit.docnum)
+            for stored, score in self._top(parsed, matched, since, until, max(CANDIDATES, limit)):
                 factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
-                extra = self._bm25f(stored["spans"], common)
-                candidates.append((stored, (found_hit.score + extra) * factor))
+                candidates.append((stored, score * factor))
             candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
@@ -234,33 +219,39 @@ class WhooshIndex(Index):
         self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
         return results
 
-    def _common_parts(self, parsed: ParsedQuery) -> list[Part]:
-        """Typed words most papers contain (모델, 학습): when the query has
-        rarer words, these only re-score the candidates the rarer ones find,
-        instead of making Whoosh score nearly every paper."""
-        reader = self._searcher.reader()
-        limit = COMMON_SHARE * reader.doc_count()
-        common = [
-            p for p in parsed.typed
-            if not p.required and len(p.alternatives) == 1 and len(p.alternatives[0]) == 1
-            and reader.doc_frequency(ALL, p.alternatives[0][0]) > limit
-        ]
-        return common if len(common) < len(parsed.parts) else []
+    def _top(
+        self, parsed: ParsedQuery, fields: tuple[str, ...], since: str | None, until: str | None, limit: int
+    ) -> list[tuple[dict, float]]:
+        """The best ``limit`` papers by BM25F, each by its best copy, with
+        their stored fields (read once, whether to check a phrase or to show)."""
+        seen: dict[int, dict] = {}
 
-    def _bm25f(self, spans: Spans, parts: list[Part]) -> float:
-        """What Whoosh would add for these one-term parts on the combined
-        field, computed from the stored offsets."""
-        if not parts:
-            return 0.0
-        length = sum(len(spans.terms(f)) for f in spans)
-        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * length / self._searcher.avg_field_length(ALL, 1.0))
-        score = 0.0
-        for part in parts:
-            term = part.alternatives[0][0]
-            tf = sum(FIELD_WEIGHTS[f] * spans.terms(f).count(term) for f in spans)
-            if tf:
-                score += self._searcher.idf(ALL, term) * tf * (BM25_K1 + 1) / (tf + norm)
-        return score
+        def stored(docnum: int) -> dict:
+            if docnum not in seen:
+                seen[docnum] = self._stored(docnum)
+            return seen[docnum]
+
+        return [(stored(d), score) for d, score in self._ranked(parsed, fields, since, until, limit, stored)]
+
+    def _ranked(
+        self, parsed: ParsedQuery, fields: tuple[str, ...], since: str | None, until: str | None, limit: int,
+        stored: Callable[[int], dict] | None = None,
+    ) -> list[tuple[int, float]]:
+        """(docnum, score) of the best copies: the scores Whoosh gives
+        `build_query`, computed a term at a time (see `scoring`)."""
+        postings = self._postings()
+        planned = scoring.plan(postings, parsed.parts, fields, FIELD_WEIGHTS)
+        extras = [
+            scoring.extra(postings, f, word, FIELD_WEIGHTS.get(f, 1.0))
+            for word in _joined_words(parsed, self.known) for f in fields
+        ] + [scoring.extra(postings, "arxiv_id", i, ARXIV_BOOST) for i in parsed.arxiv_ids]
+        within = postings.within("date", since, until) if since or until else None
+        return scoring.top(postings, planned, extras, limit, self._arxiv_id, stored or self._stored, within)
+
+    def _postings(self) -> scoring.Postings:
+        if self._scorer is None:
+            self._scorer = scoring.Postings(self._searcher, BM25_K1, BM25_B)
+        return self._scorer
 
     def _suggest(self, parsed: ParsedQuery) -> str | None:
         """The query with each word that matches nothing replaced by the
@@ -344,14 +335,20 @@ class WhooshIndex(Index):
         return stored
 
     def _arxiv_id(self, docnum: int) -> str:
-        return self._searcher.reader().column_reader("arxiv_id")[docnum]
+        return self._column("arxiv_id")[docnum]
+
+    def _column(self, name: str) -> Any:
+        """A sortable field's column, opened once: opening one reads its
+        whole offset table."""
+        if name not in self._columns:
+            self._columns[name] = self._searcher.reader().column_reader(name)
+        return self._columns[name]
 
     def _latest_dates(self, wquery: wq.Query, since: str | None = None, until: str | None = None) -> dict[str, str]:
         """Each matching paper's latest post date among its copies in the
         date range, read apart from the top-N collector: Whoosh's
         Results.docs fails on filtered, collapsed searches."""
-        reader = self._searcher.reader()
-        ids, dates = reader.column_reader("arxiv_id"), reader.column_reader("date")
+        ids, dates = self._column("arxiv_id"), self._column("date")
         low, high = since or "", until or "\uffff"
         latest: dict[str, str] = {}
         for docnum in self._searcher.docs_for_query(wquery):
@@ -364,7 +361,7 @@ class WhooshIndex(Index):
         return len(self._latest_dates(wquery, since, until))
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> Hit:
-        column = self._searcher.reader().column_reader("date")
+        column = self._column("date")
         dates = sorted({column[n] for n in self._searcher.document_numbers(arxiv_id=stored["arxiv_id"])})
         highlights = {}
         for name in fields:
@@ -397,7 +394,8 @@ def build_query(
     parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool] = lambda t: False
 ) -> wq.Query | None:
     """The Whoosh query: required phrases AND-ed, everything else OR-ed,
-    plus compounds of neighbouring words and arXiv id look-ups."""
+    plus compounds of neighbouring words and arXiv id look-ups. It lists
+    every match (sorting by date, totals); `scoring` ranks the top."""
     required = [_part(p, fields) for p in parsed.parts if p.required]
     optional = [_part(p, fields) for p in parsed.parts if not p.required]
     optional += _joined(parsed, fields, known)
@@ -417,7 +415,11 @@ def _part(part: Part, fields: tuple[str, ...]) -> wq.Query:
 
 def _sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float, slop: int = 1) -> wq.Query:
     """One term or phrase over the fields, each field boosted by its weight
-    (the combined field carries its weights in its postings)."""
+    (the combined field carries its weights in its postings, but no
+    positions: a phrase there is a phrase in any section)."""
+    if len(terms) > 1 and fields == (ALL,):
+        fields = TEXT_FIELDS
+
     def one(f: str) -> wq.Query:
         boost = FIELD_WEIGHTS.get(f, 1.0) * weight
         if len(terms) == 1:
@@ -428,10 +430,14 @@ def _sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float, sl
 
 
 def _joined(parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool]) -> list[wq.Query]:
+    return [_sequence((word,), fields, 1.0) for word in _joined_words(parsed, known)]
+
+
+def _joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:
     """Two Korean words typed apart also match the compound written as one
     word (희소 어텐션 → 희소어텐션), when the index has it."""
     joined = ["".join(pair) for pair in neighbour_pairs(parsed)]
-    return [_sequence((word,), fields, 1.0) for word in joined if is_hangul(word) and known(word)]
+    return [word for word in joined if is_hangul(word) and known(word)]
 
 
 def _date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:

@@ -30,7 +30,7 @@ from .errors import IndexCorruptError, IndexMissingError
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
-FORMAT = 3
+FORMAT = 4
 """Bumped when the index layout or schema changes: forces a rebuild."""
 
 _GEN = re.compile(r"^gen-(\d{6})$")

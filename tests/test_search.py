@@ -506,18 +506,3 @@ def test_reindex_from_a_plain_script(tmp_path: Path) -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def test_common_words_rescored_from_offsets_match_whoosh(default_index) -> None:
-    """Common words only re-score candidates (_bm25f); their score must be
-    the one Whoosh would have given on the combined field."""
-    from whoosh import query as wq
-
-    from searchkit.query import Part
-
-    searcher = default_index._searcher
-    found = searcher.search(wq.Term("all", "모델"), limit=5)
-    assert found.scored_length() == 5
-    for hit in found:
-        ours = default_index._bm25f(default_index._stored(hit.docnum)["spans"], [Part((("모델",),))])
-        assert ours == pytest.approx(hit.score, rel=0.05)
