@@ -219,6 +219,8 @@ def top(
     """The ``limit`` best documents, one per ``key`` (a paper's re-posts
     collapse to its best copy), as (docnum, score), best first; only
     documents in ``within`` when it is given."""
+    if limit < 1:
+        return []
     upper, eligible, sure = _bounds(postings, planned, extras)
     if within is not None:
         eligible &= within
@@ -238,6 +240,37 @@ def top(
                 best[paper] = (doc, float(score))
     ranked = sorted(best.values(), key=lambda item: (-item[1], item[0]))
     return ranked[:limit]
+
+
+def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored: Stored,
+             within: np.ndarray | None = None) -> np.ndarray:
+    """Every matching docnum: documents that match whatever their phrases
+    need no check; the rest (matched only through a phrase, or with a
+    required phrase) are checked against their stored offsets."""
+    _, eligible, _ = _bounds(postings, planned, extras)
+    if within is not None:
+        eligible &= within
+    sure = _sure_members(postings.size, planned, extras)
+    unsure = np.flatnonzero(eligible & ~sure)
+    checked = [doc for doc in unsure.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
+    return np.union1d(np.flatnonzero(eligible & sure), np.asarray(checked, dtype=np.int64))
+
+
+def _sure_members(size: int, planned: Plan, extras: Sequence[Scored]) -> np.ndarray:
+    """Documents whose membership no phrase decides: every required part
+    and, without required parts, some optional part match by single terms."""
+    none = np.zeros(size, dtype=bool)
+    required, optional, has_required = np.ones(size, dtype=bool), none.copy(), False
+    for alternatives, is_required in planned.parts:
+        singles = np.logical_or.reduce([a.match for a in alternatives if not a.phrase] or [none])
+        if is_required:
+            required &= singles
+            has_required = True
+        else:
+            optional |= singles
+    for clause in extras:
+        optional |= clause.match
+    return required if has_required else optional
 
 
 def _kth(best: Mapping[str, tuple[int, float]], k: int) -> float:

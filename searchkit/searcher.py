@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from functools import wraps
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from . import scoring
@@ -194,51 +193,38 @@ class WhooshIndex(Index):
         fields = resolve_sections(sections)
         since, until = _date_range(since, until)
         parsed = self.parse(query, expand)
-        # unrestricted searches match on the combined field: one posting list a term
-        matched = (ALL,) if fields == TEXT_FIELDS else fields
-        wquery = build_query(parsed, matched, self.known)
-        if wquery is None or self._searcher.reader().doc_count() == 0:
+        if not (parsed.parts or parsed.arxiv_ids) or self._searcher.reader().doc_count() == 0:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
+        # unrestricted searches match on the combined field: one posting list a term
+        query = self._plan(parsed, (ALL,) if fields == TEXT_FIELDS else fields, since, until)
         if sort == "date":
-            date_filter = wq.TermRange("date", since, until) if since or until else None
-            found = self._searcher.search(wquery, limit=None, collapse="arxiv_id", filter=date_filter, terms=False)
-            latest = self._latest_dates(wquery, since, until)
-            ranked = sorted(found, key=lambda h: (latest[self._arxiv_id(h.docnum)], h.score), reverse=True)
-            candidates = [(self._stored(h.docnum), h.score) for h in ranked[:limit]]
+            latest = self._latest_dates(query.matching())
+            everything = query.top(len(latest))  # each paper's best copy
+            ranked = sorted(everything, key=lambda item: (latest[self._arxiv_id(item[0])], item[1]), reverse=True)
+            candidates = [(query.stored(d), score) for d, score in ranked[:limit]]
         else:
             candidates = []
-            for stored, score in self._top(parsed, matched, since, until, max(CANDIDATES, limit)):
-                factor = coverage(stored["spans"], fields, parsed) * proximity(stored["spans"], fields, parsed)
-                candidates.append((stored, score * factor))
+            for docnum, score in query.top(max(CANDIDATES, limit)):
+                spans = query.stored(docnum)["spans"]
+                factor = coverage(spans, fields, parsed) * proximity(spans, fields, parsed)
+                candidates.append((query.stored(docnum), score * factor))
             candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
-            hits, query=parsed.text, total=lambda: self._distinct(wquery, since, until),
+            hits, query=parsed.text, total=lambda: len(self._latest_dates(query.matching())),
             expansions=parsed.expansions, suggestion=self._suggest(parsed),
         )
+        return self._track(results)
+
+    def _track(self, results: Results) -> Results:
+        """Totals are counted lazily and need the reader: `close` counts
+        those still pending."""
         self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
         return results
 
-    def _top(
-        self, parsed: ParsedQuery, fields: tuple[str, ...], since: str | None, until: str | None, limit: int
-    ) -> list[tuple[dict, float]]:
-        """The best ``limit`` papers by BM25F, each by its best copy, with
-        their stored fields (read once, whether to check a phrase or to show)."""
-        seen: dict[int, dict] = {}
-
-        def stored(docnum: int) -> dict:
-            if docnum not in seen:
-                seen[docnum] = self._stored(docnum)
-            return seen[docnum]
-
-        return [(stored(d), score) for d, score in self._ranked(parsed, fields, since, until, limit, stored)]
-
-    def _ranked(
-        self, parsed: ParsedQuery, fields: tuple[str, ...], since: str | None, until: str | None, limit: int,
-        stored: Callable[[int], dict] | None = None,
-    ) -> list[tuple[int, float]]:
-        """(docnum, score) of the best copies: the scores Whoosh gives
-        `build_query`, computed a term at a time (see `scoring`)."""
+    def _plan(self, parsed: ParsedQuery, fields: tuple[str, ...], since: str | None, until: str | None) -> Planned:
+        """The query scored a term at a time (see `scoring`), ready to give
+        its top papers or every match; stored fields are read once."""
         postings = self._postings()
         planned = scoring.plan(postings, parsed.parts, fields, FIELD_WEIGHTS)
         extras = [
@@ -246,7 +232,7 @@ class WhooshIndex(Index):
             for word in _joined_words(parsed, self.known) for f in fields
         ] + [scoring.extra(postings, "arxiv_id", i, ARXIV_BOOST) for i in parsed.arxiv_ids]
         within = postings.within("date", since, until) if since or until else None
-        return scoring.top(postings, planned, extras, limit, self._arxiv_id, stored or self._stored, within)
+        return Planned(postings, planned, extras, within, self._arxiv_id, self._stored)
 
     def _postings(self) -> scoring.Postings:
         if self._scorer is None:
@@ -289,25 +275,19 @@ class WhooshIndex(Index):
         keys = key_terms([c["spans"] for c in copies], lambda t: reader.doc_frequency(ALL, t), reader.doc_count())
         forms = surface_forms([c["spans"] for c in copies], copies)
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
-        query = wq.Or([wq.Term(f, t, boost=w * FIELD_WEIGHTS[f]) for t, w in keys for f in TEXT_FIELDS])
-        found = self._searcher.search(
-            query, limit=max(CANDIDATES, limit), collapse="arxiv_id", mask=wq.Term("arxiv_id", bare), terms=False
-        )
+        postings = self._postings()
+        others = ~postings.dense("arxiv_id", bare).match  # never the paper itself
+        planned = scoring.plan(postings, parsed.parts, TEXT_FIELDS, FIELD_WEIGHTS)
+        query = Planned(postings, planned, [], others, self._arxiv_id, self._stored)
         hits = []
-        for found_hit in found:
-            stored = self._stored(found_hit.docnum)
+        for docnum, score in query.top(max(CANDIDATES, limit)):
+            stored = query.stored(docnum)
             present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
             shared = tuple(forms[t] for t, _ in keys if t in present)
-            hit = self._hit(stored, found_hit.score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
+            hit = self._hit(stored, score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
             hits.append(replace(hit, shared_terms=shared))
-        # Whoosh ignores collapse when a mask is given: keep each paper's best copy
-        best: dict[str, Hit] = {}
-        for hit in sorted(hits, key=lambda h: -h.score):
-            best.setdefault(hit.arxiv_id, hit)
-        hits = list(best.values())[:limit]
-        # Whoosh cannot list all matches of a masked, collapsed search
-        # (Results.docs fails in CollapseCollector.all_ids), so total counts the shown ones.
-        return Results(hits, query=bare, total=len(hits))
+        hits.sort(key=lambda h: -h.score)
+        return self._track(Results(hits[:limit], query=bare, total=lambda: len(self._latest_dates(query.matching()))))
 
     @_damage_is_corruption
     def stats(self) -> IndexStats:
@@ -344,21 +324,14 @@ class WhooshIndex(Index):
             self._columns[name] = self._searcher.reader().column_reader(name)
         return self._columns[name]
 
-    def _latest_dates(self, wquery: wq.Query, since: str | None = None, until: str | None = None) -> dict[str, str]:
-        """Each matching paper's latest post date among its copies in the
-        date range, read apart from the top-N collector: Whoosh's
-        Results.docs fails on filtered, collapsed searches."""
+    def _latest_dates(self, docnums: Iterable[int]) -> dict[str, str]:
+        """Each paper's latest post date among the given copies."""
         ids, dates = self._column("arxiv_id"), self._column("date")
-        low, high = since or "", until or "\uffff"
         latest: dict[str, str] = {}
-        for docnum in self._searcher.docs_for_query(wquery):
-            if low <= dates[docnum] <= high:
-                latest[ids[docnum]] = max(latest.get(ids[docnum], ""), dates[docnum])
+        for docnum in docnums:
+            paper = ids[docnum]
+            latest[paper] = max(latest.get(paper, ""), dates[docnum])
         return latest
-
-    def _distinct(self, wquery: wq.Query, since: str | None, until: str | None) -> int:
-        """Distinct papers matching in the date range."""
-        return len(self._latest_dates(wquery, since, until))
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery, fields: tuple[str, ...]) -> Hit:
         column = self._column("date")
@@ -373,6 +346,30 @@ class WhooshIndex(Index):
         )
 
 
+class Planned:
+    """One query against one searcher: its top papers, every match, and
+    the stored fields it read (checking a phrase reads them; showing a hit
+    must not read them again)."""
+
+    def __init__(self, postings: scoring.Postings, planned: scoring.Plan, extras: list, within: Any,
+                 key: Callable[[int], str], read: Callable[[int], dict]) -> None:
+        self._args = (postings, planned, extras)
+        self._within, self._key, self._read = within, key, read
+        self._stored: dict[int, dict] = {}
+
+    def stored(self, docnum: int) -> dict:
+        if docnum not in self._stored:
+            self._stored[docnum] = self._read(docnum)
+        return self._stored[docnum]
+
+    def top(self, limit: int) -> list[tuple[int, float]]:
+        """(docnum, score) of the best copies of the ``limit`` best papers."""
+        return scoring.top(*self._args, limit, self._key, self.stored, self._within)
+
+    def matching(self) -> list[int]:
+        return scoring.matching(*self._args, self.stored, self._within).tolist()
+
+
 def _bare_id(arxiv_id: str) -> str:
     """The bare id in the forms people paste: 2510.00515, 2510.00515v2,
     arXiv:2510.00515, https://arxiv.org/abs/2510.00515v1."""
@@ -385,52 +382,6 @@ def _bare_id(arxiv_id: str) -> str:
 def _telling(term: str) -> bool:
     """Terms worth listing in stats: not single syllables or numbers."""
     return len(term) > 1 and not term.replace(".", "").isdigit()
-
-
-# Query construction
-
-
-def build_query(
-    parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool] = lambda t: False
-) -> wq.Query | None:
-    """The Whoosh query: required phrases AND-ed, everything else OR-ed,
-    plus compounds of neighbouring words and arXiv id look-ups. It lists
-    every match (sorting by date, totals); `scoring` ranks the top."""
-    required = [_part(p, fields) for p in parsed.parts if p.required]
-    optional = [_part(p, fields) for p in parsed.parts if not p.required]
-    optional += _joined(parsed, fields, known)
-    optional += [wq.Term("arxiv_id", i, boost=ARXIV_BOOST) for i in parsed.arxiv_ids]
-    if not required and not optional:
-        return None
-    if not required:
-        return wq.Or(optional)
-    must = wq.And(required) if len(required) > 1 else required[0]
-    return wq.AndMaybe(must, wq.Or(optional)) if optional else must
-
-
-def _part(part: Part, fields: tuple[str, ...]) -> wq.Query:
-    alternatives = [_sequence(alt, fields, part.weight) for alt in part.alternatives]
-    return alternatives[0] if len(alternatives) == 1 else wq.DisjunctionMax(alternatives)
-
-
-def _sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float, slop: int = 1) -> wq.Query:
-    """One term or phrase over the fields, each field boosted by its weight
-    (the combined field carries its weights in its postings, but no
-    positions: a phrase there is a phrase in any section)."""
-    if len(terms) > 1 and fields == (ALL,):
-        fields = TEXT_FIELDS
-
-    def one(f: str) -> wq.Query:
-        boost = FIELD_WEIGHTS.get(f, 1.0) * weight
-        if len(terms) == 1:
-            return wq.Term(f, terms[0], boost=boost)
-        return wq.Phrase(f, list(terms), slop=slop, boost=boost)
-
-    return one(fields[0]) if len(fields) == 1 else wq.Or([one(f) for f in fields])
-
-
-def _joined(parsed: ParsedQuery, fields: tuple[str, ...], known: Callable[[str], bool]) -> list[wq.Query]:
-    return [_sequence((word,), fields, 1.0) for word in _joined_words(parsed, known)]
 
 
 def _joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:

@@ -7,12 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from whoosh import query as wq
 
 import searchkit
 from searchkit.highlight import find_matches
 from searchkit.query import ParsedQuery
-from searchkit.schema import ALL, TEXT_FIELDS, resolve_sections
-from searchkit.searcher import build_query
+from searchkit.schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
+from searchkit.searcher import ARXIV_BOOST, _joined_words
 
 from .conftest import DEFAULT_CORPUS
 
@@ -43,6 +44,36 @@ def without_phrases(parsed: ParsedQuery) -> ParsedQuery:
     return replace(parsed, parts=tuple(parts))
 
 
+def build_query(parsed: ParsedQuery, fields: tuple[str, ...], known) -> wq.Query:
+    """The same query in Whoosh's own query language, as the reference:
+    required phrases AND-ed, everything else OR-ed, each part the best of
+    its alternatives, each field boosted by its weight. The combined field
+    has no positions, so Whoosh checks its phrases in the sections."""
+
+    def sequence(terms: tuple[str, ...], fields: tuple[str, ...], weight: float) -> wq.Query:
+        if len(terms) > 1 and fields == (ALL,):
+            fields = TEXT_FIELDS
+        one = [
+            wq.Term(f, terms[0], boost=FIELD_WEIGHTS.get(f, 1.0) * weight) if len(terms) == 1
+            else wq.Phrase(f, list(terms), slop=1, boost=FIELD_WEIGHTS.get(f, 1.0) * weight)
+            for f in fields
+        ]
+        return one[0] if len(one) == 1 else wq.Or(one)
+
+    def part(p) -> wq.Query:
+        alternatives = [sequence(alt, fields, p.weight) for alt in p.alternatives]
+        return alternatives[0] if len(alternatives) == 1 else wq.DisjunctionMax(alternatives)
+
+    required = [part(p) for p in parsed.parts if p.required]
+    optional = [part(p) for p in parsed.parts if not p.required]
+    optional += [sequence((word,), fields, 1.0) for word in _joined_words(parsed, known)]
+    optional += [wq.Term("arxiv_id", i, boost=ARXIV_BOOST) for i in parsed.arxiv_ids]
+    if not required:
+        return wq.Or(optional)
+    must = wq.And(required) if len(required) > 1 else required[0]
+    return wq.AndMaybe(must, wq.Or(optional)) if optional else must
+
+
 def whoosh_top(index, parsed, fields, limit=30) -> list[tuple[int, float]]:
     query = build_query(parsed, fields, index.known)
     found = index._searcher.search(query, limit=limit, collapse="arxiv_id", terms=False)
@@ -59,7 +90,7 @@ def assert_same_ranking(ours: list[tuple[int, float]], theirs: list[tuple[int, f
 @pytest.mark.parametrize("text", WORDS)
 def test_scores_equal_whoosh_on_the_combined_field(default_index, text: str) -> None:
     parsed = without_phrases(default_index.parse(text, expand=False))
-    ours = default_index._ranked(parsed, (ALL,), None, None, 30)
+    ours = default_index._plan(parsed, (ALL,), None, None).top(30)
     assert ours, f"{text!r} should match something in the default corpus"
     assert_same_ranking(ours, whoosh_top(default_index, parsed, (ALL,)))
 
@@ -69,7 +100,8 @@ def test_scores_equal_whoosh_within_sections(default_index, section: str) -> Non
     fields = resolve_sections([section])
     for text in ("모델 학습", "강화 학습", '"언어 모델"'):
         parsed = default_index.parse(text, expand=False)  # phrases in sections are Whoosh's too
-        assert_same_ranking(default_index._ranked(parsed, fields, None, None, 30), whoosh_top(default_index, parsed, fields))
+        ours = default_index._plan(parsed, fields, None, None).top(30)
+        assert_same_ranking(ours, whoosh_top(default_index, parsed, fields))
 
 
 def test_expanded_queries_score_like_whoosh(default_index) -> None:
@@ -79,13 +111,13 @@ def test_expanded_queries_score_like_whoosh(default_index) -> None:
         assert parsed.expansions, f"{text!r} should expand"
         parsed = without_phrases(parsed)
         assert_same_ranking(
-            default_index._ranked(parsed, (ALL,), None, None, 30), whoosh_top(default_index, parsed, (ALL,))
+            default_index._plan(parsed, (ALL,), None, None).top(30), whoosh_top(default_index, parsed, (ALL,))
         )
 
 
 def test_required_phrase_keeps_only_papers_with_the_phrase(default_index) -> None:
     parsed = default_index.parse('"언어 모델"', expand=False)
-    ours = default_index._ranked(parsed, (ALL,), None, None, 200)
+    ours = default_index._plan(parsed, (ALL,), None, None).top(200)
     assert ours
     for docnum, _ in ours:
         spans = default_index._stored(docnum)["spans"]
@@ -100,7 +132,7 @@ def test_phrase_scores_as_the_sum_of_its_terms(default_index) -> None:
     """Whoosh scores a phrase by its terms' BM25F; so does the scorer."""
     postings = default_index._postings()
     parsed = default_index.parse('"언어 모델"', expand=False)
-    for docnum, score in default_index._ranked(parsed, (ALL,), None, None, 10):
+    for docnum, score in default_index._plan(parsed, (ALL,), None, None).top(10):
         expected = 0.0
         for term in ("언어", "모델"):
             docs, scores = postings.term(ALL, term)
@@ -110,10 +142,10 @@ def test_phrase_scores_as_the_sum_of_its_terms(default_index) -> None:
 
 def test_date_range_limits_candidates(default_index) -> None:
     parsed = default_index.parse("모델", expand=False)
-    ranked = default_index._ranked(parsed, (ALL,), "2025-10-27", "2025-10-28", 30)
+    ranked = default_index._plan(parsed, (ALL,), "2025-10-27", "2025-10-28").top(30)
     dates = default_index._column("date")
     assert ranked and all("2025-10-27" <= dates[d] <= "2025-10-28" for d, _ in ranked)
-    everything = default_index._ranked(parsed, (ALL,), None, None, 30)
+    everything = default_index._plan(parsed, (ALL,), None, None).top(30)
     assert any(dates[d] < "2025-10-27" for d, _ in everything)
 
 
@@ -136,7 +168,7 @@ def test_several_segments_and_deletions_score_like_whoosh(tmp_path: Path) -> Non
         assert index._searcher.reader().has_deletions()
         for text in ("확산 모델", "강화 학습 보상", "LLM"):
             parsed = without_phrases(index.parse(text, expand=False))
-            ours = index._ranked(parsed, (ALL,), None, None, 30)
+            ours = index._plan(parsed, (ALL,), None, None).top(30)
             assert_same_ranking(ours, whoosh_top(index, parsed, (ALL,)))
             removed = {p.name for p in posts[:1]}
             assert not {index._stored(d)["post"] for d, _ in ours} & removed
@@ -152,3 +184,24 @@ def test_each_field_scores_its_commonest_term_like_whoosh(default_index) -> None
         theirs = {hit.docnum: hit.score for hit in searcher.search(wq.Term(field, term.decode()), limit=None)}
         assert len(docs) == len(theirs) > 0, field
         assert dict(zip(docs.tolist(), scores.tolist())) == pytest.approx(theirs, rel=1e-6), field
+
+
+@pytest.mark.parametrize("text", ['"언어 모델"', '"언어 모델" 환각', "GPT-4o", "멀티모달 대형 언어 모델", "LLM 2510.21800"])
+@pytest.mark.parametrize("section", [None, "method"])
+def test_every_match_is_one_whoosh_finds(default_index, text: str, section: str | None) -> None:
+    """Totals and date sorting list every match: phrases included, the same
+    documents as Whoosh's positional matching."""
+    fields = resolve_sections([section]) if section else (ALL,)
+    parsed = default_index.parse(text)
+    ours = set(default_index._plan(parsed, fields, None, None).matching())
+    theirs = set(default_index._searcher.docs_for_query(build_query(parsed, fields, default_index.known)))
+    assert ours == theirs
+    assert ours or section, f"{text!r} should match something"
+
+
+def test_similar_never_returns_the_paper_itself(default_index) -> None:
+    paper = default_index.search("확산 모델", limit=1)[0].arxiv_id
+    found = default_index.similar(paper, limit=20)
+    ids = [hit.arxiv_id for hit in found]
+    assert found and paper not in ids and len(ids) == len(set(ids))
+    assert found.total >= len(found)
