@@ -32,6 +32,11 @@ from .store import (
     writer_lock,
 )
 
+BLOCK = 1024
+"""Postings per block: the scorer reads whole posting lists, and each
+block costs a seek, a decompression and an unpickling whatever its size
+(Whoosh's default of 128 suits its own skipping, which goes unused)."""
+
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a reindex works."""
 
@@ -190,12 +195,13 @@ def _write(
     """Analyse the papers (and the glossary, if it changed) in one stream
     and write each paper with Whoosh as soon as its analysis arrives."""
     from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3Codec
 
     path = str(generation)
     ix = whoosh_index.create_in(path, build_schema()) if base is None else whoosh_index.open_dir(path)
     # compound=False: Whoosh reads a compound segment file wholly into memory
     # when it opens it (58 MB at 10k papers); separate files are read as needed
-    writer = ix.writer(limitmb=256, compound=False)
+    writer = ix.writer(limitmb=256, compound=False, codec=W3Codec(blocklimit=BLOCK))
     lexicon = Lexicon(generation / LEXICON)
     try:
         for name in stale_posts:

@@ -19,6 +19,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.scoring import BM25F
 
@@ -151,6 +152,7 @@ class WhooshIndex(Index):
         self._pending: list[weakref.ref[Results]] = []
         self._scorer: scoring.Postings | None = None
         self._columns: dict[str, Any] = {}
+        self._papers: np.ndarray | None = None
 
     def close(self) -> None:
         for ref in self._pending:  # totals need the reader: count them now
@@ -211,7 +213,7 @@ class WhooshIndex(Index):
             candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
-            hits, query=parsed.text, total=lambda: len(self._latest_dates(query.matching())),
+            hits, query=parsed.text, total=lambda: self._distinct(query.matching()),
             expansions=parsed.expansions, suggestion=self._suggest(parsed),
         )
         return self._track(results)
@@ -287,7 +289,7 @@ class WhooshIndex(Index):
             hit = self._hit(stored, score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
             hits.append(replace(hit, shared_terms=shared))
         hits.sort(key=lambda h: -h.score)
-        return self._track(Results(hits[:limit], query=bare, total=lambda: len(self._latest_dates(query.matching()))))
+        return self._track(Results(hits[:limit], query=bare, total=lambda: self._distinct(query.matching())))
 
     @_damage_is_corruption
     def stats(self) -> IndexStats:
@@ -323,6 +325,13 @@ class WhooshIndex(Index):
         if name not in self._columns:
             self._columns[name] = self._searcher.reader().column_reader(name)
         return self._columns[name]
+
+    def _distinct(self, docnums: list[int]) -> int:
+        """How many papers these documents are copies of."""
+        if self._papers is None:  # one code a paper, read once: totals count thousands of matches
+            codes: dict[str, int] = {}
+            self._papers = np.array([codes.setdefault(i, len(codes)) for i in self._column("arxiv_id")])
+        return len(np.unique(self._papers[docnums])) if docnums else 0
 
     def _latest_dates(self, docnums: Iterable[int]) -> dict[str, str]:
         """Each paper's latest post date among the given copies."""
