@@ -173,30 +173,39 @@ def _blocks(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 @dataclass
 class Plan:
-    """A query as scored parts: each part's alternatives, whether it is
-    required, and extra parts (compounds, arXiv ids) that only add."""
+    """A query as scored parts: each part's alternatives and whether it is
+    required (compounds and arXiv ids come separately, as `extra` clauses)."""
 
     parts: list[tuple[list[Scored], bool]]
 
 
 def plan(postings: Postings, parts: Sequence[Part], fields: Sequence[str], weights: Mapping[str, float]) -> Plan:
     """Score every alternative of every part; phrases get their upper bound
-    (the sum of their terms' scores where all terms co-occur)."""
+    (the sum of their terms' scores where all terms co-occur). A term that
+    several alternatives share (언어 in 언어 and in 대형 언어 모델) is read once."""
+    seen: dict[tuple[str, str], Scored] = {}
+
+    def dense(field: str, term: str) -> Scored:
+        if (field, term) not in seen:
+            seen[field, term] = postings.dense(field, term)
+        return seen[field, term]
+
     planned = []
     for part in parts:
-        planned.append(([_alternative(postings, alt, fields, weights, part.weight) for alt in part.alternatives],
-                        part.required))
+        planned.append(([_alternative(dense, postings.size, alt, fields, weights, part.weight)
+                         for alt in part.alternatives], part.required))
     return Plan(planned)
 
 
 def _alternative(
-    postings: Postings, terms: tuple[str, ...], fields: Sequence[str], weights: Mapping[str, float], weight: float
+    dense: Callable[[str, str], Scored], size: int, terms: tuple[str, ...], fields: Sequence[str],
+    weights: Mapping[str, float], weight: float,
 ) -> Scored:
-    score, match = np.zeros(postings.size), np.zeros(postings.size, dtype=bool)
+    score, match = np.zeros(size), np.zeros(size, dtype=bool)
     per_field = []
     for field in fields:
         boost = weights.get(field, 1.0) * weight
-        per_term = [postings.dense(field, t) for t in terms]
+        per_term = [dense(field, t) for t in terms]
         together = np.logical_and.reduce([s.match for s in per_term])
         share = np.where(together, sum(s.score for s in per_term), 0.0) * boost
         score += share
