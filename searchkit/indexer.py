@@ -18,7 +18,7 @@ from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError
 from .glossary import glossary_changed, glossary_texts, save_glossary
 from .lexicon import Lexicon
-from .schema import ALL, FIELD_WEIGHTS, SECTION_GAP, TEXT_FIELDS, build_schema, pack_spans
+from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, build_schema, pack_spans
 from .store import (
     FORMAT,
     LEXICON,
@@ -250,8 +250,7 @@ def _document(paper: Paper, analysed: list[list[Term]], texts: list[str]) -> dic
         doc[name] = Preanalysed(text, terms)
         doc[f"_stored_{name}"] = text
         doc["spans"][name] = pack_spans(terms)
-        base = combined[-1].pos + SECTION_GAP if combined else 0
-        combined += [t._replace(pos=base + t.pos) for t in terms]
+        combined += terms  # `all` keeps no positions: no need to renumber them
         boosts += [FIELD_WEIGHTS[name]] * len(terms)
     doc[ALL] = Preanalysed(paper.title, combined, boosts)
     return doc

@@ -44,10 +44,7 @@ ALL = "all"
 """Every section in one field, each term's frequency weighted by its
 section's weight: true BM25F, and one posting list per query term instead
 of one per term and section. It matches and scores; it keeps no positions
-(phrases are checked in the sections)."""
-SECTION_GAP = 10
-"""Positions left empty between sections in ``all``, so no phrase or
-proximity match could span two sections."""
+(phrases are checked section by section in the stored offsets)."""
 
 
 def build_schema() -> Schema:

@@ -6,9 +6,13 @@ papers cost 60–400 ms a query. This module reads each query term's posting
 blocks whole into numpy arrays and computes exactly what Whoosh would (its
 idf, its byte-quantised field lengths, its boosts; sums for Or and And,
 maxima for DisjunctionMax) as vector arithmetic. Phrases are checked
-against stored offsets, and only for documents whose best possible score
-could still reach the top, so a phrase costs a few stored-field reads
-instead of a positional merge over every posting.
+against stored offsets: for the top, only in documents whose best
+possible score could still reach it; for every match (totals, date
+order), only in documents that match through a phrase alone. On a section
+field a phrase scores as Whoosh's Phrase does; on the combined field,
+which keeps no positions, it scores its terms' combined BM25F wherever
+it stands in some section (as Whoosh's Phrase on a positional combined
+field did).
 
 It reads Whoosh 2.7.5's posting blocks (`W3LeafMatcher`) directly; any
 other matcher is read posting by posting. `tests/test_scoring.py` checks
@@ -35,6 +39,10 @@ CHUNK = 64
 
 Stored = Callable[[int], Mapping[str, Any]]
 """docnum → stored fields, with ``spans`` (see `schema.Spans`)."""
+
+
+class Damaged(Exception):
+    """Index data read directly (not through Whoosh) is inconsistent."""
 
 
 @dataclass
@@ -132,6 +140,8 @@ def _segment_lengths(reader: Any, field: str) -> np.ndarray:
     if column is None:
         return out
     raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+    if len(raw) != column._count * column._fixedlen:
+        raise Damaged(f"the length column of {field!r} is truncated")
     codes = np.frombuffer(raw, dtype=np.uint8)[:count]
     out[: len(codes)] = LENGTHS[codes]
     return out
@@ -157,7 +167,7 @@ def _blocks(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     while matcher.is_active():
         matcher._read_data()
         deltas, weights = matcher._data[0], matcher._data[1]
-        ids = np.cumsum(np.asarray(deltas, dtype=np.int64)) if not matcher._byteids else np.asarray(deltas)
+        ids = np.cumsum(np.asarray(deltas, dtype=np.int64))  # each block restarts its deltas at 0
         if weights is None:
             weights = np.ones(len(ids))
         elif isinstance(weights, float):
@@ -261,6 +271,7 @@ def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored
         eligible &= within
     sure = _sure_members(postings.size, planned, extras)
     unsure = np.flatnonzero(eligible & ~sure)
+    # read, not kept: a common phrase would otherwise hold most of the corpus's stored fields
     checked = [doc for doc in unsure.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
     return np.union1d(np.flatnonzero(eligible & sure), np.asarray(checked, dtype=np.int64))
 
@@ -353,9 +364,9 @@ def _phrase_score(spans: Mapping[str, Sequence], alt: Scored, doc: int) -> float
 
 
 def _has_phrase(spans: Mapping[str, Sequence], phrase: tuple[str, ...], field: str) -> bool:
-    """The combined field's position gaps keep a phrase inside one section,
-    so a phrase there is a phrase in some section. Offsets are unpacked only
-    for sections holding every word of it."""
+    """Whether the phrase stands in consecutive positions of the field or,
+    for the combined field, of some section. Offsets are unpacked only for
+    sections holding every word of it."""
     words = set(phrase)
     for name in list(spans) if field == ALL else [field]:
         if name not in spans or not words <= set(_terms(spans, name)):

@@ -1,10 +1,10 @@
 """Index → hits: the `Index` interface and its Whoosh implementation.
 
 Parts: the backend-neutral interface (`Index`, `open_index`), ranking
-constants, and `WhooshIndex`, which turns a `ParsedQuery` into a Whoosh
-query, ranks with BM25F, collapses re-posted papers to their best copy,
-re-ranks the top by how many query words a paper covers, and cuts
-highlights from stored offsets.
+constants, and `WhooshIndex`, which ranks a `ParsedQuery` by BM25F over
+Whoosh's postings (see `scoring`), one copy per re-posted paper,
+re-ranks the top by how many query words a paper covers and how close
+they stand, and cuts highlights from stored offsets.
 """
 
 from __future__ import annotations
@@ -125,7 +125,8 @@ def _damage_is_corruption(method: Callable) -> Callable:
             tb = exc.__traceback__
             while tb is not None and tb.tb_next is not None:
                 tb = tb.tb_next
-            if tb is None or not tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh"):
+            in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
+            if not (in_whoosh or isinstance(exc, scoring.Damaged)):
                 raise
             index = self.generation.parent
             raise IndexCorruptError(
@@ -143,6 +144,7 @@ class WhooshIndex(Index):
         self.generation = generation
         self._ix = whoosh_index.open_dir(str(generation))
         try:
+            # the weighting only supplies idf (cached per term) to `scoring`
             self._searcher = self._ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
             self._lexicon = Lexicon(generation / LEXICON)
             self._glossary = Glossary(generation)
@@ -365,6 +367,7 @@ class Planned:
         self._args = (postings, planned, extras)
         self._within, self._key, self._read = within, key, read
         self._stored: dict[int, dict] = {}
+        self._matching: list[int] | None = None
 
     def stored(self, docnum: int) -> dict:
         if docnum not in self._stored:
@@ -376,7 +379,11 @@ class Planned:
         return scoring.top(*self._args, limit, self._key, self.stored, self._within)
 
     def matching(self) -> list[int]:
-        return scoring.matching(*self._args, self.stored, self._within).tolist()
+        """Every matching docnum (computed once: date order and the total
+        both need it)."""
+        if self._matching is None:
+            self._matching = scoring.matching(*self._args, self._read, self._within).tolist()
+        return self._matching
 
 
 def _bare_id(arxiv_id: str) -> str:

@@ -128,16 +128,27 @@ def test_required_phrase_keeps_only_papers_with_the_phrase(default_index) -> Non
     assert {arxiv(d) for d, _ in ours} == {arxiv(d) for d, _ in theirs}
 
 
-def test_phrase_scores_as_the_sum_of_its_terms(default_index) -> None:
-    """Whoosh scores a phrase by its terms' BM25F; so does the scorer."""
-    postings = default_index._postings()
+def test_phrase_on_the_combined_field_scores_its_terms(default_index) -> None:
+    """The combined field keeps no positions: a phrase found in a section
+    scores what Whoosh gives its terms on the combined field."""
+    searcher = default_index._searcher
     parsed = default_index.parse('"언어 모델"', expand=False)
-    for docnum, score in default_index._plan(parsed, (ALL,), None, None).top(10):
-        expected = 0.0
-        for term in ("언어", "모델"):
-            docs, scores = postings.term(ALL, term)
-            expected += float(scores[list(docs).index(docnum)])
-        assert score == pytest.approx(expected, rel=1e-6)
+    ranked = default_index._plan(parsed, (ALL,), None, None).top(10)
+    assert ranked
+    per_term = {t: {h.docnum: h.score for h in searcher.search(wq.Term(ALL, t), limit=None)} for t in ("언어", "모델")}
+    for docnum, score in ranked:
+        assert score == pytest.approx(per_term["언어"][docnum] + per_term["모델"][docnum], rel=1e-6)
+
+
+@pytest.mark.parametrize("text", ["GPT-4o", "LLM", "대형 언어 모델", "확산 모델", '"언어 모델" 환각'])
+@pytest.mark.parametrize("sections", [["method"], ["introduction", "results"]])
+def test_optional_and_required_phrases_rank_like_whoosh_in_sections(default_index, text: str, sections) -> None:
+    """In section fields Whoosh checks phrases by position, exactly: the
+    upper bounds and early stop of the scorer must give the same top."""
+    fields = resolve_sections(sections)
+    parsed = default_index.parse(text)
+    assert any(len(alt) > 1 for p in parsed.parts for alt in p.alternatives), f"{text!r} should hold a phrase"
+    assert_same_ranking(default_index._plan(parsed, fields, None, None).top(30), whoosh_top(default_index, parsed, fields))
 
 
 def test_date_range_limits_candidates(default_index) -> None:
