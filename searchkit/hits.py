@@ -74,7 +74,8 @@ class Results(list):
 
     Counting every match costs a second pass over the postings, which a
     caller that shows ten hits may not want: ``total`` may be given as a
-    function, called once, on first use.
+    function, called once, on first use; it returns the count, or the
+    count and whether it is exact.
     """
 
     def __init__(
@@ -82,13 +83,14 @@ class Results(list):
         hits: list[Hit],
         *,
         query: str,
-        total: int | Callable[[], int],
+        total: int | Callable[[], int | tuple[int, bool]],
         expansions: tuple[Expansion, ...] = (),
         suggestion: str | None = None,
     ) -> None:
         super().__init__(hits)
         self.query = query
         self._total = total
+        self._exact = True
         self.expansions = expansions
         self.suggestion = suggestion
 
@@ -96,8 +98,16 @@ class Results(list):
     def total(self) -> int:
         """Distinct papers matching the query, shown or not."""
         if callable(self._total):
-            self._total = self._total()
+            counted = self._total()
+            self._total, self._exact = counted if isinstance(counted, tuple) else (counted, True)
         return self._total
+
+    @property
+    def total_exact(self) -> bool:
+        """False when ``total`` is an estimate: checking a common phrase in
+        every paper that holds its words would cost seconds."""
+        _ = self.total
+        return self._exact
 
 
 @dataclass(frozen=True)

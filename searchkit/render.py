@@ -106,7 +106,8 @@ def print_results(console: Console, results: Results) -> None:
     for rank, hit in enumerate(results, 1):
         console.print(_hit(rank, hit))
     shown = len(results)
-    console.print(Text(f"{shown} of {results.total} matching papers", style="search.meta"))
+    about = "" if results.total_exact else "about "
+    console.print(Text(f"{shown} of {about}{results.total} matching papers", style="search.meta"))
 
 
 def print_similar(console: Console, source: PaperView, results: Results) -> None:
@@ -209,6 +210,7 @@ def results_json(results: Results) -> dict[str, Any]:
     return {
         "query": results.query,
         "total": results.total,
+        "total_exact": results.total_exact,
         "suggestion": results.suggestion,
         "expansions": [{"source": e.source, "target": e.target} for e in results.expansions],
         "hits": [hit_json(h) for h in results],

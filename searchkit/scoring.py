@@ -261,19 +261,36 @@ def top(
     return ranked[:limit]
 
 
+@dataclass(frozen=True)
+class Matches:
+    """Documents that match, and an estimate for those left unchecked."""
+
+    docs: np.ndarray
+    """Matching docnums: every one when ``unchecked`` is 0."""
+    unchecked: int = 0
+    """Documents whose phrases went unchecked, of which about ``rate`` match."""
+    rate: float = 0.0
+
+
 def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored: Stored,
-             within: np.ndarray | None = None) -> np.ndarray:
-    """Every matching docnum: documents that match whatever their phrases
-    need no check; the rest (matched only through a phrase, or with a
-    required phrase) are checked against their stored offsets."""
+             within: np.ndarray | None = None, budget: int | None = None) -> Matches:
+    """Every matching document. Those that match whatever their phrases need
+    no check; the rest (matched only through a phrase, or with a required
+    phrase) are checked against their stored offsets, at most ``budget`` of
+    them: beyond it an even sample is checked and the rest estimated, as a
+    common required phrase would otherwise read most of the corpus."""
     _, eligible, _ = _bounds(postings, planned, extras)
     if within is not None:
         eligible &= within
     sure = _sure_members(postings.size, planned, extras)
     unsure = np.flatnonzero(eligible & ~sure)
-    # read, not kept: a common phrase would otherwise hold most of the corpus's stored fields
-    checked = [doc for doc in unsure.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
-    return np.union1d(np.flatnonzero(eligible & sure), np.asarray(checked, dtype=np.int64))
+    checked = unsure
+    if budget is not None and len(unsure) > budget:
+        checked = unsure[np.linspace(0, len(unsure) - 1, budget).astype(np.int64)]
+    found = [doc for doc in checked.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
+    docs = np.union1d(np.flatnonzero(eligible & sure), np.asarray(found, dtype=np.int64))
+    left = len(unsure) - len(checked)
+    return Matches(docs, left, len(found) / len(checked) if left else 0.0)
 
 
 def _sure_members(size: int, planned: Plan, extras: Sequence[Scored]) -> np.ndarray:

@@ -39,6 +39,9 @@ from .suggest import closest
 BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 30
 """Collapsed papers fetched before coverage re-ranking."""
+COUNT_BUDGET = 500
+"""Phrase checks a total may spend before it estimates the rest from them
+(~0.1 s; a sample of 500 puts a 95% match rate within ±2%)."""
 ARXIV_BOOST = 1000.0
 _ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
 
@@ -215,7 +218,7 @@ class WhooshIndex(Index):
             candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
-            hits, query=parsed.text, total=lambda: self._distinct(query.matching()),
+            hits, query=parsed.text, total=lambda: query.count(self._distinct),
             expansions=parsed.expansions, suggestion=self._suggest(parsed),
         )
         return self._track(results)
@@ -291,7 +294,7 @@ class WhooshIndex(Index):
             hit = self._hit(stored, score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
             hits.append(replace(hit, shared_terms=shared))
         hits.sort(key=lambda h: -h.score)
-        return self._track(Results(hits[:limit], query=bare, total=lambda: self._distinct(query.matching())))
+        return self._track(Results(hits[:limit], query=bare, total=lambda: query.count(self._distinct)))
 
     @_damage_is_corruption
     def stats(self) -> IndexStats:
@@ -367,23 +370,30 @@ class Planned:
         self._args = (postings, planned, extras)
         self._within, self._key, self._read = within, key, read
         self._stored: dict[int, dict] = {}
-        self._matching: list[int] | None = None
 
     def stored(self, docnum: int) -> dict:
         if docnum not in self._stored:
             self._stored[docnum] = self._read(docnum)
         return self._stored[docnum]
 
+    def _peek(self, docnum: int) -> dict:
+        """Stored fields for a phrase check over many documents: read, not kept."""
+        return self._stored.get(docnum) or self._read(docnum)
+
     def top(self, limit: int) -> list[tuple[int, float]]:
         """(docnum, score) of the best copies of the ``limit`` best papers."""
         return scoring.top(*self._args, limit, self._key, self.stored, self._within)
 
     def matching(self) -> list[int]:
-        """Every matching docnum (computed once: date order and the total
-        both need it)."""
-        if self._matching is None:
-            self._matching = scoring.matching(*self._args, self._read, self._within).tolist()
-        return self._matching
+        """Every matching docnum, phrases checked (date order needs them all)."""
+        found = scoring.matching(*self._args, self._peek, self._within)
+        return found.docs.tolist()
+
+    def count(self, distinct: Callable[[list[int]], int]) -> tuple[int, bool]:
+        """How many papers match, and whether that is exact: past
+        `COUNT_BUDGET` phrase checks the rest is estimated from a sample."""
+        found = scoring.matching(*self._args, self._peek, self._within, COUNT_BUDGET)
+        return distinct(found.docs.tolist()) + round(found.unchecked * found.rate), not found.unchecked
 
 
 def _bare_id(arxiv_id: str) -> str:

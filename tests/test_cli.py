@@ -100,6 +100,7 @@ def test_query_json(default_index_dir: Path) -> None:
     assert {"query", "total", "hits"} <= set(data)
     assert data["query"] == "확산 모델"
     assert data["total"] >= len(data["hits"]) == 5
+    assert data["total_exact"] is True
     for hit in data["hits"]:
         assert set(hit) >= HIT_KEYS
         assert hit["url"] == f"https://arxiv.org/abs/{hit['arxiv_id']}"
@@ -282,3 +283,16 @@ def test_show_reposted_paper_prints_every_summary(tiny_index_dir: Path) -> None:
 def test_show_unknown_paper_exits_1(default_index_dir: Path) -> None:
     result = run("show", "9999.99999", "--index", str(default_index_dir))
     assert_one_line_error(result, 1, "no paper with arXiv id '9999.99999' in the index")
+
+
+def test_an_estimated_total_reads_about() -> None:
+    from rich.console import Console
+
+    from searchkit.hits import Results
+    from searchkit.render import print_results, results_json
+
+    console = Console(record=True, width=80, color_system=None)
+    print_results(console, Results([], query="q", total=lambda: (1200, False)))
+    assert "0 of about 1200 matching papers" in console.export_text()
+    assert results_json(Results([], query="q", total=lambda: (1200, False)))["total_exact"] is False
+    assert results_json(Results([], query="q", total=7))["total_exact"] is True

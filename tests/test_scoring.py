@@ -216,3 +216,22 @@ def test_similar_never_returns_the_paper_itself(default_index) -> None:
     ids = [hit.arxiv_id for hit in found]
     assert found and paper not in ids and len(ids) == len(set(ids))
     assert found.total >= len(found)
+
+
+def test_total_past_the_budget_is_an_estimate_and_says_so(default_index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common required phrase would need a stored-field read per paper
+    holding its words; past the budget a sample is checked instead."""
+    from searchkit import searcher
+
+    query = '"언어 모델"'
+    exact = default_index.search(query)
+    parsed = default_index.parse(query)
+    everything = default_index._plan(parsed, (ALL,), None, None).matching()
+    assert exact.total_exact and exact.total == default_index._distinct(everything) > 0
+    words = default_index._postings()
+    together = set(words.read(ALL, "언어")[0].tolist()) & set(words.read(ALL, "모델")[0].tolist())
+    assert len(together) > 4, "the phrase's words must co-occur without it for this test"
+    monkeypatch.setattr(searcher, "COUNT_BUDGET", 4)
+    estimated = default_index.search(query)
+    assert not estimated.total_exact
+    assert 0 < estimated.total <= len(together)
