@@ -37,7 +37,7 @@ def coverage(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
     typed = parsed.typed
     if len(typed) <= 1:
         return 1.0
-    present = {t for name in fields for t in _terms(spans, name)}
+    present = {t for name in fields for t in field_terms(spans, name)}
     covered = sum(1 for part in typed if any(all(t in present for t in alt) for alt in part.alternatives))
     return (max(covered, 1) / len(typed)) ** COORD_POWER
 
@@ -51,12 +51,12 @@ def proximity(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float
     near = 0
     for a, b in pairs:
         # offsets are unpacked only for fields holding both words
-        candidates = [name for name in fields if {a, b} <= set(_terms(spans, name))]
+        candidates = [name for name in fields if {a, b} <= set(field_terms(spans, name))]
         near += any(_near(spans[name], a, b) for name in candidates)
     return 1.0 + PROXIMITY_BONUS * near / len(pairs)
 
 
-def _terms(spans: Spans, name: str) -> Sequence[str]:
+def field_terms(spans: Spans, name: str) -> Sequence[str]:
     """A field's terms; stores that can list them without offsets (see
     `schema.Spans`) save unpacking the rest."""
     if hasattr(spans, "terms"):

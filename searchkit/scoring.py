@@ -30,6 +30,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from .query import Part
+from .ranking import field_terms
 from .schema import ALL
 
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -184,7 +185,8 @@ def _blocks(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 @dataclass
 class Plan:
     """A query as scored parts: each part's alternatives and whether it is
-    required (compounds and arXiv ids come separately, as `extra` clauses)."""
+    required (compounds and arXiv ids come separately, as one-term
+    optional clauses from `Postings.dense`)."""
 
     parts: list[tuple[list[Scored], bool]]
 
@@ -226,11 +228,6 @@ def _alternative(
     return Scored(score, match, terms, tuple(per_field))
 
 
-def extra(postings: Postings, field: str, term: str, boost: float) -> Scored:
-    """An optional one-term clause outside the parts (compounds, ids)."""
-    return postings.dense(field, term, boost)
-
-
 def top(
     postings: Postings, planned: Plan, extras: Sequence[Scored], limit: int, key: Callable[[int], str],
     stored: Stored, within: np.ndarray | None = None,
@@ -240,7 +237,7 @@ def top(
     documents in ``within`` when it is given."""
     if limit < 1:
         return []
-    upper, eligible, sure = _bounds(postings, planned, extras)
+    upper, eligible, sure, _ = _bounds(postings, planned, extras)
     if within is not None:
         eligible &= within
     candidates = np.flatnonzero(eligible)
@@ -279,35 +276,17 @@ def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored
     phrase) are checked against their stored offsets, at most ``budget`` of
     them: beyond it an even sample is checked and the rest estimated, as a
     common required phrase would otherwise read most of the corpus."""
-    _, eligible, _ = _bounds(postings, planned, extras)
+    _, eligible, _, member = _bounds(postings, planned, extras)
     if within is not None:
         eligible &= within
-    sure = _sure_members(postings.size, planned, extras)
-    unsure = np.flatnonzero(eligible & ~sure)
+    unsure = np.flatnonzero(eligible & ~member)
     checked = unsure
     if budget is not None and len(unsure) > budget:
         checked = unsure[np.linspace(0, len(unsure) - 1, budget).astype(np.int64)]
     found = [doc for doc in checked.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
-    docs = np.union1d(np.flatnonzero(eligible & sure), np.asarray(found, dtype=np.int64))
+    docs = np.union1d(np.flatnonzero(eligible & member), np.asarray(found, dtype=np.int64))
     left = len(unsure) - len(checked)
     return Matches(docs, left, len(found) / len(checked) if left else 0.0)
-
-
-def _sure_members(size: int, planned: Plan, extras: Sequence[Scored]) -> np.ndarray:
-    """Documents whose membership no phrase decides: every required part
-    and, without required parts, some optional part match by single terms."""
-    none = np.zeros(size, dtype=bool)
-    required, optional, has_required = np.ones(size, dtype=bool), none.copy(), False
-    for alternatives, is_required in planned.parts:
-        singles = np.logical_or.reduce([a.match for a in alternatives if not a.phrase] or [none])
-        if is_required:
-            required &= singles
-            has_required = True
-        else:
-            optional |= singles
-    for clause in extras:
-        optional |= clause.match
-    return required if has_required else optional
 
 
 def _kth(best: Mapping[str, tuple[int, float]], k: int) -> float:
@@ -315,32 +294,36 @@ def _kth(best: Mapping[str, tuple[int, float]], k: int) -> float:
 
 
 def _bounds(postings: Postings, planned: Plan, extras: Sequence[Scored]) -> tuple[np.ndarray, ...]:
-    """Scores if every co-occurring phrase were a phrase (upper), which
-    documents may match, and which need no phrase check (upper is exact)."""
+    """Scores if every co-occurring phrase were a phrase (upper); which
+    documents may match; which need no phrase check for their score (upper
+    is exact) or for their membership (they match by single terms alone)."""
     size = postings.size
+    none = np.zeros(size, dtype=bool)
     upper = np.zeros(size)
-    required = np.ones(size, dtype=bool)
-    optional = np.zeros(size, dtype=bool)
-    sure = np.ones(size, dtype=bool)
-    has_required = False
+    required, optional, has_required = ~none, none.copy(), False
+    sure_required, sure_optional, exact = ~none, none.copy(), ~none
     for alternatives, is_required in planned.parts:
+        singles = [a for a in alternatives if not a.phrase]
         high = np.max([a.score for a in alternatives], axis=0)
-        low_alts = [a.score for a in alternatives if not a.phrase]
-        low = np.max(low_alts, axis=0) if low_alts else np.zeros(size)
+        low = np.max([a.score for a in singles], axis=0) if singles else np.zeros(size)
         hit = np.logical_or.reduce([a.match for a in alternatives])
+        single_hit = np.logical_or.reduce([a.match for a in singles] or [none])
         upper += high
+        exact &= high == low
         if is_required:
             has_required = True
             required &= hit
-            sure &= np.logical_or.reduce([a.match for a in alternatives if not a.phrase] or [np.zeros(size, bool)])
+            sure_required &= single_hit
         else:
             optional |= hit
-        sure &= high == low
+            sure_optional |= single_hit
     for clause in extras:
         upper += clause.score
         optional |= clause.match
-    eligible = required if has_required else optional
-    return upper, eligible & postings.live(), sure
+        sure_optional |= clause.match
+    eligible = (required if has_required else optional) & postings.live()
+    member = sure_required if has_required else sure_optional
+    return upper, eligible, exact & sure_required, member
 
 
 def _exact(planned: Plan, extras: Sequence[Scored], doc: int, stored: Mapping[str, Any]) -> float | None:
@@ -386,13 +369,10 @@ def _has_phrase(spans: Mapping[str, Sequence], phrase: tuple[str, ...], field: s
     sections holding every word of it."""
     words = set(phrase)
     for name in list(spans) if field == ALL else [field]:
-        if name not in spans or not words <= set(_terms(spans, name)):
+        if name not in spans or not words <= set(field_terms(spans, name)):
             continue
         at = {(term, pos) for term, pos, *_ in spans[name] if term in words}
         if any(all((w, pos + i) in at for i, w in enumerate(phrase)) for term, pos in at if term == phrase[0]):
             return True
     return False
 
-
-def _terms(spans: Mapping[str, Sequence], name: str) -> Sequence[str]:
-    return spans.terms(name) if hasattr(spans, "terms") else [item[0] for item in spans[name]]

@@ -203,7 +203,9 @@ class WhooshIndex(Index):
         if not (parsed.parts or parsed.arxiv_ids) or self._searcher.reader().doc_count() == 0:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
         # unrestricted searches match on the combined field: one posting list a term
-        query = self._plan(parsed, (ALL,) if fields == TEXT_FIELDS else fields, since, until)
+        postings = self._postings()
+        within = postings.within("date", since, until) if since or until else None
+        query = self._plan(parsed, (ALL,) if fields == TEXT_FIELDS else fields, within)
         if sort == "date":
             latest = self._latest_dates(query.matching())
             everything = query.top(len(latest))  # each paper's best copy
@@ -229,16 +231,16 @@ class WhooshIndex(Index):
         self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
         return results
 
-    def _plan(self, parsed: ParsedQuery, fields: tuple[str, ...], since: str | None, until: str | None) -> Planned:
-        """The query scored a term at a time (see `scoring`), ready to give
-        its top papers or every match; stored fields are read once."""
+    def _plan(self, parsed: ParsedQuery, fields: tuple[str, ...], within: np.ndarray | None = None) -> Planned:
+        """The query scored a term at a time (see `scoring`), over the
+        documents in ``within`` (all when None), ready to give its top papers
+        or every match; stored fields are read once."""
         postings = self._postings()
         planned = scoring.plan(postings, parsed.parts, fields, FIELD_WEIGHTS)
         extras = [
-            scoring.extra(postings, f, word, FIELD_WEIGHTS.get(f, 1.0))
+            postings.dense(f, word, FIELD_WEIGHTS.get(f, 1.0))
             for word in _joined_words(parsed, self.known) for f in fields
-        ] + [scoring.extra(postings, "arxiv_id", i, ARXIV_BOOST) for i in parsed.arxiv_ids]
-        within = postings.within("date", since, until) if since or until else None
+        ] + [postings.dense("arxiv_id", i, ARXIV_BOOST) for i in parsed.arxiv_ids]
         return Planned(postings, planned, extras, within, self._arxiv_id, self._stored)
 
     def _postings(self) -> scoring.Postings:
@@ -282,10 +284,8 @@ class WhooshIndex(Index):
         keys = key_terms([c["spans"] for c in copies], lambda t: reader.doc_frequency(ALL, t), reader.doc_count())
         forms = surface_forms([c["spans"] for c in copies], copies)
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
-        postings = self._postings()
-        others = ~postings.dense("arxiv_id", bare).match  # never the paper itself
-        planned = scoring.plan(postings, parsed.parts, TEXT_FIELDS, FIELD_WEIGHTS)
-        query = Planned(postings, planned, [], others, self._arxiv_id, self._stored)
+        others = ~self._postings().dense("arxiv_id", bare).match  # never the paper itself
+        query = self._plan(parsed, TEXT_FIELDS, others)
         hits = []
         for docnum, score in query.top(max(CANDIDATES, limit)):
             stored = query.stored(docnum)

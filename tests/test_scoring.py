@@ -90,7 +90,7 @@ def assert_same_ranking(ours: list[tuple[int, float]], theirs: list[tuple[int, f
 @pytest.mark.parametrize("text", WORDS)
 def test_scores_equal_whoosh_on_the_combined_field(default_index, text: str) -> None:
     parsed = without_phrases(default_index.parse(text, expand=False))
-    ours = default_index._plan(parsed, (ALL,), None, None).top(30)
+    ours = default_index._plan(parsed, (ALL,)).top(30)
     assert ours, f"{text!r} should match something in the default corpus"
     assert_same_ranking(ours, whoosh_top(default_index, parsed, (ALL,)))
 
@@ -100,7 +100,7 @@ def test_scores_equal_whoosh_within_sections(default_index, section: str) -> Non
     fields = resolve_sections([section])
     for text in ("모델 학습", "강화 학습", '"언어 모델"'):
         parsed = default_index.parse(text, expand=False)  # phrases in sections are Whoosh's too
-        ours = default_index._plan(parsed, fields, None, None).top(30)
+        ours = default_index._plan(parsed, fields).top(30)
         assert_same_ranking(ours, whoosh_top(default_index, parsed, fields))
 
 
@@ -111,13 +111,13 @@ def test_expanded_queries_score_like_whoosh(default_index) -> None:
         assert parsed.expansions, f"{text!r} should expand"
         parsed = without_phrases(parsed)
         assert_same_ranking(
-            default_index._plan(parsed, (ALL,), None, None).top(30), whoosh_top(default_index, parsed, (ALL,))
+            default_index._plan(parsed, (ALL,)).top(30), whoosh_top(default_index, parsed, (ALL,))
         )
 
 
 def test_required_phrase_keeps_only_papers_with_the_phrase(default_index) -> None:
     parsed = default_index.parse('"언어 모델"', expand=False)
-    ours = default_index._plan(parsed, (ALL,), None, None).top(200)
+    ours = default_index._plan(parsed, (ALL,)).top(200)
     assert ours
     for docnum, _ in ours:
         spans = default_index._stored(docnum)["spans"]
@@ -133,7 +133,7 @@ def test_phrase_on_the_combined_field_scores_its_terms(default_index) -> None:
     scores what Whoosh gives its terms on the combined field."""
     searcher = default_index._searcher
     parsed = default_index.parse('"언어 모델"', expand=False)
-    ranked = default_index._plan(parsed, (ALL,), None, None).top(10)
+    ranked = default_index._plan(parsed, (ALL,)).top(10)
     assert ranked
     per_term = {t: {h.docnum: h.score for h in searcher.search(wq.Term(ALL, t), limit=None)} for t in ("언어", "모델")}
     for docnum, score in ranked:
@@ -148,15 +148,16 @@ def test_optional_and_required_phrases_rank_like_whoosh_in_sections(default_inde
     fields = resolve_sections(sections)
     parsed = default_index.parse(text)
     assert any(len(alt) > 1 for p in parsed.parts for alt in p.alternatives), f"{text!r} should hold a phrase"
-    assert_same_ranking(default_index._plan(parsed, fields, None, None).top(30), whoosh_top(default_index, parsed, fields))
+    assert_same_ranking(default_index._plan(parsed, fields).top(30), whoosh_top(default_index, parsed, fields))
 
 
 def test_date_range_limits_candidates(default_index) -> None:
     parsed = default_index.parse("모델", expand=False)
-    ranked = default_index._plan(parsed, (ALL,), "2025-10-27", "2025-10-28").top(30)
+    within = default_index._postings().within("date", "2025-10-27", "2025-10-28")
+    ranked = default_index._plan(parsed, (ALL,), within).top(30)
     dates = default_index._column("date")
     assert ranked and all("2025-10-27" <= dates[d] <= "2025-10-28" for d, _ in ranked)
-    everything = default_index._plan(parsed, (ALL,), None, None).top(30)
+    everything = default_index._plan(parsed, (ALL,)).top(30)
     assert any(dates[d] < "2025-10-27" for d, _ in everything)
 
 
@@ -179,7 +180,7 @@ def test_several_segments_and_deletions_score_like_whoosh(tmp_path: Path) -> Non
         assert index._searcher.reader().has_deletions()
         for text in ("확산 모델", "강화 학습 보상", "LLM"):
             parsed = without_phrases(index.parse(text, expand=False))
-            ours = index._plan(parsed, (ALL,), None, None).top(30)
+            ours = index._plan(parsed, (ALL,)).top(30)
             assert_same_ranking(ours, whoosh_top(index, parsed, (ALL,)))
             removed = {p.name for p in posts[:1]}
             assert not {index._stored(d)["post"] for d, _ in ours} & removed
@@ -204,7 +205,7 @@ def test_every_match_is_one_whoosh_finds(default_index, text: str, section: str 
     documents as Whoosh's positional matching."""
     fields = resolve_sections([section]) if section else (ALL,)
     parsed = default_index.parse(text)
-    ours = set(default_index._plan(parsed, fields, None, None).matching())
+    ours = set(default_index._plan(parsed, fields).matching())
     theirs = set(default_index._searcher.docs_for_query(build_query(parsed, fields, default_index.known)))
     assert ours == theirs
     assert ours or section, f"{text!r} should match something"
@@ -226,7 +227,7 @@ def test_total_past_the_budget_is_an_estimate_and_says_so(default_index, monkeyp
     query = '"언어 모델"'
     exact = default_index.search(query)
     parsed = default_index.parse(query)
-    everything = default_index._plan(parsed, (ALL,), None, None).matching()
+    everything = default_index._plan(parsed, (ALL,)).matching()
     assert exact.total_exact and exact.total == default_index._distinct(everything) > 0
     words = default_index._postings()
     together = set(words.read(ALL, "언어")[0].tolist()) & set(words.read(ALL, "모델")[0].tolist())
