@@ -28,20 +28,20 @@ def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, 
     """Each word form of ``text`` with its terms, positions and offsets made
     relative to the word; words that a term straddles are left out."""
     words: dict[str, list[tuple[str, int, int, int]]] = {}
-    i = 0
+    count, i = len(terms), 0
     for match in _WORD.finditer(text):
         start, end = match.span()
-        while i < len(terms) and terms[i].end <= start:
+        while i < count and terms[i][3] <= start:
             i += 1
-        inside: list[Term] = []
-        j = i
-        while j < len(terms) and terms[j].start < end:
-            inside.append(terms[j])
+        j, straddles = i, False
+        while j < count and terms[j][2] < end:
+            straddles = straddles or terms[j][2] < start or terms[j][3] > end
             j += 1
-        if any(t.start < start or t.end > end for t in inside):
+        word = match.group()
+        if straddles or word in words:  # a word keeps its first analysis in a text
             continue
-        base = inside[0].pos if inside else 0
-        words.setdefault(match.group(), [(t.text, t.pos - base, t.start - start, t.end - start) for t in inside])
+        base = terms[i][1] if i < j else 0
+        words[word] = [(term, pos - base, s - start, e - start) for term, pos, s, e in terms[i:j]]
     return words
 
 
@@ -73,9 +73,12 @@ class Lexicon:
         counts = self._counts
         for text, terms in items:
             for word, found in split_words(text, terms).items():
-                counts.setdefault(word, Counter())[tuple(found)] += 1  # tuples: hashable
-                if word != word.lower():  # users type Reward, reward, REWARD alike
-                    counts.setdefault(word.lower(), Counter())[tuple(found)] += 1
+                analysis = tuple(found)  # hashable
+                for form in {word, word.lower()}:  # users type Reward, reward, REWARD alike
+                    seen = counts.get(form)
+                    if seen is None:
+                        seen = counts[form] = Counter()
+                    seen[analysis] += 1
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         if self._counts:

@@ -1,0 +1,222 @@
+"""Analysed documents → one Whoosh segment, a term at a time.
+
+Whoosh's `SegmentWriter` sends every posting through a sorting pool as a
+tuple and then through three layers of per-posting calls, reading each
+field length back from disk on the way. At 738 papers that was 1.4 s of
+one core after Kiwi had finished, the largest part of a reindex beyond
+Kiwi itself. `BulkWriter` counts each document's terms once into per-term
+arrays and, at commit, hands each term's postings to Whoosh's own block
+writer a block at a time, so the files stay Whoosh 2.7.5's W3 format
+(`tests/test_bulkwriter.py` compares them with Whoosh's writer, posting by
+posting). Postings of older segments merged in at commit still take
+Whoosh's pool.
+
+It supports what the schema uses: no document or field boosts, no term
+vectors, no spelling fields.
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from collections.abc import Iterator
+from operator import sub
+from pickle import dumps
+from typing import Any
+
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import length_to_byte
+from whoosh.writing import SegmentWriter
+
+from .analysis import Preanalysed
+
+COMPRESS_FROM = 512
+"""Smaller blocks are written uncompressed (Whoosh meant to, but a bug
+compresses them all): zlib's set-up costs more than it saves on a few dozen
+bytes, and most terms are rare. Each block records whether it is compressed."""
+
+
+class _Postings:
+    """One term's postings in one field, in document order. Values of a
+    fixed size (a frequency) are kept end to end: at 50k papers a bytes
+    object per posting cost gigabytes."""
+
+    __slots__ = ("ids", "weights", "values")
+
+    def __init__(self, size: int | None) -> None:
+        self.ids = array("I")
+        self.weights = array("d")  # Whoosh keeps block maxima as doubles
+        self.values: list[bytes] | bytearray = bytearray() if size is not None and size >= 0 else []
+
+    def value_list(self, size: int | None) -> list[bytes]:
+        if isinstance(self.values, list):
+            return self.values
+        if not size:
+            return [b""] * len(self.ids)
+        return [bytes(self.values[i : i + size]) for i in range(0, len(self.values), size)]
+
+
+class BulkWriter(SegmentWriter):
+    """A `SegmentWriter` that keeps postings grouped by term until commit."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        unsupported = [n for n, f in self.schema.items() if f.vector or f.separate_spelling()]
+        if unsupported:
+            raise ValueError(f"BulkWriter cannot write term vectors or spelling fields: {unsupported}")
+        self._postings: dict[str, dict[bytes, _Postings]] = {}
+        self._lengths: dict[str, dict[int, int]] = {}
+        self.buffered = 0
+        """Postings held in memory, for callers that bound it."""
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        docnum, perdoc = self.docnum, self.perdocwriter
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(self.schema, names)
+        if any(name.endswith("_boost") for name in fields if name.startswith("_")):
+            raise ValueError("BulkWriter does not apply document or field boosts")
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                if fields[name] is not None:
+                    self._add_field(docnum, name, fields[name], fields.get(f"_stored_{name}", fields[name]))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _add_field(self, docnum: int, name: str, value: Any, stored: Any) -> None:
+        field = self.schema[name]
+        length = 0
+        if field.indexed:
+            terms = self._postings.setdefault(name, {})
+            size = field.format.fixed_value_size()
+            items = _index(field, value)
+            for tbytes, freq, weight, vbytes in items:
+                postings = terms.get(tbytes)
+                if postings is None:
+                    postings = terms[tbytes] = _Postings(size)
+                postings.ids.append(docnum)
+                postings.weights.append(weight)
+                if size is None or size < 0:
+                    postings.values.append(vbytes)
+                elif size:
+                    postings.values += vbytes
+                length += freq
+            self.buffered += len(items)
+            if not field.scorable:
+                length = 0
+        self.perdocwriter.add_field(name, field, stored if field.stored else None, length)
+        if field.column_type and stored is not None:
+            self.perdocwriter.add_column_value(name, field.column_type, field.to_column_value(stored))
+        if length:  # blocks record their shortest and longest, as a byte each
+            self._lengths.setdefault(name, {})[docnum] = length
+
+    def _flush_segment(self) -> None:
+        if self.pool.current or self.pool.runs:  # older segments merged in: one sorted stream
+            for item in self._items():
+                self.pool.add(item)
+            self._postings = {}
+            return super()._flush_segment()
+        self.perdocwriter.close()
+        writer = self.fieldwriter
+        for name in sorted(self._postings):
+            writer.start_field(name, self.schema[name])
+            lengths = self._lengths.get(name, {})
+            terms = self._postings[name]
+            for tbytes in sorted(terms):
+                _write_term(writer, tbytes, terms[tbytes], lengths)
+            writer.finish_field()
+        writer.close()
+        self._postings = {}
+
+    def _items(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        for name, terms in self._postings.items():
+            size = self.schema[name].format.fixed_value_size()
+            for tbytes, p in terms.items():
+                for docnum, weight, vbytes in zip(p.ids, p.weights, p.value_list(size)):
+                    yield name, tbytes, docnum, weight, vbytes
+
+
+def _index(field: Any, value: Any) -> list[tuple[bytes, int, float, bytes]]:
+    """``field.index(value)``, computed straight from a `Preanalysed` value's
+    terms for the two formats the schema uses."""
+    fmt = field.format
+    if not isinstance(value, Preanalysed) or type(fmt) not in (Positions, Frequency):
+        return list(field.index(value))
+    positions: dict[str, list[int]] = {}
+    weights: dict[str, float] = {}
+    boosts = value.boosts
+    for i, term in enumerate(value.terms):
+        text = term[0]
+        positions.setdefault(text, []).append(term[1])
+        weights[text] = weights.get(text, 0.0) + (boosts[i] if boosts else 1.0)
+    boost = fmt.field_boost
+    if type(fmt) is Positions:
+        return [(t.encode("utf-8"), len(p), weights[t] * boost, fmt.encode(p)) for t, p in positions.items()]
+    return [(t.encode("utf-8"), len(p), weights[t] * boost, pack_uint(len(p))) for t, p in positions.items()]
+
+
+def _write_term(writer: Any, tbytes: bytes, postings: _Postings, lengths: dict[int, int]) -> None:
+    """Write one term's posting blocks and its term-table row exactly as
+    Whoosh's ``W3PostingsWriter`` and ``W3TermInfo`` would, from whole
+    arrays instead of one posting at a time."""
+    postfile, fixed = writer._postfile, writer._format.fixed_value_size()
+    limit = writer._codec._blocklimit
+    offset = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    total, minlength, maxlength, maxweight = 0.0, None, 0, 0
+    count = len(postings.ids)
+    for start in range(0, count, limit):
+        ids = postings.ids[start : start + limit]
+        weights = array("f", postings.weights[start : start + limit])
+        width = fixed if fixed and fixed > 0 else 1  # fixed-size values lie end to end
+        values = postings.values[start * width : (start + limit) * width]
+        sizes = [lengths.get(docnum, 0) for docnum in ids]
+        nonzero = [n for n in sizes if n]
+        shortest = min(nonzero) if nonzero else None
+        longest = max(0, max(sizes))
+        heaviest = max(0, max(postings.weights[start : start + limit]))
+        data = dumps((_deltas(ids), _mini_weights(weights), _mini_values(values, fixed)), 2)
+        comp = 3 if len(data) >= COMPRESS_FROM else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        info = dumps((len(ids), ids[-1], heaviest, comp, length_to_byte(shortest), length_to_byte(longest)), 2)
+        size = len(info) + len(data)
+        postfile.write_int(-size if start + limit >= count else size)
+        postfile.write(info + data)
+        total += sum(weights)
+        if shortest is not None:
+            minlength = shortest if minlength is None else min(minlength, shortest)
+        maxlength, maxweight = max(maxlength, longest), max(maxweight, heaviest)
+    extent = pack_long(offset) + pack_int(postfile.tell() - offset)
+    row = W3TermInfo._struct.pack(
+        0, total, count, length_to_byte(minlength) if minlength else 0, length_to_byte(maxlength),
+        maxweight, postings.ids[0], postings.ids[-1],
+    )
+    writer._tindex.add(pack_ushort(writer._fieldid) + tbytes, row + extent)
+
+
+def _deltas(ids: array) -> tuple[int, ...]:
+    previous = array("I", [0])
+    previous.extend(ids[:-1])
+    return tuple(map(sub, ids, previous))
+
+
+def _mini_weights(weights: array) -> float | tuple[float, ...] | None:
+    if weights.count(1.0) == len(weights):
+        return None
+    if weights.count(weights[0]) == len(weights):
+        return weights[0]
+    return tuple(weights)
+
+
+def _mini_values(values: list[bytes] | bytearray, fixed: int | None) -> tuple[bytes, ...] | bytes | None:
+    if fixed is None or fixed < 0:
+        return tuple(v for v in values if v)
+    return bytes(values) if fixed else None
