@@ -5,14 +5,16 @@ tuple and then through three layers of per-posting calls, reading each
 field length back from disk on the way. At 738 papers that was 1.4 s of
 one core after Kiwi had finished, the largest part of a reindex beyond
 Kiwi itself. `BulkWriter` counts each document's terms once into per-term
-arrays and, at commit, hands each term's postings to Whoosh's own block
-writer a block at a time, so the files stay Whoosh 2.7.5's W3 format
-(`tests/test_bulkwriter.py` compares them with Whoosh's writer, posting by
-posting). Postings of older segments merged in at commit still take
-Whoosh's pool.
+arrays and, at commit, writes each term's posting blocks and term-table row
+whole. The blocks are laid out as Whoosh 2.7.5's ``W3PostingsWriter`` lays
+them out (re-implemented here, so a Whoosh upgrade would not reach it; the
+version is pinned), and `tests/test_bulkwriter.py` reads both writers'
+indexes back and compares every term, block header and posting. When
+older segments are merged in at commit, every posting, new ones included,
+goes through Whoosh's pool as before.
 
 It supports what the schema uses: no document or field boosts, no term
-vectors, no spelling fields.
+vectors, no spelling fields, the W3 codec without inlined postings.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from operator import sub
 from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from .analysis import Preanalysed
+from .analysis import KiwiTokenizer, Preanalysed
 
 COMPRESS_FROM = 512
 """Smaller blocks are written uncompressed (Whoosh meant to, but a bug
@@ -62,10 +64,13 @@ class BulkWriter(SegmentWriter):
     """A `SegmentWriter` that keeps postings grouped by term until commit."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        unsupported = [n for n, f in self.schema.items() if f.vector or f.separate_spelling()]
-        if unsupported:
+        unsupported = [n for n, f in ix.schema.items() if f.vector or f.separate_spelling()]
+        if unsupported:  # checked before the lock and the segment files are taken
             raise ValueError(f"BulkWriter cannot write term vectors or spelling fields: {unsupported}")
+        codec = kwargs.get("codec")
+        if not isinstance(codec, W3Codec) or codec._inlinelimit > 1:
+            raise ValueError("BulkWriter writes Whoosh's W3 codec without inlined postings; pass codec=W3Codec(...)")
+        super().__init__(ix, **kwargs)
         self._postings: dict[str, dict[bytes, _Postings]] = {}
         self._lengths: dict[str, dict[int, int]] = {}
         self.buffered = 0
@@ -119,13 +124,12 @@ class BulkWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         if self.pool.current or self.pool.runs:  # older segments merged in: one sorted stream
-            for item in self._items():
+            for item in self._drain():
                 self.pool.add(item)
-            self._postings = {}
             return super()._flush_segment()
         self.perdocwriter.close()
         writer = self.fieldwriter
-        for name in sorted(self._postings):
+        for name in sorted(name for name, terms in self._postings.items() if terms):
             writer.start_field(name, self.schema[name])
             lengths = self._lengths.get(name, {})
             terms = self._postings[name]
@@ -135,10 +139,13 @@ class BulkWriter(SegmentWriter):
         writer.close()
         self._postings = {}
 
-    def _items(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+    def _drain(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Every buffered posting as a pool item, each term freed once
+        copied, so the buffer and the pool are not both held whole."""
         for name, terms in self._postings.items():
             size = self.schema[name].format.fixed_value_size()
-            for tbytes, p in terms.items():
+            while terms:
+                tbytes, p = terms.popitem()
                 for docnum, weight, vbytes in zip(p.ids, p.weights, p.value_list(size)):
                     yield name, tbytes, docnum, weight, vbytes
 
@@ -147,7 +154,8 @@ def _index(field: Any, value: Any) -> list[tuple[bytes, int, float, bytes]]:
     """``field.index(value)``, computed straight from a `Preanalysed` value's
     terms for the two formats the schema uses."""
     fmt = field.format
-    if not isinstance(value, Preanalysed) or type(fmt) not in (Positions, Frequency):
+    fast = isinstance(value, Preanalysed) and isinstance(field.analyzer, KiwiTokenizer)
+    if not fast or type(fmt) not in (Positions, Frequency):
         return list(field.index(value))
     positions: dict[str, list[int]] = {}
     weights: dict[str, float] = {}
@@ -163,9 +171,10 @@ def _index(field: Any, value: Any) -> list[tuple[bytes, int, float, bytes]]:
 
 
 def _write_term(writer: Any, tbytes: bytes, postings: _Postings, lengths: dict[int, int]) -> None:
-    """Write one term's posting blocks and its term-table row exactly as
-    Whoosh's ``W3PostingsWriter`` and ``W3TermInfo`` would, from whole
-    arrays instead of one posting at a time."""
+    """Write one term's posting blocks and its term-table row as Whoosh's
+    ``W3PostingsWriter`` and ``W3TermInfo`` would, from whole arrays
+    instead of one posting at a time: the same contents, the bytes differing
+    only where a small block is left uncompressed."""
     postfile, fixed = writer._postfile, writer._format.fixed_value_size()
     limit = writer._codec._blocklimit
     offset = postfile.tell()

@@ -41,9 +41,9 @@ block costs a seek, a decompression and an unpickling whatever its size
 
 FLUSH_POSTINGS = 4_000_000
 """Postings a writer holds before it writes them out as a segment: about
-13,000 papers, 300 MB. It bounds a full reindex's memory whatever the
-corpus size (at 50k papers, 2.0 GB without it); the scorer reads a few
-segments as fast as one."""
+13,000 papers, 300 MB. Without it a 50k-paper reindex held 2.0 GB of
+postings; the scorer reads a few segments as fast as one. (The posts'
+texts and the lexicon's counts still grow with the corpus.)"""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a reindex works."""
@@ -228,10 +228,12 @@ def _write(
             if progress and (i % 16 == 15 or i + 1 == len(papers)):
                 progress("analysing papers", i + 1, len(papers))
         save_glossary(generation, base, glossary, list(analysed))
-        # a full build's segments are all large: Whoosh's merge would only copy them
+        # a full build's segments never need merging; an incremental one's
+        # small segments do, now and then (Whoosh's MERGE_SMALL)
         writer.commit(optimize=bool(rewrite), merge=base is not None)
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:  # a writer that failed to open leaves the last one committed
+            writer.cancel()
         raise
     finally:
         lexicon.close()
@@ -243,7 +245,8 @@ def _writer(ix: Any) -> BulkWriter:
 
     # compound=False: Whoosh reads a compound segment file wholly into memory
     # when it opens it (58 MB at 10k papers); separate files are read as needed
-    return BulkWriter(ix, compound=False, codec=W3Codec(blocklimit=BLOCK))
+    # limitmb: Whoosh's pool, used only when older segments are merged in
+    return BulkWriter(ix, limitmb=256, compound=False, codec=W3Codec(blocklimit=BLOCK))
 
 
 def _field_text(paper: Paper, name: str) -> str:

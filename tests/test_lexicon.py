@@ -78,6 +78,21 @@ def test_lookup_returns_only_known_words(lexicon: Lexicon) -> None:
     assert found == {"확산": [["확산", 0, 0, 2]]}
 
 
+def test_a_word_keeps_its_first_clean_analysis_in_a_text() -> None:
+    """A word twice in a text: the first occurrence no term straddles wins."""
+    text = "ab cd ab ab"
+    terms = [Term("abcd", 0, 0, 5), Term("x", 1, 6, 8), Term("y", 2, 9, 11)]
+    assert split_words(text, terms) == {"ab": [("x", 0, 0, 2)]}
+
+
+def test_capitalised_words_are_recorded_lower_cased_too(tmp_path: Path) -> None:
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add([("Reward", [Term("reward", 0, 0, 6)])])
+    assert lex.lookup(["Reward", "reward", "REWARD"]) == {"Reward": [["reward", 0, 0, 6]], "reward": [["reward", 0, 0, 6]]}
+    assert lex.analyse("REWARD") == [Term("reward", 0, 0, 6)]
+    lex.close()
+
+
 def test_most_frequent_analysis_of_a_word_wins(tmp_path: Path) -> None:
     lex = Lexicon(tmp_path / "lexicon.sqlite")
     lex.add([("확산", [Term("rare", 0, 0, 2)]), ("확산", [Term("common", 0, 0, 2)]), ("확산", [Term("common", 0, 0, 2)])])
