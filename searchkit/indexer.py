@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
-from .bulkwriter import BulkWriter
 from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError
 from .glossary import glossary_changed, glossary_texts, save_glossary
@@ -240,8 +239,10 @@ def _write(
         ix.close()
 
 
-def _writer(ix: Any) -> BulkWriter:
+def _writer(ix: Any) -> Any:
     from whoosh.codec.whoosh3 import W3Codec
+
+    from .bulkwriter import BulkWriter  # imports Whoosh's writer: not on a query's path
 
     # compound=False: Whoosh reads a compound segment file wholly into memory
     # when it opens it (58 MB at 10k papers); separate files are read as needed
