@@ -35,9 +35,11 @@ from whoosh.writing import SegmentWriter
 from .analysis import KiwiTokenizer, Preanalysed
 
 COMPRESS_FROM = 512
-"""Smaller blocks are written uncompressed (Whoosh meant to, but a bug
-compresses them all): zlib's set-up costs more than it saves on a few dozen
-bytes, and most terms are rare. Each block records whether it is compressed."""
+"""Blocks whose pickle is smaller are written uncompressed (Whoosh meant to
+skip tiny ones, but a bug compresses them all). Most terms are rare:
+compressing all 36,000 blocks of 738 papers took 0.4 s, and skipping those
+under 512 bytes saves most of that for a 6% larger index. Each block
+records whether it is compressed, so readers need nothing new."""
 
 
 class _Postings:
@@ -177,20 +179,21 @@ def _write_term(writer: Any, tbytes: bytes, postings: _Postings, lengths: dict[i
     only where a small block is left uncompressed."""
     postfile, fixed = writer._postfile, writer._format.fixed_value_size()
     limit = writer._codec._blocklimit
+    width = fixed if fixed and fixed > 0 else 1  # fixed-size values lie end to end
     offset = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
     total, minlength, maxlength, maxweight = 0.0, None, 0, 0
     count = len(postings.ids)
     for start in range(0, count, limit):
         ids = postings.ids[start : start + limit]
-        weights = array("f", postings.weights[start : start + limit])
-        width = fixed if fixed and fixed > 0 else 1  # fixed-size values lie end to end
+        exact = postings.weights[start : start + limit]
+        weights = array("f", exact)  # as Whoosh stores them
         values = postings.values[start * width : (start + limit) * width]
         sizes = [lengths.get(docnum, 0) for docnum in ids]
         nonzero = [n for n in sizes if n]
         shortest = min(nonzero) if nonzero else None
         longest = max(0, max(sizes))
-        heaviest = max(0, max(postings.weights[start : start + limit]))
+        heaviest = max(0, max(exact))
         data = dumps((_deltas(ids), _mini_weights(weights), _mini_values(values, fixed)), 2)
         comp = 3 if len(data) >= COMPRESS_FROM else 0
         if comp:
