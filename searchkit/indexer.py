@@ -41,8 +41,8 @@ block costs a seek, a decompression and an unpickling whatever its size
 FLUSH_POSTINGS = 4_000_000
 """Postings a writer holds before it writes them out as a segment: about
 13,000 papers, roughly 300 MB. Without it a 50k-paper reindex peaked at
-1.9 GiB (838 MiB with it); the scorer reads four segments as fast as one. (The posts'
-texts and the lexicon's counts still grow with the corpus.)"""
+1.9 GiB (838 MiB with it); the scorer reads four segments as fast as one.
+(The posts' texts and the lexicon's counts still grow with the corpus.)"""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a reindex works."""
