@@ -7,8 +7,10 @@ one core after Kiwi had finished, the largest part of a reindex beyond
 Kiwi itself. `BulkWriter` counts each document's terms once into per-term
 arrays and, at commit, writes each term's posting blocks and term-table row
 whole. The blocks are laid out as Whoosh 2.7.5's ``W3PostingsWriter`` lays
-them out (re-implemented here, so a Whoosh upgrade would not reach it; the
-version is pinned), and `tests/test_bulkwriter.py` reads both writers'
+them out: re-implemented here rather than filling the buffers of Whoosh's
+own writer, which measured 0.85 s against 0.74 s per commit at 738 papers
+for the same index size (a Whoosh upgrade would not reach it; the version
+is pinned), and `tests/test_bulkwriter.py` reads both writers'
 indexes back and compares every term, block header and posting. When
 older segments are merged in at commit, every posting, new ones included,
 goes through Whoosh's pool as before.

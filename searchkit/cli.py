@@ -359,6 +359,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted!", err=True)
         code = 1
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
+        from .client import reader_left
+
+        code = reader_left()
     sys.exit(code if isinstance(code, int) else 0)

@@ -45,12 +45,18 @@ def main() -> None:
         if answer is not None:
             try:
                 sys.exit(show(answer, argv))
-            except BrokenPipeError:  # `papersearch query … | head`: the reader has what it wanted
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                sys.exit(0)
+            except BrokenPipeError:
+                sys.exit(reader_left())
     from .cli import main as run_here
 
     run_here(argv)
+
+
+def reader_left() -> int:
+    """`papersearch query … | head`: the reader has what it wanted. Point
+    stdout at /dev/null so the flush at exit cannot fail again; exit 0."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def ask_server(argv: list[str]) -> dict | None:

@@ -218,9 +218,9 @@ def _write(
         analysed = analyse_stream(texts + glossary)
         width = len(TEXT_FIELDS)
         for i, paper in enumerate(papers):
-            fields = [next(analysed) for _ in range(width)]
-            writer.add_document(**_document(paper, fields, texts[i * width : (i + 1) * width]))
-            lexicon.add(zip(texts[i * width : (i + 1) * width], fields))
+            fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
+            writer.add_document(**_document(paper, fields, own))
+            lexicon.add(zip(own, fields))
             if writer.buffered >= FLUSH_POSTINGS:
                 writer.commit(merge=False)
                 writer = _writer(ix)

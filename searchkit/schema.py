@@ -83,7 +83,7 @@ def unpack_spans(packed: tuple[str, bytes]) -> list[tuple[str, int, int, int]]:
 
 class Spans(Mapping):
     """A document's stored offsets, field → ``(term, pos, start, end)``
-    tuples, unpacked only for the fields asked for: re-ranking 60
+    tuples, unpacked only for the fields asked for: re-ranking the
     candidates needs their terms, rarely their offsets."""
 
     def __init__(self, packed: dict[str, tuple[str, bytes]]) -> None:
