@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CorpusError,
+    IndexClosedError,
     IndexCorruptError,
     IndexMissingError,
     IndexWriteError,
@@ -59,6 +60,7 @@ __all__ = [
     "Hit",
     "Index",
     "IndexStats",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexMissingError",
     "IndexWriteError",

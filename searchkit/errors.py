@@ -37,3 +37,7 @@ class IndexWriteError(InputError):
 
 class NotFoundError(SearchkitError):
     """An arXiv id that is not in the index (exit code 1, like no results)."""
+
+
+class IndexClosedError(SearchkitError):
+    """The `Index` was closed (``close()`` or the end of its ``with``) and then used."""

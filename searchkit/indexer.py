@@ -181,11 +181,13 @@ def _apply(
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
     papers = [paper for post in changed for paper in post.papers]
-    _write(generation, base, [Path(p.path).name for p in changed] + removed, papers, progress)
+    lengths = _write(generation, base, [Path(p.path).name for p in changed] + removed, papers, progress)
     for name in removed:
         del known[name]
     for post in changed:
-        known[Path(post.path).name] = {"digest": post.digest, "ids": [p.arxiv_id for p in post.papers]}
+        name = Path(post.path).name
+        ids = [p.arxiv_id for p in post.papers]
+        known[name] = {"digest": post.digest, "ids": ids, "lengths": lengths.get(name, {})}
     write_manifest(generation, manifest)
     publish(index, generation)
     return {**counts, **_totals(manifest)}
@@ -198,9 +200,11 @@ def _totals(manifest: Manifest) -> dict[str, int]:
 
 def _write(
     generation: Path, base: Path | None, stale_posts: list[str], papers: list[Paper], progress: Progress | None
-) -> None:
+) -> dict[str, dict[str, int]]:
     """Analyse the papers (and the glossary, if it changed) in one stream
-    and write each paper with Whoosh as soon as its analysis arrives."""
+    and write each paper with Whoosh as soon as its analysis arrives.
+    Returns each post's exact field lengths (terms per field, summed over
+    its papers), which the searcher's statistics are computed from."""
     from whoosh import index as whoosh_index
 
     path = str(generation)
@@ -217,9 +221,11 @@ def _write(
         glossary = glossary_texts(generation, base)
         analysed = analyse_stream(texts + glossary)
         width = len(TEXT_FIELDS)
+        lengths: dict[str, dict[str, int]] = {}
         for i, paper in enumerate(papers):
             fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
             writer.add_document(**_document(paper, fields, own))
+            _count_lengths(lengths.setdefault(paper.post, {}), fields, own)
             lexicon.add(zip(own, fields))
             if writer.buffered >= FLUSH_POSTINGS:
                 writer.commit(merge=False)
@@ -230,6 +236,7 @@ def _write(
         # a full build's segments never need merging; an incremental one's
         # small segments do, now and then (Whoosh's MERGE_SMALL)
         writer.commit(optimize=bool(rewrite), merge=base is not None)
+        return lengths
     except BaseException:
         if not writer.is_closed:  # a writer that failed to open leaves the last one committed
             writer.cancel()
@@ -248,6 +255,15 @@ def _writer(ix: Any) -> Any:
     # when it opens it (58 MB at 10k papers); separate files are read as needed
     # limitmb: Whoosh's pool, used only when older segments are merged in
     return BulkWriter(ix, limitmb=256, compound=False, codec=W3Codec(blocklimit=BLOCK))
+
+
+def _count_lengths(totals: dict[str, int], analysed: list[list[Term]], texts: list[str]) -> None:
+    """Add one paper's field lengths, as Whoosh counts them (one per
+    term), to its post's totals; the combined field holds them all."""
+    for name, terms, text in zip(TEXT_FIELDS, analysed, texts):
+        if text:
+            totals[name] = totals.get(name, 0) + len(terms)
+            totals[ALL] = totals.get(ALL, 0) + len(terms)
 
 
 def _field_text(paper: Paper, name: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -46,19 +47,35 @@ def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, 
 
 
 class Lexicon:
-    """The word-form table of one index generation (SQLite, one row a word)."""
+    """The word-form table of one index generation (SQLite, one row a word).
 
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(str(path))
-        self._db.execute(_SCHEMA)
+    A reader's table is opened read-only and shared by the threads of one
+    `Index` (SQLite connections refuse other threads unless told, and must
+    not run two statements at once): look-ups take turns on a lock, which
+    costs nothing next to the search.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        if readonly:
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(str(path))
+            self._db.execute(_SCHEMA)
+        self._lock = threading.Lock()
         self._counts: dict[str, Counter] = {}
 
     def close(self) -> None:
-        self.flush()
-        self._db.close()
+        with self._lock:
+            if self._counts:
+                self._flush()
+            self._db.close()
 
     def flush(self) -> None:
         """Write what `add` collected, in one transaction."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         rows = (
             (word, json.dumps(c.most_common(1)[0][0], ensure_ascii=False, separators=(",", ":")))
             for word, c in self._counts.items()
@@ -81,15 +98,16 @@ class Lexicon:
                     seen[analysis] += 1
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
-        if self._counts:
-            self.flush()
         found: dict[str, list[list]] = {}
         unique = list(dict.fromkeys(words))
-        for chunk in range(0, len(unique), 500):
-            part = unique[chunk : chunk + 500]
-            marks = ",".join("?" * len(part))
-            for word, terms in self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part):
-                found[word] = json.loads(terms)
+        with self._lock:
+            if self._counts:
+                self._flush()
+            for chunk in range(0, len(unique), 500):
+                part = unique[chunk : chunk + 500]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part).fetchall()
+                found.update((word, json.loads(terms)) for word, terms in rows)
         return found
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:

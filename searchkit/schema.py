@@ -10,7 +10,7 @@ offsets so highlights never need Kiwi at query time.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from whoosh.fields import ID, STORED, TEXT, Schema
 
@@ -110,12 +110,17 @@ class Spans(Mapping):
         return text.split("\x1f") if text else []
 
 
-def resolve_sections(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """Fields covered by the given ``--section`` names (all when None)."""
+def resolve_sections(names: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Fields covered by the given ``--section`` names (all when None); one
+    name may be given as a plain string."""
+    if isinstance(names, str):
+        names = [names]
     if not names:
         return TEXT_FIELDS
     fields: list[str] = []
     for name in names:
+        if not isinstance(name, str):
+            raise QueryError(f"section names must be text, not {name!r}")
         key = name.strip().lower()
         if key not in SECTION_GROUPS:
             valid = ", ".join(SECTION_GROUPS)

@@ -21,6 +21,7 @@ every score against Whoosh's own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,15 +60,29 @@ class Scored:
 
 
 class Postings:
-    """Term → (docnums, BM25F scores) over every segment of one searcher."""
+    """Term → (docnums, BM25F scores) over every segment of one searcher.
 
-    def __init__(self, searcher: Any, k1: float, b: float) -> None:
+    The statistics are the live documents' own, never Whoosh's: Whoosh
+    counts a deleted document in N and in every df until its segment is
+    rewritten, and a merge rounds field-length totals to each document's
+    length byte, so the same corpus would score differently after a full
+    and an incremental build. Here N counts live documents, df live
+    postings, and average lengths come from the exact per-post totals in
+    the manifest (``field_totals``): scores depend on the corpus alone.
+    """
+
+    def __init__(self, searcher: Any, k1: float, b: float, field_totals: Mapping[str, int]) -> None:
         self._searcher = searcher
         self._k1, self._b = k1, b
         self._leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
-        self.size = searcher.reader().doc_count_all()
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        self.count = reader.doc_count()
+        """Live documents: N in the idf."""
+        self._totals = field_totals
         self._lengths: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
+        self._df: dict[tuple[str, str], int] = {}
 
     def live(self) -> np.ndarray:
         """Documents not deleted by an incremental reindex."""
@@ -78,6 +93,27 @@ class Postings:
                 live[np.asarray(dead, dtype=np.int64) + offset] = False
             self._live = live
         return self._live
+
+    def df(self, field: str, term: str) -> int:
+        """Live documents holding the term. Whoosh's count is exact when
+        nothing is deleted, and an upper bound otherwise, so only then are
+        the postings read (and only while the bound could be wrong)."""
+        key = (field, term)
+        if key not in self._df:
+            found = self._searcher.reader().doc_frequency(field, term)
+            deleted = self.size - self.count
+            if deleted and found:
+                found = len(self.read(field, term)[0])
+            self._df[key] = found
+        return self._df[key]
+
+    def idf(self, field: str, term: str) -> float:
+        """Whoosh's BM25 idf, log(N / (df + 1)) + 1, over live documents."""
+        return math.log(self.count / (self.df(field, term) + 1)) + 1
+
+    def average(self, field: str) -> float:
+        """The field's average length over live documents (1 when empty)."""
+        return (self._totals.get(field, 0) / self.count if self.count else 0) or 1
 
     def lengths(self, field: str) -> np.ndarray:
         """Every document's length in ``field``, as Whoosh's scorer sees it."""
@@ -120,8 +156,7 @@ class Postings:
             return docs, tf
         if not self._searcher.schema[field].scorable:  # ids: Whoosh scores the raw weight
             return docs, tf
-        idf = self._searcher.idf(field, term)
-        average = self._searcher.avg_field_length(field) or 1
+        idf, average = self.idf(field, term), self.average(field)
         norm = self._k1 * ((1 - self._b) + self._b * self.lengths(field)[docs] / average)
         return docs, idf * (tf * (self._k1 + 1)) / (tf + norm)
 

@@ -10,9 +10,10 @@ they stand, and cuts highlights from stored offsets.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from functools import wraps
@@ -24,7 +25,7 @@ from whoosh import index as whoosh_index
 from whoosh.scoring import BM25F
 
 from . import scoring
-from .errors import IndexCorruptError, NotFoundError, QueryError, SearchkitError
+from .errors import IndexClosedError, IndexCorruptError, NotFoundError, QueryError, SearchkitError
 from .glossary import Glossary
 from .highlight import find_matches, fragment
 from .hits import Hit, IndexStats, PaperView, Results
@@ -33,7 +34,7 @@ from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans, resolve_sections
 from .similar import key_terms, surface_forms
-from .store import FORMAT, LEXICON, live_generation, read_manifest
+from .store import FORMAT, LEXICON, Manifest, live_generation, read_manifest
 from .suggest import closest
 
 BM25_B, BM25_K1 = 0.75, 1.6
@@ -43,6 +44,9 @@ COUNT_BUDGET = 500
 """Phrase checks a total may spend before it estimates the rest from them
 (~0.1 s; a sample of 500 puts a 95% match rate within ±2%)."""
 ARXIV_BOOST = 1000.0
+SUGGEST_WORDS = 8
+"""Unmatched words a "did you mean" looks at: each costs a scan of the
+term list, and a query of hundreds of unknown words is no typo."""
 _ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
 
 
@@ -58,13 +62,17 @@ class Index(ABC):
         query: str,
         *,
         limit: int = 10,
-        sections: list[str] | tuple[str, ...] | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        sections: str | Iterable[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
         sort: str = "score",
         expand: bool = True,
     ) -> Results:
-        """Rank papers for ``query``; see the README for the syntax."""
+        """Rank papers for ``query``; see the README for the syntax.
+
+        :param sections: one `SECTION_GROUPS` name or several.
+        :param since, until: ISO dates (``2025-10-01``) or `datetime.date`.
+        """
 
     @abstractmethod
     def paper(self, arxiv_id: str) -> PaperView:
@@ -102,7 +110,7 @@ def open_index(index_dir: str | Path) -> Index:
             f"index at {index} has an older format; run `papersearch reindex --full --index {index}`"
         )
     try:
-        return WhooshIndex(generation)
+        return WhooshIndex(generation, manifest)
     except Exception as exc:  # Whoosh raises many types for damaged files
         raise IndexCorruptError(
             f"index at {index} cannot be opened ({exc.__class__.__name__}); "
@@ -113,15 +121,53 @@ def open_index(index_dir: str | Path) -> Index:
 # Whoosh
 
 
-def _damage_is_corruption(method: Callable) -> Callable:
-    """Report a failure inside Whoosh itself (a truncated or garbled file
-    raises anything from EOFError to a bare Exception) as a damaged index,
-    naming the repair; failures in our own code stay what they are."""
+class _Reader:
+    """One thread's view of a generation: a Whoosh searcher and what is
+    read from it once. Whoosh's readers seek and read shared file handles,
+    so two threads on one searcher read each other's bytes (wrong postings,
+    missing papers, false "damaged" errors): each thread gets its own. Its
+    lock lets a lazy total be counted from another thread."""
+
+    def __init__(self, ix: Any, field_totals: dict[str, int]) -> None:
+        # the weighting only supplies Whoosh's own scores, for the tests to compare with
+        self.searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+        # closes the files once: on `close`, or when the thread's reader is dropped
+        self._close = weakref.finalize(self, self.searcher.close)
+        self.lock = threading.RLock()
+        self._totals = field_totals
+        self._postings: scoring.Postings | None = None
+        self.columns: dict[str, Any] = {}
+        self.papers: np.ndarray | None = None
+
+    @property
+    def postings(self) -> scoring.Postings:
+        if self._postings is None:
+            self._postings = scoring.Postings(self.searcher, BM25_K1, BM25_B, self._totals)
+        return self._postings
+
+    def column(self, name: str) -> Any:
+        """A sortable field's column, opened once: opening one reads its
+        whole offset table."""
+        if name not in self.columns:
+            self.columns[name] = self.searcher.reader().column_reader(name)
+        return self.columns[name]
+
+    def close(self) -> None:
+        with self.lock:
+            self._close()
+
+
+def _per_thread(method: Callable) -> Callable:
+    """Run a public method on this thread's reader, holding its lock, with
+    Whoosh's own failures reported as a damaged index (a truncated or
+    garbled file raises anything from EOFError to a bare Exception, naming
+    the repair); failures in our own code stay what they are."""
 
     @wraps(method)
     def guarded(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(self, *args, **kwargs)
+            with self._reader.lock:
+                return method(self, *args, **kwargs)
         except SearchkitError:
             raise
         except Exception as exc:
@@ -141,29 +187,59 @@ def _damage_is_corruption(method: Callable) -> Callable:
 
 
 class WhooshIndex(Index):
-    """One generation of a Whoosh index, with its lexicon."""
+    """One generation of a Whoosh index, with its lexicon. One open index
+    may be shared by threads: each reads through its own `_Reader`."""
 
-    def __init__(self, generation: Path) -> None:
+    def __init__(self, generation: Path, manifest: Manifest | None = None) -> None:
         self.generation = generation
+        self._totals = (manifest or read_manifest(generation)).field_totals()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
+        self._pending: list[weakref.ref[Results]] = []
+        self._closed = False
         self._ix = whoosh_index.open_dir(str(generation))
         try:
-            # the weighting only supplies idf (cached per term) to `scoring`
-            self._searcher = self._ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
-            self._lexicon = Lexicon(generation / LEXICON)
+            self._lexicon = Lexicon(generation / LEXICON, readonly=True)
             self._glossary = Glossary(generation)
+            _ = self._reader  # the opening thread's: a damaged segment shows now
         except BaseException:
             self._ix.close()
             raise
-        self._pending: list[weakref.ref[Results]] = []
-        self._scorer: scoring.Postings | None = None
-        self._columns: dict[str, Any] = {}
-        self._papers: np.ndarray | None = None
+
+    @property
+    def _reader(self) -> _Reader:
+        """This thread's reader, opened on its first use; a thread that
+        ends takes its reader with it."""
+        reader = getattr(self._local, "reader", None)
+        if self._closed:
+            raise IndexClosedError(f"the index at {self.generation.parent} is closed; open it again to search it")
+        if reader is None:
+            reader = _Reader(self._ix, self._totals)
+            with self._lock:
+                self._readers.add(reader)
+            self._local.reader = reader
+        return reader
+
+    @property
+    def _searcher(self) -> Any:
+        return self._reader.searcher
 
     def close(self) -> None:
-        for ref in self._pending:  # totals need the reader: count them now
+        """Count the totals still pending, then close every thread's reader.
+        Later calls raise `IndexClosedError`; closing again does nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            pending, self._pending = self._pending, []
+        for ref in pending:  # totals need their reader: count them now
             if (results := ref()) is not None:
                 _ = results.total
-        self._searcher.close()
+        with self._lock:
+            self._closed = True
+            readers = list(self._readers)
+        for reader in readers:
+            reader.close()
         self._ix.close()
         self._lexicon.close()
 
@@ -178,29 +254,28 @@ class WhooshIndex(Index):
         return self._glossary.expand(parsed) if expand else parsed
 
     def known(self, term: str) -> bool:
-        """Whether any section holds the term (compound splitting, suggestions)."""
-        return self._searcher.reader().doc_frequency(ALL, term) > 0
+        """Whether any live section holds the term (compound splitting, suggestions)."""
+        return self._postings().df(ALL, term) > 0
 
-    @_damage_is_corruption
+    @_per_thread
     def search(
         self,
         query: str,
         *,
         limit: int = 10,
-        sections: list[str] | tuple[str, ...] | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        sections: str | Iterable[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
         sort: str = "score",
         expand: bool = True,
     ) -> Results:
-        if not isinstance(limit, int) or limit < 1:
-            raise QueryError(f"limit must be a positive whole number, not {limit!r}")
+        limit = check_limit(limit)
         if sort not in ("score", "date"):
             raise QueryError(f"sort must be 'score' or 'date', not {sort!r}")
         fields = resolve_sections(sections)
-        since, until = _date_range(since, until)
+        since, until = date_range(since, until)
         parsed = self.parse(query, expand)
-        if not (parsed.parts or parsed.arxiv_ids) or self._searcher.reader().doc_count() == 0:
+        if not (parsed.parts or parsed.arxiv_ids) or self._postings().count == 0:
             return Results([], query=parsed.text, total=0, expansions=parsed.expansions)
         # unrestricted searches match on the combined field: one posting list a term
         postings = self._postings()
@@ -220,51 +295,70 @@ class WhooshIndex(Index):
             candidates.sort(key=lambda item: -item[1])
         hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
         results = Results(
-            hits, query=parsed.text, total=lambda: query.count(self._distinct),
+            hits, query=parsed.text, total=self._counter(query),
             expansions=parsed.expansions, suggestion=self._suggest(parsed),
         )
         return self._track(results)
 
+    def _counter(self, query: Planned) -> Callable[[], tuple[int, bool]]:
+        """The lazy total of ``query``, counted under its reader's lock from
+        whichever thread asks."""
+        reader = self._reader
+
+        def count() -> tuple[int, bool]:
+            with reader.lock:
+                return query.count(self._distinct)
+
+        return count
+
     def _track(self, results: Results) -> Results:
         """Totals are counted lazily and need the reader: `close` counts
         those still pending."""
-        self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
+        with self._lock:
+            self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
         return results
 
     def _plan(self, parsed: ParsedQuery, fields: tuple[str, ...], within: np.ndarray | None = None) -> Planned:
         """The query scored a term at a time (see `scoring`), over the
         documents in ``within`` (all when None), ready to give its top papers
         or every match; stored fields are read once."""
-        postings = self._postings()
+        reader = self._reader
+        postings = reader.postings
         planned = scoring.plan(postings, parsed.parts, fields, FIELD_WEIGHTS)
         extras = [
             postings.dense(f, word, FIELD_WEIGHTS.get(f, 1.0))
             for word in _joined_words(parsed, self.known) for f in fields
         ] + [postings.dense("arxiv_id", i, ARXIV_BOOST) for i in parsed.arxiv_ids]
-        return Planned(postings, planned, extras, within, self._arxiv_id, self._stored)
+        return Planned(postings, planned, extras, within, reader.column("arxiv_id").__getitem__,
+                       lambda docnum: _unpacked(reader.searcher.stored_fields(docnum)))
 
     def _postings(self) -> scoring.Postings:
-        if self._scorer is None:
-            self._scorer = scoring.Postings(self._searcher, BM25_K1, BM25_B)
-        return self._scorer
+        return self._reader.postings
 
     def _suggest(self, parsed: ParsedQuery) -> str | None:
-        """The query with each word that matches nothing replaced by the
-        nearest indexed term, or None when every word matched."""
-        reader = self._searcher.reader()
+        """The query with each typed word that matches nothing replaced by
+        the nearest indexed word, or None when every word matched. Bounded:
+        at most `SUGGEST_WORDS` words are looked at, a query of hundreds of
+        unknown words is no typo."""
+        reader, postings = self._searcher.reader(), self._postings()
         text, changed = parsed.text, False
-        for part in parsed.typed:
+        unmatched = [p for p in parsed.typed if p.label and not any(self._matches(alt) for alt in p.alternatives)]
+        for part in unmatched[:SUGGEST_WORDS]:
             term = part.alternatives[0][0]
-            if len(part.alternatives[0]) > 1 or self.known(term) or not part.label:
+            if len(part.alternatives[0]) > 1 or not is_word(term):
                 continue
             # the combined field holds every section's terms: one look-up, not eight
-            near = set(reader.terms_within(ALL, term, 1))
-            best = closest(term, near, lambda t: reader.doc_frequency(ALL, t))
-            if best:
-                text, changed = text.replace(part.label, best, 1), True
+            near = [t for t in reader.terms_within(ALL, term, 1) if is_word(t) and postings.df(ALL, t)]
+            best = closest(term, near, lambda t: postings.df(ALL, t))
+            if best and part.label in text:
+                text, changed = _replace_word(text, part.label, best), True
         return text if changed else None
 
-    @_damage_is_corruption
+    def _matches(self, terms: tuple[str, ...]) -> bool:
+        """Whether every term of an alternative occurs in the index."""
+        return all(self.known(t) for t in terms)
+
+    @_per_thread
     def paper(self, arxiv_id: str) -> PaperView:
         copies = sorted(self._searcher.documents(arxiv_id=_bare_id(arxiv_id)), key=lambda d: d["date"])
         if not copies:
@@ -274,17 +368,18 @@ class WhooshIndex(Index):
         by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
         return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
 
-    @_damage_is_corruption
+    @_per_thread
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        limit = check_limit(limit)
         bare = _bare_id(arxiv_id)
         copies = [self._stored(n) for n in self._searcher.document_numbers(arxiv_id=bare)]
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
-        reader = self._searcher.reader()
-        keys = key_terms([c["spans"] for c in copies], lambda t: reader.doc_frequency(ALL, t), reader.doc_count())
+        postings = self._postings()
+        keys = key_terms([c["spans"] for c in copies], lambda t: postings.df(ALL, t), postings.count)
         forms = surface_forms([c["spans"] for c in copies], copies)
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
-        others = ~self._postings().dense("arxiv_id", bare).match  # never the paper itself
+        others = ~postings.dense("arxiv_id", bare).match  # never the paper itself
         query = self._plan(parsed, TEXT_FIELDS, others)
         hits = []
         for docnum, score in query.top(max(CANDIDATES, limit)):
@@ -294,9 +389,9 @@ class WhooshIndex(Index):
             hit = self._hit(stored, score * len(shared) / max(len(keys), 1), parsed, TEXT_FIELDS)
             hits.append(replace(hit, shared_terms=shared))
         hits.sort(key=lambda h: -h.score)
-        return self._track(Results(hits[:limit], query=bare, total=lambda: query.count(self._distinct)))
+        return self._track(Results(hits[:limit], query=bare, total=self._counter(query)))
 
-    @_damage_is_corruption
+    @_per_thread
     def stats(self) -> IndexStats:
         manifest = read_manifest(self.generation)
         reader = self._searcher.reader()
@@ -316,27 +411,21 @@ class WhooshIndex(Index):
         )
 
     def _stored(self, docnum: int) -> dict:
-        """A document's stored fields with its term offsets unpacked."""
-        stored = dict(self._searcher.stored_fields(docnum))
-        stored["spans"] = Spans(stored["spans"])
-        return stored
+        return _unpacked(self._searcher.stored_fields(docnum))
 
     def _arxiv_id(self, docnum: int) -> str:
         return self._column("arxiv_id")[docnum]
 
     def _column(self, name: str) -> Any:
-        """A sortable field's column, opened once: opening one reads its
-        whole offset table."""
-        if name not in self._columns:
-            self._columns[name] = self._searcher.reader().column_reader(name)
-        return self._columns[name]
+        return self._reader.column(name)
 
     def _distinct(self, docnums: list[int]) -> int:
         """How many papers these documents are copies of."""
-        if self._papers is None:  # one code a paper, read once: totals count thousands of matches
+        reader = self._reader
+        if reader.papers is None:  # one code a paper, read once: totals count thousands of matches
             codes: dict[str, int] = {}
-            self._papers = np.array([codes.setdefault(i, len(codes)) for i in self._column("arxiv_id")])
-        return len(np.unique(self._papers[docnums])) if docnums else 0
+            reader.papers = np.array([codes.setdefault(i, len(codes)) for i in self._column("arxiv_id")])
+        return len(np.unique(reader.papers[docnums])) if docnums else 0
 
     def _latest_dates(self, docnums: Iterable[int]) -> dict[str, str]:
         """Each paper's latest post date among the given copies."""
@@ -417,11 +506,47 @@ def _joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str
     return [word for word in joined if is_hangul(word) and known(word)]
 
 
-def _date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    """ISO dates as stored (2025-10-06); compact forms are normalised, a
-    bad date or an empty range is an input error."""
+def _unpacked(fields: Mapping[str, Any]) -> dict:
+    """A document's stored fields with its term offsets ready to unpack."""
+    stored = dict(fields)
+    stored["spans"] = Spans(stored["spans"])
+    return stored
+
+
+def check_limit(limit: object) -> int:
+    """``limit`` as every method takes it: a whole number of at least 1."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise QueryError(f"limit must be a positive whole number, not {limit!r}")
+    return limit
+
+
+def is_word(term: str) -> bool:
+    """Whether a term may be offered as a spelling: letters, two or more
+    (never a digit, a symbol or a lone syllable like 2 for 🤖)."""
+    return len(term) > 1 and all(c.isalpha() for c in term)
+
+
+def _replace_word(text: str, word: str, by: str) -> str:
+    """``text`` with the first free-standing ``word`` replaced: inside a
+    quoted phrase or another word it stays (보상 in "보상 모델" typed as 보샹)."""
+    for match in re.finditer(re.escape(word), text):
+        before, after = text[: match.start()], text[match.end() :]
+        free = before.count('"') % 2 == 0
+        alone = (not before or not before[-1].isalnum()) and (not after or not after[0].isalnum())
+        if free and alone:
+            return before + by + after
+    return text
+
+
+def date_range(since: str | date | None, until: str | date | None) -> tuple[str | None, str | None]:
+    """ISO dates as stored (2025-10-06): `datetime.date` objects and
+    compact forms (20251006) are normalised, a bad date or an empty range
+    is an input error."""
     out = []
     for name, value in (("since", since), ("until", until)):
+        if isinstance(value, date):  # datetime too: its date
+            out.append(value.isoformat()[:10])
+            continue
         try:
             out.append(date.fromisoformat(value).isoformat() if value else None)
         except (TypeError, ValueError):
@@ -429,5 +554,3 @@ def _date_range(since: str | None, until: str | None) -> tuple[str | None, str |
     if out[0] and out[1] and out[0] > out[1]:
         raise QueryError(f"since date {out[0]} is after until date {out[1]}")
     return out[0], out[1]
-
-

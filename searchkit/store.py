@@ -30,7 +30,7 @@ from .errors import IndexCorruptError, IndexMissingError
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
-FORMAT = 4
+FORMAT = 5
 """Bumped when the index layout or schema changes: forces a rebuild."""
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -42,7 +42,8 @@ class Manifest:
     """What a generation holds, so the next reindex can do only the change.
 
     :param posts: post file name → {"digest": sha256, "ids": [arXiv ids of
-        its papers, in order]}.
+        its papers, in order], "lengths": {field: terms in it, summed over
+        the post's papers}}.
     """
 
     format: int
@@ -54,6 +55,15 @@ class Manifest:
         """(paper entries, distinct arXiv ids) in this generation."""
         ids = [i for entry in self.posts.values() for i in entry["ids"]]
         return len(ids), len(set(ids))
+
+    def field_totals(self) -> dict[str, int]:
+        """Each field's total length over every paper entry: exact, and
+        independent of how the index was built up (see `scoring.Postings`)."""
+        totals: dict[str, int] = {}
+        for entry in self.posts.values():
+            for name, length in entry.get("lengths", {}).items():
+                totals[name] = totals.get(name, 0) + length
+        return totals
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)

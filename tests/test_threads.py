@@ -1,0 +1,138 @@
+"""One open `Index` shared by threads answers exactly as it does alone.
+
+Whoosh's readers seek and read shared file handles, and SQLite refuses a
+connection from another thread: before per-thread readers, 4 threads on one
+index raised for most operations and, worse, sometimes answered wrongly
+with no error (an id query with no hit, another `similar` list).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import searchkit
+
+QUERIES = [
+    "확산 모델", "강화 학습 보상", "시각 토큰 압축", '"언어 모델" 환각', "에이전트", "2510.00515",
+    "비디오 이해", "LLM reasoning", "핰습", "모델을 학습하는 방법",
+]
+PAPERS = ["2510.00515", "2510.01329", "2510.23605", "2509.22033"]
+
+
+def answer(index: searchkit.Index, op: tuple) -> object:
+    """A comparable summary of one operation's answer, errors included."""
+    kind, arg = op
+    try:
+        if kind == "search":
+            results = index.search(arg, limit=10)
+            return kind, [(h.arxiv_id, h.dates, round(h.score, 9), h.highlights) for h in results], \
+                results.total, results.suggestion
+        if kind == "section":
+            results = index.search(arg, sections=["method"], sort="date", limit=5)
+            return kind, [h.arxiv_id for h in results], results.total
+        if kind == "paper":
+            paper = index.paper(arg)
+            return kind, paper.arxiv_id, paper.dates, paper.sections
+        results = index.similar(arg, limit=10)
+        return kind, [(h.arxiv_id, round(h.score, 9), h.shared_terms) for h in results], results.total
+    except searchkit.SearchkitError as exc:
+        return "error", type(exc).__name__, str(exc)
+
+
+OPERATIONS = (
+    [("search", q) for q in QUERIES] + [("section", q) for q in QUERIES[:4]]
+    + [("paper", p) for p in PAPERS] + [("similar", p) for p in PAPERS]
+)
+
+
+@pytest.fixture(scope="module")
+def expected(default_index_dir: Path) -> dict:
+    with searchkit.open_index(default_index_dir) as index:
+        return {op: answer(index, op) for op in OPERATIONS}
+
+
+def test_eight_threads_answer_as_one(default_index_dir: Path, expected: dict) -> None:
+    assert all(value[0] != "error" for value in expected.values()), "every operation should succeed alone"
+    work = OPERATIONS * 6
+    with searchkit.open_index(default_index_dir) as index, ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda op: answer(index, op), work))
+    wrong = [(op, value) for op, value in zip(work, got) if value != expected[op]]
+    assert not wrong, f"{len(wrong)} of {len(work)} answers differ, first: {wrong[0]}"
+
+
+def test_totals_counted_in_another_thread(default_index_dir: Path) -> None:
+    """A total is counted lazily, on first use, maybe by another thread
+    while the one that searched is busy with the next query."""
+    with searchkit.open_index(default_index_dir) as index:
+        alone = index.search("확산 모델").total
+        results = [index.search("확산 모델") for _ in range(8)]
+        with ThreadPoolExecutor(4) as pool:
+            busy = pool.submit(lambda: [index.search("강화 학습").total for _ in range(20)])
+            totals = list(pool.map(lambda r: r.total, results))
+            busy.result()
+    assert totals == [alone] * 8
+
+
+def test_thread_that_ends_leaves_no_open_reader(default_index_dir: Path) -> None:
+    """A thread per request must not leave a reader (open files) per request."""
+    import gc
+
+    with searchkit.open_index(default_index_dir) as index:
+        for _ in range(5):
+            thread = threading.Thread(target=lambda: index.search("확산 모델"))
+            thread.start()
+            thread.join()
+        gc.collect()
+        assert len(index._readers) <= 1  # only this thread's, opened with the index
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(work=st.lists(st.sampled_from(OPERATIONS), min_size=8, max_size=40), threads=st.integers(2, 8))
+def test_any_mix_of_operations_in_threads(default_index_dir: Path, expected: dict, work: list, threads: int) -> None:
+    with searchkit.open_index(default_index_dir) as index, ThreadPoolExecutor(threads) as pool:
+        got = list(pool.map(lambda op: answer(index, op), work))
+    assert got == [expected[op] for op in work]
+
+
+# Library arguments and a closed index
+
+
+def test_closed_index_raises_a_documented_error(default_index_dir: Path) -> None:
+    index = searchkit.open_index(default_index_dir)
+    results = index.search("확산 모델")
+    index.close()
+    assert results.total > 0  # counted before closing
+    for call in (lambda: index.search("확산"), lambda: index.paper("2510.00515"),
+                 lambda: index.similar("2510.00515"), index.stats):
+        with pytest.raises(searchkit.IndexClosedError, match="closed"):
+            call()
+    index.close()  # closing twice is no error
+
+
+def test_one_section_may_be_a_string(default_index: searchkit.Index) -> None:
+    as_string = default_index.search("계산 비용", sections="limitations")
+    as_list = default_index.search("계산 비용", sections=["limitations"])
+    assert as_string and [h.arxiv_id for h in as_string] == [h.arxiv_id for h in as_list]
+    assert set(as_string[0].matched_sections) == {"limitations"}
+
+
+def test_dates_may_be_date_objects(default_index: searchkit.Index) -> None:
+    by_date = default_index.search("모델", since=date(2025, 10, 27), until=date(2025, 10, 28), limit=50)
+    by_text = default_index.search("모델", since="2025-10-27", until="2025-10-28", limit=50)
+    assert by_date and [h.arxiv_id for h in by_date] == [h.arxiv_id for h in by_text]
+    assert all("2025-10-27" <= d <= "2025-10-28" for h in by_date for d in h.dates if d >= "2025-10-27")
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5, "3", True, None])
+def test_limit_rules_are_the_same_everywhere(default_index: searchkit.Index, limit: object) -> None:
+    with pytest.raises(searchkit.QueryError, match="limit"):
+        default_index.search("확산", limit=limit)
+    with pytest.raises(searchkit.QueryError, match="limit"):
+        default_index.similar("2510.00515", limit=limit)
