@@ -17,9 +17,11 @@ their first part, so both the whole name and its parts match.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -136,32 +138,68 @@ def _keep(tag: str, form: str) -> bool:
 # Analysis
 
 
+PIECE = 8000
+"""Longest text Kiwi is given whole, in characters. Kiwi slows down on
+long inputs (a 5 MB section: 69 s whole, 31 s in pieces) and one text
+keeps one of its threads; a longer text is cut at a line break or a
+sentence end into pieces analysed apart and joined again, positions and
+offsets running on. No section of the real corpus comes near it."""
+
+
 def analyse_many(texts: list[str]) -> list[list[Term]]:
     """Analyse a batch of texts; Kiwi spreads a batch over its workers, so
     callers should pass as many texts at once as they have."""
-    if not texts:
-        return []
-    results = kiwi().tokenize(texts)
-    return [_terms(text, tokens) for text, tokens in zip(texts, results)]
+    return list(analyse_stream(texts))
 
 
-def analyse_stream(texts: list[str]) -> Iterator[list[Term]]:
+def analyse_stream(texts: Iterable[str]) -> Iterator[list[Term]]:
     """Analyse texts lazily, in order: Kiwi's worker threads run ahead in
     C++ without the GIL while the caller writes each result, so analysis
     and indexing overlap on two cores (738 papers: 2.4 s for both, against
-    2.5 s for Kiwi alone).
+    2.5 s for Kiwi alone). Long texts go in pieces (see `PIECE`).
     """
-    if not texts:  # a reindex that only removes posts must not load Kiwi
+    texts = iter(texts)
+    first = next(texts, None)
+    if first is None:  # a reindex that only removes posts must not load Kiwi
         return
-    pending: deque[str] = deque()
+    pending: deque[tuple[int, str, int]] = deque()  # (offset, piece, pieces left in its text)
 
     def feed() -> Iterator[str]:
-        for text in texts:
-            pending.append(text)
-            yield text
+        for text in itertools.chain([first], texts):
+            pieces = _pieces(text)
+            for i, (offset, piece) in enumerate(pieces):
+                pending.append((offset, piece, len(pieces) - 1 - i))
+                yield piece
 
+    joined: list[Term] = []
     for tokens in kiwi().tokenize(feed()):
-        yield _terms(pending.popleft(), tokens)
+        offset, piece, left = pending.popleft()
+        shift = joined[-1].pos + 1 if joined else 0
+        joined += [Term(t.text, t.pos + shift, t.start + offset, t.end + offset) for t in _terms(piece, tokens)]
+        if not left:
+            yield joined
+            joined = []
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pairs of at most `PIECE` characters, cut
+    after a line break, else a sentence end, else a space: one pair for
+    any ordinary text (and for an empty one)."""
+    if len(text) <= PIECE:
+        return [(0, text)]
+    pieces, start = [], 0
+    while len(text) - start > PIECE:
+        window = text[start : start + PIECE]
+        cut = PIECE  # no break in the second half at all: a hard cut
+        for mark in ("\n", ". ", " "):
+            found = window.rfind(mark, PIECE // 2)
+            if found >= 0:
+                cut = found + len(mark)
+                break
+        pieces.append((start, text[start : start + cut]))
+        start += cut
+    pieces.append((start, text[start:]))
+    return pieces
 
 
 def analyse(text: str) -> list[Term]:
@@ -180,12 +218,20 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
 
 
 def _with_names(text: str, terms: list[Term]) -> list[Term]:
-    """Add one whole term for each name that Kiwi split into parts."""
+    """Add one whole term for each name that Kiwi split into parts. Terms
+    come in text order, so each name's parts are found by bisection (a
+    scan of every term per name made a long English text quadratic)."""
     if not terms:
         return terms
+    starts = [t.start for t in terms]
     names: list[Term] = []
     for match in _NAME.finditer(text):
-        parts = [t for t in terms if match.start() <= t.start and t.end <= match.end()]
+        i = bisect_left(starts, match.start())
+        parts = []
+        while i < len(terms) and terms[i].start < match.end():
+            if terms[i].end <= match.end():
+                parts.append(terms[i])
+            i += 1
         if len(parts) > 1:
             whole = unicodedata.normalize("NFKC", match.group()).lower()
             names.append(Term(whole, parts[0].pos, match.start(), match.end()))

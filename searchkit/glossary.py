@@ -95,6 +95,10 @@ class Glossary:
                 found += [t for t in other.get(terms, []) if t[0] != source]
             self.synonyms[source] = list(dict.fromkeys(found))[:MAX_TARGETS]
 
+    def knows(self, terms: tuple[str, ...]) -> bool:
+        """Whether the glossary has these terms on either side."""
+        return terms in self.synonyms
+
     def expand(self, parsed: ParsedQuery) -> ParsedQuery:
         """Add the synonyms of every run of typed words the glossary knows."""
         words = [p for p in parsed.parts if not p.required and p.typed]

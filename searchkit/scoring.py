@@ -31,7 +31,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from .query import Part
-from .ranking import field_terms
+from .ranking import field_positions, field_vocabulary
 from .schema import ALL
 
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -400,14 +400,16 @@ def _phrase_score(spans: Mapping[str, Sequence], alt: Scored, doc: int) -> float
 
 def _has_phrase(spans: Mapping[str, Sequence], phrase: tuple[str, ...], field: str) -> bool:
     """Whether the phrase stands in consecutive positions of the field or,
-    for the combined field, of some section. Offsets are unpacked only for
-    sections holding every word of it."""
+    for the combined field, of some section. Only sections holding every
+    word of it are looked at, and there only its words' positions, as
+    arrays (linear in the section, however often the words repeat)."""
     words = set(phrase)
     for name in list(spans) if field == ALL else [field]:
-        if name not in spans or not words <= set(field_terms(spans, name)):
+        if name not in spans or not words <= field_vocabulary(spans, name):
             continue
-        at = {(term, pos) for term, pos, *_ in spans[name] if term in words}
-        if any(all((w, pos + i) in at for i, w in enumerate(phrase)) for term, pos in at if term == phrase[0]):
+        starts = field_positions(spans, name, phrase[0])
+        for offset, word in enumerate(phrase[1:], 1):
+            starts = starts[np.isin(starts + offset, field_positions(spans, name, word))]
+        if len(starts):
             return True
     return False
-

@@ -27,7 +27,7 @@ from whoosh.scoring import BM25F
 from . import scoring
 from .errors import IndexClosedError, IndexCorruptError, NotFoundError, QueryError, SearchkitError
 from .glossary import Glossary
-from .highlight import find_matches, fragment
+from .highlight import highlight
 from .hits import Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
@@ -44,7 +44,7 @@ COUNT_BUDGET = 500
 """Phrase checks a total may spend before it estimates the rest from them
 (~0.1 s; a sample of 500 puts a 95% match rate within ±2%)."""
 ARXIV_BOOST = 1000.0
-SUGGEST_WORDS = 8
+SUGGEST_WORDS = 4
 """Unmatched words a "did you mean" looks at: each costs a scan of the
 term list, and a query of hundreds of unknown words is no typo."""
 _ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
@@ -342,16 +342,19 @@ class WhooshIndex(Index):
         unknown words is no typo."""
         reader, postings = self._searcher.reader(), self._postings()
         text, changed = parsed.text, False
-        unmatched = [p for p in parsed.typed if p.label and not any(self._matches(alt) for alt in p.alternatives)]
+        # a word matches through its synonyms too (보상 through reward)
+        matched = {w for p in parsed.parts if any(map(self._matches, p.alternatives)) for w in p.label.split()}
+        unmatched = [p for p in parsed.typed if p.label and not set(p.label.split()) <= matched]
         for part in unmatched[:SUGGEST_WORDS]:
             term = part.alternatives[0][0]
-            if len(part.alternatives[0]) > 1 or not is_word(term):
+            # a glossary term is spelt right, only absent here (보상 is no typo of 보장)
+            if len(part.alternatives[0]) > 1 or not is_word(term) or self._glossary.knows((term,)):
                 continue
             # the combined field holds every section's terms: one look-up, not eight
             near = [t for t in reader.terms_within(ALL, term, 1) if is_word(t) and postings.df(ALL, t)]
             best = closest(term, near, lambda t: postings.df(ALL, t))
-            if best and part.label in text:
-                text, changed = _replace_word(text, part.label, best), True
+            if best and (fixed := _replace_word(text, part.label, best)) != text:
+                text, changed = fixed, True
         return text if changed else None
 
     def _matches(self, terms: tuple[str, ...]) -> bool:
@@ -377,7 +380,7 @@ class WhooshIndex(Index):
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         postings = self._postings()
         keys = key_terms([c["spans"] for c in copies], lambda t: postings.df(ALL, t), postings.count)
-        forms = surface_forms([c["spans"] for c in copies], copies)
+        forms = surface_forms([c["spans"] for c in copies], copies, {t for t, _ in keys})
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
         others = ~postings.dense("arxiv_id", bare).match  # never the paper itself
         query = self._plan(parsed, TEXT_FIELDS, others)
@@ -440,10 +443,11 @@ class WhooshIndex(Index):
         column = self._column("date")
         dates = sorted({column[n] for n in self._searcher.document_numbers(arxiv_id=stored["arxiv_id"])})
         highlights = {}
+        terms, phrases = parsed.terms, parsed.phrases
         for name in fields:
-            spans = find_matches(stored["spans"].get(name, ()), parsed.terms, parsed.phrases)
-            if spans:
-                highlights[name] = fragment(stored[name], spans)
+            shown = highlight(stored["spans"], name, stored.get(name, ""), terms, phrases)
+            if shown:
+                highlights[name] = shown
         return Hit(
             stored["arxiv_id"], stored["title"], stored["url"], tuple(dates), score, tuple(highlights), highlights
         )
@@ -527,15 +531,17 @@ def is_word(term: str) -> bool:
 
 
 def _replace_word(text: str, word: str, by: str) -> str:
-    """``text`` with the first free-standing ``word`` replaced: inside a
-    quoted phrase or another word it stays (보상 in "보상 모델" typed as 보샹)."""
+    """``text`` with every free-standing ``word`` replaced: inside a quoted
+    phrase or another word it stays (보상 in "보상 모델" typed as 보샹)."""
+    out, last = [], 0
     for match in re.finditer(re.escape(word), text):
         before, after = text[: match.start()], text[match.end() :]
         free = before.count('"') % 2 == 0
         alone = (not before or not before[-1].isalnum()) and (not after or not after[0].isalnum())
         if free and alone:
-            return before + by + after
-    return text
+            out += [text[last : match.start()], by]
+            last = match.end()
+    return "".join(out) + text[last:]
 
 
 def date_range(since: str | date | None, until: str | date | None) -> tuple[str | None, str | None]:

@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from .ranking import field_items, field_terms
 from .schema import FIELD_WEIGHTS
 
 KEY_TERMS = 15
@@ -30,10 +31,11 @@ def key_terms(
     """
     weighted: Counter[str] = Counter()
     for spans in copies:
-        for field, items in spans.items():
-            for term, *_ in items:
+        for field in spans:
+            boost = FIELD_WEIGHTS.get(field, 1.0)
+            for term, count in Counter(field_terms(spans, field)).items():  # terms only: no offsets unpacked
                 if len(term) > 1 and not term.replace(".", "").isdigit():
-                    weighted[term] += FIELD_WEIGHTS.get(field, 1.0)
+                    weighted[term] += boost * count
     scored = []
     for term, tf in weighted.items():
         df = doc_frequency(term)
@@ -42,11 +44,14 @@ def key_terms(
     return sorted(scored, key=lambda item: -item[1])[:k]
 
 
-def surface_forms(copies: Iterable[Mapping[str, Sequence[Sequence]]], texts: Iterable[Mapping[str, str]]) -> dict:
-    """term → how it is first written in the paper (학습 for 학습하는)."""
+def surface_forms(
+    copies: Iterable[Mapping[str, Sequence[Sequence]]], texts: Iterable[Mapping[str, str]], wanted: set[str]
+) -> dict:
+    """Each wanted term → how it is first written in the paper (학습 for
+    학습하는); a term never found stands for itself."""
     forms: dict[str, str] = {}
     for spans, text in zip(copies, texts):
-        for field, items in spans.items():
-            for term, _pos, start, end in items:
+        for field in spans:
+            for term, _pos, start, end in field_items(spans, field, wanted - forms.keys()):
                 forms.setdefault(term, text.get(field, "")[start:end] or term)
-    return forms
+    return {term: forms.get(term, term) for term in wanted}
