@@ -163,13 +163,13 @@ def _directory(value: str | Path, what: str) -> Path:
 def _write_error(exc: OSError | sqlite3.Error, index: Path, corpus: Path) -> IndexWriteError:
     """One line for a failed write, saying what the user can do about it."""
     kind = _fault(exc)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     if kind == "full":
         need, free = _space_needed(index, corpus), _free_space(index)
         return IndexWriteError(
-            f"no space left for the index at {index}: a reindex needs about {_megabytes(need, up=True)} free there, "
-            f"{_megabytes(free)} free now; the partial generation was removed, the live index is unchanged"
+            f"cannot write the index at {index}: {reason}; a reindex needs about {_megabytes(need, up=True)} "
+            f"free there, {_megabytes(free)} free now; the partial generation was removed, the live index is unchanged"
         )
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     if kind == "read-only":
         return IndexWriteError(f"index directory {index} is not writable ({reason}); the live index is unchanged")
     return IndexWriteError(f"cannot write the index at {index}: {reason}")
