@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from . import __version__
 from .errors import IndexMissingError, NotFoundError, SearchkitError
@@ -33,16 +34,66 @@ _open_indexes: dict[Path, Index] = {}
 # Errors → exit codes
 
 
+def _error_line(line: str) -> None:
+    """Print an error line on stderr: wrapped at word boundaries to a
+    terminal's width, one unbroken line when stderr is a file or a pipe."""
+    from .render import make_console, print_line
+
+    print_line(make_console(file=sys.stderr), line)
+
+
 class InputProblem(click.ClickException):
     """A library input error, shown as one line, exit code 2."""
 
     exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        _error_line(f"Error: {self.format_message()}")
 
 
 class Failure(click.ClickException):
     """An expected failure that is not the user's input (exit code 1)."""
 
     exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        _error_line(f"Error: {self.format_message()}")
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error as the one line the README promises (click prints the
+    usage, a hint, a blank line and the error: four lines), naming what is
+    wrong and where help is."""
+
+    def show(self, file: Any = None) -> None:
+        command = self.ctx.command_path if self.ctx else "papersearch"
+        _error_line(f"Error: {self.format_message()} (try '{command} --help')")
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    """The one-line form of a click usage error; the bare ``papersearch``,
+    which shows the whole help, stays as it is."""
+    if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
+        return exc
+    return OneLineUsageError(" ".join(exc.format_message().split()), exc.ctx)
+
+
+class Commands(click.Group):
+    """The command group, turning every usage error of it and of its
+    commands (unknown option, bad value, missing argument) into one line."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
 
 
 def reports_errors(func: Callable) -> Callable:
@@ -66,9 +117,25 @@ def reports_errors(func: Callable) -> Callable:
 # Shared options
 
 
+class DirectoryPath(click.Path):
+    """A directory option that refuses an empty value: ``Path("")`` is the
+    current directory, so ``--index "$IDX"`` with ``$IDX`` unset would build
+    an index (or read posts) wherever the user happens to stand. An empty
+    environment variable counts as unset (click's rule), so it gives the
+    default."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("empty path; is a variable unset?", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def index_option(func: Callable) -> Callable:
     return click.option(
-        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+        "--index", "index_dir", type=DirectoryPath(),
         default=DEFAULT_INDEX, envvar="PAPERSEARCH_INDEX", show_default=True,
         help="Index directory (env PAPERSEARCH_INDEX).",
     )(func)
@@ -76,10 +143,18 @@ def index_option(func: Callable) -> Callable:
 
 def corpus_option(func: Callable) -> Callable:
     return click.option(
-        "--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path),
+        "--corpus", "corpus_dir", type=DirectoryPath(),
         default=DEFAULT_CORPUS, envvar="PAPERSEARCH_CORPUS", show_default=True,
         help="Directory of Markdown posts (env PAPERSEARCH_CORPUS).",
     )(func)
+
+
+def _complete_sections(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``--section`` names for shell completion, matched without regard to
+    case as the library matches them (validation stays with the library, so
+    an unknown name is its one-line error)."""
+    prefix = incomplete.lower()
+    return [CompletionItem(name) for name in SECTION_GROUPS if name.startswith(prefix)]
 
 
 def json_option(func: Callable) -> Callable:
@@ -118,7 +193,7 @@ def _echo_json(data: dict) -> None:
 # Commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="papersearch")
 def cli() -> None:
     """Korean full-text search over AI-paper summaries.
@@ -136,30 +211,33 @@ def cli() -> None:
 @index_option
 @click.option("--full", is_flag=True, help="Analyse every post again, not only changed ones.")
 @click.option("--strict", is_flag=True, help="Exit 2, writing nothing, if any post cannot be indexed.")
+@click.option("--allow-empty", is_flag=True, help="Let a corpus with no posts empty an index that has some.")
 @reports_errors
-def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool) -> None:
+def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool, allow_empty: bool) -> None:
     """Index the posts in the corpus (only what changed since last time).
 
     \b
     Examples:
       papersearch reindex                        # 바뀐 글만 다시 색인
       papersearch reindex --full                 # 전체 다시 색인
-      papersearch reindex --corpus ../shared/corpus/daily-papers --index scratch-index
+      papersearch reindex --corpus corpus --index scratch-index   # 다른 색인 디렉터리
     """
     from .render import print_report
 
-    print_report(_err(), _reindex(corpus_dir, index_dir, full, strict))
+    print_report(_err(), _reindex(corpus_dir, index_dir, full, strict, allow_empty))
 
 
-def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool = False) -> Any:
+def _reindex(
+    corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool = False, allow_empty: bool = False
+) -> Any:
     from .indexer import reindex
-    from .render import progress_bar
+    from .render import print_line, progress_bar
 
     console = _err()
     with progress_bar(console) as progress:
         return reindex(
-            corpus_dir, index_dir, full=full, strict=strict, progress=progress,
-            on_wait=lambda: console.print(f"waiting for another reindex of {index_dir} to finish…"),
+            corpus_dir, index_dir, full=full, strict=strict, allow_empty=allow_empty, progress=progress,
+            on_wait=lambda: print_line(console, f"waiting for another reindex of {index_dir} to finish…"),
         )
 
 
@@ -168,7 +246,7 @@ def _reindex(corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Papers to show.")
 @click.option(
-    "--section", "-s", "sections", multiple=True, metavar="NAME",
+    "--section", "-s", "sections", multiple=True, metavar="NAME", shell_complete=_complete_sections,
     help=f"Search only these sections (repeatable): {', '.join(SECTION_GROUPS)}.",
 )
 @click.option("--since", metavar="DATE", help="Only papers posted on or after DATE (2025-10-01).")
@@ -190,7 +268,7 @@ def query_command(  # noqa: PLR0913 - one parameter per option
     \b
     Examples:
       papersearch query "확산 모델"
-      papersearch query '"강화 학습" 보상' --limit 5
+      papersearch query '"확산 모델" 샘플링' --limit 5
       papersearch query 2510.21800               # arXiv id로 찾기
       papersearch query --section limitations "계산 비용" --json
       papersearch query "에이전트" --since 2025-11-01 --sort date
@@ -295,7 +373,7 @@ def _open(index_dir: Path) -> Iterator[Index]:
     directory exists but is empty (a fresh clone's ``index/``), so that the
     README's first command works as written. A directory that does not
     exist is a typo, not a request to build."""
-    key = index_dir.resolve()
+    key = _key(index_dir)
     kept = _open_indexes.pop(key, None)
     if kept is not None and kept.is_current():
         index = kept
@@ -311,16 +389,27 @@ def _open(index_dir: Path) -> Iterator[Index]:
             yield index
 
 
+def _key(index_dir: Path) -> Path:
+    """The index's absolute path, for the served process's open indexes.
+    ``resolve`` raises on a symlink loop; `open_index` then says what is
+    wrong in one line."""
+    try:
+        return index_dir.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(index_dir))
+
+
 def _open_or_build(index_dir: Path) -> Index:
     try:
         return open_index(index_dir)
     except IndexMissingError:
-        corpus = Path(os.environ.get("PAPERSEARCH_CORPUS", DEFAULT_CORPUS))
+        # an empty $PAPERSEARCH_CORPUS is unset, as click treats the options' variables
+        corpus = Path(os.environ.get("PAPERSEARCH_CORPUS") or DEFAULT_CORPUS)
         if not index_dir.is_dir() or not corpus.is_dir():
             raise
-        click.echo(f"no index at {index_dir} yet: building it from {corpus}/ first", err=True)
-        from .render import print_report
+        from .render import print_line, print_report
 
+        print_line(_err(), f"no index at {index_dir} yet: building it from {corpus}/ first")
         print_report(_err(), _reindex(corpus, index_dir))
         return open_index(index_dir)
 
@@ -341,9 +430,10 @@ def serve_command(index_dir: Path) -> None:
       papersearch serve &        # 백그라운드에서 실행
       papersearch query "확산 모델"
     """
+    from .render import print_line
     from .serve import serve
 
-    serve(index_dir, announce=lambda line: click.echo(line, err=True))
+    serve(index_dir, announce=lambda line: print_line(_err(), line))
 
 
 def main(argv: list[str] | None = None) -> None:

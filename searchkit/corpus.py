@@ -9,6 +9,7 @@ and no paper disappears without a word.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -178,23 +179,63 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
         closed = end < len(lines) and lines[end].strip() == "---"
         if not closed:
             problems.append(Problem(path, 1, "front matter is never closed with ---"))
-        date = _front_date(lines[1:end])
+        date = _checked_front_date(lines, end, path, name, problems)
         body_start = end + 1 if closed else end
-    if date is None:
-        match = _FILE_DATE.search(name)
-        if match is None:
-            problems.append(Problem(path, 0, "has no date in its front matter or file name", fatal=True))
+        if date is None and any(p.fatal for p in problems):
             return body_start, None, problems
-        date = match.group(1)
+    if date is None:
+        date = _file_date(path, name, problems)
     return body_start, date, problems
 
 
-def _front_date(lines: list[str]) -> str | None:
-    for line in lines:
-        key, _, value = line.partition(":")
+def _checked_front_date(lines: list[str], end: int, path: str, name: str, problems: list[Problem]) -> str | None:
+    """The front matter's date if it is a real one. An impossible date
+    (``2025-13-45``) would be indexed as is and never match ``--since``
+    (which rejects it): warn and fall back on the file name's date, or
+    skip the post when that is no real date either."""
+    found = _front_date(lines, end)
+    if found is None:
+        return None
+    value, line = found
+    if _is_real_date(value):
+        return value
+    match = _FILE_DATE.search(name)
+    if match and _is_real_date(match.group(1)):
+        reason = f"date {value} is not a real date; using {match.group(1)} from the file name"
+        problems.append(Problem(path, line, reason))
+        return match.group(1)
+    reason = f"date {value} is not a real date, nor is there one in the file name"
+    problems.append(Problem(path, line, reason, fatal=True))
+    return None
+
+
+def _file_date(path: str, name: str, problems: list[Problem]) -> str | None:
+    """The date in the file name, for a post whose front matter has none."""
+    match = _FILE_DATE.search(name)
+    if match is None:
+        problems.append(Problem(path, 0, "has no date in its front matter or file name", fatal=True))
+        return None
+    if not _is_real_date(match.group(1)):
+        problems.append(Problem(path, 0, f"file name date {match.group(1)} is not a real date", fatal=True))
+        return None
+    return match.group(1)
+
+
+def _is_real_date(value: str) -> bool:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _front_date(lines: list[str], end: int) -> tuple[str, int] | None:
+    """The front matter's ``date:`` value and its 1-based line."""
+    for i in range(1, end):
+        key, _, value = lines[i].partition(":")
         match = _DATE_VALUE.match(value)
         if key.strip() == "date" and match:
-            return match.group(1)
+            return match.group(1), i + 1
     return None
 
 

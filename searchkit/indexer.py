@@ -8,15 +8,22 @@ the change to a new generation and publishes it (see `store`).
 
 from __future__ import annotations
 
+import errno
+import gc
+import math
+import shutil
+import sqlite3
 import time
+import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
-from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError
+from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, InputError, SearchkitError
 from .glossary import glossary_changed, glossary_texts, save_glossary
 from .lexicon import Lexicon
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, build_schema, pack_spans
@@ -24,7 +31,10 @@ from .store import (
     FORMAT,
     LEXICON,
     Manifest,
+    check_directory,
     cleanup,
+    discard,
+    generation_bytes,
     live_generation,
     new_generation,
     publish,
@@ -43,6 +53,16 @@ FLUSH_POSTINGS = 4_000_000
 13,000 papers, roughly 300 MB. Without it a 50k-paper reindex peaked at
 1.9 GiB (838 MiB with it); the scorer reads four segments as fast as one.
 (The posts' texts and the lexicon's counts still grow with the corpus.)"""
+
+INDEX_BYTES_PER_POST_BYTE = 16
+"""How much bigger an index is than its posts, to estimate the free space
+a reindex needs when there is no live generation to measure: 1.8 MB for
+the default corpus's 116 kB, 12.8 MiB for the shared corpus's 1.5 MiB."""
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+_SQLITE_FULL, _SQLITE_READONLY, _SQLITE_PERM = 13, 8, 3
+"""SQLite's primary result codes (the lexicon reports through them)."""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a reindex works."""
@@ -82,6 +102,7 @@ def reindex(
     *,
     full: bool = False,
     strict: bool = False,
+    allow_empty: bool = False,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> ReindexReport:
@@ -91,12 +112,16 @@ def reindex(
     A post that cannot be parsed is skipped and reported; if an earlier
     version of it was indexed, that version stays (a half-saved post must
     not delete its papers). With ``strict``, any skip raises `CorpusError`
-    before anything is written.
+    before anything is written. A corpus that would leave an index that
+    has posts with none (an empty or unmounted directory, a wrong path)
+    raises `CorpusError` unless ``allow_empty``. A write that fails (full
+    disk, read-only directory) raises `IndexWriteError` and leaves no
+    partial generation behind; the live index keeps answering.
 
     :param on_wait: called once if another reindex holds the lock.
     """
     started = time.perf_counter()
-    corpus, index = Path(corpus_dir), Path(index_dir)
+    corpus, index = _directory(corpus_dir, "corpus"), _directory(index_dir, "index")
     if not corpus.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus}")
     try:
@@ -108,9 +133,10 @@ def reindex(
             skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
             if strict and skipped:
                 raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
-            report = _apply(index, base, manifest, posts, progress)
-    except OSError as exc:  # a full disk, a read-only or missing parent directory
-        raise IndexWriteError(f"cannot write the index at {index}: {exc.strerror or exc}") from None
+            guard = None if allow_empty else _EmptyGuard(corpus, index, len(paths) + len(problems))
+            report = _apply(index, base, manifest, posts, progress, guard)
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only directory
+        raise _write_error(exc, index, corpus) from None
     warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
     return ReindexReport(
         posts_read=len(paths) + len(problems),
@@ -121,6 +147,71 @@ def reindex(
         notices=tuple(notices),
         **report,
     )
+
+
+def _directory(value: str | Path, what: str) -> Path:
+    """A directory argument as a path, refusing "" (``Path("")`` is the
+    current directory: an unset ``$IDX`` would scatter an index there) and
+    paths that can never be a directory (symlink loops)."""
+    if isinstance(value, str) and not value:
+        raise InputError(f"empty {what} directory name: give a path (an unset variable?)")
+    path = Path(value)
+    check_directory(path, what)
+    return path
+
+
+def _write_error(exc: OSError | sqlite3.Error, index: Path, corpus: Path) -> IndexWriteError:
+    """One line for a failed write, saying what the user can do about it."""
+    kind = _fault(exc)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if kind == "full":
+        need, free = _space_needed(index, corpus), _free_space(index)
+        return IndexWriteError(
+            f"cannot write the index at {index}: {reason}; a reindex needs about {_megabytes(need, up=True)} "
+            f"free there, {_megabytes(free)} free now; the partial generation was removed, the live index is unchanged"
+        )
+    if kind == "read-only":
+        return IndexWriteError(f"index directory {index} is not writable ({reason}); the live index is unchanged")
+    return IndexWriteError(f"cannot write the index at {index}: {reason}")
+
+
+def _fault(exc: OSError | sqlite3.Error) -> str:
+    """"full", "read-only" or "other", from an errno or SQLite's code."""
+    if isinstance(exc, OSError):
+        return "full" if exc.errno in _DISK_FULL else "read-only" if exc.errno in _READ_ONLY else "other"
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is None:  # older Pythons: only the message says
+        text = str(exc)
+        return "full" if "is full" in text else "read-only" if "readonly" in text else "other"
+    code &= 0xFF  # extended codes keep the primary one in the low byte
+    return "full" if code == _SQLITE_FULL else "read-only" if code in (_SQLITE_READONLY, _SQLITE_PERM) else "other"
+
+
+def _space_needed(index: Path, corpus: Path) -> int:
+    """Bytes a reindex may write: a generation as big as the live one (a
+    full rebuild or a merge rewrites it), or the corpus scaled by
+    `INDEX_BYTES_PER_POST_BYTE`, whichever is larger."""
+    try:
+        live = generation_bytes(live_generation(index))
+    except (SearchkitError, OSError):
+        live = 0
+    posts = 0
+    with suppress(OSError):
+        posts = sum(path.stat().st_size for path in corpus.glob("*.md") if path.is_file())
+    return max(live, INDEX_BYTES_PER_POST_BYTE * posts)
+
+
+def _free_space(index: Path) -> int:
+    for path in (index, *index.parents):
+        with suppress(OSError):
+            return shutil.disk_usage(path).free
+    return 0
+
+
+def _megabytes(size: int, up: bool = False) -> str:
+    """A size in MB to one decimal, rounded up for a need, down for what is free."""
+    tenths = size / 1e5
+    return f"{(math.ceil(tenths) if up else math.floor(tenths)) / 10:.1f} MB"
 
 
 def _base(index: Path, full: bool) -> tuple[Path | None, Manifest, list[str]]:
@@ -162,8 +253,38 @@ def _parse_all(paths: list[Path], progress: Progress | None) -> list[Post]:
     return posts
 
 
+@dataclass(frozen=True)
+class _EmptyGuard:
+    """Refuses a reindex that would leave an index holding posts with none:
+    an empty, unmounted or mistyped corpus directory must not silently wipe
+    an index (``allow_empty`` turns this off)."""
+
+    corpus: Path
+    index: Path
+    posts_read: int
+
+    def check(self, remaining: int) -> None:
+        live = _live_posts(self.index)
+        if remaining or not live:
+            return
+        found = "has no *.md posts" if not self.posts_read else f"has none of its {self.posts_read} posts to index"
+        raise CorpusError(
+            f"corpus {self.corpus} {found}: this would empty the index at {self.index} ({live} posts); "
+            "nothing was written (use --allow-empty to empty it)"
+        )
+
+
+def _live_posts(index: Path) -> int:
+    """Posts in the live generation, 0 when there is none or it is damaged."""
+    try:
+        return len(read_manifest(live_generation(index)).posts)
+    except SearchkitError:
+        return 0
+
+
 def _apply(
-    index: Path, base: Path | None, manifest: Manifest, posts: list[Post], progress: Progress | None
+    index: Path, base: Path | None, manifest: Manifest, posts: list[Post], progress: Progress | None,
+    guard: _EmptyGuard | None = None,
 ) -> dict[str, int]:
     """Write the difference between the manifest and the corpus into a new
     generation; when nothing changed, keep the live one as it is."""
@@ -177,19 +298,26 @@ def _apply(
         "updated": sum(1 for p in changed if Path(p.path).name in known),
         "removed": len(removed),
     }
+    if guard is not None:
+        guard.check(len(set(current) | {name for name in known if name in present}))
     if base is not None and not changed and not removed and not glossary_changed(base):
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
-    papers = [paper for post in changed for paper in post.papers]
-    lengths = _write(generation, base, [Path(p.path).name for p in changed] + removed, papers, progress)
-    for name in removed:
-        del known[name]
-    for post in changed:
-        name = Path(post.path).name
-        ids = [p.arxiv_id for p in post.papers]
-        known[name] = {"digest": post.digest, "ids": ids, "lengths": lengths.get(name, {})}
-    write_manifest(generation, manifest)
-    publish(index, generation)
+    try:
+        papers = [paper for post in changed for paper in post.papers]
+        lengths = _write(generation, base, [Path(p.path).name for p in changed] + removed, papers, progress)
+        for name in removed:
+            del known[name]
+        for post in changed:
+            name = Path(post.path).name
+            ids = [p.arxiv_id for p in post.papers]
+            known[name] = {"digest": post.digest, "ids": ids, "lengths": lengths.get(name, {})}
+        write_manifest(generation, manifest)
+        publish(index, generation)
+    except BaseException as exc:  # a full disk, Ctrl-C: the half-built generation goes now, not at the next reindex
+        _release(exc)
+        discard(index, generation)
+        raise
     return {**counts, **_totals(manifest)}
 
 
@@ -236,14 +364,37 @@ def _write(
         # a full build's segments never need merging; an incremental one's
         # small segments do, now and then (Whoosh's MERGE_SMALL)
         writer.commit(optimize=bool(rewrite), merge=base is not None)
+        lexicon.close()
         return lengths
     except BaseException:
-        if not writer.is_closed:  # a writer that failed to open leaves the last one committed
-            writer.cancel()
+        _abandon(writer, lexicon)
         raise
     finally:
-        lexicon.close()
         ix.close()
+
+
+def _release(exc: BaseException) -> None:
+    """Close the files a failed write still holds open. The traceback keeps
+    the writer's frames, and so its open segment files, alive as long as the
+    exception lives: their space would not come back when the generation is
+    removed (nor at all, for a library caller who keeps the error)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__context__
+    gc.collect()  # Whoosh's writer and its index refer to each other
+
+
+def _abandon(writer: Any, lexicon: Lexicon) -> None:
+    """Close what a failed write left open, quietly: the generation is
+    discarded anyway, and on a full disk the cancel and the lexicon's last
+    flush fail again, which would bury the first error under two more."""
+    if not writer.is_closed:  # a writer that failed to open leaves the last one committed
+        with suppress(Exception):
+            writer.cancel()
+    with suppress(Exception):  # its last flush fails too; the connection closes all the same
+        lexicon.close()
 
 
 def _writer(ix: Any) -> Any:

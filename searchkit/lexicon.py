@@ -65,10 +65,14 @@ class Lexicon:
         self._counts: dict[str, Counter] = {}
 
     def close(self) -> None:
+        """Write what is pending and close; the connection closes even when
+        the write fails (a full disk), so its file keeps no space."""
         with self._lock:
-            if self._counts:
-                self._flush()
-            self._db.close()
+            try:
+                if self._counts:
+                    self._flush()
+            finally:
+                self._db.close()
 
     def flush(self) -> None:
         """Write what `add` collected, in one transaction."""

@@ -12,8 +12,9 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.table import Table
@@ -21,7 +22,9 @@ from rich.text import Text
 from rich.theme import Theme
 
 from .hits import Fragment, Hit, IndexStats, PaperView, Results
-from .indexer import ReindexReport
+
+if TYPE_CHECKING:  # the CLI prints errors through here: importing the indexer would load Whoosh for them
+    from .indexer import ReindexReport
 
 THEME = Theme(
     {
@@ -59,6 +62,14 @@ def make_console(file: IO[str] | None = None, width: int | None = None) -> Conso
 
 
 # Terminal
+
+
+def print_line(console: Console, line: str | Text, style: str | None = None) -> None:
+    """One status line: wrapped at word boundaries to the width of a
+    terminal (which would otherwise break it mid-word), never wrapped when
+    written to a file or pipe, so a log keeps each line (and path) whole."""
+    text = Text(line, style=style or "") if isinstance(line, str) else line
+    console.print(text, soft_wrap=not console.is_terminal)
 
 
 def highlighted(fragment: Fragment) -> Text:
@@ -100,9 +111,9 @@ def _hit(rank: int, hit: Hit) -> Table:
 def print_results(console: Console, results: Results) -> None:
     if results.expansions:
         used = ", ".join(f"{e.source} → {e.target}" for e in results.expansions)
-        console.print(Text(f"expanded: {used}", style="search.note"), soft_wrap=True)
+        print_line(console, f"expanded: {used}", "search.note")
     if results.suggestion:
-        console.print(Text(f"did you mean: {results.suggestion}", style="search.note"), soft_wrap=True)
+        print_line(console, f"did you mean: {results.suggestion}", "search.note")
     for rank, hit in enumerate(results, 1):
         console.print(_hit(rank, hit))
     shown = len(results)
@@ -117,7 +128,8 @@ def print_similar(console: Console, source: PaperView, results: Results) -> None
 
 
 def print_stats(console: Console, stats: IndexStats) -> None:
-    table = Table.grid(padding=(0, 2))
+    gap = 2
+    table = Table.grid(padding=(0, gap))
     table.add_column(style="search.label", no_wrap=True)
     table.add_column(overflow="fold")
     rows = [
@@ -129,11 +141,27 @@ def print_stats(console: Console, stats: IndexStats) -> None:
         ("size", f"{stats.size_bytes / 1e6:.1f} MB"),
         ("analyzer", f"{stats.analyzer} (kiwipiepy {stats.kiwi})"),
     ]
+    labels = [name for name, _ in rows] + [LABELS[section] for section in stats.top_terms]
+    width = console.width - max(map(cell_len, labels)) - gap
     for name, value in rows:
         table.add_row(name, Text(value))
     for section, terms in stats.top_terms.items():
-        table.add_row(LABELS[section], Text(", ".join(f"{t} {n}" for t, n in terms)))
+        table.add_row(LABELS[section], _items([f"{t} {n}" for t, n in terms], width))
     console.print(table)
+
+
+def _items(items: list[str], width: int) -> Text:
+    """Items joined by commas, broken only between items: rich would wrap
+    at any space and part a term from its count ("flow" / "5")."""
+    lines: list[str] = []
+    for item in items:
+        if lines and cell_len(lines[-1]) + cell_len(item) + 2 <= width:
+            lines[-1] += f", {item}"
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(item)
+    return Text("\n".join(lines))
 
 
 def print_paper(console: Console, paper: PaperView) -> None:
@@ -164,8 +192,7 @@ def print_report(console: Console, report: ReindexReport) -> None:
         )
     )
     for line in lines:
-        # status lines name files: never wrap them, so a log keeps paths whole
-        console.print(line, soft_wrap=True)
+        print_line(console, line)
 
 
 @contextmanager

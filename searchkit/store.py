@@ -15,17 +15,18 @@ generation; the previous one is kept for them until the next publish.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import IndexCorruptError, IndexMissingError
+from .errors import IndexCorruptError, IndexMissingError, InputError
 
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -69,11 +70,40 @@ class Manifest:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
 
 
+# Paths
+
+
+def check_directory(path: Path, what: str = "index") -> None:
+    """Refuse a directory path that can never work, before anything reads
+    or writes through it: ``Path.is_dir`` and ``mkdir`` swallow a symlink
+    loop or a dangling link into "missing" or "File exists", which sends
+    the user after the wrong problem (and ``Path.resolve`` raises on it).
+
+    :raises InputError: naming the path and what is wrong with it.
+    """
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{what} directory {path} is a symlink loop") from None
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            target = os.readlink(path)
+            raise InputError(f"{what} directory {path} is a symlink to {target}, which does not exist") from None
+        if exc.errno == errno.ENOTDIR:
+            raise InputError(f"{what} directory {path}: a part of the path is a file, not a directory") from None
+        if exc.errno != errno.ENOENT:
+            raise InputError(f"{what} directory {path} cannot be used ({exc.strerror or exc})") from None
+        return
+    if not path.is_dir():
+        raise InputError(f"{what} directory {path} is a file, not a directory")
+
+
 # Reading
 
 
 def live_generation(index_dir: Path) -> Path:
     """The directory of the live generation; clear errors when there is none."""
+    check_directory(index_dir)
     if not index_dir.is_dir():
         raise IndexMissingError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
     try:
@@ -135,13 +165,45 @@ def new_generation(index_dir: Path, base: Path | None) -> Path:
     numbers = [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN.match(p.name))]
     target = index_dir / f"gen-{max(numbers, default=0) + 1:06d}"
     target.mkdir()
-    if base is not None:
+    if base is None:
+        return target
+    try:
         for item in base.iterdir():
             if item.name == LEXICON:
                 shutil.copy2(item, target / item.name)
             elif item.is_file() and item.name != MANIFEST and not item.name.endswith("LOCK"):
                 os.link(item, target / item.name)
+    except BaseException:  # a copy that ran out of space must not keep what it copied
+        discard(index_dir, target)
+        raise
     return target
+
+
+def discard(index_dir: Path, generation: Path) -> None:
+    """Remove a generation that a failed reindex was building, at once: on
+    a full disk it holds the space the user needs back, and the next
+    reindex may be a long way off. The live generation is never removed
+    (a failure after `publish` switched to it leaves it live)."""
+    try:
+        live = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        live = None
+    if generation.name != live:
+        shutil.rmtree(generation, ignore_errors=True)
+    with suppress(OSError):  # a pointer that failed half-written: the writer lock says nobody else writes it
+        (index_dir / (POINTER + ".tmp")).unlink(missing_ok=True)
+
+
+def generation_bytes(generation: Path) -> int:
+    """Bytes the files of one generation take (hard links counted in full:
+    this is what a rebuild writes again)."""
+    total = 0
+    for item in generation.iterdir():
+        try:
+            total += item.stat().st_size if item.is_file() else 0
+        except OSError:
+            continue
+    return total
 
 
 def write_manifest(generation: Path, manifest: Manifest) -> None:
