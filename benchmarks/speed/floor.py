@@ -5,8 +5,9 @@ load Kiwi and tokenise every text once, so a full reindex is measured
 against exactly that: the same interpreter and package imports as
 ``python -m searchkit``, Kiwi loaded by `searchkit.analysis.kiwi` (same
 options, 2 worker threads), and the same texts the indexer analyses (title
-plus the 7 sections of each paper, empty for a missing section) in one
-batch. Prints the stages' seconds as JSON.
+plus the 7 sections of each paper, empty for a missing section, a text
+longer than `analysis.PIECE` in the pieces the indexer cuts it into) in
+one batch. Prints the stages' seconds as JSON.
 
     python benchmarks/speed/floor.py CORPUS
 """
@@ -21,7 +22,7 @@ import json  # noqa: E402 - the clock starts before any import
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from searchkit.analysis import kiwi  # noqa: E402
+from searchkit.analysis import _pieces, kiwi  # noqa: E402
 from searchkit.corpus import SECTIONS, find_posts, parse_post  # noqa: E402
 
 
@@ -30,7 +31,8 @@ def texts(corpus: Path) -> list[str]:
     paths, _ = find_posts(corpus)
     posts = [parse_post(path) for path in paths]
     papers = [paper for post in posts if not post.skipped for paper in post.papers]
-    return [text for p in papers for text in (p.title, *(p.sections.get(s, "") for s in SECTIONS))]
+    whole = [text for p in papers for text in (p.title, *(p.sections.get(s, "") for s in SECTIONS))]
+    return [piece for text in whole for _, piece in _pieces(text)]
 
 
 def main() -> None:
