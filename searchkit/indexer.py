@@ -23,7 +23,7 @@ from typing import Any
 
 from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
 from .corpus import Paper, Post, Problem, find_posts, parse_post
-from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, InputError, SearchkitError
+from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
 from .glossary import glossary_changed, glossary_texts, save_glossary
 from .lexicon import Lexicon
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, build_schema, pack_spans
@@ -31,8 +31,8 @@ from .store import (
     FORMAT,
     LEXICON,
     Manifest,
-    check_directory,
     cleanup,
+    directory,
     discard,
     generation_bytes,
     live_generation,
@@ -121,7 +121,7 @@ def reindex(
     :param on_wait: called once if another reindex holds the lock.
     """
     started = time.perf_counter()
-    corpus, index = _directory(corpus_dir, "corpus"), _directory(index_dir, "index")
+    corpus, index = directory(corpus_dir, "corpus"), directory(index_dir, "index")
     if not corpus.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus}")
     try:
@@ -147,17 +147,6 @@ def reindex(
         notices=tuple(notices),
         **report,
     )
-
-
-def _directory(value: str | Path, what: str) -> Path:
-    """A directory argument as a path, refusing "" (``Path("")`` is the
-    current directory: an unset ``$IDX`` would scatter an index there) and
-    paths that can never be a directory (symlink loops)."""
-    if isinstance(value, str) and not value:
-        raise InputError(f"empty {what} directory name: give a path (an unset variable?)")
-    path = Path(value)
-    check_directory(path, what)
-    return path
 
 
 def _write_error(exc: OSError | sqlite3.Error, index: Path, corpus: Path) -> IndexWriteError:

@@ -34,7 +34,7 @@ from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans, resolve_sections
 from .similar import key_terms, surface_forms
-from .store import FORMAT, LEXICON, Manifest, live_generation, read_manifest
+from .store import FORMAT, LEXICON, Manifest, directory, live_generation, read_manifest
 from .suggest import closest
 
 BM25_B, BM25_K1 = 0.75, 1.6
@@ -102,7 +102,7 @@ class Index(ABC):
 
 def open_index(index_dir: str | Path) -> Index:
     """Open the live generation of the index at ``index_dir`` for reading."""
-    index = Path(index_dir)
+    index = directory(index_dir)
     generation = live_generation(index)
     manifest = read_manifest(generation)
     if manifest.format != FORMAT:

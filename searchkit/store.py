@@ -73,6 +73,17 @@ class Manifest:
 # Paths
 
 
+def directory(value: str | Path, what: str = "index") -> Path:
+    """A directory argument as a path, refusing "" (``Path("")`` is the
+    current directory: an unset ``$IDX`` would scatter an index there) and
+    paths that can never be a directory (symlink loops)."""
+    if isinstance(value, str) and not value:
+        raise InputError(f"empty {what} directory name: give a path (an unset variable?)")
+    path = Path(value)
+    check_directory(path, what)
+    return path
+
+
 def check_directory(path: Path, what: str = "index") -> None:
     """Refuse a directory path that can never work, before anything reads
     or writes through it: ``Path.is_dir`` and ``mkdir`` swallow a symlink

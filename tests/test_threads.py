@@ -136,3 +136,9 @@ def test_limit_rules_are_the_same_everywhere(default_index: searchkit.Index, lim
         default_index.search("확산", limit=limit)
     with pytest.raises(searchkit.QueryError, match="limit"):
         default_index.similar("2510.00515", limit=limit)
+
+
+def test_an_empty_index_path_is_refused() -> None:
+    """``Path("")`` is the current directory: an unset variable must not open it."""
+    with pytest.raises(searchkit.InputError, match="empty index directory"):
+        searchkit.open_index("")
