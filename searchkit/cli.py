@@ -253,12 +253,13 @@ def _reindex(
 @click.option("--until", metavar="DATE", help="Only papers posted on or before DATE.")
 @click.option("--sort", type=click.Choice(["score", "date"]), default="score", show_default=True, help="Order of hits.")
 @click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
+@click.option("--explain", is_flag=True, help="Show how each hit's score adds up, term by term.")
 @json_option
 @pager_option
 @reports_errors
 def query_command(  # noqa: PLR0913 - one parameter per option
     text: str, index_dir: Path, limit: int, sections: tuple[str, ...], since: str | None, until: str | None,
-    sort: str, no_expand: bool, as_json: bool, no_pager: bool,
+    sort: str, no_expand: bool, explain: bool, as_json: bool, no_pager: bool,
 ) -> None:
     """Rank papers for TEXT and show the matching sections.
 
@@ -276,7 +277,7 @@ def query_command(  # noqa: PLR0913 - one parameter per option
     with _open(index_dir) as index:
         results = index.search(
             text, limit=limit, sections=list(sections) or None, since=since, until=until, sort=sort,
-            expand=not no_expand,
+            expand=not no_expand, explain=explain,
         )
     if as_json:
         from .render import results_json

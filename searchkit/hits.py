@@ -33,6 +33,60 @@ class Fragment:
 
 
 @dataclass(frozen=True)
+class TermScore:
+    """One query term's share of a hit's BM25F score, in one field, as
+    Elasticsearch's explain gives it: ``score = weight × boost × idf ×
+    tf·(k1+1) / (tf + k1·(1 − b + b·length/average))``.
+
+    :param label: the query words the term stands for.
+    :param expansion: True for a glossary synonym (weighted below a typed word).
+    :param alternative: the terms of the alternative that scored (two or
+        more for a phrase, all of which appear here).
+    :param field: ``all`` (every section, true BM25F) or one section;
+        ``arxiv_id`` for an id in the query.
+    :param tf: the term's frequency in the field; in ``all``, each
+        occurrence counts its section's weight (see ``occurrences``).
+    :param occurrences: section → how often the term occurs there.
+    :param length, average: the field's length in this paper (as the index
+        stores it, rounded to one byte) and over all papers.
+    :param weight, boost: the part's weight (1 typed, less for a synonym)
+        and the field's weight.
+    """
+
+    label: str
+    expansion: bool
+    alternative: tuple[str, ...]
+    field: str
+    term: str
+    tf: float
+    occurrences: dict[str, int]
+    idf: float
+    length: float
+    average: float
+    weight: float
+    boost: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How a hit's score adds up: the terms' scores sum to ``bm25f``, and
+    ``score = bm25f × coverage × proximity`` (both 1 when sorting by date).
+
+    :param coverage: (query words the paper covers / query words) ** power.
+    :param proximity: 1 + bonus × share of neighbouring query words that
+        stand together in one section.
+    """
+
+    bm25f: float
+    coverage: float
+    proximity: float
+    k1: float
+    b: float
+    terms: tuple[TermScore, ...]
+
+
+@dataclass(frozen=True)
 class Hit:
     """One paper in a result list.
 
@@ -44,6 +98,7 @@ class Hit:
     :param highlights: section → excerpt with the matched words.
     :param shared_terms: for ``similar``, the key terms it shares with the
         paper it is similar to; empty for searches.
+    :param explanation: how the score adds up, when asked for (``explain=True``).
     """
 
     arxiv_id: str
@@ -54,6 +109,7 @@ class Hit:
     matched_sections: tuple[str, ...]
     highlights: dict[str, Fragment]
     shared_terms: tuple[str, ...] = ()
+    explanation: Explanation | None = None
 
 
 @dataclass(frozen=True)

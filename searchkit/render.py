@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from .hits import Fragment, Hit, IndexStats, PaperView, Results
+from .hits import Explanation, Fragment, Hit, IndexStats, PaperView, Results
 
 if TYPE_CHECKING:  # the CLI prints errors through here: importing the indexer would load Whoosh for them
     from .indexer import ReindexReport
@@ -101,11 +101,29 @@ def _hit(rank: int, hit: Hit) -> Table:
     if hit.shared_terms:
         body.append(Text.assemble(("shared: ", "search.label"), ", ".join(hit.shared_terms)))
     body.append(_sections_table(hit.highlights))
+    if hit.explanation:
+        body.append(_explanation(hit.score, hit.explanation))
     layout = Table.grid(padding=(0, 1))
     layout.add_column(style="search.rank", no_wrap=True, justify="right")
     layout.add_column(overflow="fold")
     layout.add_row(f"{rank}.", Padding(Group(*body), (0, 0, 1, 0)))
     return layout
+
+
+def _explanation(score: float, explained: Explanation) -> Text:
+    """The score as a sum of terms, then the re-ranking factors, one line
+    each: what `--explain` adds under a hit."""
+    e = explained
+    lines = [f"score {score:.4f} = BM25F {e.bm25f:.4f} × coverage {e.coverage:.4f} × proximity {e.proximity:.4f}"
+             f" (k1 {e.k1}, b {e.b})"]
+    for t in e.terms:
+        where = ", ".join(f"{name} {n}" for name, n in t.occurrences.items())
+        source = f"{t.label} → {' '.join(t.alternative)}" if t.expansion else t.label
+        lines.append(
+            f"  {t.score:.4f}  {t.term} in {t.field} ({source}): weight {t.weight:g} × boost {t.boost:g}"
+            f" × idf {t.idf:.3f} × tf {t.tf:g} [{where}], length {t.length:g} / average {t.average:.1f}"
+        )
+    return Text("\n".join(lines), style="search.meta")
 
 
 def print_results(console: Console, results: Results) -> None:
@@ -230,7 +248,15 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "highlights": {name: f.marked(MARK_OPEN, MARK_CLOSE) for name, f in hit.highlights.items()},
         "spans": {name: [list(s) for s in f.spans] for name, f in hit.highlights.items()},
         **({"shared_terms": list(hit.shared_terms)} if hit.shared_terms else {}),
+        **({"explanation": explanation_json(hit.explanation)} if hit.explanation else {}),
     }
+
+
+def explanation_json(explained: Explanation) -> dict[str, Any]:
+    """The explanation as it is: the terms' ``score`` add up to ``bm25f``."""
+    data = asdict(explained)
+    data["terms"] = [{**t, "alternative": list(t["alternative"])} for t in data["terms"]]
+    return data
 
 
 def results_json(results: Results) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from .hits import TermScore
 from .query import Part
 from .ranking import field_positions, field_vocabulary
 from .schema import ALL
@@ -156,9 +157,18 @@ class Postings:
             return docs, tf
         if not self._searcher.schema[field].scorable:  # ids: Whoosh scores the raw weight
             return docs, tf
-        idf, average = self.idf(field, term), self.average(field)
-        norm = self._k1 * ((1 - self._b) + self._b * self.lengths(field)[docs] / average)
-        return docs, idf * (tf * (self._k1 + 1)) / (tf + norm)
+        return docs, bm25(self.idf(field, term), tf, self.lengths(field)[docs], self.average(field), self._k1, self._b)
+
+    def components(self, field: str, term: str, doc: int) -> tuple[float, float, float, float, float]:
+        """(tf, idf, length, average, score) of the term in one document,
+        the parts `term` multiplies out, for explaining a score."""
+        docs, tf = self.read(field, term)
+        found = np.flatnonzero(docs == doc)
+        freq = float(tf[found[0]]) if len(found) else 0.0
+        if not self._searcher.schema[field].scorable:
+            return freq, 1.0, 0.0, 0.0, freq
+        idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
+        return freq, idf, length, average, float(bm25(idf, freq, length, average, self._k1, self._b))
 
     def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
         docs, scores = self.term(field, term)
@@ -166,6 +176,12 @@ class Postings:
         score[docs] = scores * boost
         match[docs] = True
         return Scored(score, match)
+
+
+def bm25(idf: float, tf: Any, length: Any, average: float, k1: float, b: float) -> Any:
+    """Whoosh's BM25 term score, on numbers or arrays alike (pure: the
+    formula any backend ranks with, testable without an index)."""
+    return idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / average))
 
 
 def _segment_lengths(reader: Any, field: str) -> np.ndarray:
@@ -413,3 +429,53 @@ def _has_phrase(spans: Mapping[str, Sequence], phrase: tuple[str, ...], field: s
         if len(starts):
             return True
     return False
+
+
+# Explaining
+
+
+Clause = tuple[str, str, float, str]
+"""An extra one-term clause of a query: (field, term, boost, label)."""
+
+
+def explain(
+    postings: Postings, planned: Plan, parts: Sequence[Part], fields: Sequence[str], weights: Mapping[str, float],
+    clauses: Sequence[Clause], doc: int, spans: Mapping[str, Sequence],
+) -> list[TermScore]:
+    """Each term's share of the document's score, chosen as `_exact`
+    chooses (the best matching alternative of each part; a phrase only in
+    the fields where it stands), so that the shares add up to it."""
+    out: list[TermScore] = []
+    for part, (alternatives, _) in zip(parts, planned.parts):
+        chosen, best = None, 0.0
+        for terms, alt in zip(part.alternatives, alternatives):
+            score = None
+            if alt.match[doc]:
+                score = float(alt.score[doc]) if not alt.phrase else _phrase_score(spans, alt, doc)
+            if score is not None and (chosen is None or score > best):
+                chosen, best = (terms, alt), score
+        if chosen is None:
+            continue
+        terms, alt = chosen
+        counted = fields if not alt.phrase else [
+            f for f, share in alt.per_field if share[doc] and _has_phrase(spans, alt.phrase, f)
+        ]
+        for field in counted:
+            for term in terms:
+                out += _shares(postings, field, term, doc, spans, part.label, not part.typed, terms,
+                               part.weight, weights.get(field, 1.0))
+    for field, term, boost, label in clauses:
+        out += _shares(postings, field, term, doc, spans, label, False, (term,), 1.0, boost)
+    return out
+
+
+def _shares(postings: Postings, field: str, term: str, doc: int, spans: Mapping[str, Sequence], label: str,
+            expansion: bool, alternative: tuple[str, ...], weight: float, boost: float) -> list[TermScore]:
+    """The term's share in one field, or none where it does not occur."""
+    tf, idf, length, average, score = postings.components(field, term, doc)
+    if not tf:
+        return []
+    names = [name for name in spans if term in field_vocabulary(spans, name)] if field == ALL else [field]
+    occurrences = {name: len(field_positions(spans, name, term)) for name in names if name in spans}
+    return [TermScore(label, expansion, alternative, field, term, tf, occurrences, idf, length, average,
+                      weight, boost, weight * boost * score)]

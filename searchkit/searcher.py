@@ -28,7 +28,7 @@ from . import scoring
 from .errors import IndexClosedError, IndexCorruptError, NotFoundError, QueryError, SearchkitError
 from .glossary import Glossary
 from .highlight import highlight
-from .hits import Hit, IndexStats, PaperView, Results
+from .hits import Explanation, Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
@@ -67,11 +67,13 @@ class Index(ABC):
         until: str | date | None = None,
         sort: str = "score",
         expand: bool = True,
+        explain: bool = False,
     ) -> Results:
         """Rank papers for ``query``; see the README for the syntax.
 
         :param sections: one `SECTION_GROUPS` name or several.
         :param since, until: ISO dates (``2025-10-01``) or `datetime.date`.
+        :param explain: give each hit an `Explanation` of its score.
         """
 
     @abstractmethod
@@ -268,6 +270,7 @@ class WhooshIndex(Index):
         until: str | date | None = None,
         sort: str = "score",
         expand: bool = True,
+        explain: bool = False,
     ) -> Results:
         limit = check_limit(limit)
         if sort not in ("score", "date"):
@@ -285,15 +288,19 @@ class WhooshIndex(Index):
             latest = self._latest_dates(query.matching())
             everything = query.top(len(latest))  # each paper's best copy
             ranked = sorted(everything, key=lambda item: (latest[self._arxiv_id(item[0])], item[1]), reverse=True)
-            candidates = [(query.stored(d), score) for d, score in ranked[:limit]]
+            candidates = [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
         else:
             candidates = []
             for docnum, score in query.top(max(CANDIDATES, limit)):
                 spans = query.stored(docnum)["spans"]
-                factor = coverage(spans, fields, parsed) * proximity(spans, fields, parsed)
-                candidates.append((query.stored(docnum), score * factor))
-            candidates.sort(key=lambda item: -item[1])
-        hits = [self._hit(stored, score, parsed, fields) for stored, score in candidates[:limit]]
+                candidates.append((docnum, score, coverage(spans, fields, parsed), proximity(spans, fields, parsed)))
+            candidates.sort(key=lambda item: -item[1] * item[2] * item[3])
+        hits = []
+        for docnum, score, covered, near in candidates[:limit]:
+            hit = self._hit(query.stored(docnum), score * covered * near, parsed, fields)
+            if explain:
+                hit = replace(hit, explanation=query.explain(docnum, score, covered, near))
+            hits.append(hit)
         results = Results(
             hits, query=parsed.text, total=self._counter(query),
             expansions=parsed.expansions, suggestion=self._suggest(parsed),
@@ -325,12 +332,16 @@ class WhooshIndex(Index):
         reader = self._reader
         postings = reader.postings
         planned = scoring.plan(postings, parsed.parts, fields, FIELD_WEIGHTS)
-        extras = [
-            postings.dense(f, word, FIELD_WEIGHTS.get(f, 1.0))
-            for word in _joined_words(parsed, self.known) for f in fields
-        ] + [postings.dense("arxiv_id", i, ARXIV_BOOST) for i in parsed.arxiv_ids]
-        return Planned(postings, planned, extras, within, reader.column("arxiv_id").__getitem__,
-                       lambda docnum: _unpacked(reader.searcher.stored_fields(docnum)))
+        joined = _joined_words(parsed, self.known)
+        clauses = [(f, word, FIELD_WEIGHTS.get(f, 1.0), word) for word in joined for f in fields]
+        clauses += [("arxiv_id", i, ARXIV_BOOST, i) for i in parsed.arxiv_ids]
+        extras = [postings.dense(f, term, boost) for f, term, boost, _ in clauses]
+        planned_query = Planned(postings, planned, extras, within, reader.column("arxiv_id").__getitem__,
+                                lambda docnum: _unpacked(reader.searcher.stored_fields(docnum)))
+        planned_query.explainer = lambda doc, spans: scoring.explain(
+            postings, planned, parsed.parts, fields, FIELD_WEIGHTS, clauses, doc, spans
+        )
+        return planned_query
 
     def _postings(self) -> scoring.Postings:
         return self._reader.postings
@@ -463,6 +474,8 @@ class Planned:
         self._args = (postings, planned, extras)
         self._within, self._key, self._read = within, key, read
         self._stored: dict[int, dict] = {}
+        self.explainer: Callable[[int, Mapping[str, Any]], list] = lambda doc, spans: []
+        """Each term's share of a document's score (set by the planner, which knows the terms)."""
 
     def stored(self, docnum: int) -> dict:
         if docnum not in self._stored:
@@ -481,6 +494,11 @@ class Planned:
         """Every matching docnum, phrases checked (date order needs them all)."""
         found = scoring.matching(*self._args, self._peek, self._within)
         return found.docs.tolist()
+
+    def explain(self, docnum: int, score: float, covered: float, near: float) -> Explanation:
+        """How the document's score adds up (see `scoring.explain`)."""
+        terms = self.explainer(docnum, self.stored(docnum)["spans"])
+        return Explanation(score, covered, near, BM25_K1, BM25_B, tuple(terms))
 
     def count(self, distinct: Callable[[list[int]], int]) -> tuple[int, bool]:
         """How many papers match, and whether that is exact: past
