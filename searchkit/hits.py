@@ -6,6 +6,7 @@ markup: the terminal and the JSON output are two renderers of one `Hit`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -147,15 +148,17 @@ class Results(list):
         self.query = query
         self._total = total
         self._exact = True
+        self._counting = threading.Lock()  # two threads asking at once count once
         self.expansions = expansions
         self.suggestion = suggestion
 
     @property
     def total(self) -> int:
         """Distinct papers matching the query, shown or not."""
-        if callable(self._total):
-            counted = self._total()
-            self._total, self._exact = counted if isinstance(counted, tuple) else (counted, True)
+        with self._counting:
+            if callable(self._total):
+                counted = self._total()
+                self._total, self._exact = counted if isinstance(counted, tuple) else (counted, True)
         return self._total
 
     @property

@@ -80,6 +80,19 @@ def test_totals_counted_in_another_thread(default_index_dir: Path) -> None:
     assert totals == [alone] * 8
 
 
+def test_one_total_asked_by_many_threads_at_once(default_index_dir: Path) -> None:
+    with searchkit.open_index(default_index_dir) as index, ThreadPoolExecutor(8) as pool:
+        for text in ("확산 모델", '"언어 모델" 환각', "에이전트"):
+            results = index.search(text)
+            barrier = threading.Barrier(8)
+
+            def ask(_: int, results: searchkit.Results = results, barrier: threading.Barrier = barrier) -> int:
+                barrier.wait()
+                return results.total
+
+            assert len(set(pool.map(ask, range(8)))) == 1
+
+
 def test_thread_that_ends_leaves_no_open_reader(default_index_dir: Path) -> None:
     """A thread per request must not leave a reader (open files) per request."""
     import gc
