@@ -9,7 +9,7 @@ the query's terms and phrases, then cutting the densest window.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from .hits import Fragment
 from .ranking import field_items, field_starts
@@ -34,20 +34,24 @@ def highlight(
     matches = find_matches(field_items(spans, field, wanted, MATCHES), terms, phrases)
     if not matches:
         return None
-    return fragment(text, with_prefixes(text, matches, set(field_starts(spans, field))))
+    return fragment(text, with_prefixes(text, matches, lambda: set(field_starts(spans, field))))
 
 
-def with_prefixes(text: str, spans: list[Span], term_starts: Container[int] = ()) -> list[Span]:
+def with_prefixes(text: str, spans: list[Span], term_starts: Callable[[], Container[int]] = set) -> list[Span]:
     """Matches widened over a one-syllable prefix that begins their word
     and is no term of its own (대규모, 초고해상도): Kiwi leaves the prefix
     out of the term, but the reader sees one word, and a mark starting
-    inside it looks misplaced."""
+    inside it looks misplaced. The field's term starts are read only when
+    some match has such a syllable before it."""
 
-    def start(s: int) -> int:
-        prefix = s >= 1 and "\uac00" <= text[s - 1] <= "\ud7a3" and s - 1 not in term_starts
-        return s - 1 if prefix and (s == 1 or not text[s - 2].isalnum()) else s
+    def prefixed(s: int) -> bool:
+        return s >= 1 and "\uac00" <= text[s - 1] <= "\ud7a3" and (s == 1 or not text[s - 2].isalnum())
 
-    return merge((start(s), e) for s, e in spans)
+    candidates = [s for s, _ in spans if prefixed(s)]
+    if not candidates:
+        return spans
+    starts = term_starts()
+    return merge((s - 1 if prefixed(s) and s - 1 not in starts else s, e) for s, e in spans)
 
 
 def find_matches(

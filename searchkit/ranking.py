@@ -11,9 +11,8 @@ whole rest of a search.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Container, Mapping, Sequence, Set
-
-import numpy as np
 
 from .query import ParsedQuery
 
@@ -89,20 +88,19 @@ def field_starts(spans: Spans, name: str) -> Sequence[int]:
     return [item[2] for item in spans.get(name, ())]
 
 
-def field_positions(spans: Spans, name: str, term: str) -> np.ndarray:
+def field_positions(spans: Spans, name: str, term: str) -> list[int]:
     """The term's positions in a field, ascending (see `schema.Spans.positions`)."""
     if hasattr(spans, "positions"):
         return spans.positions(name, term)
-    return np.sort(np.array([pos for t, pos, *_ in spans.get(name, ()) if t == term], dtype=np.int64))
+    return sorted(pos for t, pos, *_ in spans.get(name, ()) if t == term)
 
 
-def _near(firsts: np.ndarray, seconds: np.ndarray) -> bool:
+def _near(firsts: list[int], seconds: list[int]) -> bool:
     """Some second word follows a first one within PROXIMITY_SLOP
-    positions: each second's nearest first before it, found by bisection
-    in C (a section repeating both words 300,000 times compared every pair)."""
-    if not len(firsts) or not len(seconds):
-        return False
-    before = np.searchsorted(firsts, seconds, side="left")  # firsts[before - 1] < second
-    has = before > 0
-    gaps = seconds[has] - firsts[before[has] - 1]
-    return bool(np.any(gaps <= PROXIMITY_SLOP + 1))
+    positions: each second's nearest first before it is found by bisection
+    (a section repeating both words 300,000 times compared every pair)."""
+    for b in seconds:
+        i = bisect_left(firsts, b)  # firsts[i - 1] < b
+        if i and b - firsts[i - 1] <= PROXIMITY_SLOP + 1:
+            return True
+    return False

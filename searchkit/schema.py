@@ -9,10 +9,8 @@ offsets so highlights never need Kiwi at query time.
 
 from __future__ import annotations
 
-import heapq
 from array import array
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from itertools import islice
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 
 import numpy as np
 from whoosh.fields import ID, STORED, TEXT, Schema
@@ -84,6 +82,11 @@ def unpack_spans(packed: tuple[str, bytes]) -> list[tuple[str, int, int, int]]:
     return [(w, numbers[3 * i], numbers[3 * i + 1], numbers[3 * i + 2]) for i, w in enumerate(words)]
 
 
+SMALL_FIELD = 2000
+"""Terms of a field up to which unpacking it whole is cheaper than
+reading single terms' offsets out of the packed array."""
+
+
 class Spans(Mapping):
     """A document's stored offsets, field → ``(term, pos, start, end)``
     tuples, unpacked only for the fields asked for: re-ranking the
@@ -96,7 +99,7 @@ class Spans(Mapping):
         self._unpacked: dict[str, list[tuple[str, int, int, int]]] = {}
         self._terms: dict[str, list[str]] = {}
         self._numbers: dict[str, np.ndarray] = {}
-        self._index: dict[str, dict[str, list[int]]] = {}
+        self._vocabulary: dict[str, set[str]] = {}
 
     def __getitem__(self, field: str) -> list[tuple[str, int, int, int]]:
         if field not in self._unpacked:
@@ -121,34 +124,32 @@ class Spans(Mapping):
 
     def vocabulary(self, field: str) -> Collection[str]:
         """The field's distinct terms."""
-        return self._where(field).keys()
+        if field not in self._vocabulary:
+            self._vocabulary[field] = set(self.terms(field))
+        return self._vocabulary[field]
 
-    def where(self, field: str, wanted: Iterable[str], limit: int | None = None) -> list[tuple[str, int, int, int]]:
+    def where(self, field: str, wanted: Container[str], limit: int | None = None) -> list[tuple[str, int, int, int]]:
         """The field's tuples whose term is in ``wanted``, in order, the
         first ``limit`` of them at most; only those are unpacked."""
-        index, words = self._where(field), self.terms(field)
-        found = list(islice(heapq.merge(*(index.get(term, ()) for term in set(wanted))), limit))
+        words = self.terms(field)
+        found = [i for i, term in enumerate(words) if term in wanted][:limit]
         rows = self._array(field)[found].tolist()
         return [(words[i], pos, start, end) for i, (pos, start, end) in zip(found, rows)]
 
-    def positions(self, field: str, term: str) -> np.ndarray:
-        """The term's positions in the field, ascending, as an array (for
-        phrase and proximity checks in C, not a loop per occurrence)."""
-        found = self._where(field).get(term)
-        return np.sort(self._array(field)[found, 0].astype(np.int64)) if found else np.zeros(0, dtype=np.int64)
+    def positions(self, field: str, term: str) -> list[int]:
+        """The term's positions in the field, ascending. A small field is
+        unpacked whole (cheapest for the sections of ordinary papers); a
+        large one only at the term's occurrences."""
+        if term not in self.vocabulary(field):
+            return []
+        if len(self.terms(field)) <= SMALL_FIELD:
+            return [pos for t, pos, *_ in self[field] if t == term]
+        found = [i for i, word in enumerate(self.terms(field)) if word == term]
+        return self._array(field)[found, 0].tolist()
 
     def starts(self, field: str) -> list[int]:
         """Each term's first character offset, in order."""
         return self._array(field)[:, 1].tolist()
-
-    def _where(self, field: str) -> dict[str, list[int]]:
-        """Term → its indices in the field, built in one pass on first use."""
-        if field not in self._index:
-            index: dict[str, list[int]] = {}
-            for i, term in enumerate(self.terms(field)):
-                index.setdefault(term, []).append(i)
-            self._index[field] = index
-        return self._index[field]
 
     def _array(self, field: str) -> np.ndarray:
         """The field's packed (pos, start, end) numbers as rows."""

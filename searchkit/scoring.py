@@ -417,16 +417,17 @@ def _phrase_score(spans: Mapping[str, Sequence], alt: Scored, doc: int) -> float
 def _has_phrase(spans: Mapping[str, Sequence], phrase: tuple[str, ...], field: str) -> bool:
     """Whether the phrase stands in consecutive positions of the field or,
     for the combined field, of some section. Only sections holding every
-    word of it are looked at, and there only its words' positions, as
-    arrays (linear in the section, however often the words repeat)."""
+    word of it are looked at, and there only its words' positions (linear
+    in the section, however often the words repeat)."""
     words = set(phrase)
     for name in list(spans) if field == ALL else [field]:
         if name not in spans or not words <= field_vocabulary(spans, name):
             continue
         starts = field_positions(spans, name, phrase[0])
         for offset, word in enumerate(phrase[1:], 1):
-            starts = starts[np.isin(starts + offset, field_positions(spans, name, word))]
-        if len(starts):
+            later = set(field_positions(spans, name, word))
+            starts = [pos for pos in starts if pos + offset in later]
+        if starts:
             return True
     return False
 
