@@ -122,10 +122,20 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
             seq = tuple(t.text for t in inner)
             parts.append(Part(((term.text,), seq), label=label))
             i += 1 + len(inner)
-        else:
+        elif not _suffix(terms, i):
             parts.append(Part(((term.text,),), label=label))
             i += 1
+        else:
+            i += 1
     return unique(parts)
+
+
+def _suffix(terms: list[Term], i: int) -> bool:
+    """A one-syllable term glued to the end of the term before it (화 in
+    경량화, 적 in 효율적): a derivational suffix, which on its own would
+    match every paper holding that syllable anywhere."""
+    term = terms[i]
+    return i > 0 and len(term.text) == 1 and is_hangul(term.text) and terms[i - 1].end == term.start
 
 
 def is_hangul(term: str) -> bool:

@@ -137,3 +137,11 @@ def test_unknown_section_lists_the_valid_ones() -> None:
     assert message.startswith("unknown section 'abstract'; valid sections: ")
     assert all(name in message for name in SECTION_GROUPS)
     assert "\n" not in message
+
+
+def test_a_derivational_suffix_is_no_part_of_its_own(default_index) -> None:
+    """경량화 is 경량 + 화 (XSN): 화 alone matched every paper holding the
+    syllable anywhere (масштаб화 ranked first for 경량화)."""
+    for text, expected in (("경량화", [("경량",)]), ("효율적 추론", [("효율",), ("추론",)])):
+        parts = default_index.parse(text, expand=False).parts
+        assert [p.alternatives[0] for p in parts] == expected
