@@ -5,8 +5,15 @@ A query process spends most of its life importing Whoosh, click and rich
 and opening the index (about 0.3 s, against 0.035 s for a whole SQLite
 FTS5 query process), and loads Kiwi for unseen words. This module imports
 none of that: it looks for the server's socket in the index directory,
-sends the command line, prints the answer and exits. Without a server, or
-when the server does not answer, the command runs here as usual.
+sends the command line, prints the answer and exits.
+
+The exchange on the socket: the client sends one JSON request and shuts
+down its side; the server sends one line, either the answer at once (a
+ping, "busy", a malformed request) or ``{"accepted": true, "limit": L}``
+followed later by the answer line, within the limit of L seconds. Before
+the server has accepted (no socket, connection refused, no first line) the
+command runs here; once it has, a missing or garbled answer is an error
+(exit 2), never a reason to run the command a second time.
 """
 
 from __future__ import annotations
@@ -15,13 +22,28 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 SOCKET = "serve.sock"
 SERVED = frozenset({"query", "show", "similar", "stats"})
 """Commands the server answers; reindex and serve always run here."""
 PASSED_ENV = ("NO_COLOR", "TERM", "COLORTERM", "PAPERSEARCH_CORPUS", "PAPERSEARCH_INDEX")
-TIMEOUT = 30.0
+ACCEPT_TIMEOUT = 5.0
+"""Seconds to wait for the server's first line; its master answers it as
+soon as it has read the request, so only a stopped or hung server is late."""
+ANSWER_MARGIN = 3.0
+"""Seconds beyond the server's own limit before the client gives up: the
+server kills a stuck worker half a second past the limit and answers."""
+
+
+class ServerFailed(Exception):
+    """The server accepted the request but gave no usable answer; the
+    message is one line for the user."""
+
+
+class NotServed(Exception):
+    """No server took the request: the command should run here."""
 
 
 def socket_path(index_dir: str | os.PathLike) -> Path:
@@ -41,7 +63,11 @@ def index_dir_from(argv: list[str]) -> str:
 def main() -> None:
     argv = sys.argv[1:]
     if argv and argv[0] in SERVED and not {"-h", "--help"} & set(argv):
-        answer = ask_server(argv)
+        try:
+            answer = ask_server(argv)
+        except ServerFailed as exc:
+            sys.stderr.write(f"Error: {exc}\n")
+            sys.exit(2)
         if answer is not None:
             try:
                 sys.exit(show(answer, argv))
@@ -61,7 +87,8 @@ def reader_left() -> int:
 
 def ask_server(argv: list[str]) -> dict | None:
     """The server's answer to this command line, or None when no server
-    answers (none running, a stale socket, a timeout)."""
+    took it (none running, a stale socket, a server that never replied).
+    Raises `ServerFailed` when a server took it and then failed."""
     path = socket_path(index_dir_from(argv))
     if not path.exists():
         return None
@@ -71,26 +98,105 @@ def ask_server(argv: list[str]) -> dict | None:
         "cwd": os.getcwd(),
         "env": {k: os.environ[k] for k in PASSED_ENV if k in os.environ},
         "tty": tty,
-        "columns": os.get_terminal_size(sys.stdout.fileno()).columns if tty else None,
+        "columns": columns(tty),
     }
     try:
-        return exchange(path, request)
-    except (OSError, ValueError):
+        answer = exchange(path, request)
+    except NotServed:
         return None
+    if not _is_answer(answer):
+        raise ServerFailed(f"the server at {path} sent a garbled answer")
+    return answer
 
 
-def exchange(path: Path, request: dict) -> dict:
-    """One request, one answer: a JSON document each way."""
+def columns(tty: bool) -> int | None:
+    """The width the output is drawn for, as rich would pick it here:
+    $COLUMNS first (also when piped), else the terminal's width."""
+    value = os.environ.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return os.get_terminal_size(sys.stdout.fileno()).columns if tty else None
+
+
+def _is_answer(answer: object) -> bool:
+    return (
+        isinstance(answer, dict)
+        and isinstance(answer.get("stdout"), str)
+        and isinstance(answer.get("stderr"), str)
+        and type(answer.get("exit_code")) is int
+    )
+
+
+def exchange(path: Path, request: dict, accept_timeout: float = ACCEPT_TIMEOUT) -> dict:
+    """One request, one answer (see the module docstring). Raises
+    `NotServed` when no server took the request, `ServerFailed` when one
+    took it and then sent nothing usable in time."""
     payload = json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogateescape")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(TIMEOUT)
-        conn.connect(str(path))
-        conn.sendall(payload)
-        conn.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := conn.recv(1 << 16):
-            chunks.append(chunk)
-    return json.loads(b"".join(chunks))
+        lines = _Lines(conn)
+        try:
+            conn.settimeout(accept_timeout)
+            conn.connect(str(path))
+            conn.sendall(payload)
+            conn.shutdown(socket.SHUT_WR)
+            first = lines.next(time.monotonic() + accept_timeout)
+        except OSError as exc:  # refused, reset, timed out: nobody took it
+            raise NotServed(str(exc)) from None
+        if not first:
+            raise NotServed("the server closed the connection at once")
+        head = _parse(first, path)
+        if head.get("accepted") is not True:
+            return head  # answered at once
+        return _parse(_answer_line(lines, head, path), path)
+
+
+def _answer_line(lines: _Lines, head: dict, path: Path) -> bytes:
+    """The answer after an ``accepted`` line, within the server's limit."""
+    limit = head.get("limit")
+    wait = (limit if isinstance(limit, (int, float)) and limit > 0 else 30.0) + ANSWER_MARGIN
+    try:
+        line = lines.next(time.monotonic() + wait)
+    except TimeoutError:
+        raise ServerFailed(f"the server at {path} took the request but did not answer within {wait:g} s") from None
+    except OSError as exc:
+        raise ServerFailed(f"the server at {path} dropped the connection ({exc.strerror or exc})") from None
+    if not line:
+        raise ServerFailed(f"the server at {path} closed the connection without an answer")
+    return line
+
+
+def _parse(line: bytes, path: Path) -> dict:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        raise ServerFailed(f"the server at {path} sent a garbled answer") from None
+    if not isinstance(value, dict):
+        raise ServerFailed(f"the server at {path} sent a garbled answer")
+    return value
+
+
+class _Lines:
+    """Newline-ended lines from a socket, each by a deadline."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.buffer = b""
+
+    def next(self, deadline: float) -> bytes:
+        """The next line without its newline; b"" at the end of the stream
+        (a last line without a newline is returned as it is)."""
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timed out")
+            self.conn.settimeout(remaining)
+            chunk = self.conn.recv(1 << 16)
+            if not chunk:
+                line, self.buffer = self.buffer, b""
+                return line
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
 
 
 def show(answer: dict, argv: list[str]) -> int:
