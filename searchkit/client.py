@@ -24,6 +24,10 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 SOCKET = "serve.sock"
 SERVED = frozenset({"query", "show", "similar", "stats"})
@@ -208,14 +212,60 @@ def show(answer: dict, argv: list[str]) -> int:
 
 def emit(text: str, paging: bool) -> None:
     """Write output, through a pager ($MANPAGER or $PAGER, else less -R)
-    when paging is allowed, stdout is a terminal and the text is taller
-    than it (and PAPERSEARCH_NO_PAGER is not set)."""
+    when paging is allowed, stdin and stdout are terminals and the text is
+    taller than the terminal (and PAPERSEARCH_NO_PAGER is not set). When
+    the pager cannot show it, the text is printed here instead."""
     rows = os.get_terminal_size(sys.stdout.fileno()).lines if sys.stdout.isatty() else 0
-    if paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER"):
-        os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
-        import pydoc
+    wanted = paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER")
+    if wanted and sys.stdin.isatty() and page(text):
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
-        pydoc.pager(text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+
+def page(text: str) -> bool:
+    """Hand the text to the pager; False when it could not show it.
+
+    A pager that cannot be started, is not found (the shell's 127) or
+    fails (``PAGER=false``) exits non-zero: then the caller prints the text
+    so that nothing is lost, after one line saying why (the pager's own
+    complaint, kept aside meanwhile, is part of that line). ``less`` quit
+    with q exits 0, and a pager killed by a signal (Ctrl-C) was stopped on
+    purpose: neither is followed by a second copy.
+    """
+    import subprocess
+    import tempfile
+
+    command = os.environ.get("MANPAGER") or os.environ.get("PAGER") or "less"
+    os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
+    sys.stdout.flush()
+    with tempfile.TemporaryFile() as complaint:
+        try:
+            pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stderr=complaint,
+                                     encoding=sys.stdout.encoding or "utf-8", errors="backslashreplace")
+        except OSError as exc:
+            why = exc.strerror or exc
+            sys.stderr.write(f"papersearch: cannot start the pager ({command}): {why}; printing instead\n")
+            return False
+        try:
+            with pager.stdin as pipe:
+                pipe.write(text)
+        except (OSError, KeyboardInterrupt):  # the pager quit before reading it all (q, head)
+            pass
+        code = _wait(pager)
+        complaint.seek(0)
+        said = " ".join(complaint.read(2000).decode(errors="replace").split())
+    if code <= 0:
+        return True
+    why = f"exit status {code}" + (f": {said}" if said else "")
+    sys.stderr.write(f"papersearch: the pager ({command}) failed ({why}); printing instead\n")
+    return False
+
+
+def _wait(process: subprocess.Popen) -> int:
+    """The exit status; Ctrl-C meant for the pager must not kill us first."""
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
