@@ -472,11 +472,19 @@ class Master:
     def _respawn(self, now: float) -> None:
         while len(self.workers) < self.settings.workers and now >= self.spawn_after:
             self._spawn()
+            now = time.monotonic()
 
     def _spawn(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         master = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: try again in a second
+            print(f"serve: cannot start a worker: {exc.strerror or exc}", file=sys.stderr, flush=True)
+            ours.close()
+            theirs.close()
+            self.spawn_after = time.monotonic() + 1.0
+            return
         if pid == 0:  # the worker: it must never return into this loop
             code = 1
             try:
