@@ -267,7 +267,7 @@ class Master:
         deadlines += [worker.kill_at for worker in self.workers.values()]
         if len(self.workers) < self.settings.workers:
             deadlines.append(self.spawn_after)
-        wait = min(min(deadlines, default=1.0) - time.monotonic(), 1.0)
+        wait = min(min(deadlines, default=float("inf")) - time.monotonic(), 1.0)
         return max(0, int(wait * 1000) + 1)
 
     def _event(self, fd: int) -> None:

@@ -96,8 +96,12 @@ def workers_option() -> tuple[str, ...]:
 
 @pytest.fixture()
 def start_server(default_index_dir: Path, tmp_path: Path):
-    """Start servers on copies of the default index (or a given directory);
-    each is stopped, workers included, when the test ends."""
+    yield from server_starter(default_index_dir, tmp_path)
+
+
+def server_starter(default_index_dir: Path, tmp_path: Path):
+    """For a fixture: start servers on copies of the default index (or a
+    given directory); each is stopped, workers included, when the test ends."""
     servers: list[Server] = []
 
     def start(*args: str, index: Path | None = None, env: dict[str, str] | None = None) -> Server:
