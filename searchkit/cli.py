@@ -417,8 +417,13 @@ def _open_or_build(index_dir: Path) -> Index:
 
 @cli.command(name="serve")
 @index_option
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes  [default: one per core]")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
+              help="Seconds a request may take before its client gets an error.")
+@click.option("--max-requests", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Requests a worker answers before it is replaced (keeps memory flat).")
 @reports_errors
-def serve_command(index_dir: Path) -> None:
+def serve_command(index_dir: Path, workers: int | None, timeout: float, max_requests: int) -> None:
     """Keep the index and Kiwi warm; other papersearch commands use it.
 
     While it runs, `papersearch query`, `show`, `similar` and `stats` for
@@ -434,7 +439,8 @@ def serve_command(index_dir: Path) -> None:
     from .render import print_line
     from .serve import serve
 
-    serve(index_dir, announce=lambda line: print_line(_err(), line))
+    serve(index_dir, announce=lambda line: print_line(_err(), line), workers=workers, timeout=timeout,
+          max_requests=max_requests)
 
 
 def main(argv: list[str] | None = None) -> None:

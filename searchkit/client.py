@@ -5,8 +5,15 @@ A query process spends most of its life importing Whoosh, click and rich
 and opening the index (about 0.3 s, against 0.035 s for a whole SQLite
 FTS5 query process), and loads Kiwi for unseen words. This module imports
 none of that: it looks for the server's socket in the index directory,
-sends the command line, prints the answer and exits. Without a server, or
-when the server does not answer, the command runs here as usual.
+sends the command line, prints the answer and exits.
+
+The exchange on the socket: the client sends one JSON request and shuts
+down its side; the server sends one line, either the answer at once (a
+ping, "busy", a malformed request) or ``{"accepted": true, "limit": L}``
+followed later by the answer line, within the limit of L seconds. Before
+the server has accepted (no socket, connection refused, no first line) the
+command runs here; once it has, a missing or garbled answer is an error
+(exit 2), never a reason to run the command a second time.
 """
 
 from __future__ import annotations
@@ -15,13 +22,32 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 SOCKET = "serve.sock"
 SERVED = frozenset({"query", "show", "similar", "stats"})
 """Commands the server answers; reindex and serve always run here."""
 PASSED_ENV = ("NO_COLOR", "TERM", "COLORTERM", "PAPERSEARCH_CORPUS", "PAPERSEARCH_INDEX")
-TIMEOUT = 30.0
+ACCEPT_TIMEOUT = 5.0
+"""Seconds to wait for the server's first line; its master answers it as
+soon as it has read the request, so only a stopped or hung server is late."""
+ANSWER_MARGIN = 3.0
+"""Seconds beyond the server's own limit before the client gives up: the
+server kills a stuck worker half a second past the limit and answers."""
+
+
+class ServerFailed(Exception):
+    """The server accepted the request but gave no usable answer; the
+    message is one line for the user."""
+
+
+class NotServed(Exception):
+    """No server took the request: the command should run here."""
 
 
 def socket_path(index_dir: str | os.PathLike) -> Path:
@@ -35,13 +61,17 @@ def index_dir_from(argv: list[str]) -> str:
             return argv[i + 1]
         if arg.startswith("--index="):
             return arg.split("=", 1)[1]
-    return os.environ.get("PAPERSEARCH_INDEX", "index")
+    return os.environ.get("PAPERSEARCH_INDEX") or "index"  # an empty variable is unset, as click takes it
 
 
 def main() -> None:
     argv = sys.argv[1:]
     if argv and argv[0] in SERVED and not {"-h", "--help"} & set(argv):
-        answer = ask_server(argv)
+        try:
+            answer = ask_server(argv)
+        except ServerFailed as exc:
+            sys.stderr.write(f"Error: {exc}\n")
+            sys.exit(2)
         if answer is not None:
             try:
                 sys.exit(show(answer, argv))
@@ -61,7 +91,8 @@ def reader_left() -> int:
 
 def ask_server(argv: list[str]) -> dict | None:
     """The server's answer to this command line, or None when no server
-    answers (none running, a stale socket, a timeout)."""
+    took it (none running, a stale socket, a server that never replied).
+    Raises `ServerFailed` when a server took it and then failed."""
     path = socket_path(index_dir_from(argv))
     if not path.exists():
         return None
@@ -71,26 +102,105 @@ def ask_server(argv: list[str]) -> dict | None:
         "cwd": os.getcwd(),
         "env": {k: os.environ[k] for k in PASSED_ENV if k in os.environ},
         "tty": tty,
-        "columns": os.get_terminal_size(sys.stdout.fileno()).columns if tty else None,
+        "columns": columns(tty),
     }
     try:
-        return exchange(path, request)
-    except (OSError, ValueError):
+        answer = exchange(path, request)
+    except NotServed:
         return None
+    if not _is_answer(answer):
+        raise ServerFailed(f"the server at {path} sent a garbled answer")
+    return answer
 
 
-def exchange(path: Path, request: dict) -> dict:
-    """One request, one answer: a JSON document each way."""
+def columns(tty: bool) -> int | None:
+    """The width the output is drawn for, as rich would pick it here:
+    $COLUMNS first (also when piped), else the terminal's width."""
+    value = os.environ.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return os.get_terminal_size(sys.stdout.fileno()).columns if tty else None
+
+
+def _is_answer(answer: object) -> bool:
+    return (
+        isinstance(answer, dict)
+        and isinstance(answer.get("stdout"), str)
+        and isinstance(answer.get("stderr"), str)
+        and type(answer.get("exit_code")) is int
+    )
+
+
+def exchange(path: Path, request: dict, accept_timeout: float = ACCEPT_TIMEOUT) -> dict:
+    """One request, one answer (see the module docstring). Raises
+    `NotServed` when no server took the request, `ServerFailed` when one
+    took it and then sent nothing usable in time."""
     payload = json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogateescape")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(TIMEOUT)
-        conn.connect(str(path))
-        conn.sendall(payload)
-        conn.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := conn.recv(1 << 16):
-            chunks.append(chunk)
-    return json.loads(b"".join(chunks))
+        lines = _Lines(conn)
+        try:
+            conn.settimeout(accept_timeout)
+            conn.connect(str(path))
+            conn.sendall(payload)
+            conn.shutdown(socket.SHUT_WR)
+            first = lines.next(time.monotonic() + accept_timeout)
+        except OSError as exc:  # refused, reset, timed out: nobody took it
+            raise NotServed(str(exc)) from None
+        if not first:
+            raise NotServed("the server closed the connection at once")
+        head = _parse(first, path)
+        if head.get("accepted") is not True:
+            return head  # answered at once
+        return _parse(_answer_line(lines, head, path), path)
+
+
+def _answer_line(lines: _Lines, head: dict, path: Path) -> bytes:
+    """The answer after an ``accepted`` line, within the server's limit."""
+    limit = head.get("limit")
+    wait = (limit if isinstance(limit, (int, float)) and limit > 0 else 30.0) + ANSWER_MARGIN
+    try:
+        line = lines.next(time.monotonic() + wait)
+    except TimeoutError:
+        raise ServerFailed(f"the server at {path} took the request but did not answer within {wait:g} s") from None
+    except OSError as exc:
+        raise ServerFailed(f"the server at {path} dropped the connection ({exc.strerror or exc})") from None
+    if not line:
+        raise ServerFailed(f"the server at {path} closed the connection without an answer")
+    return line
+
+
+def _parse(line: bytes, path: Path) -> dict:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        raise ServerFailed(f"the server at {path} sent a garbled answer") from None
+    if not isinstance(value, dict):
+        raise ServerFailed(f"the server at {path} sent a garbled answer")
+    return value
+
+
+class _Lines:
+    """Newline-ended lines from a socket, each by a deadline."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.buffer = b""
+
+    def next(self, deadline: float) -> bytes:
+        """The next line without its newline; b"" at the end of the stream
+        (a last line without a newline is returned as it is)."""
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timed out")
+            self.conn.settimeout(remaining)
+            chunk = self.conn.recv(1 << 16)
+            if not chunk:
+                line, self.buffer = self.buffer, b""
+                return line
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
 
 
 def show(answer: dict, argv: list[str]) -> int:
@@ -102,14 +212,60 @@ def show(answer: dict, argv: list[str]) -> int:
 
 def emit(text: str, paging: bool) -> None:
     """Write output, through a pager ($MANPAGER or $PAGER, else less -R)
-    when paging is allowed, stdout is a terminal and the text is taller
-    than it (and PAPERSEARCH_NO_PAGER is not set)."""
+    when paging is allowed, stdin and stdout are terminals and the text is
+    taller than the terminal (and PAPERSEARCH_NO_PAGER is not set). When
+    the pager cannot show it, the text is printed here instead."""
     rows = os.get_terminal_size(sys.stdout.fileno()).lines if sys.stdout.isatty() else 0
-    if paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER"):
-        os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
-        import pydoc
+    wanted = paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER")
+    if wanted and sys.stdin.isatty() and page(text):
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
-        pydoc.pager(text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+
+def page(text: str) -> bool:
+    """Hand the text to the pager; False when it could not show it.
+
+    A pager that cannot be started, is not found (the shell's 127) or
+    fails (``PAGER=false``) exits non-zero: then the caller prints the text
+    so that nothing is lost, after one line saying why (the pager's own
+    complaint, kept aside meanwhile, is part of that line). ``less`` quit
+    with q exits 0, and a pager killed by a signal (Ctrl-C) was stopped on
+    purpose: neither is followed by a second copy.
+    """
+    import subprocess
+    import tempfile
+
+    command = os.environ.get("MANPAGER") or os.environ.get("PAGER") or "less"
+    os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
+    sys.stdout.flush()
+    with tempfile.TemporaryFile() as complaint:
+        try:
+            pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stderr=complaint,
+                                     encoding=sys.stdout.encoding or "utf-8", errors="backslashreplace")
+        except OSError as exc:
+            why = exc.strerror or exc
+            sys.stderr.write(f"papersearch: cannot start the pager ({command}): {why}; printing instead\n")
+            return False
+        try:
+            with pager.stdin as pipe:
+                pipe.write(text)
+        except (OSError, KeyboardInterrupt):  # the pager quit before reading it all (q, head)
+            pass
+        code = _wait(pager)
+        complaint.seek(0)
+        said = " ".join(complaint.read(2000).decode(errors="replace").split())
+    if code <= 0:
+        return True
+    why = f"exit status {code}" + (f": {said}" if said else "")
+    sys.stderr.write(f"papersearch: the pager ({command}) failed ({why}); printing instead\n")
+    return False
+
+
+def _wait(process: subprocess.Popen) -> int:
+    """The exit status; Ctrl-C meant for the pager must not kill us first."""
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue

@@ -1,10 +1,38 @@
-"""``papersearch serve``: answer CLI commands from a warm process.
+"""``papersearch serve``: answer CLI commands from warm worker processes.
 
-The server listens on a Unix socket in the index directory (mode 0600),
+The server listens on a Unix socket in the index directory (mode 0600) and
 runs each command line it receives through the same click commands as the
 CLI, with the index kept open (reopened when a reindex publishes a new
 generation) and Kiwi loaded once, and sends back stdout, stderr and the
-exit code. Requests are answered one at a time, in order.
+exit code (the exchange is described in `client`).
+
+Why it is built this way:
+
+- Commands run through click's ``CliRunner``, which swaps process-global
+  state (``sys.stdout``, ``os.environ``, the working directory), so two
+  commands cannot run at once in one process. The master forks a small
+  pool of workers (one per core by default); each warms up once.
+- The master never runs a command. Its poll loop accepts connections and
+  reads each request under a deadline (`READ_LIMIT`: a client that sends
+  nothing, or trickles, is dropped without holding a worker), answers
+  pings itself, accepts the request with a first line that tells the
+  client the time limit, queues it (bounded: "busy" past the bound) and
+  hands the connection's file descriptor and the request to an idle worker
+  over a socket pair. The worker writes the answer straight to the client.
+- A request's time limit runs from the moment it was read. The worker
+  arms a timer for what is left, which raises in Python code; a worker
+  still busy `GRACE` after the deadline is stuck in C code, so the master
+  kills it, answers the client with the time-limit error itself and forks
+  a replacement.
+- The master keeps its copy of each handed-off connection and watches it
+  for a hang-up: a client that leaves has its work cancelled (SIGUSR1
+  raises in the worker; SIGKILL after `GRACE`).
+- A worker whose request was cut short exits after it (an exception at an
+  arbitrary point may leave its state torn) and so does one that served
+  ``--max-requests`` requests (memory stays flat); the master replaces it.
+- SIGTERM and SIGINT wake the poll loop through a pipe: the master kills
+  the workers, tells waiting clients, removes the socket and exits, at
+  once, even mid-request.
 """
 
 from __future__ import annotations
@@ -12,92 +40,638 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
+import select
 import signal
 import socket
+import struct
 import sys
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from click.testing import CliRunner
+from typing import IO, Any
 
 from .client import PASSED_ENV, SERVED, socket_path
 from .errors import InputError
 
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_REQUESTS = 5000
+READ_LIMIT = 2.0
+"""Seconds a client has, from connecting, to send its whole request."""
+GRACE = 0.5
+"""Seconds a worker has, past a deadline or a cancel, before SIGKILL."""
+WRITE_LIMIT = 5.0
+"""Seconds a worker waits for a client that does not read its answer."""
+MAX_REQUEST = 1 << 20
+"""Bytes; a command-line argument cannot exceed 128 KiB anyway."""
+MAX_READING = 64
+"""Connections being read at once; more are told the server is busy."""
+QUEUE_PER_WORKER = 8
+"""Accepted requests that may wait for a worker, per worker."""
 
-def serve(index_dir: Path, announce: Callable[[str], None] = print) -> None:
-    """Serve until Ctrl-C or SIGTERM; the socket is removed on the way out."""
-    from . import cli
+_HANDOFF = struct.Struct("!dI")  # seconds left, request length; the request follows
+READY, WRITING, DONE, LEAVING = b"R", b"W", b"D", b"E"
+"""Worker → master: warmed up; about to write an answer; done, idle again;
+done, and exiting (cut short or recycled)."""
 
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path
+    workers: int
+    timeout: float
+    max_requests: int
+
+
+def serve(
+    index_dir: Path, announce: Callable[[str], None] = print, *, workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT, max_requests: int = DEFAULT_MAX_REQUESTS,
+) -> None:
+    """Serve until Ctrl-C or SIGTERM; the socket is removed on the way out.
+    Ctrl-C ends in KeyboardInterrupt (the CLI's exit 130) after cleaning up."""
     if not index_dir.is_dir():
         raise InputError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
-    stop: list[int] = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))  # finish the request, then unwind
-    with _single_server(index_dir), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-        path = socket_path(index_dir)
-        with suppress(FileNotFoundError):
-            path.unlink()  # left by a server that was killed: the lock says none runs
+    settings = Settings(index_dir, workers or os.cpu_count() or 1, timeout, max_requests)
+    path = socket_path(index_dir)
+    with _single_server(index_dir) as lock, _listening(path) as listener:
+        master = Master(settings, listener, lock)
+        with master.running():
+            announce(f"serving {index_dir} on {path} with {settings.workers} workers, "
+                     f"{timeout:g} s a request; Ctrl-C stops")
+            stopped_by = master.loop()
+    if stopped_by == signal.SIGINT:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _single_server(index_dir: Path) -> Iterator[IO[str]]:
+    """One server per index: a flock, released by the kernel if it dies.
+
+    The lock file is removed on the way out, while still locked; so a
+    server that locked a file is sure it is still the one at the path
+    (another may have opened it just before it was removed), else it tries
+    again with the new one."""
+    path = index_dir / "serve.lock"
+    while True:
+        handle = open(path, "a+")  # noqa: SIM115 - closed below or by the with
         try:
-            listener.bind(str(path))
-        except OSError as exc:
-            raise InputError(f"cannot listen on {path}: {exc.strerror or exc}") from None
-        os.chmod(path, 0o600)
-        listener.listen(8)
-        listener.settimeout(0.5)  # so a SIGTERM is noticed between requests
-        cli.KEEP_OPEN = True  # commands now leave their index open for the next one
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise InputError(f"a server already answers for {index_dir}") from None
         try:
-            _warm(index_dir)
-            announce(f"serving {index_dir} on {path}; Ctrl-C stops")
-            served = 0
-            while not stop:
-                with suppress(TimeoutError):
-                    conn, _ = listener.accept()
-                    with conn:
-                        served += _answer(conn, served)
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()
+    with handle:
+        try:
+            yield handle
         finally:
             with suppress(FileNotFoundError):
                 path.unlink()
 
 
 @contextmanager
-def _single_server(index_dir: Path) -> Iterator[None]:
-    """One server per index: a flock, released by the kernel if it dies."""
-    with open(index_dir / "serve.lock", "a+") as handle:
+def _listening(path: Path) -> Iterator[socket.socket]:
+    """The listening socket at ``path``, removed again on the way out."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        with suppress(FileNotFoundError):
+            path.unlink()  # left by a server that was killed: the lock says none runs
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            listener.bind(str(path))
+        except OSError as exc:
+            raise InputError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+        try:
+            os.chmod(path, 0o600)
+            listener.listen(128)
+            listener.setblocking(False)
+            yield listener
+        finally:
+            with suppress(FileNotFoundError):
+                path.unlink()
+
+
+def _error(message: str) -> dict:
+    return {"stdout": "", "stderr": f"Error: {message}\n", "exit_code": 2}
+
+
+def _limit_error(limit: float) -> dict:
+    return _error(f"the server gave up on this request after its {limit:g} s limit (papersearch serve --timeout)")
+
+
+def _line(value: dict) -> bytes:
+    """One JSON line. A lone surrogate (an undecodable file name) becomes
+    a JSON escape through backslashreplace, so the line stays valid."""
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
+
+
+# The master
+
+
+@dataclass(eq=False)
+class Job:
+    """One client connection, from accept to answer."""
+
+    conn: socket.socket
+    deadline: float
+    data: bytearray = field(default_factory=bytearray)
+    state: str = "reading"  # reading, queued, running
+    worker: Worker | None = None
+    wrote: bool = False  # the worker began writing the answer
+    cancelled: bool = False  # the client left; nobody to answer
+    fd: int = -1  # kept: a closed socket's fileno() is -1
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.fd = self.conn.fileno()
+
+
+@dataclass(eq=False)
+class Worker:
+    """One worker process and the master's end of its socket pair."""
+
+    pid: int
+    channel: socket.socket
+    state: str = "starting"  # starting, idle, busy, leaving
+    job: Job | None = None
+    kill_at: float = float("inf")
+
+
+class Master:
+    """The poll loop: connections, the queue, the workers (see the module
+    docstring). Single-threaded; nothing in it blocks on a client."""
+
+    def __init__(self, settings: Settings, listener: socket.socket, lock: IO[str]) -> None:
+        self.settings = settings
+        self.listener = listener
+        self.lock = lock
+        self.poll = select.poll()
+        self.workers: dict[int, Worker] = {}  # channel fd → worker
+        self.jobs: dict[int, Job] = {}  # connection fd → job
+        self.queue: deque[Job] = deque()
+        self.served = 0
+        self.stop_signal = 0
+        self.spawn_after = 0.0
+        self.wakeup = os.pipe()
+        self.accepted_line = _line({"accepted": True, "limit": settings.timeout})
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Signals routed to the loop and the workers started; on the way
+        out (a signal, or a bug) every worker is killed and reaped."""
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        os.set_blocking(self.wakeup[1], False)
+        old_wakeup = signal.set_wakeup_fd(self.wakeup[1])
+        for sig in previous:
+            signal.signal(sig, self._on_signal)
+        self.poll.register(self.listener.fileno(), select.POLLIN)
+        self.poll.register(self.wakeup[0], select.POLLIN)
+        try:
+            self._respawn(time.monotonic())
+            yield
+        finally:
+            for sig in previous:  # a second Ctrl-C must not cut the cleanup short
+                signal.signal(sig, signal.SIG_IGN)
+            signal.set_wakeup_fd(old_wakeup)
+            self._shutdown()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.stop_signal = self.stop_signal or signum
+
+    def loop(self) -> int:
+        """Serve until a signal; return its number."""
+        while not self.stop_signal:
+            events = self.poll.poll(self._wait_ms())
+            # worker news first: an answer written is counted before a ping
+            # that arrived with it, and a finished worker is not cancelled
+            events.sort(key=lambda event: event[0] not in self.workers)
+            for fd, _mask in events:
+                self._event(fd)
+            now = time.monotonic()
+            self._expire(now)
+            self._respawn(now)
+            self._assign(now)
+        return self.stop_signal
+
+    def _wait_ms(self) -> int:
+        """Until the next deadline, at most a second."""
+        deadlines = [job.deadline for job in self.jobs.values() if job.state != "running"]
+        deadlines += [worker.kill_at for worker in self.workers.values()]
+        if len(self.workers) < self.settings.workers:
+            deadlines.append(self.spawn_after)
+        wait = min(min(deadlines, default=float("inf")) - time.monotonic(), 1.0)
+        return max(0, int(wait * 1000) + 1)
+
+    def _event(self, fd: int) -> None:
+        if fd == self.listener.fileno():
+            self._accept()
+        elif fd == self.wakeup[0]:
+            with suppress(OSError):
+                os.read(fd, 512)
+        elif fd in self.workers:
+            self._hear(self.workers[fd])
+        elif fd in self.jobs:
+            job = self.jobs[fd]
+            if job.state == "reading":
+                self._read(job)
+            else:
+                self._vanished(job)
+
+    # Connections
+
+    def _accept(self) -> None:
+        now = time.monotonic()
+        for _ in range(64):
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # none left (or out of descriptors: retried next round)
+                return
+            conn.setblocking(False)
+            job = Job(conn, now + READ_LIMIT)
+            if sum(j.state == "reading" for j in self.jobs.values()) >= MAX_READING:
+                self._send(job, _line(_error("the server is busy; try again")))
+                conn.close()
+                continue
+            self.jobs[job.fd] = job
+            self.poll.register(job.fd, select.POLLIN)
+
+    def _read(self, job: Job) -> None:
+        try:
+            chunk = job.conn.recv(1 << 16)
         except BlockingIOError:
-            raise InputError(f"a server already answers for {index_dir}") from None
-        yield
+            return
+        except OSError:
+            self._close(job)
+            return
+        if not chunk:
+            self._received(job)
+        elif len(job.data) + len(chunk) > MAX_REQUEST:
+            self._finish(job, _error(f"the request is larger than {MAX_REQUEST >> 20} MiB"))
+        else:
+            job.data += chunk
+
+    def _received(self, job: Job) -> None:
+        """A whole request: answer a ping or a malformed one here, else
+        accept it into the queue."""
+        try:
+            request = json.loads(job.data)
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            self._finish(job, _error("serve received a request that is not a JSON object"))
+        elif request.get("ping"):
+            self._finish(job, self._status())
+        elif len(self.queue) >= QUEUE_PER_WORKER * self.settings.workers:
+            self._finish(job, _error(f"the server is busy ({len(self.queue)} requests waiting); try again"))
+        else:
+            job.state, job.deadline = "queued", time.monotonic() + self.settings.timeout
+            self.poll.modify(job.fd, 0)  # from now on only a hang-up is news
+            self._send(job, self.accepted_line)
+            self.queue.append(job)
+
+    def _status(self) -> dict:
+        states = [worker.state for worker in self.workers.values()]
+        return {
+            "pid": os.getpid(), "served": self.served, "workers": [w.pid for w in self.workers.values()],
+            "ready": states.count("idle") + states.count("busy"), "busy": states.count("busy"),
+            "queued": len(self.queue),
+        }
+
+    def _vanished(self, job: Job) -> None:
+        """A hang-up on an accepted connection: the client left."""
+        if job.state == "queued":
+            self.queue.remove(job)
+            self._close(job)
+            return
+        worker = job.worker
+        assert worker is not None
+        self._hear(worker)  # it may have answered already
+        if job.closed:
+            return
+        with suppress(KeyError):
+            self.poll.unregister(job.fd)  # level-triggered: it would repeat
+        if not job.wrote and not job.cancelled:
+            job.cancelled = True
+            with suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGUSR1)
+            worker.kill_at = min(worker.kill_at, time.monotonic() + GRACE)
+
+    def _send(self, job: Job, data: bytes) -> None:
+        """Best effort, never blocking: the master's own lines are small
+        and the client's buffer is empty."""
+        with suppress(OSError):
+            job.conn.send(data)
+
+    def _finish(self, job: Job, answer: dict) -> None:
+        self._send(job, _line(answer))
+        self._close(job)
+
+    def _close(self, job: Job) -> None:
+        if job.closed:
+            return
+        job.closed = True
+        if self.jobs.get(job.fd) is job:
+            del self.jobs[job.fd]
+        with suppress(KeyError):
+            self.poll.unregister(job.fd)
+        with suppress(OSError):  # end the stream even if a new worker inherited a copy
+            job.conn.shutdown(socket.SHUT_RDWR)
+        job.conn.close()
+
+    def _expire(self, now: float) -> None:
+        for job in [j for j in self.jobs.values() if j.state == "reading" and j.deadline <= now]:
+            self._close(job)  # idle or trickling: no answer owed
+        for job in [j for j in self.queue if j.deadline <= now]:
+            self.queue.remove(job)
+            self._finish(job, _limit_error(self.settings.timeout))
+        for worker in [w for w in self.workers.values() if w.kill_at <= now]:
+            self._lost(worker, _limit_error(self.settings.timeout))
+
+    # Workers
+
+    def _assign(self, now: float) -> None:
+        """Hand queued requests, oldest first, to idle workers."""
+        idle = [w for w in self.workers.values() if w.state == "idle"]
+        while self.queue and idle:
+            job, worker = self.queue.popleft(), idle.pop()
+            left = job.deadline - now
+            message = _HANDOFF.pack(left, len(job.data)) + job.data
+            try:
+                sent = socket.send_fds(worker.channel, [message], [job.fd])
+                if sent < len(message):
+                    worker.channel.sendall(message[sent:])
+            except OSError:
+                self.queue.appendleft(job)
+                self._lost(worker, None)
+                continue
+            job.state, job.worker = "running", worker
+            worker.state, worker.job, worker.kill_at = "busy", job, job.deadline + GRACE
+
+    def _hear(self, worker: Worker) -> None:
+        """Read what the worker said, without blocking."""
+        while self.workers.get(worker.channel.fileno()) is worker:
+            try:
+                data = worker.channel.recv(256, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._lost(worker, _error("a server worker died while answering; see the server's log"))
+                return
+            for byte in data:
+                self._news(worker, bytes([byte]))
+
+    def _news(self, worker: Worker, news: bytes) -> None:
+        job = worker.job
+        if news == READY:
+            worker.state = "idle"
+        elif news == WRITING and job is not None:
+            job.wrote = True
+            self.served += 1
+        elif news in (DONE, LEAVING):
+            if job is not None:
+                self._close(job)
+            worker.job = None
+            if news == DONE:
+                worker.state, worker.kill_at = "idle", float("inf")
+            else:
+                worker.state, worker.kill_at = "leaving", time.monotonic() + GRACE
+
+    def _lost(self, worker: Worker, answer: dict | None) -> None:
+        """Kill and reap a worker that is gone, stuck or leaving; its client,
+        if it still waits and got nothing yet, gets ``answer``."""
+        if worker.state == "starting":
+            self.spawn_after = time.monotonic() + 1.0  # do not spin on a worker that cannot start
+        self._reap(worker)
+        job = worker.job
+        if job is not None:
+            if answer is not None and not job.wrote and not job.cancelled:
+                self._finish(job, answer)
+            else:
+                self._close(job)
+
+    def _reap(self, worker: Worker) -> None:
+        with suppress(ProcessLookupError):
+            os.kill(worker.pid, signal.SIGKILL)
+        with suppress(ChildProcessError):
+            os.waitpid(worker.pid, 0)
+        self.workers.pop(worker.channel.fileno(), None)
+        with suppress(KeyError):
+            self.poll.unregister(worker.channel.fileno())
+        worker.channel.close()
+
+    def _respawn(self, now: float) -> None:
+        while len(self.workers) < self.settings.workers and now >= self.spawn_after:
+            self._spawn()
+            now = time.monotonic()
+
+    def _spawn(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        master = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: try again in a second
+            print(f"serve: cannot start a worker: {exc.strerror or exc}", file=sys.stderr, flush=True)
+            ours.close()
+            theirs.close()
+            self.spawn_after = time.monotonic() + 1.0
+            return
+        if pid == 0:  # the worker: it must never return into this loop
+            code = 1
+            try:
+                ours.close()
+                _become_worker(master)
+                self._close_inherited()
+                code = _work(theirs, self.settings)
+            except BaseException as exc:  # noqa: BLE001 - reported, then the process ends
+                with suppress(Exception):
+                    print(f"serve: worker {os.getpid()} failed: {exc.__class__.__name__}: {exc}",
+                          file=sys.stderr, flush=True)
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.workers[ours.fileno()] = Worker(pid, ours)
+        self.poll.register(ours.fileno(), select.POLLIN)
+
+    def _close_inherited(self) -> None:
+        """In a new worker: drop the master's descriptors, so that only the
+        master holds the listener, the lock and the other connections."""
+        self.listener.close()
+        self.lock.close()
+        for fd in self.wakeup:
+            os.close(fd)
+        for worker in self.workers.values():
+            worker.channel.close()
+        for job in self.jobs.values():
+            job.conn.close()
+
+    def _shutdown(self) -> None:
+        """Kill every worker at once and tell the clients still waiting."""
+        for worker in self.workers.values():
+            with suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGKILL)
+        for worker in list(self.workers.values()):
+            self._reap(worker)
+        for job in list(self.jobs.values()):
+            if job.state != "reading" and not job.wrote and not job.cancelled:
+                self._finish(job, _error("the server stopped before answering"))
+            else:
+                self._close(job)
+        for fd in self.wakeup:
+            os.close(fd)
 
 
-def _warm(index_dir: Path) -> None:
-    """Open the index and load Kiwi now, not on the first user's time."""
+# The workers
+
+
+class _TimeLimit(BaseException):
+    """Raised by SIGALRM in a worker: the request's time is up. A
+    BaseException, so that neither click nor the CLI catches it."""
+
+
+class _ClientGone(BaseException):
+    """Raised by SIGUSR1 in a worker: the master saw the client leave."""
+
+
+_armed = False
+"""True while a request runs: the signals raise only then."""
+
+
+def _on_alarm(_signum: int, _frame: object) -> None:
+    if _armed:
+        raise _TimeLimit
+
+
+def _on_cancel(_signum: int, _frame: object) -> None:
+    if _armed:
+        raise _ClientGone
+
+
+def _become_worker(master: int) -> None:
+    """Signals for a worker: Ctrl-C reaches the whole process group, but the
+    master decides; and the worker dies with the master, even by SIGKILL."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGUSR1, _on_cancel)
+    with suppress(Exception):  # Linux only: PR_SET_PDEATHSIG
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != master:  # the master died before prctl took effect
+        os._exit(0)
+
+
+def _work(channel: socket.socket, settings: Settings) -> int:
+    """A worker's life: warm up, then answer what the master hands over
+    until told to stop, cut short, or past its quota (with a random tenth
+    more, so workers do not all restart at once)."""
+    from . import cli
+
+    cli.KEEP_OPEN = True  # commands now leave their index open for the next one
+    _warm(settings)
+    channel.sendall(READY)
+    quota = settings.max_requests + random.randrange(settings.max_requests // 10 + 1)
+    served = 0
+    while (handoff := _receive(channel)) is not None:
+        served += 1
+        finished = _answer(*handoff, channel, settings.timeout)
+        leaving = not finished or served >= quota
+        channel.sendall(LEAVING if leaving else DONE)
+        if leaving:
+            break
+    return 0
+
+
+def _warm(settings: Settings) -> None:
+    """Load Kiwi and open the index now, not on the first user's time; an
+    index that hangs (a dead network mount) is not waited for past the limit."""
     from .analysis import analyse
 
-    _run({"argv": ["stats", "--index", str(index_dir), "--json"]})
     analyse("확산 모델")
-
-
-def _answer(conn: socket.socket, served: int) -> int:
-    """Answer one connection; a client that sends garbage or leaves early
-    costs it its answer, never the server its life."""
-    conn.settimeout(5)
     try:
-        data = b""
-        while chunk := conn.recv(1 << 16):
-            data += chunk
-        request = json.loads(data)
-        ping = bool(request.get("ping"))
-        reply = {"pid": os.getpid(), "served": served} if ping else _run(request)
-        conn.sendall(json.dumps(reply, ensure_ascii=False).encode())
+        _within(settings.timeout, lambda: _run({"argv": ["stats", "--index", str(settings.index_dir), "--json"]}))
+    except _TimeLimit:
+        print(f"serve: opening {settings.index_dir} took over {settings.timeout:g} s", file=sys.stderr, flush=True)
+
+
+def _receive(channel: socket.socket) -> tuple[int, float, bytes] | None:
+    """The next hand-off: (connection fd, seconds left, request); None when
+    the master has gone."""
+    try:
+        data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 1)
+        while data and len(data) < _HANDOFF.size + _length(data):
+            more = channel.recv(1 << 20)
+            if not more:
+                return None
+            data += more
+    except OSError:
+        return None
+    if not data or not fds:
+        return None
+    left, _ = _HANDOFF.unpack_from(data)
+    return fds[0], left, data[_HANDOFF.size :]
+
+
+def _length(data: bytes) -> int:
+    return _HANDOFF.unpack_from(data)[1] if len(data) >= _HANDOFF.size else 0
+
+
+def _answer(fd: int, left: float, data: bytes, channel: socket.socket, limit: float) -> bool:
+    """Run one request within the time left and write its answer to the
+    client; False when it was cut short (the worker should then leave)."""
+    with socket.socket(fileno=fd) as conn:
+        try:
+            answer, finished = _within(left, lambda: _run_safely(data)), True
+        except _TimeLimit:
+            answer, finished = _limit_error(limit), False
+        except _ClientGone:
+            return False
+        channel.sendall(WRITING)
+        with suppress(OSError):  # a client that left or never reads loses its answer
+            conn.settimeout(WRITE_LIMIT)
+            conn.sendall(_line(answer))
+    return finished
+
+
+def _within(seconds: float, run: Callable[[], Any]) -> Any:
+    """``run()``, interrupted by `_TimeLimit` after ``seconds`` (and by
+    `_ClientGone` if the master cancels it)."""
+    global _armed
+    if seconds <= 0:
+        raise _TimeLimit
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _armed = True
+    try:
+        return run()
+    finally:
+        _armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _run_safely(data: bytes) -> dict:
+    """A request the master checked is a JSON object; anything else about
+    it that is wrong is the client's error, in one line."""
+    try:
+        return _run(json.loads(data))
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        print(f"serve: dropped a request ({exc.__class__.__name__})", file=sys.stderr)
-        return 0
-    return 0 if ping else 1
+        return _error(f"serve could not run this request ({exc.__class__.__name__}: {exc})")
 
 
 def _run(request: dict) -> dict:
     """Run one command line as the client's terminal would have it."""
+    from click.testing import CliRunner
+
     from .cli import cli
 
     argv = [str(arg) for arg in request["argv"]]

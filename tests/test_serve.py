@@ -3,6 +3,7 @@ fresh after a reindex, and a CLI that never depends on it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,32 +14,113 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 import searchkit
-from searchkit.client import exchange, socket_path
+from searchkit.client import NotServed, exchange, socket_path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def papersearch(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "searchkit", *args], capture_output=True, text=True, env=ENV)
+def papersearch(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "searchkit", *args], capture_output=True, text=True,
+                          env={**ENV, **(env or {})}, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is one of our servers, still running (not a zombie);
+    the command line is checked so that a reused pid is never touched."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z" and b"searchkit" in cmdline and b"serve" in cmdline
+
+
+class Server:
+    """`papersearch serve` on its own index, with its log in a file (a pipe
+    nobody reads could fill and stall it), stopped by pid: the master and
+    every worker it ever reported, also when a test fails."""
+
+    def __init__(self, index: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.index = index
+        self.log_path = index.parent / f"serve-{index.name}.log"
+        self.workers: set[int] = set()
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "searchkit", "serve", "--index", str(index), *args],
+                env={**ENV, **(env or {})}, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def ping(self) -> dict:
+        status = exchange(socket_path(self.index), {"ping": True})
+        self.workers.update(status.get("workers", []))
+        return status
+
+    def wait_ready(self, timeout: float = 60) -> dict:
+        """Until every worker has warmed up (loading Kiwi takes seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process.poll() is None, f"the server exited {self.process.returncode}: {self.log()}"
+            assert time.monotonic() < deadline, f"the server did not get ready: {self.log()}"
+            if socket_path(self.index).exists():
+                with contextlib.suppress(OSError, ValueError, NotServed):
+                    status = self.ping()
+                    if "ready" not in status or status["ready"] == len(status["workers"]) > 0:
+                        return status
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        for pid in self.workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def workers_option() -> tuple[str, ...]:
+    """The default pool is one worker a core; tests of concurrency need two
+    (on this 2-core machine the default, so the old server runs them too)."""
+    return () if (os.cpu_count() or 1) >= 2 else ("--workers", "2")
 
 
 @pytest.fixture()
-def served(default_index_dir: Path, tmp_path: Path):
-    index = tmp_path / "index"
-    shutil.copytree(default_index_dir, index)
-    server = subprocess.Popen([sys.executable, "-m", "searchkit", "serve", "--index", str(index)], env=ENV,
-                              stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not socket_path(index).exists():
-        assert server.poll() is None, server.stderr.read()
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield index, server
-    server.send_signal(signal.SIGTERM)
-    server.wait(10)
+def start_server(default_index_dir: Path, tmp_path: Path):
+    yield from server_starter(default_index_dir, tmp_path)
+
+
+def server_starter(default_index_dir: Path, tmp_path: Path):
+    """For a fixture: start servers on copies of the default index (or a
+    given directory); each is stopped, workers included, when the test ends."""
+    servers: list[Server] = []
+
+    def start(*args: str, index: Path | None = None, env: dict[str, str] | None = None) -> Server:
+        if index is None:
+            index = tmp_path / f"index-{len(servers)}"
+            shutil.copytree(default_index_dir, index)
+        servers.append(Server(index, *args, env=env))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture()
+def served(start_server):
+    server = start_server(*workers_option())
+    server.wait_ready()
+    return server.index, server.process
 
 
 def served_count(index: Path) -> int:
@@ -73,25 +155,45 @@ def test_server_sees_a_reindex_at_once(served, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_one_server_per_index_and_a_killed_one_is_not_needed(served) -> None:
-    index, server = served
-    second = papersearch("serve", "--index", str(index))
+def test_one_server_per_index_and_a_killed_one_is_not_needed(start_server) -> None:
+    server = start_server(*workers_option())
+    workers = server.wait_ready()["workers"]
+    second = papersearch("serve", "--index", str(server.index))
     assert second.returncode == 2 and "already answers" in second.stderr
-    server.send_signal(signal.SIGKILL)
-    server.wait(10)
-    assert socket_path(index).exists(), "a killed server leaves its socket behind"
-    fallback = papersearch("query", "확산 모델", "--index", str(index))
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(10)
+    assert socket_path(server.index).exists(), "a killed server leaves its socket behind"
+    fallback = papersearch("query", "확산 모델", "--index", str(server.index))
     assert fallback.returncode == 0 and "matching papers" in fallback.stdout
-
-
-def test_sigterm_removes_the_socket(default_index_dir: Path, tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    shutil.copytree(default_index_dir, index)
-    server = subprocess.Popen([sys.executable, "-m", "searchkit", "serve", "--index", str(index)], env=ENV)
-    deadline = time.monotonic() + 30
-    while not socket_path(index).exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert socket_path(index).exists(), "the server did not start"
-    server.send_signal(signal.SIGTERM)
-    assert server.wait(10) == 0
-    assert not socket_path(index).exists()
+    assert not any(alive(pid) for pid in workers), "workers outlived their killed master"
+
+
+def test_sigterm_removes_the_socket_and_the_lock(start_server) -> None:
+    server = start_server()
+    deadline = time.monotonic() + 30
+    while not socket_path(server.index).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert socket_path(server.index).exists(), "the server did not start"
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert not socket_path(server.index).exists()
+    assert not (server.index / "serve.lock").exists()
+
+
+@pytest.mark.slow
+def test_the_served_path_honours_columns(start_server) -> None:
+    """COLUMNS=40 narrows piped output here; the server drew it at 80."""
+    index = start_server(*workers_option())
+    index.wait_ready()
+    args = ("query", "시각 토큰 압축", "--limit", "2", "--no-expand", "--index", str(index.index))
+    before = served_count(index.index)
+    served = papersearch(*args, env={"COLUMNS": "40"})
+    assert served_count(index.index) == before + 1, "the query did not go through the server"
+    index.stop()
+    cold = papersearch(*args, env={"COLUMNS": "40"})
+    assert cold.returncode == served.returncode == 0
+    assert max(cell_len(line) for line in cold.stdout.splitlines()) <= 40
+    assert served.stdout == cold.stdout

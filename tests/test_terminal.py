@@ -102,7 +102,10 @@ def test_results_render_in_a_real_terminal(default_index_dir: Path, width: int) 
     assert len(columns) == 1, f"labels misaligned: {columns}"
     runs = highlighted_runs(pane)
     assert runs, "matches are highlighted"
-    assert set(runs) <= {"확산", "모델", "확산 모델"}, f"highlight escapes wrap other text: {set(runs)}"
+    # a one-syllable prefix of the word is marked with it (역확산: see highlight.with_prefixes)
+    words = {"확산", "모델", "확산 모델"}
+    escaped = {run for run in runs if run not in words and not (len(run) > 1 and run[1:] in words)}
+    assert not escaped, f"highlight escapes wrap other text: {escaped}"
 
 
 @pytest.mark.slow

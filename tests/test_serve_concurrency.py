@@ -1,0 +1,234 @@
+"""papersearch serve under load: concurrent answers, a time limit, idle,
+vanished and stuck clients or workers, and a prompt stop.
+
+A request that hangs is made honestly, with no hook in the server: its
+``--index`` is a directory whose pointer file ``CURRENT`` is a FIFO nobody
+writes, so opening the index blocks in open(2), as on a dead network mount,
+in the old server as in the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from searchkit.client import exchange, socket_path
+from tests.test_serve import alive, papersearch, served_count, server_starter, workers_option
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def start_server(default_index_dir: Path, tmp_path: Path):
+    yield from server_starter(default_index_dir, tmp_path)
+
+
+def hung_index(tmp_path: Path) -> Path:
+    """An index directory that hangs every command opening it."""
+    directory = tmp_path / "hung"
+    directory.mkdir()
+    os.mkfifo(directory / "CURRENT")
+    return directory
+
+
+def request(*argv: str) -> dict:
+    return {"argv": list(argv), "cwd": os.getcwd(), "env": {}, "tty": False, "columns": None}
+
+
+class Pending(threading.Thread):
+    """A raw request in the background; ``answer`` is its answer or error."""
+
+    def __init__(self, index: Path, payload: dict) -> None:
+        super().__init__(daemon=True)
+        self.index, self.payload, self.answer = index, payload, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.answer = exchange(socket_path(self.index), self.payload)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            self.answer = exc
+
+
+def wait_for(condition, timeout: float = 10, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_quick_query_is_answered_while_another_hangs(start_server, tmp_path: Path) -> None:
+    server = start_server(*workers_option())
+    server.wait_ready()
+    hung = Pending(server.index, request("query", "확산", "--index", str(hung_index(tmp_path))))
+    time.sleep(0.5)  # the hung request has a worker now (the old server: the only one)
+    started = time.monotonic()
+    quick = papersearch("query", "확산 모델", "--index", str(server.index), "--json", timeout=15)
+    took = time.monotonic() - started
+    assert quick.returncode == 0 and json.loads(quick.stdout)["hits"], quick.stderr
+    assert took < 3, f"a quick query waited {took:.1f} s behind a hung one"
+    assert hung.is_alive(), "the hung request was not in progress"
+
+
+def test_an_idle_client_holds_no_worker_and_is_dropped(start_server) -> None:
+    server = start_server(*workers_option())
+    server.wait_ready()
+    idle = []
+    for _ in range(4):  # more than the workers
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(str(socket_path(server.index)))
+        idle.append(conn)
+    trickler = socket.socket(socket.AF_UNIX)
+    trickler.connect(str(socket_path(server.index)))
+    trickler.sendall(b'{"argv": ')
+    idle.append(trickler)
+    try:
+        started = time.monotonic()
+        answer = exchange(socket_path(server.index), request("query", "확산 모델", "--index", str(server.index)))
+        assert answer["exit_code"] == 0 and time.monotonic() - started < 1.5
+        for conn in idle:  # each is hung up on, unanswered, after about 2 s
+            conn.settimeout(4)
+            assert conn.recv(100) == b""
+        assert time.monotonic() - started < 3.5
+    finally:
+        for conn in idle:
+            conn.close()
+
+
+def test_the_time_limit_is_one_line_and_exit_2(start_server, tmp_path: Path) -> None:
+    """The default limit, 10 s: the old server had none and held the client
+    for its whole 30 s timeout, after which it ran the query itself, here
+    hanging for ever."""
+    server = start_server(*workers_option(), index=hung_index(tmp_path))
+    wait_for(socket_path(server.index).exists, what="the server's socket")
+    started = time.monotonic()
+    result = papersearch("query", "확산 모델", "--index", str(server.index), timeout=25)
+    took = time.monotonic() - started
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "Error: the server gave up on this request after its 10 s limit (papersearch serve --timeout)\n"
+    )
+    assert 9.5 < took < 13
+
+
+def test_a_stuck_worker_is_killed_replaced_and_its_client_answered(start_server) -> None:
+    """A worker that cannot run its signal handler (stopped here; stuck in
+    C code in life) is killed at the limit plus grace, and replaced."""
+    server = start_server("--workers", "1", "--timeout", "1")
+    (stuck,) = server.wait_ready()["workers"]
+    os.kill(stuck, signal.SIGSTOP)
+    started = time.monotonic()
+    answer = exchange(socket_path(server.index), request("stats", "--index", str(server.index)))
+    assert answer["exit_code"] == 2 and "after its 1 s limit" in answer["stderr"]
+    assert 0.9 < time.monotonic() - started < 3
+    wait_for(lambda: not alive(stuck), what="the stuck worker to be killed")
+    (fresh,) = server.wait_ready()["workers"]
+    assert fresh != stuck
+    answer = exchange(socket_path(server.index), request("stats", "--index", str(server.index), "--json"))
+    assert answer["exit_code"] == 0 and json.loads(answer["stdout"])["papers"] > 0
+
+
+def test_a_vanished_client_has_its_work_cancelled(start_server, tmp_path: Path) -> None:
+    server = start_server(*workers_option())
+    server.wait_ready()
+    conn = socket.socket(socket.AF_UNIX)
+    conn.settimeout(10)
+    conn.connect(str(socket_path(server.index)))
+    conn.sendall(json.dumps(request("query", "확산", "--index", str(hung_index(tmp_path)))).encode())
+    conn.shutdown(socket.SHUT_WR)
+    assert json.loads(conn.recv(1000))["accepted"] is True
+    wait_for(lambda: server.ping()["busy"] == 1, what="a worker to take the request")
+    conn.close()
+    started = time.monotonic()
+    wait_for(lambda: server.ping()["busy"] == 0, timeout=5, what="the work to be cancelled")
+    assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_a_signal_stops_the_server_mid_request_at_once(start_server, tmp_path: Path, signum: int, code: int) -> None:
+    server = start_server(*workers_option())
+    workers = server.wait_ready()["workers"]
+    hung = Pending(server.index, request("query", "확산", "--index", str(hung_index(tmp_path))))
+    wait_for(lambda: server.ping()["busy"] == 1, what="a worker to take the request")
+    started = time.monotonic()
+    server.process.send_signal(signum)
+    assert server.process.wait(5) == code
+    assert time.monotonic() - started < 1.0
+    assert not [pid for pid in workers if alive(pid)], "workers outlived the server"
+    assert not socket_path(server.index).exists() and not (server.index / "serve.lock").exists()
+    hung.join(5)
+    assert hung.answer["stderr"] == "Error: the server stopped before answering\n"
+
+
+def test_requests_past_the_queue_are_told_the_server_is_busy(start_server, tmp_path: Path) -> None:
+    """One worker hung, eight requests waiting (the bound for one worker):
+    the next is refused at once instead of joining an endless line."""
+    server = start_server("--workers", "1")
+    server.wait_ready()
+    hung = request("query", "확산", "--index", str(hung_index(tmp_path)))
+    waiting = [Pending(server.index, hung) for _ in range(9)]
+    wait_for(lambda: server.ping()["queued"] == 8, what="eight requests to queue")
+    started = time.monotonic()
+    answer = exchange(socket_path(server.index), request("stats", "--index", str(server.index)))
+    assert answer["exit_code"] == 2 and "busy" in answer["stderr"] and time.monotonic() - started < 1
+    assert all(pending.is_alive() for pending in waiting)
+
+
+def test_a_worker_is_replaced_after_its_quota_and_answers_stay_right(start_server) -> None:
+    server = start_server("--workers", "1", "--max-requests", "2")
+    server.wait_ready()
+    expected = exchange(socket_path(server.index), request("query", "확산 모델", "--index", str(server.index)))
+    assert expected["exit_code"] == 0
+    for _ in range(4):
+        server.wait_ready()
+        answer = exchange(socket_path(server.index), request("query", "확산 모델", "--index", str(server.index)))
+        assert answer == expected
+    server.wait_ready()
+    assert len(server.workers) >= 3, f"workers seen: {server.workers}"
+
+
+COMMANDS = [
+    (("query", "확산 모델", "--json"), {}),
+    (("query", "확산 모델"), {"COLUMNS": "40"}),
+    (("query", "시각 토큰 압축", "--limit", "3", "--no-expand"), {"COLUMNS": "120"}),
+    (("query", "핰습 모델", "--limit", "2"), {}),
+    (("query", "zzqx"), {}),
+    (("show", "2510.00515"), {"COLUMNS": "60"}),
+    (("show", "2999.99999"), {}),
+    (("similar", "2510.00515", "--limit", "3", "--json"), {}),
+    (("stats", "--json"), {}),
+]
+"""Query, show, similar and stats; hits and none (exit 1); text at several
+widths and JSON; a misspelt word that loads Kiwi and gets a suggestion."""
+
+
+def test_eight_clients_at_once_get_the_cold_answers(start_server, default_index_dir: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "index")
+    shutil.copytree(default_index_dir, index)
+
+    def run(command: tuple[tuple[str, ...], dict]) -> tuple[int, str, str]:
+        args, env = command
+        result = papersearch(*args, "--index", index, env=env, timeout=60)
+        return result.returncode, result.stdout, result.stderr
+
+    commands = COMMANDS * 2
+    with ThreadPoolExecutor(4) as pool:  # no server yet: each runs by itself
+        cold = list(pool.map(run, COMMANDS))
+    assert {code for code, _, _ in cold} == {0, 1}
+    server = start_server(*workers_option(), index=Path(index))
+    server.wait_ready()
+    before = served_count(server.index)
+    with ThreadPoolExecutor(8) as pool:
+        warm = list(pool.map(run, commands))
+    assert served_count(server.index) == before + len(commands), "some commands did not go through the server"
+    for (args, env), expected, got in zip(commands, cold * 2, warm):
+        assert got == expected, f"{args} {env} differs when served"
