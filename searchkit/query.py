@@ -130,12 +130,17 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
     return unique(parts)
 
 
+SUFFIXES = frozenset("화적성형용별식률율력도감")
+"""Sino-Korean derivational suffixes (경량화, 효율적, 정확도, 추론력): glued
+to a term they add nothing a search can use. Other single syllables after
+a term stay, as the 턴 of 멀티턴 (multi-turn) or the 핑 of 스키핑."""
+
+
 def _suffix(terms: list[Term], i: int) -> bool:
-    """A one-syllable term glued to the end of the term before it (화 in
-    경량화, 적 in 효율적): a derivational suffix, which on its own would
-    match every paper holding that syllable anywhere."""
+    """A derivational suffix glued to the end of the term before it, which
+    on its own would match every paper holding that syllable anywhere."""
     term = terms[i]
-    return i > 0 and len(term.text) == 1 and is_hangul(term.text) and terms[i - 1].end == term.start
+    return i > 0 and term.text in SUFFIXES and terms[i - 1].end == term.start
 
 
 def is_hangul(term: str) -> bool:
