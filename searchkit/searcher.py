@@ -47,7 +47,9 @@ ARXIV_BOOST = 1000.0
 SUGGEST_WORDS = 4
 """Unmatched words a "did you mean" looks at: each costs a scan of the
 term list, and a query of hundreds of unknown words is no typo."""
-_ID = re.compile(r"^(?:arxiv:|https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
+_ID = re.compile(
+    r"^(?:arxiv:|(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf|html)/)?(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$", re.I
+)
 
 
 # Interface

@@ -155,3 +155,12 @@ def test_an_empty_index_path_is_refused() -> None:
     """``Path("")`` is the current directory: an unset variable must not open it."""
     with pytest.raises(searchkit.InputError, match="empty index directory"):
         searchkit.open_index("")
+
+
+@pytest.mark.parametrize("form", [
+    "2510.00515", "2510.00515v2", "arXiv:2510.00515", "https://arxiv.org/abs/2510.00515v1",
+    "https://arxiv.org/pdf/2510.00515v1.pdf", "https://arxiv.org/pdf/2510.00515", "arxiv.org/abs/2510.00515/",
+    "https://arxiv.org/html/2510.00515v1",
+])
+def test_every_form_of_an_id_people_paste(default_index: searchkit.Index, form: str) -> None:
+    assert default_index.paper(form).arxiv_id == "2510.00515"
