@@ -130,6 +130,8 @@ class DirectoryPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value:
             self.fail("empty path; is a variable unset?", param, ctx)
+        if isinstance(value, str) and value.startswith("sphinx://"):  # a cluster URL, kept as text
+            return value
         return super().convert(value, param, ctx)
 
 
@@ -137,7 +139,7 @@ def index_option(func: Callable) -> Callable:
     return click.option(
         "--index", "index_dir", type=DirectoryPath(),
         default=DEFAULT_INDEX, envvar="PAPERSEARCH_INDEX", show_default=True,
-        help="Index directory (env PAPERSEARCH_INDEX).",
+        help="Index directory or cluster URL sphinx://HOST:PORT/NAME (env PAPERSEARCH_INDEX).",
     )(func)
 
 
@@ -253,12 +255,13 @@ def _reindex(
 @click.option("--until", metavar="DATE", help="Only papers posted on or before DATE.")
 @click.option("--sort", type=click.Choice(["score", "date"]), default="score", show_default=True, help="Order of hits.")
 @click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
+@click.option("--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer.")
 @json_option
 @pager_option
 @reports_errors
 def query_command(  # noqa: PLR0913 - one parameter per option
     text: str, index_dir: Path, limit: int, sections: tuple[str, ...], since: str | None, until: str | None,
-    sort: str, no_expand: bool, as_json: bool, no_pager: bool,
+    sort: str, no_expand: bool, strict_shards: bool, as_json: bool, no_pager: bool,
 ) -> None:
     """Rank papers for TEXT and show the matching sections.
 
@@ -278,6 +281,11 @@ def query_command(  # noqa: PLR0913 - one parameter per option
             text, limit=limit, sections=list(sections) or None, since=since, until=until, sort=sort,
             expand=not no_expand,
         )
+    shards = getattr(results, "shards", None)  # a cluster says whether every shard answered
+    if shards is not None and shards.partial:
+        if strict_shards:
+            raise InputProblem(f"{shards.warning()} (--strict-shards)")
+        _error_line(shards.warning())
     if as_json:
         from .render import results_json
 
@@ -373,6 +381,10 @@ def _open(index_dir: Path) -> Iterator[Index]:
     directory exists but is empty (a fresh clone's ``index/``), so that the
     README's first command works as written. A directory that does not
     exist is a typo, not a request to build."""
+    if isinstance(index_dir, str):  # a cluster URL (see DirectoryPath)
+        with open_index(index_dir) as index:
+            yield index
+        return
     key = _key(index_dir)
     kept = _open_indexes.pop(key, None)
     if kept is not None and kept.is_current():
@@ -434,6 +446,16 @@ def serve_command(index_dir: Path) -> None:
     from .serve import serve
 
     serve(index_dir, announce=lambda line: print_line(_err(), line))
+
+
+def _add_cluster_commands() -> None:
+    """``papersearch cluster …`` (see `backends.sphinx.cli`)."""
+    from .backends.sphinx.cli import cluster
+
+    cli.add_command(cluster)
+
+
+_add_cluster_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
