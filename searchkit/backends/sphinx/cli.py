@@ -52,9 +52,10 @@ def cluster() -> None:
 
     \b
     Examples:
-      papersearch cluster up --nodes 3 --dir /tmp/c    # prints the index URL
+      papersearch cluster up --nodes 3 --dir /tmp/c    # 로컬 노드 3개 시작, 마지막 줄이 색인 URL
       papersearch reindex --index sphinx://127.0.0.1:PORT/papers
-      papersearch cluster down --dir /tmp/c
+      papersearch query "확산 모델" --index sphinx://127.0.0.1:PORT/papers
+      papersearch cluster down --dir /tmp/c            # 노드 중지
     """
 
 

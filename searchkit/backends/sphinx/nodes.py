@@ -122,17 +122,41 @@ def down(directory: Path) -> int:
     stopped = 0
     for path, pid in pids(directory).items():
         if _alive(pid) and _is_searchd(pid):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_SECONDS
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-                while _alive(pid):
-                    time.sleep(0.05)
+            watchdog = watchdog_of(pid)
+            _stop(pid)
+            if watchdog:  # it exits when its searchd stops cleanly; never left behind
+                _stop(watchdog, grace=2.0)
             stopped += 1
         path.unlink(missing_ok=True)
     return stopped
+
+
+def watchdog_of(pid: int) -> int | None:
+    """The watchdog process searchd 2.2 runs as its parent (it restarts a
+    crashed searchd), or None."""
+    try:
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return parent if parent > 1 and _is_searchd(parent) else None
+
+
+def _stop(pid: int, grace: float = 0.0) -> None:
+    """SIGTERM (after ``grace`` seconds of waiting for it to exit by
+    itself), SIGKILL after `STOP_SECONDS`, and wait until it is gone."""
+    deadline = time.monotonic() + grace
+    while grace and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not _alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
