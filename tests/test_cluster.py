@@ -65,6 +65,7 @@ def compare(directory: searchkit.Index, cluster: searchkit.Index, cases: list[tu
         a, b = directory.search(text, **options), cluster.search(text, **options)
         same = same_ranking(a, b) and a.total == b.total and [h.highlights for h in a] == [h.highlights for h in b]
         same = same and a.expansions == b.expansions and [h.dates for h in a] == [h.dates for h in b]
+        same = same and a.suggestion == b.suggestion and a.total_exact == b.total_exact
         if not same:
             differ.append(f"{text!r} {options}: {[h.arxiv_id for h in a][:5]} vs {[h.arxiv_id for h in b][:5]}")
     return differ
@@ -131,7 +132,8 @@ def test_options_rank_as_the_directory(shards: int, opened: dict, directory_inde
     cases = [(t, {"sort": "date", "limit": 5}) for t in some] + [(t, {"expand": False}) for t in some]
     cases += [(t, {"sections": ["introduction", "limitations"]}) for t in some]
     cases += [('"확산 모델" 샘플링', {}), ('"언어 모델"', {"limit": 20}), (" ".join(ids), {}), ("Qwen2.5-VL", {}),
-              ("GPT-4o 평가", {}), (f"{ids[0]} 토큰", {"since": "2025-10-01", "until": "2025-11-30"})]
+              ("GPT-4o 평가", {}), (f"{ids[0]} 토큰", {"since": "2025-10-01", "until": "2025-11-30"}),
+              ("핰습 데이터", {}), ("강화학습 에이전트", {}), ("희소 어텐션", {"limit": 15})]
     assert not compare(directory_index, opened[shards], cases)
 
 

@@ -2,7 +2,7 @@
 
 Rows (id → JSON body): 1 the live generation, 2 the topology (every
 shard's replicas), ``GEN_ROW + G`` generation G's manifest and analysed
-glossary. A reindex writes its generation's row, then flips row 1 in one
+glossary, ``VOCABULARY_ROW + G`` its terms. A reindex writes its generation's row, then flips row 1 in one
 REPLACE: that statement is the publish.
 """
 
@@ -15,6 +15,9 @@ from . import ClusterURL
 from .conn import ClusterError, Node, connect, quote
 
 POINTER_ROW, TOPOLOGY_ROW, GEN_ROW = 1, 2, 1000
+VOCABULARY_ROW = 1 << 40
+"""``VOCABULARY_ROW + G``: generation G's index terms (a superset: an
+incremental reindex keeps its predecessor's), read only for suggestions."""
 
 
 def put(node: Node, url: ClusterURL, row: int, body: Any) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh.automata import lev
 
 from ... import scoring
 from ...errors import IndexMissingError, NotFoundError, QueryError
@@ -44,20 +45,24 @@ from ...searcher import (
     BM25_B,
     BM25_K1,
     CANDIDATES,
+    SUGGEST_WORDS,
     Index,
     Planned,
     _bare_id,
     _joined_words,
+    _replace_word,
     check_limit,
     date_range,
+    is_word,
 )
 from ...similar import key_terms, surface_forms
 from ...store import Manifest
+from ...suggest import closest
 from .. import bm25
 from . import ClusterURL
 from .config import ID_FIELD
-from .conn import ClusterError, Node, quote
-from .meta import GEN_ROW, get, live, open_node, topology
+from .conn import ClusterError, Node, connect, quote
+from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
 from .writer import live_filter, word_id
 
@@ -242,6 +247,7 @@ class SphinxIndex(Index):
                         for r in s["replicas"]}
         self._df: dict[tuple[str, str], int] = {}
         self._failed: set[str] = set()
+        self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
         with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
             (Path(tmp) / GLOSSARY_FILE).write_text(json.dumps(found.get("glossary") or {}), encoding="utf-8")
@@ -349,7 +355,36 @@ class SphinxIndex(Index):
             candidates.sort(key=lambda item: -item[1])
         hits = self._hits(candidates[:limit], parsed, fields)
         total = _counter(query, docs)
-        return self._flagged(Results(hits, query=parsed.text, total=total, expansions=parsed.expansions))
+        return self._flagged(Results(hits, query=parsed.text, total=total, expansions=parsed.expansions,
+                                     suggestion=self._suggest(parsed)))
+
+    def _suggest(self, parsed: ParsedQuery) -> str | None:
+        """`WhooshIndex._suggest` over the cluster: the query with each
+        typed word that matches nothing replaced by the nearest indexed
+        word (terms within one edit, from the generation's vocabulary,
+        live ones only), or None."""
+        text, changed = parsed.text, False
+        matched = {w for p in parsed.parts if any(all(map(self.known, a)) for a in p.alternatives)
+                   for w in p.label.split()}
+        unmatched = [p for p in parsed.typed if p.label and not set(p.label.split()) <= matched]
+        for part in unmatched[:SUGGEST_WORDS]:
+            term = part.alternatives[0][0]
+            if len(part.alternatives[0]) > 1 or not is_word(term) or self._glossary.knows((term,)):
+                continue
+            within = lev.levenshtein_automaton(term, 1, 0).to_dfa()  # as Whoosh's terms_within: no transpositions
+            near = [t for t in self._vocabulary() if within.accept(t) and is_word(t)]
+            self.prefetch_df((ALL, t) for t in near)
+            near = [t for t in near if self.df(ALL, t)]
+            best = closest(term, near, lambda t: self.df(ALL, t))
+            if best and (fixed := _replace_word(text, part.label, best)) != text:
+                text, changed = fixed, True
+        return text if changed else None
+
+    def _vocabulary(self) -> list[str]:
+        """The generation's terms, read on the first suggestion."""
+        if self._terms is None:
+            self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
+        return self._terms
 
     def _flagged(self, results: Results) -> Results:
         """Results carrying which shards answered (see `ShardStatus`)."""
@@ -369,11 +404,13 @@ class SphinxIndex(Index):
         return Planned(postings, planned, extras, within, lambda d: docs[d]["arxiv_id"], lambda d: docs[d])  # type: ignore[arg-type]
 
     def _candidates(self, scope: Sequence[str], terms: Sequence[str], arxiv_ids: Sequence[str],
-                    since: str | None = None, until: str | None = None) -> list[dict]:
+                    since: str | None = None, until: str | None = None, texts: bool = False) -> list[dict]:
         """Every live document holding a query term in the searched
-        fields, or one of the arXiv ids, from every shard, by id."""
+        fields, or one of the arXiv ids, from every shard. Section texts
+        only when asked: ranking needs the spans, only hits need texts
+        (see `_with_texts`)."""
         statements = []
-        columns = "id, arxiv_id, date, url, spans, texts, post"
+        columns = "id, arxiv_id, date, url, spans, post" + (", texts" if texts else "")
         tail = f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"
         for field in scope:
             if terms:
@@ -389,10 +426,24 @@ class SphinxIndex(Index):
             found.update((int(row[0]), row) for row in rows)
         # docnum order breaks exact ties: a full build's order (posts by
         # name, papers as written), whatever order reindexes added them in
-        return [_stored(found[i]) for i in sorted(found, key=lambda i: (found[i][6], i))]
+        return [_stored(found[i]) for i in sorted(found, key=lambda i: (found[i][5], i))]
+
+    def _with_texts(self, docs: Sequence[dict]) -> None:
+        """Fetch the section texts of these candidates, in one query."""
+        wanted = [d["id"] for d in docs if "title" not in d]
+        if not wanted:
+            return
+        rows = self._select([f"SELECT id, texts FROM {self.url.name} WHERE id IN ({','.join(map(str, wanted))}) "
+                             f"LIMIT {len(wanted)} OPTION max_matches={len(wanted)}, ranker=none"])[0]
+        found = {int(i): json.loads(texts) for i, texts in rows}
+        for doc in docs:
+            if "title" not in doc:
+                doc.update(found.get(doc["id"], {}))
+                doc.setdefault("title", "")
 
     def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery, fields: Sequence[str]) -> list[Hit]:
         """Hits with every post date of each paper and their highlights."""
+        self._with_texts([stored for stored, _ in ranked])
         dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
         out = []
         for stored, score in ranked:
@@ -420,7 +471,7 @@ class SphinxIndex(Index):
     def _copies(self, arxiv_id: str) -> list[dict]:
         """Every live copy of one paper, oldest post first."""
         bare = _bare_id(arxiv_id)
-        docs = self._candidates((), [], [bare])
+        docs = self._candidates((), [], [bare], texts=True)
         copies = sorted((d for d in docs if d["arxiv_id"] == bare), key=lambda d: d["date"])
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
@@ -469,8 +520,25 @@ class SphinxIndex(Index):
         self._status()
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
-            str(last[0][0]) if last else None, 0, self.manifest.analyzer, self.manifest.kiwi, {},
+            str(last[0][0]) if last else None, self._size(), self.manifest.analyzer, self.manifest.kiwi, {},
         )
+
+    def _size(self) -> int:
+        """Bytes the shards take on disk and in RAM (first replica of each;
+        a node that does not answer counts 0), from SHOW INDEX … STATUS."""
+        total = 0
+        for shard in topology(self._node, self.url)["shards"]:
+            replica = shard["replicas"][0]
+            try:
+                node = connect(replica["host"], replica["sql_port"])
+            except ClusterError:
+                continue
+            try:
+                status = dict(node.rows(f"SHOW INDEX {shard['index']} STATUS"))
+                total += int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
+            finally:
+                node.close()
+        return total
 
 
 def _counter(query: Planned, docs: list[dict]) -> Any:
@@ -488,11 +556,13 @@ def _scoped(field: str, terms: list[str]) -> str:
 
 def _stored(row: tuple) -> dict:
     """A fetched document as `searcher.Planned` reads stored fields."""
-    _, arxiv_id, day, url, spans, texts, _post = row
+    doc, arxiv_id, day, url, spans, _post, *texts = row
     packed = {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(spans).items()}
-    stored: dict[str, Any] = {"arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "spans": Spans(packed)}
-    stored.update(json.loads(texts))
-    stored.setdefault("title", "")
+    stored: dict[str, Any] = {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url),
+                              "spans": Spans(packed)}
+    if texts:  # else fetched for the hits alone
+        stored.update(json.loads(texts[0]))
+        stored.setdefault("title", "")
     return stored
 
 

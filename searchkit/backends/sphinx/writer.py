@@ -44,10 +44,10 @@ from ...store import FORMAT, Manifest
 from . import ClusterURL
 from .config import ID_FIELD
 from .conn import Node, connect, values
-from .meta import GEN_ROW, POINTER_ROW, get, live, open_node, put, topology
+from .meta import GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 1
+CLUSTER_FORMAT = 2
 """Bumped when the documents' layout changes: forces a full rebuild."""
 FOREVER = 4294967295
 """``died`` of a document no reindex has replaced (uint32 max)."""
@@ -235,7 +235,10 @@ class Writer:
             return {**counts, **_totals(manifest)}
         new = current + 1
         papers = [paper for post in changed for paper in post.papers]
-        lengths, docs, glossary = self._write(new, papers, glossary if not glossary_stale else None, progress)
+        lengths, docs, glossary, vocabulary = self._write(new, papers, glossary if not glossary_stale else None,
+                                                          progress)
+        if not rebuild:  # terms of replaced posts may linger: suggestions check df
+            vocabulary |= set(get(self.node, self.url, VOCABULARY_ROW + current) or [])
         # the replaced copies: every live document of a changed or removed post
         # (a full rebuild replaces them all)
         rewritten = {Path(p.path).name for p in changed} | set(removed)
@@ -254,6 +257,7 @@ class Writer:
                            "lengths": lengths.get(name, {}), "docs": docs.get(name, [])}
         put(self.node, self.url, GEN_ROW + new, {"manifest": manifest.__dict__, "glossary": glossary,
                                                  "cluster_format": CLUSTER_FORMAT})
+        put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         self._clean(new)
         return {**counts, **_totals(manifest)}
@@ -264,11 +268,11 @@ class Writer:
         return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
 
     def _write(self, new: int, papers: list[Paper], glossary: dict | None,
-               progress: Progress | None) -> tuple[dict, dict, dict]:
+               progress: Progress | None) -> tuple[dict, dict, dict, set[str]]:
         """Analyse the papers (and the glossary, when it changed) in one
         stream, insert each paper's document into its shard in batches and
         record word forms. Returns each post's field-length totals, each
-        post's (shard, id) list, and the analysed glossary."""
+        post's (shard, id) list, the analysed glossary and the terms seen."""
         texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
         surfaces = [s for pair in load_pairs() for s in pair] if glossary is None else []
         analysed = analyse_stream(texts + surfaces)
@@ -276,6 +280,7 @@ class Writer:
         lengths: dict[str, dict[str, int]] = {}
         docs: dict[str, list[list[int]]] = {}
         pending: dict[int, list[tuple]] = {}
+        vocabulary: set[str] = set()
         with tempfile.TemporaryDirectory(prefix="papersearch-lexicon-") as tmp:
             lexicon = Lexicon(Path(tmp) / "lexicon.sqlite")
             for i, paper in enumerate(papers):
@@ -286,6 +291,7 @@ class Writer:
                 docs.setdefault(paper.post, []).append([shard, doc])
                 _count_lengths(lengths.setdefault(paper.post, {}), fields, own)
                 lexicon.add(zip(own, fields))
+                vocabulary.update(t.text for terms in fields for t in terms)
                 if len(pending[shard]) >= BATCH_DOCS:
                     self._insert(shard, pending.pop(shard))
                 if progress and (i % 16 == 15 or i + 1 == len(papers)):
@@ -297,7 +303,7 @@ class Writer:
                 glossary = json.loads((Path(tmp) / GLOSSARY_FILE).read_text(encoding="utf-8"))
             lexicon.close()
             self._push_lexicon(Path(tmp) / "lexicon.sqlite")
-        return lengths, docs, glossary or {}
+        return lengths, docs, glossary or {}, vocabulary
 
     def _insert(self, shard: int, rows: list[tuple]) -> None:
         target = self.shards[shard]
@@ -327,6 +333,9 @@ class Writer:
                 shard.delete(ids)
         old = [int(r[0]) for r in self.node.rows(
             f"SELECT id FROM {self.url.meta} WHERE id >= {GEN_ROW} AND id < {GEN_ROW + new - 1} LIMIT 1000")]
+        old += [int(r[0]) for r in self.node.rows(
+            f"SELECT id FROM {self.url.meta} WHERE id >= {VOCABULARY_ROW} AND id < {VOCABULARY_ROW + new - 1} "
+            "LIMIT 1000")]
         if old:
             self.node.execute(f"DELETE FROM {self.url.meta} WHERE id IN ({','.join(map(str, old))})")
 
