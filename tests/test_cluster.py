@@ -293,17 +293,22 @@ def test_sigkill_mid_reindex_keeps_the_previous_content(scratch: tuple[str, Path
     agree(url, index_dir)
 
 
-def test_killed_node_gives_partial_results(scratch: tuple[str, Path, Path, Path]) -> None:
-    url, _, _, directory = scratch
-    node3 = directory / "node-3"
-    pid = int((node3 / "searchd.pid").read_text())
+def kill_node(directory: Path, k: int) -> str:
+    """SIGKILL node ``k``'s searchd (its watchdog first, or it restarts
+    searchd); its SphinxQL address."""
+    pid = int((directory / f"node-{k}" / "searchd.pid").read_text())
     watchdog = _nodes().watchdog_of(pid)
-    for victim in (watchdog, pid):  # the watchdog first, or it restarts searchd
+    for victim in (watchdog, pid):
         if victim:
             os.kill(victim, signal.SIGKILL)
     while _nodes()._alive(pid):
         time.sleep(0.05)
-    address = f"127.0.0.1:{json.loads((node3.parent / 'cluster.json').read_text())['nodes'][2]['sql_port']}"
+    return f"127.0.0.1:{json.loads((directory / 'cluster.json').read_text())['nodes'][k - 1]['sql_port']}"
+
+
+def test_killed_node_gives_partial_results(scratch: tuple[str, Path, Path, Path]) -> None:
+    url, _, _, directory = scratch
+    address = kill_node(directory, 3)
     done = run("query", "모델", "--index", url, "--json", "--limit", "50")
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert done.stderr.strip() == f"partial results: 1 of 3 shards did not answer (node {address})"
@@ -316,3 +321,28 @@ def test_killed_node_gives_partial_results(scratch: tuple[str, Path, Path, Path]
     assert strict.returncode == 2 and len(strict.stderr.strip().splitlines()) == 1
     assert "did not answer" in strict.stderr and "Traceback" not in strict.stderr
 
+
+
+def test_a_mirror_answers_for_a_killed_node(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Each shard also on the next node: one node down loses nothing; two
+    down lose the shard they both held, reported with both nodes."""
+    directory = tmp_path / "cluster"
+    request.addfinalizer(lambda: _nodes().down(directory))
+    url = str(_nodes().up(3, directory, mirrors=1))
+    searchkit.reindex(DEFAULT_CORPUS, url)
+    searchkit.reindex(DEFAULT_CORPUS, tmp_path / "index")
+    with searchkit.open_index(tmp_path / "index") as local:
+        expected = probes(local)
+    kill_node(directory, 3)
+    for _ in range(3):  # whichever mirror each query picks
+        with searchkit.open_index(url) as cluster:
+            for a, b in zip(expected, probes(cluster)):
+                assert same_ranking(a, b) and a.total == b.total
+                assert not b.shards.partial
+    dead = {kill_node(directory, 2), f"127.0.0.1:{json.loads((directory / 'cluster.json').read_text())['nodes'][2]['sql_port']}"}
+    with searchkit.open_index(url) as cluster:
+        results = cluster.search("모델", limit=50)
+    assert results.shards.to_json() == {"total": 3, "answered": 2, "failed": sorted(dead)}  # shard 2 was on both
+    from searchkit.backends.sphinx.writer import shard_of
+
+    assert results and all(shard_of(hit.arxiv_id, 3) != 1 for hit in results)

@@ -62,15 +62,16 @@ def cluster() -> None:
 @cluster.command(name="up")
 @click.option("--nodes", "count", type=int, default=1, show_default=True, help="Local searchd nodes to start.")
 @click.option("--dir", "directory", type=_DIR, required=True, help="Directory for the nodes' configs and data.")
+@click.option("--mirrors", type=int, default=0, show_default=True, help="Copies of each shard on the next nodes.")
 @_one_line
-def up_command(count: int, directory: Path) -> None:
+def up_command(count: int, directory: Path, mirrors: int) -> None:
     """Start N local searchd nodes on free loopback ports, one shard each.
 
     The last line printed is the index URL for --index.
     """
     from .nodes import pids, up
 
-    url = up(count, directory)
+    url = up(count, directory, mirrors=mirrors)
     for path, pid in pids(directory).items():
         click.echo(f"{path.parent.name}: pid {pid} ({path})")
     click.echo(str(url))

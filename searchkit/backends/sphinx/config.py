@@ -174,6 +174,8 @@ def _distributed(cluster: Cluster) -> str:
         else:
             hosts = "|".join(f"{cluster.nodes[k].host}:{cluster.nodes[k].api_port}" for k in replicas)
             lines.append(f"    agent = {hosts}:{index}")
+    if any(len(replicas) > 1 for _, replicas in cluster.shards):
+        lines.append("    ha_strategy = nodeads")  # a mirror that stops answering is left out
     body = "\n".join(lines)
     return f"""index {cluster.name}
 {{

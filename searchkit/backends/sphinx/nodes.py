@@ -52,18 +52,21 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
-def up(count: int, directory: Path, name: str = "papers") -> ClusterURL:
-    """Start ``count`` local nodes, one shard each, and return the index URL.
-    A node that fails to start stops the ones already started."""
+def up(count: int, directory: Path, name: str = "papers", mirrors: int = 0) -> ClusterURL:
+    """Start ``count`` local nodes, one shard each (copied on the next
+    ``mirrors`` nodes), and return the index URL. A node that fails to
+    start stops the ones already started."""
     if not 1 <= count <= MAX_NODES:
         raise InputError(f"--nodes must be between 1 and {MAX_NODES}, not {count}")
+    if not 0 <= mirrors < count:
+        raise InputError(f"--mirrors must be between 0 and {count - 1} (the other nodes), not {mirrors}")
     binary = searchd_binary()
     if any(directory.glob("node-*/searchd.pid")):
         raise InputError(f"{directory} already has nodes (pid files): run `papersearch cluster down --dir {directory}`")
     ports = free_ports(2 * count)
     nodes = [{"host": HOST, "sql_port": ports[2 * k], "api_port": ports[2 * k + 1],
               "dir": str((directory / f"node-{k + 1}").resolve())} for k in range(count)]
-    description = {"name": name, "nodes": nodes, "shards_per_node": 1, "mirrors": 0}
+    description = {"name": name, "nodes": nodes, "shards_per_node": 1, "mirrors": mirrors}
     cluster = describe(description)
     try:
         directory.mkdir(parents=True, exist_ok=True)

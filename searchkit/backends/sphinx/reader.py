@@ -68,6 +68,8 @@ from .writer import live_filter, word_id
 
 MAX_CANDIDATES = 200_000
 """Documents one query may fetch as candidates (OPTION max_matches)."""
+MIRROR_ATTEMPTS = 3
+"""Runs of a batch while an agent fails, when shards have mirrors."""
 DF_BATCH = 16
 """COUNT statements sent in one round trip. Past searchd's
 ``max_batch_queries`` (32) a batch over agents silently counts only the
@@ -78,7 +80,8 @@ _AGENT = re.compile(r"agent ([^\s:]+:\d+)")
 
 @dataclass(frozen=True)
 class ShardStatus:
-    """How many shards answered a search; ``failed`` names the nodes that did not."""
+    """How many shards answered a search; ``failed`` names the nodes
+    (SphinxQL addresses) holding the shards that did not."""
 
     total: int
     answered: int
@@ -86,11 +89,11 @@ class ShardStatus:
 
     @property
     def partial(self) -> bool:
-        return bool(self.failed)
+        return self.answered < self.total
 
     def warning(self) -> str:
         nodes = ", ".join(self.failed)
-        return f"partial results: {len(self.failed)} of {self.total} shards did not answer (node {nodes})"
+        return f"partial results: {self.total - self.answered} of {self.total} shards did not answer (node {nodes})"
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "answered": self.answered, "failed": list(self.failed)}
@@ -241,12 +244,11 @@ class SphinxIndex(Index):
         self.manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
         self._totals = self.manifest.field_totals()
         self._count = self.manifest.counts()[0]
-        shards = topology(self._node, self.url)["shards"]
-        self._shards = len(shards)
-        self._sql_of = {f"{r['host']}:{r['api_port']}": f"{r['host']}:{r['sql_port']}" for s in shards
-                        for r in s["replicas"]}
+        self._replicas = [[(f"{r['host']}:{r['api_port']}", f"{r['host']}:{r['sql_port']}") for r in shard["replicas"]]
+                          for shard in topology(self._node, self.url)["shards"]]
         self._df: dict[tuple[str, str], int] = {}
         self._failed: set[str] = set()
+        self._seen_dead: set[str] = set()
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
         with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
@@ -261,22 +263,36 @@ class SphinxIndex(Index):
 
     def _select(self, statements: Sequence[str]) -> list[list[tuple]]:
         """Run queries against the distributed index, each followed by SHOW
-        META, and note the agents that did not answer."""
+        META, and note the agents that did not answer. Sphinx 2.2.11 does
+        not retry a query on another mirror: the query that finds a mirror
+        dead misses that shard (``ha_strategy = nodeads`` leaves the dead
+        mirror out of later ones), so with mirrors a batch with a failed
+        agent is run again, up to `MIRROR_ATTEMPTS` times."""
         batch = [s for statement in statements for s in (statement, "SHOW META")]
-        with self._lock:
-            answers = self._node.batch(batch)
-        out = []
-        for rows, meta in zip(answers[0::2], answers[1::2]):
-            out.append(rows)
-            for key, value in meta:
-                if key == "warning":
-                    self._failed.update(self._sql_of.get(m, m) for m in _AGENT.findall(str(value)))
-        return out
+        mirrored = any(len(replicas) > 1 for replicas in self._replicas)
+        for _ in range(MIRROR_ATTEMPTS if mirrored else 1):
+            with self._lock:
+                answers = self._node.batch(batch)
+            failed = {m for meta in answers[1::2] for key, value in meta if key == "warning"
+                      for m in _AGENT.findall(str(value))}
+            if not failed:
+                break
+            self._seen_dead |= failed
+        self._failed |= failed
+        return list(answers[0::2])
 
     def _status(self) -> ShardStatus:
-        failed = tuple(sorted(self._failed))
-        self._failed = set()
-        return ShardStatus(self._shards, self._shards - len(failed), failed)
+        """The shards missing from the searches since the last status. A
+        warning names the agent, not the shard it was asked for: a shard is
+        missing when the last run of a batch had a failed agent holding it
+        and every other copy of it was seen failing too (``nodeads`` sends
+        a retry to a copy not seen failing)."""
+        dead = self._failed | self._seen_dead
+        failed = [replicas for replicas in self._replicas
+                  if any(api in self._failed for api, _ in replicas) and all(api in dead for api, _ in replicas)]
+        nodes = tuple(sorted({sql for replicas in failed for api, sql in replicas if api in dead}))
+        self._failed, self._seen_dead = set(), set()
+        return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), nodes)
 
     def _where(self, match: str | None, since: str | None = None, until: str | None = None) -> str:
         parts = [f"MATCH({quote(match)})"] if match else []
