@@ -445,6 +445,8 @@ def serve_command(index_dir: Path) -> None:
     from .render import print_line
     from .serve import serve
 
+    if isinstance(index_dir, str):  # a cluster URL: its nodes keep everything warm but the Python process
+        raise InputProblem(f"serve needs an index directory, not the cluster {index_dir} (not yet supported)")
     serve(index_dir, announce=lambda line: print_line(_err(), line))
 
 
