@@ -346,3 +346,26 @@ def test_a_mirror_answers_for_a_killed_node(tmp_path: Path, request: pytest.Fixt
     from searchkit.backends.sphinx.writer import shard_of
 
     assert results and all(shard_of(hit.arxiv_id, 3) != 1 for hit in results)
+
+
+def test_every_term_is_one_sphinx_keyword(clusters: dict) -> None:
+    """Sphinx's own tokenizer (CALL KEYWORDS) keeps each encoded term whole
+    and distinct, whatever characters the term has."""
+    from searchkit.backends.sphinx.terms import encode
+
+    terms = ["확산", "qwen2.5-vl", "gpt-4o", "c++", "a_b", "ㄱㄴ", "vq-vae/gan", "https://arxiv.org/abs/2510.00515",
+             "모델" * 30, "2510.00515", "x" * 41, "mllm", "漢字", "α-β"]
+    with searchkit.open_index(clusters[1][0]) as cluster:
+        for term in terms:
+            rows = cluster.rows(f"CALL KEYWORDS('{encode(term)}', 'papers_s1')")
+            assert [str(r[1]) for r in rows] == [encode(term)], (term, rows)
+    assert len({encode(t) for t in terms}) == len(terms)
+
+
+def test_up_refuses_what_it_cannot_do(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    request.addfinalizer(lambda: _nodes().down(tmp_path / "c"))
+    zero = run("cluster", "up", "--nodes", "0", "--dir", str(tmp_path / "c"))
+    assert zero.returncode == 2 and "--nodes must be between" in zero.stderr
+    assert run("cluster", "up", "--dir", str(tmp_path / "c")).returncode == 0
+    again = run("cluster", "up", "--dir", str(tmp_path / "c"))
+    assert again.returncode == 2 and "cluster down" in again.stderr and len(again.stderr.splitlines()) == 1
