@@ -68,6 +68,10 @@ from .writer import live_filter, word_id
 
 MAX_CANDIDATES = 200_000
 """Documents one query may fetch as candidates (OPTION max_matches)."""
+CACHED_DOCS = 50_000
+"""Decoded documents an open index keeps (about 1 GB at the limit)."""
+FETCH_CHUNK = 1000
+"""Documents fetched by id in one statement."""
 MIRROR_ATTEMPTS = 3
 """Runs of a batch while an agent fails, when shards have mirrors."""
 DF_BATCH = 16
@@ -249,6 +253,7 @@ class SphinxIndex(Index):
         self._df: dict[tuple[str, str], int] = {}
         self._failed: set[str] = set()
         self._seen_dead: set[str] = set()
+        self._docs: dict[int, dict] = {}
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
         with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
@@ -420,29 +425,39 @@ class SphinxIndex(Index):
         return Planned(postings, planned, extras, within, lambda d: docs[d]["arxiv_id"], lambda d: docs[d])  # type: ignore[arg-type]
 
     def _candidates(self, scope: Sequence[str], terms: Sequence[str], arxiv_ids: Sequence[str],
-                    since: str | None = None, until: str | None = None, texts: bool = False) -> list[dict]:
+                    since: str | None = None, until: str | None = None) -> list[dict]:
         """Every live document holding a query term in the searched
-        fields, or one of the arXiv ids, from every shard. Section texts
-        only when asked: ranking needs the spans, only hits need texts
-        (see `_with_texts`)."""
-        statements = []
-        columns = "id, arxiv_id, date, url, spans, post" + (", texts" if texts else "")
-        tail = f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"
-        for field in scope:
-            if terms:
-                match = _scoped(field, list(terms))
-                statements.append(f"SELECT {columns} FROM {self.url.name} WHERE {self._where(match, since, until)} "
-                                  f"ORDER BY id ASC {tail}")
+        fields, or one of the arXiv ids, from every shard, in a full
+        build's order (see `_documents`)."""
+        matches = [_scoped(field, list(terms)) for field in scope] if terms else []
         if arxiv_ids:
-            match = f"@{ID_FIELD} ({any_of(list(arxiv_ids))})"
-            statements.append(f"SELECT {columns} FROM {self.url.name} WHERE {self._where(match, since, until)} "
-                              f"ORDER BY id ASC {tail}")
-        found: dict[int, tuple] = {}
+            matches.append(f"@{ID_FIELD} ({any_of(list(arxiv_ids))})")
+        tail = f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"
+        source = f"SELECT id, post FROM {self.url.name} WHERE"
+        statements = [f"{source} {self._where(m, since, until)} {tail}" for m in matches]
+        posts: dict[int, str] = {}
         for rows in self._select(statements):
-            found.update((int(row[0]), row) for row in rows)
+            posts.update((int(i), str(post)) for i, post in rows)
         # docnum order breaks exact ties: a full build's order (posts by
         # name, papers as written), whatever order reindexes added them in
-        return [_stored(found[i]) for i in sorted(found, key=lambda i: (found[i][5], i))]
+        return self._documents(sorted(posts, key=lambda i: (posts[i], i)))
+
+    def _documents(self, ids: list[int]) -> list[dict]:
+        """The documents with these ids, spans decoded, read once per open
+        index: a document's id is never reused (generation << 32 | sequence),
+        so its content never changes. Section texts come later, for hits."""
+        with self._lock:
+            missing = [i for i in ids if i not in self._docs]
+            if len(self._docs) + len(missing) > CACHED_DOCS:
+                self._docs.clear()
+                missing = list(ids)
+            for start in range(0, len(missing), FETCH_CHUNK):
+                chunk = missing[start : start + FETCH_CHUNK]
+                rows = self._select([f"SELECT id, arxiv_id, date, url, spans, post FROM {self.url.name} WHERE id IN "
+                                     f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
+                                     f"OPTION max_matches={len(chunk)}, ranker=none"])[0]
+                self._docs.update((int(row[0]), _stored(row)) for row in rows)
+            return [self._docs[i] for i in ids if i in self._docs]
 
     def _with_texts(self, docs: Sequence[dict]) -> None:
         """Fetch the section texts of these candidates, in one query."""
@@ -487,10 +502,11 @@ class SphinxIndex(Index):
     def _copies(self, arxiv_id: str) -> list[dict]:
         """Every live copy of one paper, oldest post first."""
         bare = _bare_id(arxiv_id)
-        docs = self._candidates((), [], [bare], texts=True)
+        docs = self._candidates((), [], [bare])
         copies = sorted((d for d in docs if d["arxiv_id"] == bare), key=lambda d: d["date"])
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        self._with_texts(copies)
         return copies
 
     def paper(self, arxiv_id: str) -> PaperView:
@@ -572,14 +588,9 @@ def _scoped(field: str, terms: list[str]) -> str:
 
 def _stored(row: tuple) -> dict:
     """A fetched document as `searcher.Planned` reads stored fields."""
-    doc, arxiv_id, day, url, spans, _post, *texts = row
+    doc, arxiv_id, day, url, spans, _post = row
     packed = {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(spans).items()}
-    stored: dict[str, Any] = {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url),
-                              "spans": Spans(packed)}
-    if texts:  # else fetched for the hits alone
-        stored.update(json.loads(texts[0]))
-        stored.setdefault("title", "")
-    return stored
+    return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "spans": Spans(packed)}
 
 
 def _latest_dates(docs: list[dict], matching: Iterable[int]) -> dict[str, str]:
