@@ -130,6 +130,8 @@ class DirectoryPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value:
             self.fail("empty path; is a variable unset?", param, ctx)
+        if isinstance(value, str) and value.startswith("sphinx://"):  # a cluster URL, kept as text
+            return value
         return super().convert(value, param, ctx)
 
 
@@ -137,7 +139,7 @@ def index_option(func: Callable) -> Callable:
     return click.option(
         "--index", "index_dir", type=DirectoryPath(),
         default=DEFAULT_INDEX, envvar="PAPERSEARCH_INDEX", show_default=True,
-        help="Index directory (env PAPERSEARCH_INDEX).",
+        help="Index directory or cluster URL sphinx://HOST:PORT/NAME (env PAPERSEARCH_INDEX).",
     )(func)
 
 
@@ -254,12 +256,13 @@ def _reindex(
 @click.option("--sort", type=click.Choice(["score", "date"]), default="score", show_default=True, help="Order of hits.")
 @click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score adds up, term by term.")
+@click.option("--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer.")
 @json_option
 @pager_option
 @reports_errors
 def query_command(  # noqa: PLR0913 - one parameter per option
     text: str, index_dir: Path, limit: int, sections: tuple[str, ...], since: str | None, until: str | None,
-    sort: str, no_expand: bool, explain: bool, as_json: bool, no_pager: bool,
+    sort: str, no_expand: bool, explain: bool, strict_shards: bool, as_json: bool, no_pager: bool,
 ) -> None:
     """Rank papers for TEXT and show the matching sections.
 
@@ -279,6 +282,11 @@ def query_command(  # noqa: PLR0913 - one parameter per option
             text, limit=limit, sections=list(sections) or None, since=since, until=until, sort=sort,
             expand=not no_expand, explain=explain,
         )
+    shards = getattr(results, "shards", None)  # a cluster says whether every shard answered
+    if shards is not None and shards.partial:
+        if strict_shards:
+            raise InputProblem(f"{shards.warning()} (--strict-shards)")
+        _error_line(shards.warning())
     if as_json:
         from .render import results_json
 
@@ -374,6 +382,10 @@ def _open(index_dir: Path) -> Iterator[Index]:
     directory exists but is empty (a fresh clone's ``index/``), so that the
     README's first command works as written. A directory that does not
     exist is a typo, not a request to build."""
+    if isinstance(index_dir, str):  # a cluster URL (see DirectoryPath)
+        with open_index(index_dir) as index:
+            yield index
+        return
     key = _key(index_dir)
     kept = _open_indexes.pop(key, None)
     if kept is not None and kept.is_current():
@@ -439,8 +451,20 @@ def serve_command(index_dir: Path, workers: int | None, timeout: float, max_requ
     from .render import print_line
     from .serve import serve
 
+    if isinstance(index_dir, str):  # a cluster URL: its nodes keep everything warm but the Python process
+        raise InputProblem(f"serve needs an index directory, not the cluster {index_dir} (not yet supported)")
     serve(index_dir, announce=lambda line: print_line(_err(), line), workers=workers, timeout=timeout,
           max_requests=max_requests)
+
+
+def _add_cluster_commands() -> None:
+    """``papersearch cluster …`` (see `backends.sphinx.cli`)."""
+    from .backends.sphinx.cli import cluster
+
+    cli.add_command(cluster)
+
+
+_add_cluster_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

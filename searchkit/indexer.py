@@ -120,6 +120,11 @@ def reindex(
 
     :param on_wait: called once if another reindex holds the lock.
     """
+    if isinstance(index_dir, str) and index_dir.startswith("sphinx://"):  # a cluster (see backends.sphinx)
+        from .backends.sphinx.writer import reindex as reindex_cluster
+
+        return reindex_cluster(corpus_dir, index_dir, full=full, strict=strict, allow_empty=allow_empty,
+                               progress=progress, on_wait=on_wait)
     started = time.perf_counter()
     corpus, index = directory(corpus_dir, "corpus"), directory(index_dir, "index")
     if not corpus.is_dir():

@@ -267,6 +267,7 @@ def results_json(results: Results) -> dict[str, Any]:
         "suggestion": results.suggestion,
         "expansions": [{"source": e.source, "target": e.target} for e in results.expansions],
         "hits": [hit_json(h) for h in results],
+        **({"shards": results.shards.to_json()} if getattr(results, "shards", None) else {}),
     }
 
 

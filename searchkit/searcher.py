@@ -105,7 +105,12 @@ class Index(ABC):
 
 
 def open_index(index_dir: str | Path) -> Index:
-    """Open the live generation of the index at ``index_dir`` for reading."""
+    """Open the live generation of the index at ``index_dir`` (or of the
+    cluster at a ``sphinx://HOST:PORT/NAME`` URL) for reading."""
+    if isinstance(index_dir, str) and index_dir.startswith("sphinx://"):
+        from .backends.sphinx.reader import open_cluster
+
+        return open_cluster(index_dir)
     index = directory(index_dir)
     generation = live_generation(index)
     manifest = read_manifest(generation)

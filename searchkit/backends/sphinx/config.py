@@ -1,0 +1,202 @@
+"""Cluster descriptions → each node's ``sphinx.conf``.
+
+A cluster is described in one JSON file::
+
+    {"name": "papers",
+     "nodes": [{"host": "10.0.0.1", "sql_port": 9306, "api_port": 9312,
+                "dir": "/var/lib/papersearch"}, ...],
+     "shards_per_node": 1,
+     "mirrors": 1}
+
+Every node holds ``shards_per_node`` RT shards, each copied on the next
+``mirrors`` nodes (``agent = a|b:index``: Sphinx fails over between the
+copies). The first node also holds the distributed index ``name``, which
+queries go to, and two small RT indexes: ``name_meta`` (live generation,
+manifests, topology, glossary) and ``name_lexicon`` (word forms). The
+SphinxQL port serves clients; agents talk Sphinx's own protocol on the API
+port.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import InputError
+from ...schema import TEXT_FIELDS
+
+CHARSET = "0..9, A..Z->a..z, _, a..z, U+AC00..U+D7A3, U+3131..U+318E"
+"""Hangul syllables and jamo, digits and Latin stay whole; every other
+character is hex-encoded into a term by `terms.encode` first."""
+ID_FIELD = "aid"
+"""A text field holding the encoded arXiv id, so copies are found by MATCH."""
+AGENT_CONNECT_MS = 500
+AGENT_QUERY_MS = 20000
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    host: str
+    sql_port: int
+    api_port: int
+    dir: str
+
+    @property
+    def sql(self) -> str:
+        return f"{self.host}:{self.sql_port}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A described cluster: its nodes, and each shard's replicas (node numbers)."""
+
+    name: str
+    nodes: tuple[NodeSpec, ...]
+    shards: tuple[tuple[str, tuple[int, ...]], ...]
+
+    def topology(self) -> dict[str, Any]:
+        """What the writer and the reader need to reach every shard."""
+        return {
+            "name": self.name,
+            "shards": [
+                {"index": index, "replicas": [{"host": self.nodes[k].host, "sql_port": self.nodes[k].sql_port,
+                                               "api_port": self.nodes[k].api_port} for k in replicas]}
+                for index, replicas in self.shards
+            ],
+        }
+
+
+def load(path: str | Path) -> Cluster:
+    """Read a cluster description; one-line errors for what is wrong in it."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read cluster description {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"cluster description {path} is not JSON ({exc})") from None
+    return describe(data, str(path))
+
+
+def describe(data: Any, source: str = "cluster description") -> Cluster:
+    """A `Cluster` from a parsed description."""
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not data["nodes"]:
+        raise InputError(f"{source}: needs a non-empty \"nodes\" list")
+    name = data.get("name", "papers")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InputError(f"{source}: \"name\" must be a plain identifier, not {name!r}")
+    nodes = []
+    for i, node in enumerate(data["nodes"], 1):
+        try:
+            nodes.append(NodeSpec(str(node.get("host", "127.0.0.1")), int(node["sql_port"]), int(node["api_port"]),
+                                  str(node.get("dir", f"/var/lib/papersearch/node-{i}"))))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise InputError(f"{source}: node {i} needs integer \"sql_port\" and \"api_port\"") from None
+    per_node, mirrors = data.get("shards_per_node", 1), data.get("mirrors", 0)
+    if not isinstance(per_node, int) or per_node < 1 or not isinstance(mirrors, int) or not 0 <= mirrors < len(nodes):
+        raise InputError(f"{source}: \"shards_per_node\" must be ≥ 1 and \"mirrors\" below the number of nodes")
+    shards = []
+    for k in range(len(nodes)):
+        for _ in range(per_node):
+            replicas = tuple((k + m) % len(nodes) for m in range(mirrors + 1))
+            shards.append((f"{name}_s{len(shards) + 1}", replicas))
+    return Cluster(name, tuple(nodes), tuple(shards))
+
+
+def node_config(cluster: Cluster, k: int) -> str:
+    """The ``sphinx.conf`` of node ``k`` (0-based)."""
+    node = cluster.nodes[k]
+    root = node.dir.rstrip("/")
+    parts = [_rt(index, f"{root}/data/{index}", _shard_schema()) for index, replicas in cluster.shards if k in replicas]
+    if k == 0:
+        parts.append(_rt(f"{cluster.name}_meta", f"{root}/data/{cluster.name}_meta",
+                         ["rt_field = body_text", "rt_attr_uint = kind", "rt_attr_string = body"]))
+        parts.append(_rt(f"{cluster.name}_lexicon", f"{root}/data/{cluster.name}_lexicon",
+                         ["rt_field = word_text", "rt_attr_string = word", "rt_attr_string = terms"]))
+        parts.append(_distributed(cluster))
+    parts.append(f"""searchd
+{{
+    listen = {node.host}:{node.api_port}
+    listen = {node.host}:{node.sql_port}:mysql41
+    log = {root}/searchd.log
+    query_log = {root}/query.log
+    pid_file = {root}/searchd.pid
+    binlog_path = {root}/binlog
+    workers = threads
+    read_timeout = 30
+    client_timeout = 300
+    max_packet_size = 32M
+    seamless_rotate = 0
+}}
+""")
+    return "\n".join(parts)
+
+
+def _shard_schema() -> list[str]:
+    """Text fields: each section's encoded terms, and the arXiv id. The
+    attributes carry what ranking and display need without Kiwi."""
+    return [
+        *(f"rt_field = {name}" for name in TEXT_FIELDS),
+        f"rt_field = {ID_FIELD}",
+        "rt_attr_uint = born",
+        "rt_attr_uint = died",
+        "rt_attr_uint = day",
+        "rt_attr_string = arxiv_id",
+        "rt_attr_string = post",
+        "rt_attr_string = date",
+        "rt_attr_string = url",
+        "rt_attr_string = spans",
+        "rt_attr_string = texts",
+    ]
+
+
+def _rt(index: str, path: str, schema: list[str]) -> str:
+    lines = "\n".join(f"    {line}" for line in schema)
+    return f"""index {index}
+{{
+    type = rt
+    path = {path}
+    dict = keywords
+    charset_table = {CHARSET}
+    min_word_len = 1
+    rt_mem_limit = 256M
+{lines}
+}}
+"""
+
+
+def _distributed(cluster: Cluster) -> str:
+    lines = []
+    for index, replicas in cluster.shards:
+        if replicas == (0,):
+            lines.append(f"    local = {index}")
+        else:
+            hosts = "|".join(f"{cluster.nodes[k].host}:{cluster.nodes[k].api_port}" for k in replicas)
+            lines.append(f"    agent = {hosts}:{index}")
+    if any(len(replicas) > 1 for _, replicas in cluster.shards):
+        lines.append("    ha_strategy = nodeads")  # a mirror that stops answering is left out
+    body = "\n".join(lines)
+    return f"""index {cluster.name}
+{{
+    type = distributed
+{body}
+    agent_connect_timeout = {AGENT_CONNECT_MS}
+    agent_query_timeout = {AGENT_QUERY_MS}
+}}
+"""
+
+
+def write_configs(cluster: Cluster, out: Path) -> list[Path]:
+    """Write ``out/node-K/sphinx.conf`` for every node and ``out/topology.json``."""
+    written = []
+    try:
+        for k in range(len(cluster.nodes)):
+            target = out / f"node-{k + 1}" / "sphinx.conf"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(node_config(cluster, k), encoding="utf-8")
+            written.append(target)
+        (out / "topology.json").write_text(json.dumps(cluster.topology(), indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write configs under {out}: {exc.strerror or exc}") from None
+    return written

@@ -1,0 +1,625 @@
+"""Cluster → hits: the `Index` interface over a Sphinx distributed index.
+
+Sphinx's own scores cannot rank exactly (RT indexes keep no field-length
+totals, IDF is per shard and per chunk), so the engine only finds
+candidates: every live document holding some query term, across all
+shards, with its stored spans. The ranking is then the directory
+backend's, computed by the same code (`scoring.plan/top/matching`,
+`ranking.coverage/proximity`, `highlight`) over `CandidatePostings`: a
+term's frequencies and each field's length are read from the candidates'
+spans, N and df are exact live-generation counts over every shard
+(``COUNT(*) … MATCH('@field term')``), average lengths come from the
+manifest's per-post totals. This is Elasticsearch's dfs_query_then_fetch
+plus a rescore, with the statistics global, so the number of shards never
+changes a score.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh.automata import lev
+
+from ... import scoring
+from ...errors import IndexMissingError, NotFoundError, QueryError
+from ...glossary import GLOSSARY_FILE, Glossary
+from ...highlight import highlight
+from ...hits import Hit, IndexStats, PaperView, Results
+from ...lexicon import Lexicon
+from ...query import ParsedQuery, Part, parse_query, split_compounds
+from ...ranking import coverage, proximity
+from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans, resolve_sections
+from ...searcher import (
+    ARXIV_BOOST,
+    BM25_B,
+    BM25_K1,
+    CANDIDATES,
+    SUGGEST_WORDS,
+    Index,
+    Planned,
+    _bare_id,
+    _joined_words,
+    _replace_word,
+    check_limit,
+    date_range,
+    is_word,
+)
+from ...similar import key_terms, surface_forms
+from ...store import Manifest
+from ...suggest import closest
+from .. import bm25
+from . import ClusterURL
+from .config import ID_FIELD
+from .conn import ClusterError, Node, connect, quote
+from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
+from .terms import any_of
+from .writer import live_filter, word_id
+
+MAX_CANDIDATES = 200_000
+"""Documents one query may fetch as candidates (OPTION max_matches)."""
+CACHED_DOCS = 50_000
+"""Decoded documents an open index keeps (about 1 GB at the limit)."""
+FETCH_CHUNK = 1000
+"""Documents fetched by id in one statement."""
+MIRROR_ATTEMPTS = 3
+"""Runs of a batch while an agent fails, when shards have mirrors."""
+DF_BATCH = 16
+"""COUNT statements sent in one round trip. Past searchd's
+``max_batch_queries`` (32) a batch over agents silently counts only the
+local shard (measured on 2.2.11 with 64), so batches stay well below it."""
+ALL_FIELDS = "@(" + ",".join(TEXT_FIELDS) + ")"
+_AGENT = re.compile(r"agent ([^\s:]+:\d+)")
+
+
+@dataclass(frozen=True)
+class ShardStatus:
+    """How many shards answered a search; ``failed`` names the nodes
+    (SphinxQL addresses) holding the shards that did not."""
+
+    total: int
+    answered: int
+    failed: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return self.answered < self.total
+
+    def warning(self) -> str:
+        nodes = ", ".join(self.failed)
+        return f"partial results: {self.total - self.answered} of {self.total} shards did not answer (node {nodes})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"total": self.total, "answered": self.answered, "failed": list(self.failed)}
+
+
+def open_cluster(location: str) -> SphinxIndex:
+    """Open the live generation of the cluster at ``location``."""
+    return SphinxIndex(ClusterURL.parse(location))
+
+
+class ClusterLexicon(Lexicon):
+    """The lexicon's look-ups from the cluster's ``NAME_lexicon`` index
+    (rows keyed by a hash of the word form), so a query on any machine is
+    analysed as the corpus was without Kiwi; the analysis itself is the
+    directory backend's (`Lexicon.analyse`, `Lexicon.segment`)."""
+
+    def __init__(self, index: SphinxIndex) -> None:  # noqa: D107 - no SQLite table here
+        self._index = index
+        self._lock = threading.Lock()
+        self._counts = {}
+
+    def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        found: dict[str, list[list]] = {}
+        unique = list(dict.fromkeys(words))
+        for start in range(0, len(unique), 500):
+            ids = {word_id(w): w for w in unique[start : start + 500]}
+            rows = self._index.rows(f"SELECT word, terms FROM {self._index.url.lexicon} WHERE id IN "
+                                    f"({','.join(map(str, ids))}) LIMIT {len(ids)} OPTION max_matches={len(ids)}")
+            found.update((str(word), json.loads(terms)) for word, terms in rows if word in ids.values())
+        return found
+
+    def close(self) -> None:
+        return None
+
+
+class CandidatePostings:
+    """`scoring.Postings` over the candidates of one query: docnums are
+    positions in ``docs`` (in a full build's order, as Whoosh's docnums
+    are after one), term frequencies and field lengths come from
+    their spans, N and df from the whole cluster."""
+
+    def __init__(self, docs: list[dict], count: int, df: Any, totals: Mapping[str, int]) -> None:
+        self.docs = docs
+        self.size = len(docs)
+        self.count = count
+        self._df, self._totals = df, totals
+        self._lengths: dict[str, np.ndarray] = {}
+        self._live = np.ones(self.size, dtype=bool)
+
+    def live(self) -> np.ndarray:
+        return self._live
+
+    def df(self, field: str, term: str) -> int:
+        return self._df(field, term)
+
+    def idf(self, field: str, term: str) -> float:
+        return bm25.idf(self.count, self.df(field, term))
+
+    def average(self, field: str) -> float:
+        return bm25.average(self._totals.get(field, 0), self.count)
+
+    def lengths(self, field: str) -> np.ndarray:
+        """Each candidate's field length, quantised as Whoosh stores it;
+        the combined field's is the sum of its sections'."""
+        if field not in self._lengths:
+            names = TEXT_FIELDS if field == ALL else (field,)
+            raw = [sum(len(doc["spans"].terms(n)) for n in names if n in doc["spans"]) for doc in self.docs]
+            self._lengths[field] = np.array([bm25.quantised_length(n) for n in raw], dtype=np.float64)
+        return self._lengths[field]
+
+    def read(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates holding the term and its weight in each: the count in
+        a section; in the combined field the section weights of its
+        occurrences summed in order, as float32 (as Whoosh stores them)."""
+        ids, weights = [], []
+        for i, doc in enumerate(self.docs):
+            weight = _weight(doc, field, term)
+            if weight:
+                ids.append(i)
+                weights.append(weight)
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32).astype(np.float64)
+
+    def term(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        if field == "arxiv_id":  # an id field is not scored: its raw weight, 1
+            docs = np.flatnonzero([doc["arxiv_id"] == term for doc in self.docs]).astype(np.int64)
+            return docs, np.ones(len(docs))
+        docs, tf = self.read(field, term)
+        if not len(docs):
+            return docs, tf
+        scores = bm25.term_scores(tf, self.lengths(field)[docs], self.idf(field, term), self.average(field),
+                                  BM25_K1, BM25_B)
+        return docs, scores
+
+    def components(self, field: str, term: str, doc: int) -> tuple[float, float, float, float, float]:
+        """(tf, idf, length, average, score) of the term in one candidate,
+        as `scoring.Postings.components` gives them, for `--explain`."""
+        if field == "arxiv_id":
+            freq = float(self.docs[doc]["arxiv_id"] == term)
+            return freq, 1.0, 0.0, 0.0, freq
+        docs, tf = self.read(field, term)
+        found = np.flatnonzero(docs == doc)
+        freq = float(tf[found[0]]) if len(found) else 0.0
+        idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
+        score = bm25.term_scores(np.array([freq]), np.array([length]), idf, average, BM25_K1, BM25_B)[0]
+        return freq, idf, length, average, float(score) if freq else 0.0
+
+    def dense(self, field: str, term: str, boost: float = 1.0) -> scoring.Scored:
+        docs, scores = self.term(field, term)
+        score, match = np.zeros(self.size), np.zeros(self.size, dtype=bool)
+        score[docs] = scores * boost
+        match[docs] = True
+        return scoring.Scored(score, match)
+
+
+def _weight(doc: dict, field: str, term: str) -> float:
+    """The term's posting weight in one document's field (0 when absent):
+    its count in a section; in the combined field its occurrences' section
+    weights added one by one in text order, as the indexer adds them."""
+    counts = _counts(doc)
+    if field != ALL:
+        return float(counts.get(field, {}).get(term, 0))
+    total = 0.0
+    for name in TEXT_FIELDS:
+        boost = FIELD_WEIGHTS[name]
+        for _ in range(counts.get(name, {}).get(term, 0)):
+            total += boost
+    return total
+
+
+def _counts(doc: dict) -> dict[str, Counter]:
+    """Each field's term counts, counted once per candidate."""
+    if "_counts" not in doc:
+        spans = doc["spans"]
+        doc["_counts"] = {name: Counter(spans.terms(name)) for name in spans}
+    return doc["_counts"]
+
+
+class SphinxIndex(Index):
+    """One generation of a cluster. Queries go to the distributed index on
+    the first node; a shard that does not answer leaves results from the
+    others, flagged on `Results.shards`. One connection, used under a lock."""
+
+    def __init__(self, url: ClusterURL) -> None:
+        self.url = url
+        self._lock = threading.RLock()
+        self._node: Node = open_node(url)
+        try:
+            self._load()
+        except BaseException:
+            self._node.close()
+            raise
+
+    def _load(self) -> None:
+        self.generation = live(self._node, self.url)
+        if not self.generation:
+            raise IndexMissingError(f"no index at {self.url} yet: run `papersearch reindex --index {self.url}`")
+        found = get(self._node, self.url, GEN_ROW + self.generation)
+        if not found:
+            raise ClusterError(f"cluster at {self.url} has no manifest for its live generation {self.generation}")
+        data = found["manifest"]
+        self.manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+        self._totals = self.manifest.field_totals()
+        self._count = self.manifest.counts()[0]
+        self._replicas = [[(f"{r['host']}:{r['api_port']}", f"{r['host']}:{r['sql_port']}") for r in shard["replicas"]]
+                          for shard in topology(self._node, self.url)["shards"]]
+        self._df: dict[tuple[str, str], int] = {}
+        self._failed: set[str] = set()
+        self._seen_dead: set[str] = set()
+        self._docs: dict[int, dict] = {}
+        self._terms: list[str] | None = None
+        self._lexicon = ClusterLexicon(self)
+        with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
+            (Path(tmp) / GLOSSARY_FILE).write_text(json.dumps(found.get("glossary") or {}), encoding="utf-8")
+            self._glossary = Glossary(Path(tmp)) if found.get("glossary") else Glossary(Path(tmp) / "none")
+
+    # SphinxQL
+
+    def rows(self, sql: str) -> list[tuple]:
+        with self._lock:
+            return self._node.rows(sql)
+
+    def _select(self, statements: Sequence[str]) -> list[list[tuple]]:
+        """Run queries against the distributed index, each followed by SHOW
+        META, and note the agents that did not answer. Sphinx 2.2.11 does
+        not retry a query on another mirror: the query that finds a mirror
+        dead misses that shard (``ha_strategy = nodeads`` leaves the dead
+        mirror out of later ones), so with mirrors a batch with a failed
+        agent is run again, up to `MIRROR_ATTEMPTS` times."""
+        batch = [s for statement in statements for s in (statement, "SHOW META")]
+        mirrored = any(len(replicas) > 1 for replicas in self._replicas)
+        for _ in range(MIRROR_ATTEMPTS if mirrored else 1):
+            with self._lock:
+                answers = self._node.batch(batch)
+            failed = {m for meta in answers[1::2] for key, value in meta if key == "warning"
+                      for m in _AGENT.findall(str(value))}
+            if not failed:
+                break
+            self._seen_dead |= failed
+        self._failed |= failed
+        return list(answers[0::2])
+
+    def _status(self) -> ShardStatus:
+        """The shards missing from the searches since the last status. A
+        warning names the agent, not the shard it was asked for: a shard is
+        missing when the last run of a batch had a failed agent holding it
+        and every other copy of it was seen failing too (``nodeads`` sends
+        a retry to a copy not seen failing)."""
+        dead = self._failed | self._seen_dead
+        failed = [replicas for replicas in self._replicas
+                  if any(api in self._failed for api, _ in replicas) and all(api in dead for api, _ in replicas)]
+        nodes = tuple(sorted({sql for replicas in failed for api, sql in replicas if api in dead}))
+        self._failed, self._seen_dead = set(), set()
+        return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), nodes)
+
+    def _where(self, match: str | None, since: str | None = None, until: str | None = None) -> str:
+        parts = [f"MATCH({quote(match)})"] if match else []
+        parts.append(live_filter(self.generation))
+        if since:
+            parts.append(f"day >= {int(since.replace('-', ''))}")
+        if until:
+            parts.append(f"day <= {int(until.replace('-', ''))}")
+        return " AND ".join(parts)
+
+    # statistics
+
+    def prefetch_df(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Count df for every (field, term) not known yet, in batches."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._df]
+        for start in range(0, len(wanted), DF_BATCH):
+            chunk = wanted[start : start + DF_BATCH]
+            statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {self._where(_scoped(f, [t]))}"
+                          for f, t in chunk]
+            for key, rows in zip(chunk, self._select(statements)):
+                self._df[key] = int(rows[0][0]) if rows else 0
+
+    def df(self, field: str, term: str) -> int:
+        """Live documents of the generation holding the term, over all shards."""
+        if (field, term) not in self._df:
+            self.prefetch_df([(field, term)])
+        return self._df[(field, term)]
+
+    def known(self, term: str) -> bool:
+        return self.df(ALL, term) > 0
+
+    # the Index interface
+
+    def close(self) -> None:
+        with self._lock:
+            self._node.close()
+
+    def is_current(self) -> bool:
+        try:
+            return live(self._node, self.url) == self.generation
+        except ClusterError:
+            return False
+
+    def parse(self, query: str, expand: bool = True) -> ParsedQuery:
+        parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
+        return self._glossary.expand(parsed) if expand else parsed
+
+    def search(
+        self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,
+        since: str | date | None = None, until: str | date | None = None, sort: str = "score", expand: bool = True,
+        explain: bool = False,
+    ) -> Results:
+        limit = check_limit(limit)
+        if sort not in ("score", "date"):
+            raise QueryError(f"sort must be 'score' or 'date', not {sort!r}")
+        fields = resolve_sections(sections)
+        since, until = date_range(since, until)
+        parsed = self.parse(query, expand)
+        if not (parsed.parts or parsed.arxiv_ids) or self._count == 0:
+            return self._flagged(Results([], query=parsed.text, total=0, expansions=parsed.expansions))
+        scope = (ALL,) if fields == TEXT_FIELDS else fields
+        joined = _joined_words(parsed, self.known)
+        terms = [t for part in parsed.parts for alt in part.alternatives for t in alt] + joined
+        docs = self._candidates(scope, terms, parsed.arxiv_ids, since, until)
+        query = self._plan(docs, parsed, scope, joined)
+        if sort == "date":
+            latest = _latest_dates(docs, query.matching())
+            everything = query.top(len(latest))
+            ranked = sorted(everything, key=lambda item: (latest[docs[item[0]]["arxiv_id"]], item[1]), reverse=True)
+            candidates = [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
+        else:
+            candidates = []
+            for docnum, score in query.top(max(CANDIDATES, limit)):
+                spans = query.stored(docnum)["spans"]
+                candidates.append((docnum, score, coverage(spans, fields, parsed), proximity(spans, fields, parsed)))
+            candidates.sort(key=lambda item: -item[1] * item[2] * item[3])
+        shown = candidates[:limit]
+        hits = self._hits([(query.stored(d), score * c * n) for d, score, c, n in shown], parsed, fields)
+        if explain:
+            hits = [replace(hit, explanation=query.explain(d, score, c, n))
+                    for hit, (d, score, c, n) in zip(hits, shown)]
+        total = _counter(query, docs)
+        return self._flagged(Results(hits, query=parsed.text, total=total, expansions=parsed.expansions,
+                                     suggestion=self._suggest(parsed)))
+
+    def _suggest(self, parsed: ParsedQuery) -> str | None:
+        """`WhooshIndex._suggest` over the cluster: the query with each
+        typed word that matches nothing replaced by the nearest indexed
+        word (terms within one edit, from the generation's vocabulary,
+        live ones only), or None."""
+        text, changed = parsed.text, False
+        matched = {w for p in parsed.parts if any(all(map(self.known, a)) for a in p.alternatives)
+                   for w in p.label.split()}
+        unmatched = [p for p in parsed.typed if p.label and not set(p.label.split()) <= matched]
+        for part in unmatched[:SUGGEST_WORDS]:
+            term = part.alternatives[0][0]
+            if len(part.alternatives[0]) > 1 or not is_word(term) or self._glossary.knows((term,)):
+                continue
+            within = lev.levenshtein_automaton(term, 1, 0).to_dfa()  # as Whoosh's terms_within: no transpositions
+            near = [t for t in self._vocabulary() if within.accept(t) and is_word(t)]
+            self.prefetch_df((ALL, t) for t in near)
+            near = [t for t in near if self.df(ALL, t)]
+            best = closest(term, near, lambda t: self.df(ALL, t))
+            if best and (fixed := _replace_word(text, part.label, best)) != text:
+                text, changed = fixed, True
+        return text if changed else None
+
+    def _vocabulary(self) -> list[str]:
+        """The generation's terms, read on the first suggestion."""
+        if self._terms is None:
+            self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
+        return self._terms
+
+    def _flagged(self, results: Results) -> Results:
+        """Results carrying which shards answered (see `ShardStatus`)."""
+        results.shards = self._status()  # type: ignore[attr-defined]
+        return results
+
+    def _plan(self, docs: list[dict], parsed: ParsedQuery, scope: tuple[str, ...], joined: list[str],
+              within: np.ndarray | None = None) -> Planned:
+        """The query scored over the candidates by the directory backend's
+        own planner, with statistics from the whole cluster."""
+        keys = [(f, t) for part in parsed.parts for alt in part.alternatives for t in alt for f in scope]
+        self.prefetch_df(keys + [(f, w) for w in joined for f in scope])
+        postings = CandidatePostings(docs, self._count, self.df, self._totals)
+        planned = scoring.plan(postings, parsed.parts, scope, FIELD_WEIGHTS)
+        clauses = [(f, word, FIELD_WEIGHTS.get(f, 1.0), word) for word in joined for f in scope]
+        clauses += [("arxiv_id", i, ARXIV_BOOST, i) for i in parsed.arxiv_ids]
+        extras = [postings.dense(f, term, boost) for f, term, boost, _ in clauses]
+        query = Planned(postings, planned, extras, within, lambda d: docs[d]["arxiv_id"], lambda d: docs[d])  # type: ignore[arg-type]
+        query.explainer = lambda doc, spans: scoring.explain(
+            postings, planned, parsed.parts, scope, FIELD_WEIGHTS, clauses, doc, spans  # type: ignore[arg-type]
+        )
+        return query
+
+    def _candidates(self, scope: Sequence[str], terms: Sequence[str], arxiv_ids: Sequence[str],
+                    since: str | None = None, until: str | None = None) -> list[dict]:
+        """Every live document holding a query term in the searched
+        fields, or one of the arXiv ids, from every shard, in a full
+        build's order (see `_documents`)."""
+        matches = [_scoped(field, list(terms)) for field in scope] if terms else []
+        if arxiv_ids:
+            matches.append(f"@{ID_FIELD} ({any_of(list(arxiv_ids))})")
+        tail = f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"
+        source = f"SELECT id, post FROM {self.url.name} WHERE"
+        statements = [f"{source} {self._where(m, since, until)} {tail}" for m in matches]
+        posts: dict[int, str] = {}
+        for rows in self._select(statements):
+            posts.update((int(i), str(post)) for i, post in rows)
+        # docnum order breaks exact ties: a full build's order (posts by
+        # name, papers as written), whatever order reindexes added them in
+        return self._documents(sorted(posts, key=lambda i: (posts[i], i)))
+
+    def _documents(self, ids: list[int]) -> list[dict]:
+        """The documents with these ids, spans decoded, read once per open
+        index: a document's id is never reused (generation << 32 | sequence),
+        so its content never changes. Section texts come later, for hits."""
+        with self._lock:
+            missing = [i for i in ids if i not in self._docs]
+            if len(self._docs) + len(missing) > CACHED_DOCS:
+                self._docs.clear()
+                missing = list(ids)
+            for start in range(0, len(missing), FETCH_CHUNK):
+                chunk = missing[start : start + FETCH_CHUNK]
+                rows = self._select([f"SELECT id, arxiv_id, date, url, spans, post FROM {self.url.name} WHERE id IN "
+                                     f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
+                                     f"OPTION max_matches={len(chunk)}, ranker=none"])[0]
+                self._docs.update((int(row[0]), _stored(row)) for row in rows)
+            return [self._docs[i] for i in ids if i in self._docs]
+
+    def _with_texts(self, docs: Sequence[dict]) -> None:
+        """Fetch the section texts of these candidates, in one query."""
+        wanted = [d["id"] for d in docs if "title" not in d]
+        if not wanted:
+            return
+        rows = self._select([f"SELECT id, texts FROM {self.url.name} WHERE id IN ({','.join(map(str, wanted))}) "
+                             f"LIMIT {len(wanted)} OPTION max_matches={len(wanted)}, ranker=none"])[0]
+        found = {int(i): json.loads(texts) for i, texts in rows}
+        for doc in docs:
+            if "title" not in doc:
+                doc.update(found.get(doc["id"], {}))
+                doc.setdefault("title", "")
+
+    def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery, fields: Sequence[str]) -> list[Hit]:
+        """Hits with every post date of each paper and their highlights."""
+        self._with_texts([stored for stored, _ in ranked])
+        dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
+        out = []
+        for stored, score in ranked:
+            highlights = {}
+            for name in fields:
+                shown = highlight(stored["spans"], name, stored.get(name, ""), parsed.terms, parsed.phrases)
+                if shown:
+                    highlights[name] = shown
+            out.append(Hit(stored["arxiv_id"], stored["title"], stored["url"], dates.get(stored["arxiv_id"], ()),
+                           score, tuple(highlights), highlights))
+        return out
+
+    def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Every live post date of each paper, oldest first."""
+        if not arxiv_ids:
+            return {}
+        match = f"@{ID_FIELD} ({any_of(list(arxiv_ids))})"
+        rows = self._select([f"SELECT arxiv_id, date FROM {self.url.name} WHERE {self._where(match)} "
+                             f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
+        found: dict[str, set[str]] = {}
+        for arxiv_id, day in rows:
+            found.setdefault(str(arxiv_id), set()).add(str(day))
+        return {k: tuple(sorted(v)) for k, v in found.items()}
+
+    def _copies(self, arxiv_id: str) -> list[dict]:
+        """Every live copy of one paper, oldest post first."""
+        bare = _bare_id(arxiv_id)
+        docs = self._candidates((), [], [bare])
+        copies = sorted((d for d in docs if d["arxiv_id"] == bare), key=lambda d: d["date"])
+        if not copies:
+            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        self._with_texts(copies)
+        return copies
+
+    def paper(self, arxiv_id: str) -> PaperView:
+        copies = self._copies(arxiv_id)
+        latest = copies[-1]
+        sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
+        by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
+        self._status()
+        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
+
+    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        limit = check_limit(limit)
+        copies = self._copies(arxiv_id)
+        bare = copies[0]["arxiv_id"]
+        terms = {t for c in copies for name in c["spans"] for t in c["spans"].terms(name)
+                 if len(t) > 1 and not t.replace(".", "").isdigit()}
+        self.prefetch_df((ALL, t) for t in terms)
+        keys = key_terms([c["spans"] for c in copies], lambda t: self.df(ALL, t), self._count)
+        forms = surface_forms([c["spans"] for c in copies], copies, {t for t, _ in keys})
+        parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
+        docs = self._candidates(TEXT_FIELDS, [t for t, _ in keys], [])
+        others = np.array([d["arxiv_id"] != bare for d in docs], dtype=bool)  # never the paper itself
+        query = self._plan(docs, parsed, TEXT_FIELDS, [], others)
+        ranked = []
+        for docnum, score in query.top(max(CANDIDATES, limit)):
+            stored = query.stored(docnum)
+            present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
+            shared = tuple(forms[t] for t, _ in keys if t in present)
+            ranked.append((stored, score * len(shared) / max(len(keys), 1), shared))
+        hits = [replace(hit, shared_terms=shared) for hit, (_, _, shared) in
+                zip(self._hits([(s, score) for s, score, _ in ranked], parsed, TEXT_FIELDS), ranked)]
+        hits.sort(key=lambda h: -h.score)
+        total = _counter(query, docs)
+        return self._flagged(Results(hits[:limit], query=bare, total=total))
+
+    def stats(self) -> IndexStats:
+        where = live_filter(self.generation)
+        first, last = self._select([
+            f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day ASC LIMIT 1",
+            f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day DESC LIMIT 1",
+        ])
+        entries, papers = self.manifest.counts()
+        self._status()
+        return IndexStats(
+            str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
+            str(last[0][0]) if last else None, self._size(), self.manifest.analyzer, self.manifest.kiwi, {},
+        )
+
+    def _size(self) -> int:
+        """Bytes the shards take on disk and in RAM (first replica of each;
+        a node that does not answer counts 0), from SHOW INDEX … STATUS."""
+        total = 0
+        for shard in topology(self._node, self.url)["shards"]:
+            replica = shard["replicas"][0]
+            try:
+                node = connect(replica["host"], replica["sql_port"])
+            except ClusterError:
+                continue
+            try:
+                status = dict(node.rows(f"SHOW INDEX {shard['index']} STATUS"))
+                total += int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
+            finally:
+                node.close()
+        return total
+
+
+def _counter(query: Planned, docs: list[dict]) -> Any:
+    """The lazy total: distinct papers among the matching candidates
+    (phrases checked as the directory backend checks them)."""
+    return lambda: query.count(lambda found: len({docs[d]["arxiv_id"] for d in found}))
+
+
+def _scoped(field: str, terms: list[str]) -> str:
+    """A MATCH expression: any of the terms, in one section or (for the
+    combined field) in any section."""
+    scope = ALL_FIELDS if field == ALL else f"@{field}"
+    return f"{scope} ({any_of(terms)})"
+
+
+def _stored(row: tuple) -> dict:
+    """A fetched document as `searcher.Planned` reads stored fields."""
+    doc, arxiv_id, day, url, spans, _post = row
+    packed = {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(spans).items()}
+    return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "spans": Spans(packed)}
+
+
+def _latest_dates(docs: list[dict], matching: Iterable[int]) -> dict[str, str]:
+    """Each paper's latest post date among the given copies."""
+    latest: dict[str, str] = {}
+    for d in matching:
+        paper = docs[d]["arxiv_id"]
+        latest[paper] = max(latest.get(paper, ""), docs[d]["date"])
+    return latest
+

@@ -1,0 +1,365 @@
+"""Posts → cluster: incremental, atomic reindexing over shards.
+
+The same Kiwi analysis as the directory backend (`analysis.analyse_stream`
+over the same texts in the same order) feeds every shard. Each document
+lives on the shard its arXiv id hashes to (all copies of a paper on one
+shard) and carries its encoded terms per section as text fields, plus the
+packed spans and the section texts, so the reader ranks and highlights
+without Kiwi.
+
+Generations, as Sphinx has no aliases: a document is live in generation G
+when ``born <= G < died``. A reindex to G+1 inserts the new documents
+(``born = G+1``), marks the replaced ones ``died = G+1``, writes G+1's
+manifest, then flips the live pointer in one REPLACE. Killed before the
+flip, the new rows are invisible and the marks harmless (still live at G);
+the next reindex first deletes the orphans and clears the marks. After the
+flip, rows that died before G+1 are deleted (those dying at G+1 stay one
+generation for readers still on G).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import sqlite3
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
+from ...corpus import Paper, Post, find_posts
+from ...errors import CorpusError
+from ...glossary import GLOSSARY_FILE, _digest, load_pairs, save_glossary
+from ...indexer import Progress, ReindexReport, _count_lengths, _field_text, _parse_all
+from ...lexicon import Lexicon
+from ...schema import TEXT_FIELDS, pack_spans
+from ...store import FORMAT, Manifest, directory
+from . import ClusterURL
+from .config import ID_FIELD
+from .conn import Node, connect, values
+from .meta import GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
+from .terms import encode, field_text
+
+CLUSTER_FORMAT = 2
+"""Bumped when the documents' layout changes: forces a full rebuild."""
+FOREVER = 4294967295
+"""``died`` of a document no reindex has replaced (uint32 max)."""
+BATCH_DOCS = 64
+"""Documents per INSERT: spans and texts make a row ~20 kB."""
+SELECT_CHUNK = 5000
+COLUMNS = ("id", *TEXT_FIELDS, ID_FIELD, "born", "died", "day", "arxiv_id", "post", "date", "url", "spans", "texts")
+
+
+def shard_of(arxiv_id: str, shards: int) -> int:
+    """The shard a paper lives on: every copy of it on the same one, so a
+    paper collapses to its best copy on one shard."""
+    return zlib.crc32(arxiv_id.encode("utf-8")) % shards
+
+
+def word_id(word: str) -> int:
+    """A lexicon row's id: a 63-bit hash of the word form (never 0)."""
+    return (int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "big") >> 1) or 1
+
+
+def live_filter(generation: int) -> str:
+    """The condition selecting generation G's documents."""
+    return f"born <= {generation} AND died > {generation}"
+
+
+def reindex(
+    corpus_dir: str | Path, location: str, *, full: bool = False, strict: bool = False, allow_empty: bool = False,
+    progress: Progress | None = None, on_wait: Callable[[], None] | None = None,
+) -> ReindexReport:
+    """Bring the cluster at ``location`` up to date with the posts in
+    ``corpus_dir``, as `indexer.reindex` does for a directory."""
+    started = time.perf_counter()
+    url = ClusterURL.parse(location)
+    corpus = directory(corpus_dir, "corpus")
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus directory not found: {corpus}")
+    with _writer_lock(url, on_wait):
+        writer = Writer(url)
+        try:
+            current = writer.recover()
+            manifest, glossary, notices, rebuild = writer.base(current, full)
+            paths, problems = find_posts(corpus)
+            posts = _parse_all(paths, progress)
+            skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
+            if strict and skipped:
+                raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
+            empty = None if allow_empty else (corpus, len(paths) + len(problems))
+            report = writer.apply(current, manifest, glossary, rebuild, posts, progress, empty)
+        finally:
+            writer.close()
+    warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
+    return ReindexReport(
+        posts_read=len(paths) + len(problems), skipped=skipped, warnings=warnings, full=rebuild,
+        seconds=time.perf_counter() - started, notices=tuple(notices), **report,
+    )
+
+
+@contextmanager
+def _writer_lock(url: ClusterURL, on_wait: Callable[[], None] | None) -> Iterator[None]:
+    """One writer per cluster from this machine (Sphinx has no locks):
+    ``flock`` on a file named after the URL, released by the kernel when a
+    writer dies."""
+    key = hashlib.sha1(str(url).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class Shard:
+    """One shard's RT index and a connection to each of its replicas."""
+
+    index: str
+    replicas: list[Node]
+
+    def execute(self, sql: str) -> None:
+        for node in self.replicas:
+            node.execute(sql)
+
+    def ids(self, where: str) -> list[int]:
+        """Ids of the documents matching ``where``, from the first replica."""
+        rows = self.replicas[0].rows(
+            f"SELECT id FROM {self.index} WHERE {where} ORDER BY id ASC LIMIT {SELECT_CHUNK} "
+            f"OPTION max_matches={SELECT_CHUNK}"
+        )
+        return [int(r[0]) for r in rows]
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), 1000):
+            self.execute(f"DELETE FROM {self.index} WHERE id IN ({','.join(map(str, ids[start:start + 1000]))})")
+
+    def set_died(self, ids: Sequence[int], died: int) -> None:
+        for start in range(0, len(ids), 1000):
+            chunk = ",".join(map(str, ids[start:start + 1000]))
+            self.execute(f"UPDATE {self.index} SET died = {died} WHERE id IN ({chunk})")
+
+
+class Writer:
+    """A reindex's connections: the first node (meta, lexicon) and every
+    replica of every shard; a node that does not answer stops the reindex
+    before anything is written."""
+
+    def __init__(self, url: ClusterURL) -> None:
+        self.url = url
+        self.node = open_node(url)
+        self.shards: list[Shard] = []
+        try:
+            for shard in topology(self.node, url)["shards"]:
+                replicas = [connect(r["host"], r["sql_port"]) for r in shard["replicas"]]
+                self.shards.append(Shard(shard["index"], replicas))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.node.close()
+        for shard in self.shards:
+            for node in shard.replicas:
+                node.close()
+
+    def recover(self) -> int:
+        """Undo what a killed reindex left (rows born after the live
+        generation, marks of a generation never published) and what a
+        killed clean-up left (rows dead before it); the live generation."""
+        current = live(self.node, self.url)
+        for shard in self.shards:
+            while ids := shard.ids(f"born > {current}"):
+                shard.delete(ids)
+            while ids := shard.ids(f"died > {current} AND died < {FOREVER}"):
+                shard.set_died(ids, FOREVER)
+            while ids := shard.ids(f"died < {current}"):
+                shard.delete(ids)
+        return current
+
+    def base(self, current: int, full: bool) -> tuple[Manifest, dict | None, list[str], bool]:
+        """The live manifest and analysed glossary to build on, and whether
+        this is a full rebuild (asked for, a new cluster, another analyzer)."""
+        fresh = Manifest(FORMAT, ANALYZER_VERSION, kiwi_version())
+        found = get(self.node, self.url, GEN_ROW + current) if current else None
+        if not found:
+            return fresh, None, [], True
+        data = found["manifest"]
+        manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+        stale = (manifest.format, manifest.analyzer, manifest.kiwi, found.get("cluster_format")) != (
+            fresh.format, fresh.analyzer, fresh.kiwi, CLUSTER_FORMAT)
+        notices = ["cluster was built by another analyzer or Kiwi version; rebuilding in full"] if stale else []
+        if full or stale:
+            return fresh, found.get("glossary"), notices, True
+        return manifest, found.get("glossary"), notices, False
+
+    def apply(self, current: int, manifest: Manifest, glossary: dict | None, rebuild: bool, posts: list[Post],
+              progress: Progress | None, empty: tuple[Path, int] | None) -> dict[str, int]:
+        """Write the difference between the manifest and the corpus as the
+        next generation and publish it."""
+        previous = self._live_manifest(current)
+        current_posts = {Path(p.path).name: p for p in posts if not p.skipped}
+        present = {Path(p.path).name for p in posts}
+        known = manifest.posts
+        changed = [p for name, p in current_posts.items() if known.get(name, {}).get("digest") != p.digest]
+        removed = [name for name in known if name not in present]
+        counts = {
+            "added": sum(1 for p in changed if Path(p.path).name not in known),
+            "updated": sum(1 for p in changed if Path(p.path).name in known),
+            "removed": len(removed),
+        }
+        remaining = len(set(current_posts) | {name for name in known if name in present})
+        if empty is not None and not remaining and previous.posts:
+            corpus, read = empty
+            found = "has no *.md posts" if not read else f"has none of its {read} posts to index"
+            raise CorpusError(
+                f"corpus {corpus} {found}: this would empty the index at {self.url} ({len(previous.posts)} posts); "
+                "nothing was written (use --allow-empty to empty it)"
+            )
+        glossary_stale = glossary is None or glossary.get("digest") != _digest()
+        if current and not rebuild and not changed and not removed and not glossary_stale:
+            return {**counts, **_totals(manifest)}
+        new = current + 1
+        papers = [paper for post in changed for paper in post.papers]
+        lengths, docs, glossary, vocabulary = self._write(new, papers, glossary if not glossary_stale else None,
+                                                          progress)
+        if not rebuild:  # terms of replaced posts may linger: suggestions check df
+            vocabulary |= set(get(self.node, self.url, VOCABULARY_ROW + current) or [])
+        # the replaced copies: every live document of a changed or removed post
+        # (a full rebuild replaces them all)
+        rewritten = {Path(p.path).name for p in changed} | set(removed)
+        replaced = [name for name in previous.posts if rebuild or name in rewritten]
+        by_shard: dict[int, list[int]] = {}
+        for name in replaced:
+            for shard, doc in previous.posts[name].get("docs", []):
+                by_shard.setdefault(shard, []).append(doc)
+        for shard, ids in by_shard.items():
+            self.shards[shard].set_died(ids, new)
+        for name in removed:
+            del known[name]
+        for post in changed:
+            name = Path(post.path).name
+            known[name] = {"digest": post.digest, "ids": [p.arxiv_id for p in post.papers],
+                           "lengths": lengths.get(name, {}), "docs": docs.get(name, [])}
+        put(self.node, self.url, GEN_ROW + new, {"manifest": manifest.__dict__, "glossary": glossary,
+                                                 "cluster_format": CLUSTER_FORMAT})
+        put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
+        put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
+        self._clean(new)
+        return {**counts, **_totals(manifest)}
+
+    def _live_manifest(self, current: int) -> Manifest:
+        found = get(self.node, self.url, GEN_ROW + current) if current else None
+        data = found["manifest"] if found else {"format": FORMAT, "analyzer": "", "kiwi": "", "posts": {}}
+        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+
+    def _write(self, new: int, papers: list[Paper], glossary: dict | None,
+               progress: Progress | None) -> tuple[dict, dict, dict, set[str]]:
+        """Analyse the papers (and the glossary, when it changed) in one
+        stream, insert each paper's document into its shard in batches and
+        record word forms. Returns each post's field-length totals, each
+        post's (shard, id) list, the analysed glossary and the terms seen."""
+        texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
+        surfaces = [s for pair in load_pairs() for s in pair] if glossary is None else []
+        analysed = analyse_stream(texts + surfaces)
+        width = len(TEXT_FIELDS)
+        lengths: dict[str, dict[str, int]] = {}
+        docs: dict[str, list[list[int]]] = {}
+        pending: dict[int, list[tuple]] = {}
+        vocabulary: set[str] = set()
+        with tempfile.TemporaryDirectory(prefix="papersearch-lexicon-") as tmp:
+            lexicon = Lexicon(Path(tmp) / "lexicon.sqlite")
+            for i, paper in enumerate(papers):
+                fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
+                doc = (new << 32) | (i + 1)
+                shard = shard_of(paper.arxiv_id, len(self.shards))
+                pending.setdefault(shard, []).append(_row(doc, new, paper, fields, own))
+                docs.setdefault(paper.post, []).append([shard, doc])
+                _count_lengths(lengths.setdefault(paper.post, {}), fields, own)
+                lexicon.add(zip(own, fields))
+                vocabulary.update(t.text for terms in fields for t in terms)
+                if len(pending[shard]) >= BATCH_DOCS:
+                    self._insert(shard, pending.pop(shard))
+                if progress and (i % 16 == 15 or i + 1 == len(papers)):
+                    progress("analysing papers", i + 1, len(papers))
+            for shard, rows in pending.items():
+                self._insert(shard, rows)
+            if surfaces:
+                save_glossary(Path(tmp), None, surfaces, list(analysed))
+                glossary = json.loads((Path(tmp) / GLOSSARY_FILE).read_text(encoding="utf-8"))
+            lexicon.close()
+            self._push_lexicon(Path(tmp) / "lexicon.sqlite")
+        return lengths, docs, glossary or {}, vocabulary
+
+    def _insert(self, shard: int, rows: list[tuple]) -> None:
+        target = self.shards[shard]
+        target.execute(f"INSERT INTO {target.index} ({', '.join(COLUMNS)}) VALUES {values(rows)}")
+
+    def _push_lexicon(self, path: Path) -> None:
+        """Add the word forms not yet in the cluster's lexicon (the first
+        analysis recorded wins, as in the directory backend's table)."""
+        db = sqlite3.connect(str(path))
+        try:
+            rows = db.execute("SELECT word, terms FROM words").fetchall()
+        finally:
+            db.close()
+        for start in range(0, len(rows), 500):
+            chunk = {word_id(w): (w, t) for w, t in rows[start : start + 500]}
+            have = self.node.rows(f"SELECT id FROM {self.url.lexicon} WHERE id IN ({','.join(map(str, chunk))}) "
+                                  f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
+            fresh = [(i, "", w, t) for i, (w, t) in chunk.items() if i not in {int(r[0]) for r in have}]
+            if fresh:
+                self.node.execute(f"INSERT INTO {self.url.lexicon} (id, word_text, word, terms) VALUES {values(fresh)}")
+
+    def _clean(self, new: int) -> None:
+        """Delete rows dead before the new generation, and old manifests
+        (the previous generation stays for readers still on it)."""
+        for shard in self.shards:
+            while ids := shard.ids(f"died < {new}"):
+                shard.delete(ids)
+        old = [int(r[0]) for r in self.node.rows(
+            f"SELECT id FROM {self.url.meta} WHERE id >= {GEN_ROW} AND id < {GEN_ROW + new - 1} LIMIT 1000")]
+        old += [int(r[0]) for r in self.node.rows(
+            f"SELECT id FROM {self.url.meta} WHERE id >= {VOCABULARY_ROW} AND id < {VOCABULARY_ROW + new - 1} "
+            "LIMIT 1000")]
+        if old:
+            self.node.execute(f"DELETE FROM {self.url.meta} WHERE id IN ({','.join(map(str, old))})")
+
+
+def _row(doc: int, new: int, paper: Paper, fields: list[list[Term]], own: list[str]) -> tuple:
+    """One document: encoded terms per section, the arXiv id, the
+    generation marks, and what the reader needs (spans, texts)."""
+    spans, texts = {}, {}
+    for name, terms, text in zip(TEXT_FIELDS, fields, own):
+        if not text:
+            continue
+        words, numbers = pack_spans(terms)
+        spans[name] = [words, base64.b64encode(numbers).decode("ascii")]
+        texts[name] = text
+    encoded = [field_text([t.text for t in terms]) if text else "" for terms, text in zip(fields, own)]
+    return (doc, *encoded, encode(paper.arxiv_id), new, FOREVER, int(paper.date.replace("-", "")), paper.arxiv_id,
+            paper.post, paper.date, paper.url, _json(spans), _json(texts))
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _totals(manifest: Manifest) -> dict[str, int]:
+    entries, papers = manifest.counts()
+    return {"entries": entries, "papers": papers}
+

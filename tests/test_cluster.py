@@ -1,0 +1,384 @@
+"""The Sphinx cluster backend against the directory backend.
+
+Real `searchd` nodes on free loopback ports in temporary directories,
+always stopped by pid (finalizers run on failure too). Skipped, with the
+reason, where `searchd` or pymysql is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import searchkit
+
+from .conftest import DEFAULT_CORPUS, REPO, SHARED
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("searchd") is None, reason="searchd not installed (apt-get install sphinxsearch)"),
+    pytest.mark.skipif(importlib.util.find_spec("pymysql") is None, reason="pymysql not installed"),
+]
+
+QUERIES = json.loads((REPO / "benchmarks" / "quality" / "queries.json").read_text(encoding="utf-8"))
+CLI = [sys.executable, "-m", "searchkit"]
+REL = 1e-6
+
+
+def _nodes():  # imported late: the module must load (and skip) without pymysql
+    from searchkit.backends.sphinx import nodes
+
+    return nodes
+
+
+def start(directory: Path, count: int, request: pytest.FixtureRequest) -> str:
+    """Start a cluster whose nodes are stopped when the test (or session) ends."""
+    request.addfinalizer(lambda: _nodes().down(directory))
+    return str(_nodes().up(count, directory))
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real CLI in a child process."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+
+
+def same_ranking(a: searchkit.Results, b: searchkit.Results) -> bool:
+    """Same papers in the same order, scores equal to 1e-6 relative."""
+    return [h.arxiv_id for h in a] == [h.arxiv_id for h in b] and all(
+        abs(x.score - y.score) <= REL * max(abs(x.score), 1e-12) for x, y in zip(a, b)
+    )
+
+
+def compare(directory: searchkit.Index, cluster: searchkit.Index, cases: list[tuple[str, dict]]) -> list[str]:
+    """The cases whose top 10, total or highlights differ between the backends."""
+    differ = []
+    for text, options in cases:
+        a, b = directory.search(text, **options), cluster.search(text, **options)
+        same = same_ranking(a, b) and a.total == b.total and [h.highlights for h in a] == [h.highlights for h in b]
+        same = same and a.expansions == b.expansions and [h.dates for h in a] == [h.dates for h in b]
+        same = same and a.suggestion == b.suggestion and a.total_exact == b.total_exact
+        if not same:
+            differ.append(f"{text!r} {options}: {[h.arxiv_id for h in a][:5]} vs {[h.arxiv_id for h in b][:5]}")
+    return differ
+
+
+# Session clusters: the shared corpus on 1 and on 3 shards
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The benchmark corpus when it is checked out beside the repo, else corpus/."""
+    return SHARED / "daily-papers" if SHARED.is_dir() else DEFAULT_CORPUS
+
+
+@pytest.fixture(scope="session")
+def directory_index(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[searchkit.Index]:
+    index = tmp_path_factory.mktemp("cluster-dir") / "index"
+    searchkit.reindex(corpus, index)
+    with searchkit.open_index(index) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def clusters(corpus: Path, tmp_path_factory: pytest.TempPathFactory,
+             request: pytest.FixtureRequest) -> dict[int, tuple[str, searchkit.ReindexReport]]:
+    """A 1-node and a 3-node cluster, each holding the corpus: shards → (url, report)."""
+    out = {}
+    for count in (1, 3):
+        url = start(tmp_path_factory.mktemp(f"cluster{count}"), count, request)
+        out[count] = (url, searchkit.reindex(corpus, url))
+    return out
+
+
+@pytest.fixture(scope="session")
+def opened(clusters: dict) -> Iterator[dict[int, searchkit.Index]]:
+    indexes = {count: searchkit.open_index(url) for count, (url, _) in clusters.items()}
+    yield indexes
+    for index in indexes.values():
+        index.close()
+
+
+def test_reindex_reports_the_corpus(clusters: dict, directory_index: searchkit.Index, corpus: Path) -> None:
+    stats = directory_index.stats()
+    for _, report in clusters.values():
+        assert (report.entries, report.papers) == (stats.entries, stats.papers)
+        assert report.full and not report.skipped or corpus == SHARED / "daily-papers"
+    if corpus == SHARED / "daily-papers":
+        assert [(r.entries, r.papers) for _, r in clusters.values()] == [(738, 689), (738, 689)]
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_benchmark_queries_rank_as_the_directory(shards: int, opened: dict, directory_index: searchkit.Index) -> None:
+    cases = [(q["query"], {"sections": q.get("sections")}) for q in QUERIES]
+    differ = compare(directory_index, opened[shards], cases)
+    share = 1 - len(differ) / len(cases)
+    assert not differ, f"{share:.1%} of {len(cases)} benchmark queries match on {shards} shard(s); first: {differ[:3]}"
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_options_rank_as_the_directory(shards: int, opened: dict, directory_index: searchkit.Index) -> None:
+    """Sections, phrases, arXiv ids, dates, date order, no expansion, names."""
+    some = [q["query"] for q in QUERIES[::9]]
+    ids = [h.arxiv_id for h in directory_index.search(some[0], limit=3)]
+    cases = [(t, {"sort": "date", "limit": 5}) for t in some] + [(t, {"expand": False}) for t in some]
+    cases += [(t, {"sections": ["introduction", "limitations"]}) for t in some]
+    cases += [('"확산 모델" 샘플링', {}), ('"언어 모델"', {"limit": 20}), (" ".join(ids), {}), ("Qwen2.5-VL", {}),
+              ("GPT-4o 평가", {}), (f"{ids[0]} 토큰", {"since": "2025-10-01", "until": "2025-11-30"}),
+              ("핰습 데이터", {}), ("강화학습 에이전트", {}), ("희소 어텐션", {"limit": 15})]
+    assert not compare(directory_index, opened[shards], cases)
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_explanations_add_up_as_the_directory(shards: int, opened: dict, directory_index: searchkit.Index) -> None:
+    """`--explain` on a cluster: the same terms, shares and factors."""
+    for text in ("시각 토큰 압축", '"언어 모델" 환각', "강화학습 에이전트"):
+        ours = opened[shards].search(text, limit=5, explain=True)
+        theirs = directory_index.search(text, limit=5, explain=True)
+        for a, b in zip(ours, theirs):
+            assert sum(t.score for t in a.explanation.terms) == pytest.approx(a.explanation.bm25f, rel=1e-9)
+            assert [(t.term, t.field) for t in a.explanation.terms] == [(t.term, t.field) for t in b.explanation.terms]
+            assert [t.score for t in a.explanation.terms] == pytest.approx([t.score for t in b.explanation.terms],
+                                                                           rel=1e-6)
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_show_and_similar_as_the_directory(shards: int, opened: dict, directory_index: searchkit.Index) -> None:
+    cluster = opened[shards]
+    for hit in directory_index.search("강화 학습 보상", limit=3):
+        assert cluster.paper(hit.arxiv_id) == directory_index.paper(hit.arxiv_id)
+        a, b = directory_index.similar(hit.arxiv_id, limit=5), cluster.similar(hit.arxiv_id, limit=5)
+        assert same_ranking(a, b) and [h.shared_terms for h in a] == [h.shared_terms for h in b]
+    with pytest.raises(searchkit.NotFoundError):
+        cluster.paper("1234.56789")
+    stats = cluster.stats()
+    assert (stats.entries, stats.papers, stats.first_date, stats.last_date) == (
+        directory_index.stats().entries, directory_index.stats().papers,
+        directory_index.stats().first_date, directory_index.stats().last_date)
+    assert cluster.search("모델").shards.to_json() == {"total": shards, "answered": shards, "failed": []}
+
+
+# Lifecycle and errors
+
+
+def test_up_and_down_by_the_cli(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    request.addfinalizer(lambda: _nodes().down(tmp_path / "c"))
+    up = run("cluster", "up", "--nodes", "2", "--dir", str(tmp_path / "c"))
+    assert up.returncode == 0, up.stderr
+    url = up.stdout.strip().splitlines()[-1]
+    assert url.startswith("sphinx://127.0.0.1:") and url.endswith("/papers")
+    pids = [int((tmp_path / "c" / f"node-{k}" / "searchd.pid").read_text()) for k in (1, 2)]
+    assert all(Path(f"/proc/{pid}").exists() for pid in pids)
+    empty = run("query", "확산", "--index", url)
+    assert empty.returncode == 2 and "no index at" in empty.stderr and "Traceback" not in empty.stderr
+    down = run("cluster", "down", "--dir", str(tmp_path / "c"))
+    assert down.returncode == 0, down.stderr
+    assert not any(_nodes()._alive(pid) for pid in pids)
+    assert not list((tmp_path / "c").glob("node-*/searchd.pid"))
+
+
+def test_errors_are_one_line(clusters: dict, tmp_path: Path) -> None:
+    url = clusters[1][0]
+    port = _nodes().free_ports(1)[0]
+    for args in (["query", "x", "--index", url.replace("/papers", "/nope")],
+                 ["query", "x", "--index", f"sphinx://127.0.0.1:{port}/papers"],
+                 ["query", "x", "--index", "sphinx://nowhere"],
+                 ["reindex", "--corpus", str(DEFAULT_CORPUS), "--index", f"sphinx://127.0.0.1:{port}/papers"]):
+        done = run(*args)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    env = {**os.environ, "PATH": str(tmp_path)}
+    done = run("cluster", "up", "--dir", str(tmp_path / "c"), env=env)
+    assert done.returncode == 2 and "searchd not found" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_config_writes_mirrors(tmp_path: Path) -> None:
+    description = {"name": "papers", "shards_per_node": 2, "mirrors": 1,
+                   "nodes": [{"host": f"10.0.0.{k}", "sql_port": 9306, "api_port": 9312} for k in (1, 2, 3)]}
+    (tmp_path / "cluster.json").write_text(json.dumps(description))
+    done = run("cluster", "config", str(tmp_path / "cluster.json"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    first = (tmp_path / "out" / "node-1" / "sphinx.conf").read_text()
+    assert "agent = 10.0.0.1:9312|10.0.0.2:9312:papers_s1" in first
+    assert "agent = 10.0.0.3:9312|10.0.0.1:9312:papers_s6" in first
+    third = (tmp_path / "out" / "node-3" / "sphinx.conf").read_text()
+    assert "index papers_s4" in third and "index papers_s5" in third and "type = distributed" not in third
+    bad = run("cluster", "config", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o2"))
+    assert bad.returncode == 2 and "cannot read cluster description" in bad.stderr
+
+
+# Change, crashes and faults, on a scratch cluster of the default corpus
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, Path, Path, Path]:
+    """A 3-node cluster, a writable copy of corpus/ and a directory index
+    of it, both built: (url, corpus, index directory, cluster directory)."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    url = start(tmp_path / "cluster", 3, request)
+    searchkit.reindex(corpus, url)
+    searchkit.reindex(corpus, tmp_path / "index")
+    return url, corpus, tmp_path / "index", tmp_path / "cluster"
+
+
+def probes(index: searchkit.Index) -> list[searchkit.Results]:
+    return [index.search(text, limit=20) for text in ("확산 모델", "시각 토큰 압축", "강화 학습", "에이전트 벤치마크")]
+
+
+def agree(url: str, index_dir: Path) -> None:
+    with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
+        for a, b in zip(probes(directory), probes(cluster)):
+            assert same_ranking(a, b) and a.total == b.total, (
+                a.query, [(h.arxiv_id, h.score) for h in a], [(h.arxiv_id, h.score) for h in b], a.total, b.total)
+        assert cluster.stats().entries == directory.stats().entries
+        assert live_documents(cluster) == directory.stats().entries
+
+
+def live_documents(index: searchkit.Index) -> int:
+    """Live documents over every shard, each counted once by its (post, line) key."""
+    rows = index.rows(f"SELECT COUNT(*) FROM papers WHERE born <= {index.generation} AND died > {index.generation}")
+    return int(rows[0][0])
+
+
+def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
+    """Each change ranks as a full directory build of the changed corpus
+    (an incremental directory build scores the same but may order exact
+    ties by its segments' history; the cluster orders them as a full build)."""
+    url, corpus, index_dir, _ = scratch
+    posts = sorted(corpus.glob("*.md"))
+    agree(url, index_dir)
+    edited = posts[0].read_text(encoding="utf-8").replace("확산", "디퓨전", 3)
+    posts[0].write_text(edited, encoding="utf-8")
+    moved = posts[1].read_text(encoding="utf-8")
+    posts[1].unlink()
+    for step in ("edit+delete", "add"):
+        report = searchkit.reindex(corpus, url)
+        searchkit.reindex(corpus, index_dir, full=True)
+        assert not report.full and (report.updated, report.removed, report.added) == (
+            (1, 1, 0) if step == "edit+delete" else (0, 0, 1))
+        agree(url, index_dir)
+        (corpus / posts[1].name).write_text(moved, encoding="utf-8")
+    again = searchkit.reindex(corpus, url)
+    assert (again.added, again.updated, again.removed) == (0, 0, 0)
+
+
+def test_sigkill_mid_reindex_keeps_the_previous_content(scratch: tuple[str, Path, Path, Path]) -> None:
+    url, corpus, index_dir, _ = scratch
+    removed = sorted(corpus.glob("*.md"))[2]
+    text = removed.read_text(encoding="utf-8")
+    removed.unlink()
+    searchkit.reindex(corpus, url)
+    searchkit.reindex(corpus, index_dir, full=True)
+    with searchkit.open_index(url) as before:
+        expected = [[(h.arxiv_id, h.score) for h in r] for r in probes(before)]
+        generation = before.generation
+    removed.write_text(text, encoding="utf-8")
+    first = sorted(corpus.glob("*.md"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("모델", "모형", 2), encoding="utf-8")
+    writer = subprocess.Popen([*CLI, "reindex", "--corpus", str(corpus), "--index", url], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with searchkit.open_index(url) as watch:  # kill once new rows are being written
+            deadline = time.monotonic() + 120
+            while watch.rows(f"SELECT COUNT(*) FROM papers WHERE born > {generation}")[0][0] == 0:
+                assert writer.poll() is None and time.monotonic() < deadline, "the reindex ended before writing"
+                time.sleep(0.01)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    with searchkit.open_index(url) as after:
+        assert after.generation == generation
+        assert after.rows(f"SELECT COUNT(*) FROM papers WHERE born > {generation}")[0][0] > 0  # killed mid-write
+        assert [[(h.arxiv_id, h.score) for h in r] for r in probes(after)] == expected
+        assert live_documents(after) == after.stats().entries
+    report = searchkit.reindex(corpus, url)
+    searchkit.reindex(corpus, index_dir, full=True)
+    assert report.added == 1 and report.updated == 1
+    agree(url, index_dir)
+
+
+def kill_node(directory: Path, k: int) -> str:
+    """SIGKILL node ``k``'s searchd (its watchdog first, or it restarts
+    searchd); its SphinxQL address."""
+    pid = int((directory / f"node-{k}" / "searchd.pid").read_text())
+    watchdog = _nodes().watchdog_of(pid)
+    for victim in (watchdog, pid):
+        if victim:
+            os.kill(victim, signal.SIGKILL)
+    while _nodes()._alive(pid):
+        time.sleep(0.05)
+    return f"127.0.0.1:{json.loads((directory / 'cluster.json').read_text())['nodes'][k - 1]['sql_port']}"
+
+
+def test_killed_node_gives_partial_results(scratch: tuple[str, Path, Path, Path]) -> None:
+    url, _, _, directory = scratch
+    address = kill_node(directory, 3)
+    done = run("query", "모델", "--index", url, "--json", "--limit", "50")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"partial results: 1 of 3 shards did not answer (node {address})"
+    data = json.loads(done.stdout)
+    assert data["shards"] == {"total": 3, "answered": 2, "failed": [address]} and data["hits"]
+    from searchkit.backends.sphinx.writer import shard_of
+
+    assert all(shard_of(hit["arxiv_id"], 3) != 2 for hit in data["hits"])
+    strict = run("query", "모델", "--index", url, "--strict-shards")
+    assert strict.returncode == 2 and len(strict.stderr.strip().splitlines()) == 1
+    assert "did not answer" in strict.stderr and "Traceback" not in strict.stderr
+
+
+
+def test_a_mirror_answers_for_a_killed_node(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Each shard also on the next node: one node down loses nothing; two
+    down lose the shard they both held, reported with both nodes."""
+    directory = tmp_path / "cluster"
+    request.addfinalizer(lambda: _nodes().down(directory))
+    url = str(_nodes().up(3, directory, mirrors=1))
+    searchkit.reindex(DEFAULT_CORPUS, url)
+    searchkit.reindex(DEFAULT_CORPUS, tmp_path / "index")
+    with searchkit.open_index(tmp_path / "index") as local:
+        expected = probes(local)
+    kill_node(directory, 3)
+    for _ in range(3):  # whichever mirror each query picks
+        with searchkit.open_index(url) as cluster:
+            for a, b in zip(expected, probes(cluster)):
+                assert same_ranking(a, b) and a.total == b.total
+                assert not b.shards.partial
+    dead = {kill_node(directory, 2), f"127.0.0.1:{json.loads((directory / 'cluster.json').read_text())['nodes'][2]['sql_port']}"}
+    with searchkit.open_index(url) as cluster:
+        results = cluster.search("모델", limit=50)
+    assert results.shards.to_json() == {"total": 3, "answered": 2, "failed": sorted(dead)}  # shard 2 was on both
+    from searchkit.backends.sphinx.writer import shard_of
+
+    assert results and all(shard_of(hit.arxiv_id, 3) != 1 for hit in results)
+
+
+def test_every_term_is_one_sphinx_keyword(clusters: dict) -> None:
+    """Sphinx's own tokenizer (CALL KEYWORDS) keeps each encoded term whole
+    and distinct, whatever characters the term has."""
+    from searchkit.backends.sphinx.terms import encode
+
+    terms = ["확산", "qwen2.5-vl", "gpt-4o", "c++", "a_b", "ㄱㄴ", "vq-vae/gan", "https://arxiv.org/abs/2510.00515",
+             "모델" * 30, "2510.00515", "x" * 41, "mllm", "漢字", "α-β"]
+    with searchkit.open_index(clusters[1][0]) as cluster:
+        for term in terms:
+            rows = cluster.rows(f"CALL KEYWORDS('{encode(term)}', 'papers_s1')")
+            assert [str(r[1]) for r in rows] == [encode(term)], (term, rows)
+    assert len({encode(t) for t in terms}) == len(terms)
+
+
+def test_up_refuses_what_it_cannot_do(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    request.addfinalizer(lambda: _nodes().down(tmp_path / "c"))
+    zero = run("cluster", "up", "--nodes", "0", "--dir", str(tmp_path / "c"))
+    assert zero.returncode == 2 and "--nodes must be between" in zero.stderr
+    assert run("cluster", "up", "--dir", str(tmp_path / "c")).returncode == 0
+    again = run("cluster", "up", "--dir", str(tmp_path / "c"))
+    assert again.returncode == 2 and "cluster down" in again.stderr and len(again.stderr.splitlines()) == 1
