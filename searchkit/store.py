@@ -153,7 +153,15 @@ def writer_lock(index_dir: Path, on_wait: Callable[[], None] | None = None) -> I
     reindex never leaves a stale lock behind.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a+") as handle:
+    with file_lock(index_dir / ".lock", on_wait):
+        yield
+
+
+@contextmanager
+def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path``, calling ``on_wait`` once if
+    another process holds it; the kernel releases it when its holder dies."""
+    with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

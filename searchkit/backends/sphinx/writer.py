@@ -20,7 +20,6 @@ generation for readers still on G).
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
 import sqlite3
@@ -40,7 +39,7 @@ from ...glossary import GLOSSARY_FILE, _digest, load_pairs, save_glossary
 from ...indexer import Progress, ReindexReport, _count_lengths, _field_text, _parse_all
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, pack_spans
-from ...store import FORMAT, Manifest, directory
+from ...store import FORMAT, Manifest, directory, file_lock
 from . import ClusterURL
 from .config import ID_FIELD
 from .conn import Node, connect, values
@@ -111,18 +110,8 @@ def _writer_lock(url: ClusterURL, on_wait: Callable[[], None] | None) -> Iterato
     ``flock`` on a file named after the URL, released by the kernel when a
     writer dies."""
     key = hashlib.sha1(str(url).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock", on_wait):
+        yield
 
 
 @dataclass
