@@ -47,8 +47,7 @@ def with_prefixes(text: str, spans: list[Span], term_starts: Callable[[], Contai
     def prefixed(s: int) -> bool:
         return s >= 1 and "\uac00" <= text[s - 1] <= "\ud7a3" and (s == 1 or not text[s - 2].isalnum())
 
-    candidates = [s for s, _ in spans if prefixed(s)]
-    if not candidates:
+    if not any(prefixed(s) for s, _ in spans):
         return spans
     starts = term_starts()
     return merge((s - 1 if prefixed(s) and s - 1 not in starts else s, e) for s, e in spans)

@@ -21,22 +21,20 @@ every score against Whoosh's own.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.util.numeric import byte_to_length
 
+from .backends import bm25
+from .backends.bm25 import LENGTHS
 from .hits import TermScore
 from .query import Part
 from .ranking import field_positions, field_vocabulary
 from .schema import ALL
 
-LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-"""Whoosh stores a field's length as one byte; this decodes all 256."""
 CHUNK = 64
 """Documents verified per step while walking the upper bounds."""
 
@@ -109,12 +107,12 @@ class Postings:
         return self._df[key]
 
     def idf(self, field: str, term: str) -> float:
-        """Whoosh's BM25 idf, log(N / (df + 1)) + 1, over live documents."""
-        return math.log(self.count / (self.df(field, term) + 1)) + 1
+        """Whoosh's BM25 idf over live documents (see `backends.bm25`)."""
+        return bm25.idf(self.count, self.df(field, term))
 
     def average(self, field: str) -> float:
         """The field's average length over live documents (1 when empty)."""
-        return (self._totals.get(field, 0) / self.count if self.count else 0) or 1
+        return bm25.average(self._totals.get(field, 0), self.count)
 
     def lengths(self, field: str) -> np.ndarray:
         """Every document's length in ``field``, as Whoosh's scorer sees it."""
@@ -157,7 +155,8 @@ class Postings:
             return docs, tf
         if not self._searcher.schema[field].scorable:  # ids: Whoosh scores the raw weight
             return docs, tf
-        return docs, bm25(self.idf(field, term), tf, self.lengths(field)[docs], self.average(field), self._k1, self._b)
+        lengths = self.lengths(field)[docs]
+        return docs, bm25.term_scores(tf, lengths, self.idf(field, term), self.average(field), self._k1, self._b)
 
     def components(self, field: str, term: str, doc: int) -> tuple[float, float, float, float, float]:
         """(tf, idf, length, average, score) of the term in one document,
@@ -168,7 +167,7 @@ class Postings:
         if not self._searcher.schema[field].scorable:
             return freq, 1.0, 0.0, 0.0, freq
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
-        return freq, idf, length, average, float(bm25(idf, freq, length, average, self._k1, self._b))
+        return freq, idf, length, average, float(bm25.term_scores(freq, length, idf, average, self._k1, self._b))
 
     def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
         docs, scores = self.term(field, term)
@@ -176,12 +175,6 @@ class Postings:
         score[docs] = scores * boost
         match[docs] = True
         return Scored(score, match)
-
-
-def bm25(idf: float, tf: Any, length: Any, average: float, k1: float, b: float) -> Any:
-    """Whoosh's BM25 term score, on numbers or arrays alike (pure: the
-    formula any backend ranks with, testable without an index)."""
-    return idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / average))
 
 
 def _segment_lengths(reader: Any, field: str) -> np.ndarray:
@@ -383,14 +376,9 @@ def _exact(planned: Plan, extras: Sequence[Scored], doc: int, stored: Mapping[st
     spans = stored["spans"]
     total, matched, required_ok = 0.0, False, True
     for alternatives, is_required in planned.parts:
-        best, hit = 0.0, False
-        for alt in alternatives:
-            if not alt.match[doc]:
-                continue
-            score = float(alt.score[doc]) if not alt.phrase else _phrase_score(spans, alt, doc)
-            if score is not None:
-                best, hit = max(best, score), True
-        total += best
+        chosen = _best(alternatives, doc, spans)
+        hit = chosen is not None
+        total += chosen[1] if hit else 0.0
         if is_required:
             required_ok &= hit
         else:
@@ -402,6 +390,20 @@ def _exact(planned: Plan, extras: Sequence[Scored], doc: int, stored: Mapping[st
     if not required_ok or not (has_required or matched):
         return None
     return total
+
+
+def _best(alternatives: Sequence[Scored], doc: int, spans: Mapping[str, Sequence]) -> tuple[int, float] | None:
+    """The matching alternative that scores highest in the document (the
+    first among equals), as (index, score); None when none matches, a
+    phrase counting only where it stands."""
+    chosen = None
+    for i, alt in enumerate(alternatives):
+        if not alt.match[doc]:
+            continue
+        score = float(alt.score[doc]) if not alt.phrase else _phrase_score(spans, alt, doc)
+        if score is not None and (chosen is None or score > chosen[1]):
+            chosen = (i, score)
+    return chosen
 
 
 def _phrase_score(spans: Mapping[str, Sequence], alt: Scored, doc: int) -> float | None:
@@ -448,16 +450,10 @@ def explain(
     the fields where it stands), so that the shares add up to it."""
     out: list[TermScore] = []
     for part, (alternatives, _) in zip(parts, planned.parts):
-        chosen, best = None, 0.0
-        for terms, alt in zip(part.alternatives, alternatives):
-            score = None
-            if alt.match[doc]:
-                score = float(alt.score[doc]) if not alt.phrase else _phrase_score(spans, alt, doc)
-            if score is not None and (chosen is None or score > best):
-                chosen, best = (terms, alt), score
+        chosen = _best(alternatives, doc, spans)
         if chosen is None:
             continue
-        terms, alt = chosen
+        terms, alt = part.alternatives[chosen[0]], alternatives[chosen[0]]
         counted = fields if not alt.phrase else [
             f for f, share in alt.per_field if share[doc] and _has_phrase(spans, alt.phrase, f)
         ]
