@@ -1,4 +1,4 @@
-from .client import main
+from .terminal.client import main
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import searchkit
-from searchkit.cli import cli
+from searchkit.terminal.cli import cli
 
 from .conftest import TINY_POSTS, write_posts
 
@@ -289,7 +289,7 @@ def test_an_estimated_total_reads_about() -> None:
     from rich.console import Console
 
     from searchkit.hits import Results
-    from searchkit.render import print_results, results_json
+    from searchkit.terminal.render import print_results, results_json
 
     console = Console(record=True, width=80, color_system=None)
     print_results(console, Results([], query="q", total=lambda: (1200, False)))

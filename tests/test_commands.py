@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import searchkit
-from searchkit.cli import cli
+from searchkit.terminal.cli import cli
 
 
 def invoke(*args: str):

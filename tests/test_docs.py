@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit.cli import cli
+from searchkit.terminal.cli import cli
 
 from .conftest import DEFAULT_CORPUS
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import searchkit
-from searchkit.client import exchange, socket_path
+from searchkit.terminal.client import exchange
+from searchkit.terminal.protocol import socket_path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -29,8 +29,8 @@ from rich.cells import cell_len
 
 import searchkit
 from searchkit import lexicon, store
-from searchkit.cli import cli
 from searchkit.schema import SECTION_GROUPS
+from searchkit.terminal.cli import cli
 
 from .conftest import DEFAULT_CORPUS, TINY_POSTS, write_posts
 

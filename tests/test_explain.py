@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import searchkit
-from searchkit.cli import cli
+from searchkit.terminal.cli import cli
 
 CASES = [
     ("시각 토큰 압축", {}),  # glossary expansions and the proximity bonus

@@ -8,7 +8,7 @@ from rich.text import Span
 from searchkit.analysis import analyse
 from searchkit.highlight import WINDOW, find_matches, fragment, merge
 from searchkit.hits import Fragment
-from searchkit.render import THEME, highlighted
+from searchkit.terminal.render import THEME, highlighted
 
 
 def stored(text: str) -> list[tuple]:

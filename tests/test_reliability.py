@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 
 import searchkit
-from searchkit.cli import cli
 from searchkit.corpus import find_posts, parse_post
 from searchkit.store import POINTER, live_generation
+from searchkit.terminal.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ["확산 모델", "시각 토큰 압축", '"강화 학습"', "언어 모델 추론"]

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchkit
-from searchkit.cli import cli
 from searchkit.corpus import parse_text
+from searchkit.terminal.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_NAMES = ["Introduction", "Method", "Results", "Limitations", "Conclusion"]

@@ -17,7 +17,8 @@ import pytest
 from rich.cells import cell_len
 
 import searchkit
-from searchkit.client import NotServed, exchange, socket_path
+from searchkit.terminal.client import NotServed, exchange
+from searchkit.terminal.protocol import socket_path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

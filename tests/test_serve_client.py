@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.client import socket_path
+from searchkit.terminal.protocol import socket_path
 from tests.test_serve import ENV, papersearch
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.client import exchange, socket_path
+from searchkit.terminal.client import exchange
+from searchkit.terminal.protocol import socket_path
 from tests.test_serve import alive, papersearch, served_count, server_starter, workers_option
 
 pytestmark = pytest.mark.slow

@@ -79,7 +79,7 @@ PROBE = """
 import atexit, sys
 from searchkit import analysis
 atexit.register(lambda: print(getattr(analysis, "_kiwi", None) is not None, file=sys.stderr))
-from searchkit.cli import main
+from searchkit.terminal.cli import main
 main()
 """
 """A `papersearch query` that reports at exit whether it loaded Kiwi."""

@@ -2,7 +2,7 @@
 eight while a full reindex of the same index is published.
 
 Starts a server on a copy of an index of the real corpus, and drives it
-with threads calling `searchkit.client.exchange` directly over its Unix
+with threads calling `searchkit.terminal.client.exchange` directly over its Unix
 socket (what the CLI sends for ``papersearch query Q | cat``), over the
 speed benchmark's 20 queries. For each run it prints p50/p99 latency and
 queries per second; then the 8-client/1-client throughput ratio (target
@@ -26,7 +26,8 @@ from pathlib import Path
 
 from run import QUERIES, REAL_CORPUS
 
-from searchkit.client import exchange, socket_path
+from searchkit.terminal.client import exchange
+from searchkit.terminal.protocol import socket_path
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable

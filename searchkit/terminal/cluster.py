@@ -1,6 +1,6 @@
 """``papersearch cluster``: start, stop and configure Sphinx nodes.
 
-Kept apart from `searchkit.cli` (which only registers this group), and
+Kept apart from `terminal.cli` (which only registers this group), and
 importing nothing heavy until a command runs: every CLI call imports it.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ...errors import SearchkitError
+from ..errors import SearchkitError
 
 
 class ClusterProblem(click.ClickException):
@@ -69,7 +69,7 @@ def up_command(count: int, directory: Path, mirrors: int) -> None:
 
     The last line printed is the index URL for --index.
     """
-    from .nodes import pids, up
+    from ..backends.sphinx.nodes import pids, up
 
     url = up(count, directory, mirrors=mirrors)
     for path, pid in pids(directory).items():
@@ -82,7 +82,7 @@ def up_command(count: int, directory: Path, mirrors: int) -> None:
 @_one_line
 def down_command(directory: Path) -> None:
     """Stop the nodes started in DIR (by their pid files) and wait for them."""
-    from .nodes import down
+    from ..backends.sphinx.nodes import down
 
     if not directory.is_dir():
         raise ClusterProblem(f"no cluster directory {directory}")
@@ -96,7 +96,7 @@ def down_command(directory: Path) -> None:
 def config_command(description: Path, out: Path) -> None:
     """Write each node's sphinx.conf from a cluster description (JSON:
     nodes, shards_per_node, mirrors)."""
-    from .config import load, write_configs
+    from ..backends.sphinx.config import load, write_configs
 
     for path in write_configs(load(description), out):
         click.echo(str(path))
@@ -109,9 +109,9 @@ def config_command(description: Path, out: Path) -> None:
 def register_command(description: Path, location: str) -> None:
     """Record the cluster's shards in it (done by `cluster up`; needed once
     for nodes started from `cluster config` files)."""
-    from . import ClusterURL
-    from .config import load
-    from .meta import register_topology
+    from ..backends.sphinx import ClusterURL
+    from ..backends.sphinx.config import load
+    from ..backends.sphinx.meta import register_topology
 
     register_topology(ClusterURL.parse(location), load(description).topology())
     click.echo(f"registered {location}")

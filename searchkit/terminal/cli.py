@@ -19,10 +19,10 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from . import __version__
-from .errors import IndexMissingError, NotFoundError, SearchkitError
-from .schema import SECTION_GROUPS
-from .searcher import Index, open_index
+from .. import __version__
+from ..errors import IndexMissingError, NotFoundError, SearchkitError
+from ..schema import SECTION_GROUPS
+from ..searcher import Index, open_index
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -170,7 +170,7 @@ def pager_option(func: Callable) -> Callable:
 def _show(draw: Callable[[Any], None], no_pager: bool = False) -> None:
     """Render to text first, then print or page it (see `client.emit`);
     piped output is plain text without trailing padding."""
-    from .client import emit
+    from .output import emit
     from .render import make_console
 
     console = make_console()
@@ -232,7 +232,7 @@ def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool,
 def _reindex(
     corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool = False, allow_empty: bool = False
 ) -> Any:
-    from .indexer import reindex
+    from ..indexer import reindex
     from .render import print_line, progress_bar
 
     console = _err()
@@ -454,12 +454,18 @@ def serve_command(index_dir: Path, workers: int | None, timeout: float, max_requ
     if isinstance(index_dir, str):  # a cluster URL: its nodes keep everything warm but the Python process
         raise InputProblem(f"serve needs an index directory, not the cluster {index_dir} (not yet supported)")
     serve(index_dir, announce=lambda line: print_line(_err(), line), workers=workers, timeout=timeout,
-          max_requests=max_requests)
+          max_requests=max_requests, command=cli, warm_up=_keep_open)
+
+
+def _keep_open() -> None:
+    """In a server's worker, commands leave their index open for the next one."""
+    global KEEP_OPEN
+    KEEP_OPEN = True
 
 
 def _add_cluster_commands() -> None:
-    """``papersearch cluster …`` (see `backends.sphinx.cli`)."""
-    from .backends.sphinx.cli import cluster
+    """``papersearch cluster …`` (see `terminal.cluster`)."""
+    from .cluster import cluster
 
     cli.add_command(cluster)
 
@@ -480,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted!", err=True)
         code = 1
     except BrokenPipeError:
-        from .client import reader_left
+        from .output import reader_left
 
         code = reader_left()
     sys.exit(code if isinstance(code, int) else 0)

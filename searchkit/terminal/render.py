@@ -21,10 +21,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
-from .hits import Explanation, Fragment, Hit, IndexStats, PaperView, Results
+from ..hits import Explanation, Fragment, Hit, IndexStats, PaperView, Results
 
 if TYPE_CHECKING:  # the CLI prints errors through here: importing the indexer would load Whoosh for them
-    from .indexer import ReindexReport
+    from ..indexer import ReindexReport
 
 THEME = Theme(
     {

@@ -54,8 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .client import PASSED_ENV, SERVED, socket_path
-from .errors import InputError
+from ..errors import InputError
+from .protocol import PASSED_ENV, SERVED, socket_path
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REQUESTS = 5000
@@ -84,17 +84,23 @@ class Settings:
     workers: int
     timeout: float
     max_requests: int
+    command: Any = None
+    """The click group a worker runs requests with (the CLI hands itself
+    over: serve never imports it, so the two form no circle)."""
+    warm_up: Callable[[], None] = lambda: None
+    """Called once in each worker before its first request."""
 
 
 def serve(
     index_dir: Path, announce: Callable[[str], None] = print, *, workers: int | None = None,
     timeout: float = DEFAULT_TIMEOUT, max_requests: int = DEFAULT_MAX_REQUESTS,
+    command: Any = None, warm_up: Callable[[], None] = lambda: None,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM; the socket is removed on the way out.
     Ctrl-C ends in KeyboardInterrupt (the CLI's exit 130) after cleaning up."""
     if not index_dir.is_dir():
         raise InputError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
-    settings = Settings(index_dir, workers or os.cpu_count() or 1, timeout, max_requests)
+    settings = Settings(index_dir, workers or os.cpu_count() or 1, timeout, max_requests, command, warm_up)
     path = socket_path(index_dir)
     with _single_server(index_dir) as lock, _listening(path) as listener:
         master = Master(settings, listener, lock)
@@ -543,6 +549,8 @@ class _ClientGone(BaseException):
 
 
 _armed = False
+_command: Any = None
+"""The click group this worker runs requests with (from `Settings.command`)."""
 """True while a request runs: the signals raise only then."""
 
 
@@ -576,9 +584,9 @@ def _work(channel: socket.socket, settings: Settings) -> int:
     """A worker's life: warm up, then answer what the master hands over
     until told to stop, cut short, or past its quota (with a random tenth
     more, so workers do not all restart at once)."""
-    from . import cli
-
-    cli.KEEP_OPEN = True  # commands now leave their index open for the next one
+    global _command
+    _command = settings.command
+    settings.warm_up()  # the CLI: commands now leave their index open for the next one
     _warm(settings)
     channel.sendall(READY)
     quota = settings.max_requests + random.randrange(settings.max_requests // 10 + 1)
@@ -596,7 +604,7 @@ def _work(channel: socket.socket, settings: Settings) -> int:
 def _warm(settings: Settings) -> None:
     """Load Kiwi and open the index now, not on the first user's time; an
     index that hangs (a dead network mount) is not waited for past the limit."""
-    from .analysis import analyse
+    from ..analysis import analyse
 
     analyse("확산 모델")
     try:
@@ -672,8 +680,6 @@ def _run(request: dict) -> dict:
     """Run one command line as the client's terminal would have it."""
     from click.testing import CliRunner
 
-    from .cli import cli
-
     argv = [str(arg) for arg in request["argv"]]
     if not argv or argv[0] not in SERVED:
         return {"stdout": "", "stderr": f"Error: serve does not run {argv[:1]}\n", "exit_code": 2}
@@ -685,7 +691,7 @@ def _run(request: dict) -> dict:
     if request.get("columns"):
         env["COLUMNS"] = str(request["columns"])
     with _cwd(request.get("cwd", os.getcwd())):
-        result = CliRunner().invoke(cli, argv, env=env, prog_name="papersearch")
+        result = CliRunner().invoke(_command, argv, env=env, prog_name="papersearch")
     if result.exception and not isinstance(result.exception, SystemExit):
         name = result.exception.__class__.__name__
         message = f"Error: unexpected {name}: {result.exception} (a bug; please report)\n"

@@ -1,0 +1,81 @@
+"""Writing a command's output: through a pager when it is taller than
+the terminal, and a closed pipe taken as a reader who has what they
+wanted. Standard library only: the client prints a server's answer with
+it, the CLI its own."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
+
+
+def reader_left() -> int:
+    """`papersearch query … | head`: the reader has what it wanted. Point
+    stdout at /dev/null so the flush at exit cannot fail again; exit 0."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def emit(text: str, paging: bool) -> None:
+    """Write output, through a pager ($MANPAGER or $PAGER, else less -R)
+    when paging is allowed, stdin and stdout are terminals and the text is
+    taller than the terminal (and PAPERSEARCH_NO_PAGER is not set). When
+    the pager cannot show it, the text is printed here instead."""
+    rows = os.get_terminal_size(sys.stdout.fileno()).lines if sys.stdout.isatty() else 0
+    wanted = paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER")
+    if wanted and sys.stdin.isatty() and page(text):
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def page(text: str) -> bool:
+    """Hand the text to the pager; False when it could not show it.
+
+    A pager that cannot be started, is not found (the shell's 127) or
+    fails (``PAGER=false``) exits non-zero: then the caller prints the text
+    so that nothing is lost, after one line saying why (the pager's own
+    complaint, kept aside meanwhile, is part of that line). ``less`` quit
+    with q exits 0, and a pager killed by a signal (Ctrl-C) was stopped on
+    purpose: neither is followed by a second copy.
+    """
+    import subprocess
+    import tempfile
+
+    command = os.environ.get("MANPAGER") or os.environ.get("PAGER") or "less"
+    os.environ.setdefault("LESS", "-R")  # keep the highlight colours in less
+    sys.stdout.flush()
+    with tempfile.TemporaryFile() as complaint:
+        try:
+            pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stderr=complaint,
+                                     encoding=sys.stdout.encoding or "utf-8", errors="backslashreplace")
+        except OSError as exc:
+            why = exc.strerror or exc
+            sys.stderr.write(f"papersearch: cannot start the pager ({command}): {why}; printing instead\n")
+            return False
+        try:
+            with pager.stdin as pipe:
+                pipe.write(text)
+        except (OSError, KeyboardInterrupt):  # the pager quit before reading it all (q, head)
+            pass
+        code = _wait(pager)
+        complaint.seek(0)
+        said = " ".join(complaint.read(2000).decode(errors="replace").split())
+    if code <= 0:
+        return True
+    why = f"exit status {code}" + (f": {said}" if said else "")
+    sys.stderr.write(f"papersearch: the pager ({command}) failed ({why}); printing instead\n")
+    return False
+
+
+def _wait(process: subprocess.Popen) -> int:
+    """The exit status; Ctrl-C meant for the pager must not kill us first."""
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
