@@ -26,19 +26,20 @@ from .errors import (
 from .hits import Expansion, Fragment, Hit, IndexStats, PaperView, Results
 
 if TYPE_CHECKING:
+    from .backends import open_index, reindex
     from .corpus import SECTIONS, Paper, Problem, parse_post
-    from .indexer import ReindexReport, reindex
+    from .engine import Index
+    from .indexing import ReindexReport
     from .schema import SECTION_GROUPS, TEXT_FIELDS
-    from .searcher import Index, open_index
 
 # Whoosh, Kiwi's wrapper and the indexer load on first use, not on import:
 # every CLI call imports this package, and a query answered by a running
 # `papersearch serve` should not pay for any of them.
 _LAZY = {
     "SECTIONS": "corpus", "Paper": "corpus", "Problem": "corpus", "parse_post": "corpus",
-    "ReindexReport": "indexer", "reindex": "indexer",
+    "ReindexReport": "indexing", "reindex": "backends",
     "SECTION_GROUPS": "schema", "TEXT_FIELDS": "schema",
-    "Index": "searcher", "open_index": "searcher",
+    "Index": "engine", "open_index": "backends",
 }
 
 

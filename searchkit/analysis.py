@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.analysis import STOP_WORDS
 
 ANALYZER_VERSION = "kiwi-2"
 """Bumped whenever the terms produced for a text change: forces a rebuild."""
@@ -238,76 +238,3 @@ def _with_names(text: str, terms: list[Term]) -> list[Term]:
     if not names:
         return terms
     return sorted(terms + names, key=lambda t: (t.pos, -(t.end - t.start)))
-
-
-# Whoosh adapter
-
-
-class Preanalysed(str):
-    """Text that carries the terms a batch analysis already found for it.
-
-    Whoosh hands a field's value to its analyzer, and only a ``str`` reaches
-    the analyzer intact (lists are taken as ready-made words), so the terms
-    ride on a ``str`` subclass.
-    """
-
-    terms: list[Term]
-    boosts: list[float] | None
-
-    def __new__(cls, text: str, terms: list[Term], boosts: list[float] | None = None) -> Preanalysed:
-        value = super().__new__(cls, text)
-        value.terms = terms
-        value.boosts = boosts
-        return value
-
-
-class KiwiTokenizer(Tokenizer):
-    """Whoosh tokenizer over `analyse_many`.
-
-    It accepts either a plain string, analysed on the spot, or a
-    `Preanalysed` one analysed earlier in a batch: the indexer passes those so
-    Whoosh never waits on Kiwi one document at a time. It holds no Kiwi
-    object, so Whoosh can pickle it into the index's schema.
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return other.__class__ is self.__class__
-
-    def __hash__(self) -> int:
-        return hash(self.__class__)
-
-    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        terms = value.terms if isinstance(value, Preanalysed) else analyse(value)
-        boosts = value.boosts if isinstance(value, Preanalysed) else None
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for i, term in enumerate(terms):
-            text, pos, start, end = term
-            token.text = text
-            token.boost = boosts[i] if boosts else 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
-
-
-def korean_analyzer() -> KiwiTokenizer:
-    """The analyzer for every text field: Kiwi does all the filtering, so
-    the tokenizer is the whole chain."""
-    return KiwiTokenizer()

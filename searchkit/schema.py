@@ -1,4 +1,4 @@
-"""The Whoosh schema and the names of searchable fields.
+"""The searchable fields, their weights and their stored term offsets.
 
 One text field per section plus ``title``, so ranking can weigh a match in
 a title or goal above one in limitations; ``arxiv_id`` is an exact field for
@@ -13,9 +13,7 @@ from array import array
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 
 import numpy as np
-from whoosh.fields import ID, STORED, TEXT, Schema
 
-from .analysis import korean_analyzer
 from .corpus import INTRO_SECTIONS, SECTIONS
 from .errors import QueryError
 
@@ -46,24 +44,6 @@ ALL = "all"
 section's weight: true BM25F, and one posting list per query term instead
 of one per term and section. It matches and scores; it keeps no positions
 (phrases are checked section by section in the stored offsets)."""
-
-
-def build_schema() -> Schema:
-    analyzer = korean_analyzer()
-    texts = {name: TEXT(analyzer=analyzer, phrase=True, stored=True) for name in TEXT_FIELDS}
-    # Frequency sums the tokens' boosts into each posting's weight, which
-    # carries the section weights; no positions: phrases are checked per
-    # section, so storing them twice would only slow writing and reading
-    texts[ALL] = TEXT(analyzer=analyzer, phrase=False)
-    return Schema(
-        doc_key=ID(unique=True, stored=True),
-        arxiv_id=ID(stored=True, sortable=True),
-        post=ID(stored=True),
-        date=ID(stored=True, sortable=True),
-        url=STORED,
-        spans=STORED,
-        **texts,
-    )
 
 
 def pack_spans(terms: list) -> tuple[str, bytes]:

@@ -31,8 +31,9 @@ from .errors import IndexCorruptError, IndexMissingError, InputError
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
-FORMAT = 5
-"""Bumped when the index layout or schema changes: forces a rebuild."""
+FORMAT = 6
+"""Bumped when the index layout or schema changes: forces a rebuild (6: the
+analyzer Whoosh pickles into the schema moved to `backends.whoosh.schema`)."""
 
 _GEN = re.compile(r"^gen-(\d{6})$")
 _KEEP_OLD = 1  # generations kept behind the live one, for open readers

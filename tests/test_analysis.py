@@ -9,9 +9,9 @@ import pytest
 from whoosh.fields import TEXT
 
 from searchkit import analysis
-from searchkit.analysis import KiwiTokenizer, Preanalysed, Term, analyse, analyse_many, korean_analyzer, normalise
+from searchkit.analysis import Term, analyse, analyse_many, normalise
+from searchkit.backends.whoosh.schema import KiwiTokenizer, Preanalysed, build_schema, korean_analyzer
 from searchkit.corpus import find_posts, parse_post
-from searchkit.schema import build_schema
 
 from .conftest import DEFAULT_CORPUS
 

@@ -19,10 +19,11 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.writing import PostingPool, SegmentWriter
 
 import searchkit
-from searchkit import indexer
-from searchkit.analysis import Preanalysed, Term
-from searchkit.bulkwriter import BulkWriter
-from searchkit.schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, build_schema
+from searchkit.analysis import Term
+from searchkit.backends.whoosh import writer as indexer
+from searchkit.backends.whoosh.bulkwriter import BulkWriter
+from searchkit.backends.whoosh.schema import Preanalysed, build_schema
+from searchkit.schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS
 from searchkit.store import live_generation
 
 from .conftest import DEFAULT_CORPUS

@@ -192,7 +192,7 @@ def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path
 def test_analyzer_change_forces_full_rebuild(default_index_dir: Path, tmp_path: Path, monkeypatch) -> None:
     index = tmp_path / "index"
     shutil.copytree(default_index_dir, index)
-    monkeypatch.setattr("searchkit.indexer.ANALYZER_VERSION", "kiwi-test")
+    monkeypatch.setattr("searchkit.backends.whoosh.writer.ANALYZER_VERSION", "kiwi-test")
     report = searchkit.reindex(ROOT / "corpus", index)
     assert report.full and report.notices
     assert "rebuilding in full" in report.notices[0]

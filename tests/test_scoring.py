@@ -10,10 +10,10 @@ import pytest
 from whoosh import query as wq
 
 import searchkit
+from searchkit.engine import ARXIV_BOOST, joined_words
 from searchkit.highlight import find_matches
 from searchkit.query import ParsedQuery
 from searchkit.schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
-from searchkit.searcher import ARXIV_BOOST, _joined_words
 
 from .conftest import DEFAULT_CORPUS
 
@@ -66,7 +66,7 @@ def build_query(parsed: ParsedQuery, fields: tuple[str, ...], known) -> wq.Query
 
     required = [part(p) for p in parsed.parts if p.required]
     optional = [part(p) for p in parsed.parts if not p.required]
-    optional += [sequence((word,), fields, 1.0) for word in _joined_words(parsed, known)]
+    optional += [sequence((word,), fields, 1.0) for word in joined_words(parsed, known)]
     optional += [wq.Term("arxiv_id", i, boost=ARXIV_BOOST) for i in parsed.arxiv_ids]
     if not required:
         return wq.Or(optional)
@@ -87,10 +87,15 @@ def assert_same_ranking(ours: list[tuple[int, float]], theirs: list[tuple[int, f
     assert {d: round(s, 6) for d, s in ours} == {d: round(s, 6) for d, s in theirs}
 
 
+def planned(index, parsed: ParsedQuery, fields: tuple, since: str | None = None, until: str | None = None):
+    """The index's own plan for ``parsed``, as `Engine.search` makes it."""
+    return index._plan(parsed, fields, joined_words(parsed, index.known), since, until)
+
+
 @pytest.mark.parametrize("text", WORDS)
 def test_scores_equal_whoosh_on_the_combined_field(default_index, text: str) -> None:
     parsed = without_phrases(default_index.parse(text, expand=False))
-    ours = default_index._plan(parsed, (ALL,)).top(30)
+    ours = planned(default_index, parsed, (ALL,)).top(30)
     assert ours, f"{text!r} should match something in the default corpus"
     assert_same_ranking(ours, whoosh_top(default_index, parsed, (ALL,)))
 
@@ -100,7 +105,7 @@ def test_scores_equal_whoosh_within_sections(default_index, section: str) -> Non
     fields = resolve_sections([section])
     for text in ("모델 학습", "강화 학습", '"언어 모델"'):
         parsed = default_index.parse(text, expand=False)  # phrases in sections are Whoosh's too
-        ours = default_index._plan(parsed, fields).top(30)
+        ours = planned(default_index, parsed, fields).top(30)
         assert_same_ranking(ours, whoosh_top(default_index, parsed, fields))
 
 
@@ -111,20 +116,20 @@ def test_expanded_queries_score_like_whoosh(default_index) -> None:
         assert parsed.expansions, f"{text!r} should expand"
         parsed = without_phrases(parsed)
         assert_same_ranking(
-            default_index._plan(parsed, (ALL,)).top(30), whoosh_top(default_index, parsed, (ALL,))
+            planned(default_index, parsed, (ALL,)).top(30), whoosh_top(default_index, parsed, (ALL,))
         )
 
 
 def test_required_phrase_keeps_only_papers_with_the_phrase(default_index) -> None:
     parsed = default_index.parse('"언어 모델"', expand=False)
-    ours = default_index._plan(parsed, (ALL,)).top(200)
+    ours = planned(default_index, parsed, (ALL,)).top(200)
     assert ours
     for docnum, _ in ours:
         spans = default_index._stored(docnum)["spans"]
         assert any(find_matches(spans[f], set(), [("언어", "모델")]) for f in spans), docnum
     # the same papers Whoosh finds with its positional phrase matcher
     theirs = whoosh_top(default_index, parsed, (ALL,), limit=200)
-    arxiv = default_index._arxiv_id
+    arxiv = default_index._reader.column("arxiv_id").__getitem__
     assert {arxiv(d) for d, _ in ours} == {arxiv(d) for d, _ in theirs}
 
 
@@ -133,7 +138,7 @@ def test_phrase_on_the_combined_field_scores_its_terms(default_index) -> None:
     scores what Whoosh gives its terms on the combined field."""
     searcher = default_index._searcher
     parsed = default_index.parse('"언어 모델"', expand=False)
-    ranked = default_index._plan(parsed, (ALL,)).top(10)
+    ranked = planned(default_index, parsed, (ALL,)).top(10)
     assert ranked
     per_term = {t: {h.docnum: h.score for h in searcher.search(wq.Term(ALL, t), limit=None)} for t in ("언어", "모델")}
     for docnum, score in ranked:
@@ -148,16 +153,15 @@ def test_optional_and_required_phrases_rank_like_whoosh_in_sections(default_inde
     fields = resolve_sections(sections)
     parsed = default_index.parse(text)
     assert any(len(alt) > 1 for p in parsed.parts for alt in p.alternatives), f"{text!r} should hold a phrase"
-    assert_same_ranking(default_index._plan(parsed, fields).top(30), whoosh_top(default_index, parsed, fields))
+    assert_same_ranking(planned(default_index, parsed, fields).top(30), whoosh_top(default_index, parsed, fields))
 
 
 def test_date_range_limits_candidates(default_index) -> None:
     parsed = default_index.parse("모델", expand=False)
-    within = default_index._postings().within("date", "2025-10-27", "2025-10-28")
-    ranked = default_index._plan(parsed, (ALL,), within).top(30)
-    dates = default_index._column("date")
+    ranked = planned(default_index, parsed, (ALL,), "2025-10-27", "2025-10-28").top(30)
+    dates = default_index._reader.column("date")
     assert ranked and all("2025-10-27" <= dates[d] <= "2025-10-28" for d, _ in ranked)
-    everything = default_index._plan(parsed, (ALL,)).top(30)
+    everything = planned(default_index, parsed, (ALL,)).top(30)
     assert any(dates[d] < "2025-10-27" for d, _ in everything)
 
 
@@ -183,8 +187,8 @@ def test_several_segments_and_deletions_score_like_a_full_build(tmp_path: Path) 
         assert index._searcher.reader().has_deletions()
         for text in ("확산 모델", "강화 학습 보상", "LLM", '"언어 모델" 환각', "2510.21800 에이전트"):
             parsed = without_phrases(index.parse(text, expand=False))
-            ours = [(index._stored(d)["doc_key"], s) for d, s in index._plan(parsed, (ALL,)).top(30)]
-            theirs = [(full._stored(d)["doc_key"], s) for d, s in full._plan(parsed, (ALL,)).top(30)]
+            ours = [(index._stored(d)["doc_key"], s) for d, s in planned(index, parsed, (ALL,)).top(30)]
+            theirs = [(full._stored(d)["doc_key"], s) for d, s in planned(full, parsed, (ALL,)).top(30)]
             assert [k for k, _ in ours] == [k for k, _ in theirs], text
             assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], rel=1e-9, abs=0), text
             removed = {p.name for p in posts[:1]}
@@ -214,7 +218,7 @@ def test_every_match_is_one_whoosh_finds(default_index, text: str, section: str 
     documents as Whoosh's positional matching."""
     fields = resolve_sections([section]) if section else (ALL,)
     parsed = default_index.parse(text)
-    ours = set(default_index._plan(parsed, fields).matching())
+    ours = set(planned(default_index, parsed, fields).matching())
     theirs = set(default_index._searcher.docs_for_query(build_query(parsed, fields, default_index.known)))
     assert ours == theirs
     assert ours or section, f"{text!r} should match something"
@@ -231,12 +235,12 @@ def test_similar_never_returns_the_paper_itself(default_index) -> None:
 def test_total_past_the_budget_is_an_estimate_and_says_so(default_index, monkeypatch: pytest.MonkeyPatch) -> None:
     """A common required phrase would need a stored-field read per paper
     holding its words; past the budget a sample is checked instead."""
-    from searchkit import searcher
+    from searchkit import engine as searcher
 
     query = '"언어 모델"'
     exact = default_index.search(query)
     parsed = default_index.parse(query)
-    everything = default_index._plan(parsed, (ALL,)).matching()
+    everything = planned(default_index, parsed, (ALL,)).matching()
     assert exact.total_exact and exact.total == default_index._distinct(everything) > 0
     words = default_index._postings()
     together = set(words.read(ALL, "언어")[0].tolist()) & set(words.read(ALL, "모델")[0].tolist())

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import searchkit
-from searchkit import analysis, indexer
+from searchkit import analysis
 from searchkit.analysis import analyse
+from searchkit.backends.whoosh import writer as indexer
 from searchkit.errors import IndexCorruptError, IndexMissingError, NotFoundError, QueryError
 from searchkit.glossary import load_pairs
 from searchkit.schema import SECTION_GROUPS

@@ -24,7 +24,8 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 from run import CORPUS, ndcg  # noqa: E402
 
 import searchkit  # noqa: E402
-from searchkit import glossary, ranking, searcher  # noqa: E402
+from searchkit import engine as searcher  # noqa: E402
+from searchkit import glossary, ranking  # noqa: E402
 
 GRID = {
     "K1": [0.9, 1.2, 1.6],

@@ -20,9 +20,10 @@ import click
 from click.shell_completion import CompletionItem
 
 from .. import __version__
+from ..backends import open_index
+from ..engine import Index
 from ..errors import IndexMissingError, NotFoundError, SearchkitError
 from ..schema import SECTION_GROUPS
-from ..searcher import Index, open_index
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -232,7 +233,7 @@ def reindex_command(corpus_dir: Path, index_dir: Path, full: bool, strict: bool,
 def _reindex(
     corpus_dir: Path, index_dir: Path, full: bool = False, strict: bool = False, allow_empty: bool = False
 ) -> Any:
-    from ..indexer import reindex
+    from ..backends import reindex
     from .render import print_line, progress_bar
 
     console = _err()

@@ -24,7 +24,7 @@ from rich.theme import Theme
 from ..hits import Explanation, Fragment, Hit, IndexStats, PaperView, Results
 
 if TYPE_CHECKING:  # the CLI prints errors through here: importing the indexer would load Whoosh for them
-    from ..indexer import ReindexReport
+    from ..indexing import ReindexReport
 
 THEME = Theme(
     {

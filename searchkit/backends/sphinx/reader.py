@@ -23,42 +23,23 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh.automata import lev
 
-from ... import scoring
-from ...errors import IndexMissingError, NotFoundError, QueryError
+from ... import bm25, engine
+from ...engine import Engine, Planned, plan
+from ...errors import IndexMissingError
 from ...glossary import GLOSSARY_FILE, Glossary
-from ...highlight import highlight
-from ...hits import Hit, IndexStats, PaperView, Results
+from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
-from ...query import ParsedQuery, Part, parse_query, split_compounds
-from ...ranking import coverage, proximity
-from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans, resolve_sections
-from ...searcher import (
-    ARXIV_BOOST,
-    BM25_B,
-    BM25_K1,
-    CANDIDATES,
-    SUGGEST_WORDS,
-    Index,
-    Planned,
-    _bare_id,
-    _joined_words,
-    _replace_word,
-    check_limit,
-    date_range,
-    is_word,
-)
-from ...similar import key_terms, surface_forms
+from ...query import ParsedQuery
+from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans
+from ...scoring import Scored
 from ...store import Manifest
-from ...suggest import closest
-from .. import bm25
 from . import ClusterURL
 from .config import ID_FIELD
 from .conn import ClusterError, Node, connect, quote
@@ -188,7 +169,7 @@ class CandidatePostings:
         if not len(docs):
             return docs, tf
         scores = bm25.term_scores(tf, self.lengths(field)[docs], self.idf(field, term), self.average(field),
-                                  BM25_K1, BM25_B)
+                                  engine.BM25_K1, engine.BM25_B)
         return docs, scores
 
     def components(self, field: str, term: str, doc: int) -> tuple[float, float, float, float, float]:
@@ -201,15 +182,15 @@ class CandidatePostings:
         found = np.flatnonzero(docs == doc)
         freq = float(tf[found[0]]) if len(found) else 0.0
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
-        score = bm25.term_scores(np.array([freq]), np.array([length]), idf, average, BM25_K1, BM25_B)[0]
+        score = bm25.term_scores(np.array([freq]), np.array([length]), idf, average, engine.BM25_K1, engine.BM25_B)[0]
         return freq, idf, length, average, float(score) if freq else 0.0
 
-    def dense(self, field: str, term: str, boost: float = 1.0) -> scoring.Scored:
+    def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
         docs, scores = self.term(field, term)
         score, match = np.zeros(self.size), np.zeros(self.size, dtype=bool)
         score[docs] = scores * boost
         match[docs] = True
-        return scoring.Scored(score, match)
+        return Scored(score, match)
 
 
 def _weight(doc: dict, field: str, term: str) -> float:
@@ -235,7 +216,7 @@ def _counts(doc: dict) -> dict[str, Counter]:
     return doc["_counts"]
 
 
-class SphinxIndex(Index):
+class SphinxIndex(Engine):
     """One generation of a cluster. Queries go to the distributed index on
     the first node; a shard that does not answer leaves results from the
     others, flagged on `Results.shards`. One connection, used under a lock."""
@@ -323,7 +304,7 @@ class SphinxIndex(Index):
 
     # statistics
 
-    def prefetch_df(self, keys: Iterable[tuple[str, str]]) -> None:
+    def _prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
         """Count df for every (field, term) not known yet, in batches."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._df]
         for start in range(0, len(wanted), DF_BATCH):
@@ -336,11 +317,8 @@ class SphinxIndex(Index):
     def df(self, field: str, term: str) -> int:
         """Live documents of the generation holding the term, over all shards."""
         if (field, term) not in self._df:
-            self.prefetch_df([(field, term)])
+            self._prefetch([(field, term)])
         return self._df[(field, term)]
-
-    def known(self, term: str) -> bool:
-        return self.df(ALL, term) > 0
 
     # the Index interface
 
@@ -354,97 +332,50 @@ class SphinxIndex(Index):
         except ClusterError:
             return False
 
-    def parse(self, query: str, expand: bool = True) -> ParsedQuery:
-        parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
-        return self._glossary.expand(parsed) if expand else parsed
+    # the Engine primitives
 
-    def search(
-        self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,
-        since: str | date | None = None, until: str | date | None = None, sort: str = "score", expand: bool = True,
-        explain: bool = False,
-    ) -> Results:
-        limit = check_limit(limit)
-        if sort not in ("score", "date"):
-            raise QueryError(f"sort must be 'score' or 'date', not {sort!r}")
-        fields = resolve_sections(sections)
-        since, until = date_range(since, until)
-        parsed = self.parse(query, expand)
-        if not (parsed.parts or parsed.arxiv_ids) or self._count == 0:
-            return self._flagged(Results([], query=parsed.text, total=0, expansions=parsed.expansions))
-        scope = (ALL,) if fields == TEXT_FIELDS else fields
-        joined = _joined_words(parsed, self.known)
-        terms = [t for part in parsed.parts for alt in part.alternatives for t in alt] + joined
+    @property
+    def size(self) -> int:
+        return self._count
+
+    def _plan(self, parsed: ParsedQuery, scope: tuple[str, ...], joined: Sequence[str],
+              since: str | None = None, until: str | None = None, exclude: str | None = None) -> Planned:
+        """The candidates (every live document holding a query term, from
+        every shard) scored by the directory backend's own planner, with
+        statistics from the whole cluster."""
+        terms = [t for part in parsed.parts for alt in part.alternatives for t in alt] + list(joined)
         docs = self._candidates(scope, terms, parsed.arxiv_ids, since, until)
-        query = self._plan(docs, parsed, scope, joined)
-        if sort == "date":
-            latest = _latest_dates(docs, query.matching())
-            everything = query.top(len(latest))
-            ranked = sorted(everything, key=lambda item: (latest[docs[item[0]]["arxiv_id"]], item[1]), reverse=True)
-            candidates = [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
-        else:
-            candidates = []
-            for docnum, score in query.top(max(CANDIDATES, limit)):
-                spans = query.stored(docnum)["spans"]
-                candidates.append((docnum, score, coverage(spans, fields, parsed), proximity(spans, fields, parsed)))
-            candidates.sort(key=lambda item: -item[1] * item[2] * item[3])
-        shown = candidates[:limit]
-        hits = self._hits([(query.stored(d), score * c * n) for d, score, c, n in shown], parsed, fields)
-        if explain:
-            hits = [replace(hit, explanation=query.explain(d, score, c, n))
-                    for hit, (d, score, c, n) in zip(hits, shown)]
-        total = _counter(query, docs)
-        return self._flagged(Results(hits, query=parsed.text, total=total, expansions=parsed.expansions,
-                                     suggestion=self._suggest(parsed)))
+        within = None if exclude is None else np.array([d["arxiv_id"] != exclude for d in docs], dtype=bool)
+        self._prefetch([(f, t) for t in terms for f in scope])
+        postings = CandidatePostings(docs, self._count, self.df, self._totals)
+        return plan(postings, parsed, scope, joined, within, key=lambda d: docs[d]["arxiv_id"],
+                    day=lambda d: docs[d]["date"], read=docs.__getitem__,
+                    distinct=lambda found: len({docs[d]["arxiv_id"] for d in found}))
 
-    def _suggest(self, parsed: ParsedQuery) -> str | None:
-        """`WhooshIndex._suggest` over the cluster: the query with each
-        typed word that matches nothing replaced by the nearest indexed
-        word (terms within one edit, from the generation's vocabulary,
-        live ones only), or None."""
-        text, changed = parsed.text, False
-        matched = {w for p in parsed.parts if any(all(map(self.known, a)) for a in p.alternatives)
-                   for w in p.label.split()}
-        unmatched = [p for p in parsed.typed if p.label and not set(p.label.split()) <= matched]
-        for part in unmatched[:SUGGEST_WORDS]:
-            term = part.alternatives[0][0]
-            if len(part.alternatives[0]) > 1 or not is_word(term) or self._glossary.knows((term,)):
-                continue
-            within = lev.levenshtein_automaton(term, 1, 0).to_dfa()  # as Whoosh's terms_within: no transpositions
-            near = [t for t in self._vocabulary() if within.accept(t) and is_word(t)]
-            self.prefetch_df((ALL, t) for t in near)
-            near = [t for t in near if self.df(ALL, t)]
-            best = closest(term, near, lambda t: self.df(ALL, t))
-            if best and (fixed := _replace_word(text, part.label, best)) != text:
-                text, changed = fixed, True
-        return text if changed else None
+    def _finish(self, results: Results) -> Results:
+        """Results carrying which shards answered (see `ShardStatus`)."""
+        results.shards = self._status()  # type: ignore[attr-defined]
+        return results
+
+    def _near(self, term: str) -> list[str]:
+        """Terms within one edit, from the generation's vocabulary."""
+        within = lev.levenshtein_automaton(term, 1, 0).to_dfa()  # as Whoosh's terms_within: no transpositions
+        return [t for t in self._vocabulary() if within.accept(t)]
+
+    def _copies(self, arxiv_id: str) -> list[dict]:
+        docs = self._candidates((), [], [arxiv_id])
+        return sorted((d for d in docs if d["arxiv_id"] == arxiv_id), key=lambda d: d["date"])
+
+    def paper(self, arxiv_id: str):  # noqa: ANN201 - Index.paper
+        view = super().paper(arxiv_id)
+        self._status()
+        return view
 
     def _vocabulary(self) -> list[str]:
         """The generation's terms, read on the first suggestion."""
         if self._terms is None:
             self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
         return self._terms
-
-    def _flagged(self, results: Results) -> Results:
-        """Results carrying which shards answered (see `ShardStatus`)."""
-        results.shards = self._status()  # type: ignore[attr-defined]
-        return results
-
-    def _plan(self, docs: list[dict], parsed: ParsedQuery, scope: tuple[str, ...], joined: list[str],
-              within: np.ndarray | None = None) -> Planned:
-        """The query scored over the candidates by the directory backend's
-        own planner, with statistics from the whole cluster."""
-        keys = [(f, t) for part in parsed.parts for alt in part.alternatives for t in alt for f in scope]
-        self.prefetch_df(keys + [(f, w) for w in joined for f in scope])
-        postings = CandidatePostings(docs, self._count, self.df, self._totals)
-        planned = scoring.plan(postings, parsed.parts, scope, FIELD_WEIGHTS)
-        clauses = [(f, word, FIELD_WEIGHTS.get(f, 1.0), word) for word in joined for f in scope]
-        clauses += [("arxiv_id", i, ARXIV_BOOST, i) for i in parsed.arxiv_ids]
-        extras = [postings.dense(f, term, boost) for f, term, boost, _ in clauses]
-        query = Planned(postings, planned, extras, within, lambda d: docs[d]["arxiv_id"], lambda d: docs[d])  # type: ignore[arg-type]
-        query.explainer = lambda doc, spans: scoring.explain(
-            postings, planned, parsed.parts, scope, FIELD_WEIGHTS, clauses, doc, spans  # type: ignore[arg-type]
-        )
-        return query
 
     def _candidates(self, scope: Sequence[str], terms: Sequence[str], arxiv_ids: Sequence[str],
                     since: str | None = None, until: str | None = None) -> list[dict]:
@@ -494,21 +425,6 @@ class SphinxIndex(Index):
                 doc.update(found.get(doc["id"], {}))
                 doc.setdefault("title", "")
 
-    def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery, fields: Sequence[str]) -> list[Hit]:
-        """Hits with every post date of each paper and their highlights."""
-        self._with_texts([stored for stored, _ in ranked])
-        dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
-        out = []
-        for stored, score in ranked:
-            highlights = {}
-            for name in fields:
-                shown = highlight(stored["spans"], name, stored.get(name, ""), parsed.terms, parsed.phrases)
-                if shown:
-                    highlights[name] = shown
-            out.append(Hit(stored["arxiv_id"], stored["title"], stored["url"], dates.get(stored["arxiv_id"], ()),
-                           score, tuple(highlights), highlights))
-        return out
-
     def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Every live post date of each paper, oldest first."""
         if not arxiv_ids:
@@ -520,49 +436,6 @@ class SphinxIndex(Index):
         for arxiv_id, day in rows:
             found.setdefault(str(arxiv_id), set()).add(str(day))
         return {k: tuple(sorted(v)) for k, v in found.items()}
-
-    def _copies(self, arxiv_id: str) -> list[dict]:
-        """Every live copy of one paper, oldest post first."""
-        bare = _bare_id(arxiv_id)
-        docs = self._candidates((), [], [bare])
-        copies = sorted((d for d in docs if d["arxiv_id"] == bare), key=lambda d: d["date"])
-        if not copies:
-            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
-        self._with_texts(copies)
-        return copies
-
-    def paper(self, arxiv_id: str) -> PaperView:
-        copies = self._copies(arxiv_id)
-        latest = copies[-1]
-        sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
-        by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
-        self._status()
-        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
-
-    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
-        limit = check_limit(limit)
-        copies = self._copies(arxiv_id)
-        bare = copies[0]["arxiv_id"]
-        terms = {t for c in copies for name in c["spans"] for t in c["spans"].terms(name)
-                 if len(t) > 1 and not t.replace(".", "").isdigit()}
-        self.prefetch_df((ALL, t) for t in terms)
-        keys = key_terms([c["spans"] for c in copies], lambda t: self.df(ALL, t), self._count)
-        forms = surface_forms([c["spans"] for c in copies], copies, {t for t, _ in keys})
-        parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
-        docs = self._candidates(TEXT_FIELDS, [t for t, _ in keys], [])
-        others = np.array([d["arxiv_id"] != bare for d in docs], dtype=bool)  # never the paper itself
-        query = self._plan(docs, parsed, TEXT_FIELDS, [], others)
-        ranked = []
-        for docnum, score in query.top(max(CANDIDATES, limit)):
-            stored = query.stored(docnum)
-            present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
-            shared = tuple(forms[t] for t, _ in keys if t in present)
-            ranked.append((stored, score * len(shared) / max(len(keys), 1), shared))
-        hits = [replace(hit, shared_terms=shared) for hit, (_, _, shared) in
-                zip(self._hits([(s, score) for s, score, _ in ranked], parsed, TEXT_FIELDS), ranked)]
-        hits.sort(key=lambda h: -h.score)
-        total = _counter(query, docs)
-        return self._flagged(Results(hits[:limit], query=bare, total=total))
 
     def stats(self) -> IndexStats:
         where = live_filter(self.generation)
@@ -595,12 +468,6 @@ class SphinxIndex(Index):
         return total
 
 
-def _counter(query: Planned, docs: list[dict]) -> Any:
-    """The lazy total: distinct papers among the matching candidates
-    (phrases checked as the directory backend checks them)."""
-    return lambda: query.count(lambda found: len({docs[d]["arxiv_id"] for d in found}))
-
-
 def _scoped(field: str, terms: list[str]) -> str:
     """A MATCH expression: any of the terms, in one section or (for the
     combined field) in any section."""
@@ -613,13 +480,3 @@ def _stored(row: tuple) -> dict:
     doc, arxiv_id, day, url, spans, _post = row
     packed = {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(spans).items()}
     return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "spans": Spans(packed)}
-
-
-def _latest_dates(docs: list[dict], matching: Iterable[int]) -> dict[str, str]:
-    """Each paper's latest post date among the given copies."""
-    latest: dict[str, str] = {}
-    for d in matching:
-        paper = docs[d]["arxiv_id"]
-        latest[paper] = max(latest.get(paper, ""), docs[d]["date"])
-    return latest
-

@@ -36,7 +36,7 @@ from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError
 from ...glossary import GLOSSARY_FILE, _digest, load_pairs, save_glossary
-from ...indexer import Progress, ReindexReport, _count_lengths, _field_text, _parse_all
+from ...indexing import Progress, ReindexReport, count_lengths, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
@@ -89,7 +89,7 @@ def reindex(
             current = writer.recover()
             manifest, glossary, notices, rebuild = writer.base(current, full)
             paths, problems = find_posts(corpus)
-            posts = _parse_all(paths, progress)
+            posts = parse_all(paths, progress)
             skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
             if strict and skipped:
                 raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
@@ -262,7 +262,7 @@ class Writer:
         stream, insert each paper's document into its shard in batches and
         record word forms. Returns each post's field-length totals, each
         post's (shard, id) list, the analysed glossary and the terms seen."""
-        texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
+        texts = [section_text(paper, name) for paper in papers for name in TEXT_FIELDS]
         surfaces = [s for pair in load_pairs() for s in pair] if glossary is None else []
         analysed = analyse_stream(texts + surfaces)
         width = len(TEXT_FIELDS)
@@ -278,7 +278,7 @@ class Writer:
                 shard = shard_of(paper.arxiv_id, len(self.shards))
                 pending.setdefault(shard, []).append(_row(doc, new, paper, fields, own))
                 docs.setdefault(paper.post, []).append([shard, doc])
-                _count_lengths(lengths.setdefault(paper.post, {}), fields, own)
+                count_lengths(lengths.setdefault(paper.post, {}), fields, own)
                 lexicon.add(zip(own, fields))
                 vocabulary.update(t.text for terms in fields for t in terms)
                 if len(pending[shard]) >= BATCH_DOCS:

@@ -34,7 +34,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from .analysis import KiwiTokenizer, Preanalysed
+from .schema import KiwiTokenizer, Preanalysed
 
 COMPRESS_FROM = 512
 """Blocks whose pickle is smaller are written uncompressed (Whoosh meant to

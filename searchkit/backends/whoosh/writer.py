@@ -1,7 +1,6 @@
-"""Papers → index: incremental, atomic reindexing.
+"""Papers → Whoosh directory: incremental, atomic reindexing.
 
-Parts: the report (`ReindexReport`), the plan (which posts changed), and
-the writer. A reindex parses every post (cheap: it needs their hashes
+Parts: the plan (which posts changed) and the writer. A reindex parses every post (cheap: it needs their hashes
 anyway), analyses only added or changed posts in one Kiwi batch, applies
 the change to a new generation and publishes it (see `store`).
 """
@@ -17,17 +16,18 @@ import time
 import traceback
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import ANALYZER_VERSION, Preanalysed, Term, analyse_stream, kiwi_version
-from .corpus import Paper, Post, Problem, find_posts, parse_post
-from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
-from .glossary import glossary_changed, glossary_texts, save_glossary
-from .lexicon import Lexicon
-from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, build_schema, pack_spans
-from .store import (
+from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
+from ...corpus import Paper, Post, find_posts
+from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
+from ...glossary import glossary_changed, glossary_texts, save_glossary
+from ...indexing import Progress, ReindexReport, count_lengths, parse_all, section_text
+from ...lexicon import Lexicon
+from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
+from ...store import (
     FORMAT,
     LEXICON,
     Manifest,
@@ -42,6 +42,7 @@ from .store import (
     write_manifest,
     writer_lock,
 )
+from .schema import Preanalysed, build_schema
 
 BLOCK = 1024
 """Postings per block: the scorer reads whole posting lists, and each
@@ -63,38 +64,6 @@ _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
 _SQLITE_FULL, _SQLITE_READONLY, _SQLITE_PERM = 13, 8, 3
 """SQLite's primary result codes (the lexicon reports through them)."""
-
-Progress = Callable[[str, int, int], None]
-"""Called as ``progress(stage, done, total)`` while a reindex works."""
-
-
-@dataclass(frozen=True)
-class ReindexReport:
-    """What a reindex did, for the summary line.
-
-    :param posts_read: post files found in the corpus.
-    :param entries: paper entries now in the index (a re-posted paper counts
-        once per post).
-    :param papers: distinct arXiv ids now in the index.
-    :param added, updated, removed: posts analysed anew or dropped.
-    :param skipped: posts not indexed at all, each with its reason.
-    :param warnings: problems inside posts that were indexed.
-    :param full: True when every post was analysed again.
-    :param notices: why a full rebuild happened, if it was not asked for.
-    """
-
-    posts_read: int
-    entries: int
-    papers: int
-    added: int
-    updated: int
-    removed: int
-    skipped: tuple[Problem, ...]
-    warnings: tuple[Problem, ...]
-    full: bool
-    seconds: float
-    notices: tuple[str, ...] = field(default=())
-
 
 def reindex(
     corpus_dir: str | Path,
@@ -120,11 +89,6 @@ def reindex(
 
     :param on_wait: called once if another reindex holds the lock.
     """
-    if isinstance(index_dir, str) and index_dir.startswith("sphinx://"):  # a cluster (see backends.sphinx)
-        from .backends.sphinx.writer import reindex as reindex_cluster
-
-        return reindex_cluster(corpus_dir, index_dir, full=full, strict=strict, allow_empty=allow_empty,
-                               progress=progress, on_wait=on_wait)
     started = time.perf_counter()
     corpus, index = directory(corpus_dir, "corpus"), directory(index_dir, "index")
     if not corpus.is_dir():
@@ -134,7 +98,7 @@ def reindex(
             cleanup(index)  # half-built generations of a reindex that was killed
             base, manifest, notices = _base(index, full)
             paths, problems = find_posts(corpus)
-            posts = _parse_all(paths, progress)
+            posts = parse_all(paths, progress)
             skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
             if strict and skipped:
                 raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
@@ -215,14 +179,15 @@ def _base(index: Path, full: bool) -> tuple[Path | None, Manifest, list[str]]:
     try:
         base = live_generation(index)
         manifest = read_manifest(base)
-        _check_readable(base)
+        stale = (manifest.format, manifest.analyzer, manifest.kiwi) != (fresh.format, fresh.analyzer, fresh.kiwi)
+        if not stale:  # an older format may not even open: it is rebuilt, not repaired
+            _check_readable(base)
     except IndexMissingError:
         return None, fresh, notices
     except IndexCorruptError as exc:
         return None, fresh, [f"{str(exc).partition('; run')[0]}; rebuilding in full"]
-    stale = (manifest.format, manifest.analyzer, manifest.kiwi) != (fresh.format, fresh.analyzer, fresh.kiwi)
     if stale:
-        notices.append("index was built by another analyzer or Kiwi version; rebuilding in full")
+        notices.append("index was built by another format, analyzer or Kiwi version; rebuilding in full")
     if full or stale:
         return None, fresh, notices
     return base, manifest, notices
@@ -236,15 +201,6 @@ def _check_readable(generation: Path) -> None:
         whoosh_index.open_dir(str(generation)).searcher().close()
     except Exception as exc:  # Whoosh raises many types for damaged files
         raise IndexCorruptError(f"index at {generation.parent} is damaged ({exc.__class__.__name__})") from None
-
-
-def _parse_all(paths: list[Path], progress: Progress | None) -> list[Post]:
-    posts = []
-    for done, path in enumerate(paths, 1):
-        posts.append(parse_post(path))
-        if progress:
-            progress("reading posts", done, len(paths))
-    return posts
 
 
 @dataclass(frozen=True)
@@ -339,7 +295,7 @@ def _write(
         # deleted papers' terms linger in term statistics until their segment
         # is rewritten: rewrite everything once they are a fifth of the index
         rewrite = ix.doc_count_all() and writer.reader().doc_count() < 0.8 * ix.doc_count_all()
-        texts = [_field_text(paper, name) for paper in papers for name in TEXT_FIELDS]
+        texts = [section_text(paper, name) for paper in papers for name in TEXT_FIELDS]
         glossary = glossary_texts(generation, base)
         analysed = analyse_stream(texts + glossary)
         width = len(TEXT_FIELDS)
@@ -347,7 +303,7 @@ def _write(
         for i, paper in enumerate(papers):
             fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
             writer.add_document(**_document(paper, fields, own))
-            _count_lengths(lengths.setdefault(paper.post, {}), fields, own)
+            count_lengths(lengths.setdefault(paper.post, {}), fields, own)
             lexicon.add(zip(own, fields))
             if writer.buffered >= FLUSH_POSTINGS:
                 writer.commit(merge=False)
@@ -400,19 +356,6 @@ def _writer(ix: Any) -> Any:
     # when it opens it (58 MB at 10k papers); separate files are read as needed
     # limitmb: Whoosh's pool, used only when older segments are merged in
     return BulkWriter(ix, limitmb=256, compound=False, codec=W3Codec(blocklimit=BLOCK))
-
-
-def _count_lengths(totals: dict[str, int], analysed: list[list[Term]], texts: list[str]) -> None:
-    """Add one paper's field lengths, as Whoosh counts them (one per
-    term), to its post's totals; the combined field holds them all."""
-    for name, terms, text in zip(TEXT_FIELDS, analysed, texts):
-        if text:
-            totals[name] = totals.get(name, 0) + len(terms)
-            totals[ALL] = totals.get(ALL, 0) + len(terms)
-
-
-def _field_text(paper: Paper, name: str) -> str:
-    return paper.title if name == "title" else paper.sections.get(name, "")
 
 
 def _document(paper: Paper, analysed: list[list[Term]], texts: list[str]) -> dict:

@@ -1,0 +1,277 @@
+"""The Whoosh directory backend's reading side: `WhooshIndex`, the
+`engine.Engine` primitives over one generation of a Whoosh index, safe to
+share between threads (each reads through its own `_Reader`)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.scoring import BM25F
+
+from ... import engine
+from ...engine import Engine, Planned, plan
+from ...errors import IndexClosedError, IndexCorruptError, SearchkitError
+from ...glossary import Glossary
+from ...hits import IndexStats, Results
+from ...lexicon import Lexicon
+from ...query import ParsedQuery
+from ...schema import ALL, TEXT_FIELDS, Spans
+from ...store import FORMAT, LEXICON, Manifest, directory, live_generation, read_manifest
+from .postings import Damaged, Postings
+
+
+def open_directory(index_dir: str | Path) -> WhooshIndex:
+    """Open the live generation of the index directory at ``index_dir``."""
+    index = directory(index_dir)
+    generation = live_generation(index)
+    manifest = read_manifest(generation)
+    if manifest.format != FORMAT:
+        raise IndexCorruptError(
+            f"index at {index} has an older format; run `papersearch reindex --full --index {index}`"
+        )
+    try:
+        return WhooshIndex(generation, manifest)
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexCorruptError(
+            f"index at {index} cannot be opened ({exc.__class__.__name__}); "
+            f"run `papersearch reindex --full --index {index}`"
+        ) from None
+
+
+class _Reader:
+    """One thread's view of a generation: a Whoosh searcher and what is
+    read from it once. Whoosh's readers seek and read shared file handles,
+    so two threads on one searcher read each other's bytes (wrong postings,
+    missing papers, false "damaged" errors): each thread gets its own. Its
+    lock lets a lazy total be counted from another thread."""
+
+    def __init__(self, ix: Any, field_totals: dict[str, int]) -> None:
+        # the weighting only supplies Whoosh's own scores, for the tests to compare with
+        self.searcher = ix.searcher(weighting=BM25F(B=engine.BM25_B, K1=engine.BM25_K1))
+        # closes the files once: on `close`, or when the thread's reader is dropped
+        self._close = weakref.finalize(self, self.searcher.close)
+        self.lock = threading.RLock()
+        self._totals = field_totals
+        self._postings: Postings | None = None
+        self.columns: dict[str, Any] = {}
+        self.papers: np.ndarray | None = None
+
+    @property
+    def postings(self) -> Postings:
+        if self._postings is None:
+            self._postings = Postings(self.searcher, engine.BM25_K1, engine.BM25_B, self._totals)
+        return self._postings
+
+    def column(self, name: str) -> Any:
+        """A sortable field's column, opened once: opening one reads its
+        whole offset table."""
+        if name not in self.columns:
+            self.columns[name] = self.searcher.reader().column_reader(name)
+        return self.columns[name]
+
+    def close(self) -> None:
+        with self.lock:
+            self._close()
+
+
+def _per_thread(method: Callable) -> Callable:
+    """Run a public method on this thread's reader, holding its lock, with
+    Whoosh's own failures reported as a damaged index (a truncated or
+    garbled file raises anything from EOFError to a bare Exception, naming
+    the repair); failures in our own code stay what they are."""
+
+    @wraps(method)
+    def guarded(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with self._reader.lock:
+                return method(self, *args, **kwargs)
+        except SearchkitError:
+            raise
+        except Exception as exc:
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
+            if not (in_whoosh or isinstance(exc, Damaged)):
+                raise
+            index = self.generation.parent
+            raise IndexCorruptError(
+                f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
+                f"run `papersearch reindex --full --index {index}`"
+            ) from None
+
+    return guarded
+
+
+class WhooshIndex(Engine):
+    """One generation of a Whoosh index, with its lexicon. One open index
+    may be shared by threads: each reads through its own `_Reader`."""
+
+    def __init__(self, generation: Path, manifest: Manifest | None = None) -> None:
+        self.generation = generation
+        self._totals = (manifest or read_manifest(generation)).field_totals()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
+        self._pending: list[weakref.ref[Results]] = []
+        self._closed = False
+        self._ix = whoosh_index.open_dir(str(generation))
+        try:
+            self._lexicon = Lexicon(generation / LEXICON, readonly=True)
+            self._glossary = Glossary(generation)
+            _ = self._reader  # the opening thread's: a damaged segment shows now
+        except BaseException:
+            self._ix.close()
+            raise
+
+    @property
+    def _reader(self) -> _Reader:
+        """This thread's reader, opened on its first use; a thread that
+        ends takes its reader with it."""
+        reader = getattr(self._local, "reader", None)
+        if self._closed:
+            raise IndexClosedError(f"the index at {self.generation.parent} is closed; open it again to search it")
+        if reader is None:
+            reader = _Reader(self._ix, self._totals)
+            with self._lock:
+                self._readers.add(reader)
+            self._local.reader = reader
+        return reader
+
+    @property
+    def _searcher(self) -> Any:
+        return self._reader.searcher
+
+    def close(self) -> None:
+        """Count the totals still pending, then close every thread's reader.
+        Later calls raise `IndexClosedError`; closing again does nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            pending, self._pending = self._pending, []
+        for ref in pending:  # totals need their reader: count them now
+            if (results := ref()) is not None:
+                _ = results.total
+        with self._lock:
+            self._closed = True
+            readers = list(self._readers)
+        for reader in readers:
+            reader.close()
+        self._ix.close()
+        self._lexicon.close()
+
+    def is_current(self) -> bool:
+        try:
+            return live_generation(self.generation.parent) == self.generation
+        except SearchkitError:
+            return False
+
+    # the Engine primitives
+
+    def df(self, field: str, term: str) -> int:
+        return self._postings().df(field, term)
+
+    @property
+    def size(self) -> int:
+        return self._postings().count
+
+    def _postings(self) -> Postings:
+        return self._reader.postings
+
+    def _plan(self, parsed: ParsedQuery, scope: tuple[str, ...], joined: Sequence[str],
+              since: str | None = None, until: str | None = None, exclude: str | None = None) -> Planned:
+        """Scored over every document of the generation, those outside
+        the dates or copies of ``exclude`` masked out; stored fields are
+        read once."""
+        reader = self._reader
+        postings = reader.postings
+        within = postings.within("date", since, until) if since or until else None
+        if exclude is not None:
+            others = ~postings.dense("arxiv_id", exclude).match
+            within = others if within is None else within & others
+        return plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
+                    day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct)
+
+    def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
+        """The lazy total, counted under its reader's lock from whichever
+        thread asks."""
+        reader = self._reader
+
+        def count() -> tuple[int, bool]:
+            with reader.lock:
+                return query.count()
+
+        return count
+
+    def _finish(self, results: Results) -> Results:
+        """Totals are counted lazily and need the reader: `close` counts
+        those still pending."""
+        with self._lock:
+            self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
+        return results
+
+    def _copies(self, arxiv_id: str) -> list[dict]:
+        numbers = self._searcher.document_numbers(arxiv_id=arxiv_id)
+        return sorted((self._stored(n) for n in numbers), key=lambda d: d["date"])
+
+    def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        column = self._reader.column("date")
+        return {i: tuple(sorted({column[n] for n in self._searcher.document_numbers(arxiv_id=i)}))
+                for i in dict.fromkeys(arxiv_ids)}
+
+    def _near(self, term: str) -> list[str]:
+        # the combined field holds every section's terms: one look-up, not eight
+        return list(self._searcher.reader().terms_within(ALL, term, 1))
+
+    search = _per_thread(Engine.search)
+    paper = _per_thread(Engine.paper)
+    similar = _per_thread(Engine.similar)
+
+    @_per_thread
+    def stats(self) -> IndexStats:
+        manifest = read_manifest(self.generation)
+        reader = self._searcher.reader()
+        column = reader.column_reader("date") if reader.doc_count() else {}
+        # from live documents: the term list still has deleted posts' dates
+        dates = sorted({column[d] for d in reader.all_doc_ids()})
+        entries, papers = manifest.counts()
+        top = {
+            f: [(t.decode(), int(n)) for n, t in reader.most_frequent_terms(f, 40) if _telling(t.decode())][:8]
+            for f in TEXT_FIELDS
+        }
+        size = sum(p.stat().st_size for p in self.generation.iterdir() if p.is_file())
+        return IndexStats(
+            str(self.generation.parent), len(manifest.posts), entries, papers,
+            dates[0] if dates else None, dates[-1] if dates else None,
+            size, manifest.analyzer, manifest.kiwi, top,
+        )
+
+    def _stored(self, docnum: int) -> dict:
+        return _unpacked(self._searcher.stored_fields(docnum))
+
+    def _distinct(self, docnums: list[int]) -> int:
+        """How many papers these documents are copies of."""
+        reader = self._reader
+        if reader.papers is None:  # one code a paper, read once: totals count thousands of matches
+            codes: dict[str, int] = {}
+            reader.papers = np.array([codes.setdefault(i, len(codes)) for i in reader.column("arxiv_id")])
+        return len(np.unique(reader.papers[docnums])) if docnums else 0
+
+
+def _telling(term: str) -> bool:
+    """Terms worth listing in stats: not single syllables or numbers."""
+    return len(term) > 1 and not term.replace(".", "").isdigit()
+
+
+def _unpacked(fields: Mapping[str, Any]) -> dict:
+    """A document's stored fields with its term offsets ready to unpack."""
+    stored = dict(fields)
+    stored["spans"] = Spans(stored["spans"])
+    return stored

@@ -1,0 +1,420 @@
+"""Query → hits, whatever the backend: the `Index` interface and `Engine`,
+the one search flow every backend runs.
+
+A backend answers a few primitives (df and live counts, a `Planned`
+query over its documents, a paper's copies, post dates, nearby terms);
+everything else (query parsing and expansion, the BM25F plan, coverage
+and proximity re-ranking, date order, highlights, "did you mean",
+similar's key terms, explanations, hits) is computed here, once, so the
+Whoosh directory and the Sphinx cluster rank and show exactly alike.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from . import scoring
+from .errors import NotFoundError, QueryError
+from .glossary import Glossary
+from .highlight import highlight
+from .hits import Explanation, Hit, IndexStats, PaperView, Results
+from .lexicon import Lexicon
+from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
+from .ranking import coverage, neighbour_pairs, proximity
+from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
+from .similar import key_terms, surface_forms
+from .suggest import closest
+
+BM25_B, BM25_K1 = 0.75, 1.6
+CANDIDATES = 30
+"""Collapsed papers fetched before coverage re-ranking."""
+COUNT_BUDGET = 500
+"""Phrase checks a total may spend before it estimates the rest from them
+(~0.1 s; a sample of 500 puts a 95% match rate within ±2%)."""
+ARXIV_BOOST = 1000.0
+SUGGEST_WORDS = 4
+"""Unmatched words a "did you mean" looks at: each costs a scan of the
+term list, and a query of hundreds of unknown words is no typo."""
+_ID = re.compile(
+    r"^(?:arxiv:|(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf|html)/)?(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$", re.I
+)
+
+
+# Interface
+
+
+class Index(ABC):
+    """What every backend answers; the CLI and library use only this."""
+
+    @abstractmethod
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        sections: str | Iterable[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        sort: str = "score",
+        expand: bool = True,
+        explain: bool = False,
+    ) -> Results:
+        """Rank papers for ``query``; see the README for the syntax.
+
+        :param sections: one `SECTION_GROUPS` name or several.
+        :param since, until: ISO dates (``2025-10-01``) or `datetime.date`.
+        :param explain: give each hit an `Explanation` of its score.
+        """
+
+    @abstractmethod
+    def paper(self, arxiv_id: str) -> PaperView:
+        """The whole paper; raises `NotFoundError` for an unknown id."""
+
+    @abstractmethod
+    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        """Papers most like this one, each with the key terms it shares."""
+
+    @abstractmethod
+    def stats(self) -> IndexStats:
+        """What the index holds: counts, dates, size, versions, top terms."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def is_current(self) -> bool:
+        """False once a reindex has published newer content (then reopen)."""
+        return True
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# The shared flow
+
+
+class Engine(Index):
+    """The search flow over a backend's primitives (the abstract methods
+    below). Subclasses set ``_lexicon`` and ``_glossary``."""
+
+    _lexicon: Lexicon
+    _glossary: Glossary
+
+    @abstractmethod
+    def df(self, field: str, term: str) -> int:
+        """Live documents holding the term in the field (global, never per shard)."""
+
+    @property
+    @abstractmethod
+    def size(self) -> int:
+        """Live documents: N in the idf."""
+
+    @abstractmethod
+    def _plan(self, parsed: ParsedQuery, scope: tuple[str, ...], joined: Sequence[str],
+              since: str | None = None, until: str | None = None, exclude: str | None = None) -> Planned:
+        """The query over the backend's documents, ready to give its top
+        papers or every match (see `plan`), copies of ``exclude`` left out."""
+
+    @abstractmethod
+    def _copies(self, arxiv_id: str) -> list[dict]:
+        """Every live copy of one paper (stored fields with ``spans`` and
+        texts), oldest post first; empty when there is none."""
+
+    @abstractmethod
+    def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Every live post date of each paper, oldest first."""
+
+    @abstractmethod
+    def _near(self, term: str) -> list[str]:
+        """Indexed terms within one edit of ``term`` (no transpositions)."""
+
+    def _with_texts(self, docs: Sequence[dict]) -> None:
+        """Make sure these stored documents carry their section texts."""
+
+    def _prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Count these (field, term) df at once (a cluster batches them)."""
+
+    def _finish(self, results: Results) -> Results:
+        """The backend's last word on a result list (lazy totals, shards)."""
+        return results
+
+    def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
+        """The lazy total of ``query``."""
+        return query.count
+
+    # what every backend does alike
+
+    def known(self, term: str) -> bool:
+        """Whether any live section holds the term (compound splitting, suggestions)."""
+        return self.df(ALL, term) > 0
+
+    def parse(self, query: str, expand: bool = True) -> ParsedQuery:
+        """The query analysed as the index was: recorded word forms first,
+        Kiwi only for unseen ones; expanded by the glossary unless not."""
+        parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
+        return self._glossary.expand(parsed) if expand else parsed
+
+    def search(
+        self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,
+        since: str | date | None = None, until: str | date | None = None, sort: str = "score",
+        expand: bool = True, explain: bool = False,
+    ) -> Results:
+        limit = check_limit(limit)
+        if sort not in ("score", "date"):
+            raise QueryError(f"sort must be 'score' or 'date', not {sort!r}")
+        fields = resolve_sections(sections)
+        since, until = date_range(since, until)
+        parsed = self.parse(query, expand)
+        if not (parsed.parts or parsed.arxiv_ids) or self.size == 0:
+            return self._finish(Results([], query=parsed.text, total=0, expansions=parsed.expansions))
+        # unrestricted searches match on the combined field: one posting list a term
+        scope = (ALL,) if fields == TEXT_FIELDS else fields
+        planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
+        shown = _by_date(planned, limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
+        hits = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields)
+        if explain:
+            hits = [replace(hit, explanation=planned.explain(d, s, c, n)) for hit, (d, s, c, n) in zip(hits, shown)]
+        return self._finish(Results(hits, query=parsed.text, total=self._total(planned),
+                                    expansions=parsed.expansions, suggestion=self._suggest(parsed)))
+
+    def paper(self, arxiv_id: str) -> PaperView:
+        copies = self._copies(bare_id(arxiv_id))
+        if not copies:
+            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        self._with_texts(copies)
+        latest = copies[-1]
+        sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
+        by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
+        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
+
+    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        limit = check_limit(limit)
+        bare = bare_id(arxiv_id)
+        copies = self._copies(bare)
+        if not copies:
+            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        spans = [c["spans"] for c in copies]
+        self._prefetch((ALL, t) for s in spans for name in s for t in s.terms(name) if _telling(t))
+        keys = key_terms(spans, lambda t: self.df(ALL, t), self.size)
+        forms = surface_forms(spans, copies, {t for t, _ in keys})
+        parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
+        planned = self._plan(parsed, TEXT_FIELDS, (), exclude=bare)  # never the paper itself
+        ranked = []
+        for docnum, score in planned.top(max(CANDIDATES, limit)):
+            stored = planned.stored(docnum)
+            present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
+            shared = tuple(forms[t] for t, _ in keys if t in present)
+            ranked.append((stored, score * len(shared) / max(len(keys), 1), shared))
+        hits = self._hits([(stored, score) for stored, score, _ in ranked], parsed, TEXT_FIELDS)
+        hits = [replace(hit, shared_terms=shared) for hit, (_, _, shared) in zip(hits, ranked)]
+        hits.sort(key=lambda h: -h.score)
+        return self._finish(Results(hits[:limit], query=bare, total=self._total(planned)))
+
+    def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery, fields: Sequence[str]) -> list[Hit]:
+        """Hits with every post date of each paper and their highlights."""
+        self._with_texts([stored for stored, _ in ranked])
+        dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
+        out = []
+        for stored, score in ranked:
+            highlights = {}
+            for name in fields:
+                shown = highlight(stored["spans"], name, stored.get(name, ""), parsed.terms, parsed.phrases)
+                if shown:
+                    highlights[name] = shown
+            out.append(Hit(stored["arxiv_id"], stored["title"], stored["url"], dates.get(stored["arxiv_id"], ()),
+                           score, tuple(highlights), highlights))
+        return out
+
+    def _suggest(self, parsed: ParsedQuery) -> str | None:
+        """The query with each typed word that matches nothing replaced by
+        the nearest indexed word, or None when every word matched. Bounded:
+        at most `SUGGEST_WORDS` words are looked at, a query of hundreds of
+        unknown words is no typo."""
+        text, changed = parsed.text, False
+        # a word matches through its synonyms too (보상 through reward)
+        matched = {w for p in parsed.parts if any(all(map(self.known, a)) for a in p.alternatives)
+                   for w in p.label.split()}
+        unmatched = [p for p in parsed.typed if p.label and not set(p.label.split()) <= matched]
+        for part in unmatched[:SUGGEST_WORDS]:
+            term = part.alternatives[0][0]
+            # a glossary term is spelt right, only absent here (보상 is no typo of 보장)
+            if len(part.alternatives[0]) > 1 or not is_word(term) or self._glossary.knows((term,)):
+                continue
+            near = [t for t in self._near(term) if is_word(t)]
+            self._prefetch((ALL, t) for t in near)
+            near = [t for t in near if self.df(ALL, t)]
+            best = closest(term, near, lambda t: self.df(ALL, t))
+            if best and (fixed := replace_word(text, part.label, best)) != text:
+                text, changed = fixed, True
+        return text if changed else None
+
+
+def _reranked(planned: Planned, parsed: ParsedQuery, fields: tuple[str, ...],
+              limit: int) -> list[tuple[int, float, float, float]]:
+    """(docnum, score, coverage, proximity) of the top papers, re-ranked
+    by how many query words each covers and how close they stand."""
+    candidates = []
+    for docnum, score in planned.top(max(CANDIDATES, limit)):
+        spans = planned.stored(docnum)["spans"]
+        candidates.append((docnum, score, coverage(spans, fields, parsed), proximity(spans, fields, parsed)))
+    candidates.sort(key=lambda item: -item[1] * item[2] * item[3])
+    return candidates[:limit]
+
+
+def _by_date(planned: Planned, limit: int) -> list[tuple[int, float, float, float]]:
+    """Every matching paper's best copy, latest post first (score breaks ties)."""
+    latest = planned.latest_dates(planned.matching())
+    everything = planned.top(len(latest))
+    ranked = sorted(everything, key=lambda item: (latest[planned.key(item[0])], item[1]), reverse=True)
+    return [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
+
+
+class Planned:
+    """One query over one backend's documents: its top papers, every
+    match, and the stored fields it read (checking a phrase reads them;
+    showing a hit must not read them again).
+
+    :param key: docnum → arXiv id (one hit a paper).
+    :param day: docnum → post date.
+    :param read: docnum → stored fields with ``spans``.
+    :param distinct: how many papers a list of docnums holds.
+    """
+
+    def __init__(self, postings: scoring.Postings, planned: scoring.Plan, extras: list, within: Any,
+                 key: Callable[[int], str], day: Callable[[int], str], read: Callable[[int], dict],
+                 distinct: Callable[[list[int]], int]) -> None:
+        self._args = (postings, planned, extras)
+        self._within, self.key, self._day, self._read, self._distinct = within, key, day, read, distinct
+        self._stored: dict[int, dict] = {}
+        self.explainer: Callable[[int, Mapping[str, Any]], list] = lambda doc, spans: []
+        """Each term's share of a document's score (set by `plan`, which knows the terms)."""
+
+    def stored(self, docnum: int) -> dict:
+        if docnum not in self._stored:
+            self._stored[docnum] = self._read(docnum)
+        return self._stored[docnum]
+
+    def _peek(self, docnum: int) -> dict:
+        """Stored fields for a phrase check over many documents: read, not kept."""
+        return self._stored.get(docnum) or self._read(docnum)
+
+    def top(self, limit: int) -> list[tuple[int, float]]:
+        """(docnum, score) of the best copies of the ``limit`` best papers."""
+        return scoring.top(*self._args, limit, self.key, self.stored, self._within)
+
+    def matching(self) -> list[int]:
+        """Every matching docnum, phrases checked (date order needs them all)."""
+        found = scoring.matching(*self._args, self._peek, self._within)
+        return found.docs.tolist()
+
+    def latest_dates(self, docnums: Iterable[int]) -> dict[str, str]:
+        """Each paper's latest post date among the given copies."""
+        latest: dict[str, str] = {}
+        for docnum in docnums:
+            paper = self.key(docnum)
+            latest[paper] = max(latest.get(paper, ""), self._day(docnum))
+        return latest
+
+    def explain(self, docnum: int, score: float, covered: float, near: float) -> Explanation:
+        """How the document's score adds up (see `scoring.explain`)."""
+        terms = self.explainer(docnum, self.stored(docnum)["spans"])
+        return Explanation(score, covered, near, BM25_K1, BM25_B, tuple(terms))
+
+    def count(self) -> tuple[int, bool]:
+        """How many papers match, and whether that is exact: past
+        `COUNT_BUDGET` phrase checks the rest is estimated from a sample."""
+        found = scoring.matching(*self._args, self._peek, self._within, COUNT_BUDGET)
+        return self._distinct(found.docs.tolist()) + round(found.unchecked * found.rate), not found.unchecked
+
+
+def plan(postings: scoring.Postings, parsed: ParsedQuery, scope: tuple[str, ...], joined: Sequence[str],
+         within: Any, **reads: Callable) -> Planned:
+    """``parsed`` scored a term at a time over ``postings`` (see
+    `scoring`), with the joined compounds and arXiv ids as optional
+    clauses, over the documents in ``within`` (all when None); ``reads``
+    are `Planned`'s key, day, read and distinct."""
+    planned = scoring.plan(postings, parsed.parts, scope, FIELD_WEIGHTS)
+    clauses = [(f, word, FIELD_WEIGHTS.get(f, 1.0), word) for word in joined for f in scope]
+    clauses += [("arxiv_id", i, ARXIV_BOOST, i) for i in parsed.arxiv_ids]
+    extras = [postings.dense(f, term, boost) for f, term, boost, _ in clauses]
+    query = Planned(postings, planned, extras, within, **reads)
+    query.explainer = lambda doc, spans: scoring.explain(
+        postings, planned, parsed.parts, scope, FIELD_WEIGHTS, clauses, doc, spans  # type: ignore[arg-type]
+    )
+    return query
+
+
+# Small rules both backends follow
+
+
+def bare_id(arxiv_id: str) -> str:
+    """The bare id in the forms people paste: 2510.00515, 2510.00515v2,
+    arXiv:2510.00515, https://arxiv.org/abs/2510.00515v1."""
+    match = _ID.search(arxiv_id.strip()) if isinstance(arxiv_id, str) else None
+    if match is None:
+        raise QueryError(f"{arxiv_id!r} is not an arXiv id like 2510.00515")
+    return match.group(1)
+
+
+def _telling(term: str) -> bool:
+    """Terms worth weighing as a paper's key terms: not single syllables or numbers."""
+    return len(term) > 1 and not term.replace(".", "").isdigit()
+
+
+def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:
+    """Two Korean words typed apart also match the compound written as one
+    word (희소 어텐션 → 희소어텐션), when the index has it."""
+    joined = ["".join(pair) for pair in neighbour_pairs(parsed)]
+    return [word for word in joined if is_hangul(word) and known(word)]
+
+
+def check_limit(limit: object) -> int:
+    """``limit`` as every method takes it: a whole number of at least 1."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise QueryError(f"limit must be a positive whole number, not {limit!r}")
+    return limit
+
+
+def is_word(term: str) -> bool:
+    """Whether a term may be offered as a spelling: letters, two or more
+    (never a digit, a symbol or a lone syllable like 2 for 🤖)."""
+    return len(term) > 1 and all(c.isalpha() for c in term)
+
+
+def replace_word(text: str, word: str, by: str) -> str:
+    """``text`` with every free-standing ``word`` replaced: inside a quoted
+    phrase or another word it stays (보상 in "보상 모델" typed as 보샹)."""
+    out, last = [], 0
+    for match in re.finditer(re.escape(word), text):
+        before, after = text[: match.start()], text[match.end() :]
+        free = before.count('"') % 2 == 0
+        alone = (not before or not before[-1].isalnum()) and (not after or not after[0].isalnum())
+        if free and alone:
+            out += [text[last : match.start()], by]
+            last = match.end()
+    return "".join(out) + text[last:]
+
+
+def date_range(since: str | date | None, until: str | date | None) -> tuple[str | None, str | None]:
+    """ISO dates as stored (2025-10-06): `datetime.date` objects and
+    compact forms (20251006) are normalised, a bad date or an empty range
+    is an input error."""
+    out = []
+    for name, value in (("since", since), ("until", until)):
+        if isinstance(value, date):  # datetime too: its date
+            out.append(value.isoformat()[:10])
+            continue
+        try:
+            out.append(date.fromisoformat(value).isoformat() if value else None)
+        except (TypeError, ValueError):
+            raise QueryError(f"{name} date {value!r} is not an ISO date like 2025-10-06") from None
+    if out[0] and out[1] and out[0] > out[1]:
+        raise QueryError(f"since date {out[0]} is after until date {out[1]}")
+    return out[0], out[1]

@@ -1,0 +1,71 @@
+"""What every backend's reindex shares: the report, the progress
+callback, reading the posts, and the per-post field-length totals the
+searcher's statistics are computed from (`backends.whoosh.writer` and
+`backends.sphinx.writer` both write them into the manifest)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import Term
+from .corpus import Paper, Post, Problem, parse_post
+from .schema import ALL, TEXT_FIELDS
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while a reindex works."""
+
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """What a reindex did, for the summary line.
+
+    :param posts_read: post files found in the corpus.
+    :param entries: paper entries now in the index (a re-posted paper counts
+        once per post).
+    :param papers: distinct arXiv ids now in the index.
+    :param added, updated, removed: posts analysed anew or dropped.
+    :param skipped: posts not indexed at all, each with its reason.
+    :param warnings: problems inside posts that were indexed.
+    :param full: True when every post was analysed again.
+    :param notices: why a full rebuild happened, if it was not asked for.
+    """
+
+    posts_read: int
+    entries: int
+    papers: int
+    added: int
+    updated: int
+    removed: int
+    skipped: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    full: bool
+    seconds: float
+    notices: tuple[str, ...] = field(default=())
+
+
+
+def parse_all(paths: list[Path], progress: Progress | None) -> list[Post]:
+    """Every post parsed (cheap: a reindex needs their digests anyway)."""
+    posts = []
+    for done, path in enumerate(paths, 1):
+        posts.append(parse_post(path))
+        if progress:
+            progress("reading posts", done, len(paths))
+    return posts
+
+
+
+def count_lengths(totals: dict[str, int], analysed: list[list[Term]], texts: list[str]) -> None:
+    """Add one paper's field lengths, as Whoosh counts them (one per
+    term), to its post's totals; the combined field holds them all."""
+    for name, terms, text in zip(TEXT_FIELDS, analysed, texts):
+        if text:
+            totals[name] = totals.get(name, 0) + len(terms)
+            totals[ALL] = totals.get(ALL, 0) + len(terms)
+
+
+def section_text(paper: Paper, name: str) -> str:
+    return paper.title if name == "title" else paper.sections.get(name, "")
