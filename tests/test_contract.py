@@ -1,0 +1,215 @@
+"""The contract every backend keeps: the same behaviour tests, run against
+the Whoosh directory and a Sphinx cluster holding the same tiny corpus.
+
+Each test states what a user may rely on, checked from the posts' text
+(see `conftest.TINY_POSTS`), not from one backend's output. The cluster
+runs on two real `searchd` nodes on loopback ports in a temporary
+directory, stopped by pid when the session ends (also on failure); where
+`searchd` or pymysql is missing those cases skip with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import searchkit
+
+from .conftest import TINY_IDS, TINY_POSTS, write_posts
+
+BACKENDS = ["directory", "cluster"]
+
+
+def _cluster_missing() -> str | None:
+    if shutil.which("searchd") is None:
+        return "searchd not installed (apt-get install sphinxsearch)"
+    if importlib.util.find_spec("pymysql") is None:
+        return "pymysql not installed (pip install 'papersearch[cluster]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def contract_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_posts(tmp_path_factory.mktemp("contract") / "corpus", TINY_POSTS)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def built(request: pytest.FixtureRequest, contract_corpus: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> tuple[str, searchkit.ReindexReport]:
+    """(location, report) of the tiny corpus on one backend."""
+    if request.param == "directory":
+        location = str(tmp_path_factory.mktemp("contract-dir") / "index")
+    else:
+        if (why := _cluster_missing()) is not None:
+            pytest.skip(why)
+        from searchkit.backends.sphinx import nodes
+
+        directory = tmp_path_factory.mktemp("contract-cluster")
+        request.addfinalizer(lambda: nodes.down(directory))
+        location = str(nodes.up(2, directory))
+    return location, searchkit.reindex(contract_corpus, location)
+
+
+@pytest.fixture(scope="session")
+def index(built: tuple[str, searchkit.ReindexReport]) -> Iterator[searchkit.Index]:
+    with searchkit.open_index(built[0]) as opened:
+        yield opened
+
+
+def ids(results: searchkit.Results) -> list[str]:
+    return [hit.arxiv_id for hit in results]
+
+
+def marked_words(hit: searchkit.Hit) -> set[str]:
+    return {f.text[a:b] for f in hit.highlights.values() for a, b in f.spans}
+
+
+# Ranking
+
+
+def test_a_word_ranks_the_paper_about_it_first(index: searchkit.Index) -> None:
+    hits = index.search("확산")  # 2501.00001 says it in every section, 2501.00003 once
+    assert ids(hits)[:2] == ["2501.00001", "2501.00003"]
+    assert "2501.00002" not in ids(hits)  # the robot paper never says it
+    assert hits.total == 2 and hits.total_exact
+
+
+def test_every_query_word_counts(index: searchkit.Index) -> None:
+    """The one paper holding both words comes before those holding one."""
+    assert ids(index.search("확산 로봇"))[0] == "2501.00003"
+
+
+def test_highlights_mark_the_matched_words(index: searchkit.Index) -> None:
+    for hit in index.search("확산", expand=False):
+        assert hit.matched_sections and marked_words(hit) == {"확산"}
+    # a synonym is marked too: the title says Diffusion
+    assert marked_words(index.search("확산")[0]) == {"확산", "Diffusion"}
+
+
+def test_one_hit_per_paper_with_every_post_date(index: searchkit.Index) -> None:
+    hits = index.search("학습", limit=10)
+    assert len(ids(hits)) == len(set(ids(hits)))
+    reposted = next(hit for hit in hits if hit.arxiv_id == "2501.00005")
+    assert reposted.dates == ("2025-01-07", "2025-01-08")
+
+
+def test_a_phrase_needs_its_words_together(index: searchkit.Index) -> None:
+    """2501.00005 says 강화 and 학습 apart: the phrase does not match it."""
+    found = ids(index.search('"강화 학습"'))
+    assert "2501.00004" in found and "2501.00005" not in found
+
+
+def test_an_arxiv_id_finds_its_paper(index: searchkit.Index) -> None:
+    for form in ("2501.00002", "arXiv:2501.00002", "https://arxiv.org/abs/2501.00002v1"):
+        assert ids(index.search(form))[0] == "2501.00002"
+
+
+def test_particles_and_endings_do_not_matter(index: searchkit.Index) -> None:
+    assert ids(index.search("로봇을"))[0] == ids(index.search("로봇"))[0] == "2501.00002"
+
+
+# Options
+
+
+def test_sections_restrict_what_matches(index: searchkit.Index) -> None:
+    hits = index.search("확산", sections="method")
+    assert set(ids(hits)) == {"2501.00001", "2501.00003"}
+    assert all(set(hit.matched_sections) == {"method"} for hit in hits)
+    assert not index.search("메모리", sections=["results", "conclusion"])  # only in Limitations
+
+
+def test_dates_restrict_and_order(index: searchkit.Index) -> None:
+    assert ids(index.search("확산", since="2025-01-07")) == ["2501.00003"]
+    assert ids(index.search("확산", until="2025-01-06")) == ["2501.00001"]
+    by_date = index.search("학습", sort="date", limit=10)
+    latest = [max(hit.dates) for hit in by_date]
+    assert latest == sorted(latest, reverse=True) and ids(by_date)[0] == "2501.00005"
+
+
+def test_limit_and_totals(index: searchkit.Index) -> None:
+    everything = index.search("학습", limit=10)
+    first = index.search("학습", limit=1)
+    assert ids(first) == ids(everything)[:1] and first.total == everything.total >= len(everything)
+
+
+def test_expansions_are_shown_and_can_be_turned_off(index: searchkit.Index) -> None:
+    expanded = index.search("diffusion")
+    assert any(e.target == "확산" for e in expanded.expansions) and ids(expanded)[0] == "2501.00001"
+    plain = index.search("diffusion", expand=False)
+    assert not plain.expansions and ids(plain) == ["2501.00001"]  # only its title says diffusion
+
+
+def test_a_typo_gets_a_suggestion(index: searchkit.Index) -> None:
+    results = index.search("로봊")
+    assert not results and results.suggestion == "로봇"
+    assert index.search("로봇").suggestion is None
+
+
+def test_explanations_add_up(index: searchkit.Index) -> None:
+    for hit in index.search("확산 로봇", explain=True):
+        e = hit.explanation
+        assert e is not None and sum(t.score for t in e.terms) == pytest.approx(e.bm25f, rel=1e-9)
+        assert e.bm25f * e.coverage * e.proximity == pytest.approx(hit.score, rel=1e-9)
+
+
+# Other commands
+
+
+def test_show_gives_the_latest_copy_and_every_date(index: searchkit.Index) -> None:
+    paper = index.paper("2501.00005v2")
+    assert paper.dates == ("2025-01-07", "2025-01-08")
+    assert "손실 기반" in paper.sections["contribution"]  # the 2025-01-08 summary
+    assert set(paper.copies) == {"2025-01-07", "2025-01-08"}
+
+
+def test_similar_never_gives_the_paper_itself(index: searchkit.Index) -> None:
+    hits = index.similar("2501.00001")
+    assert hits and "2501.00001" not in ids(hits)
+    assert ids(hits)[0] == "2501.00003" and "확산" in hits[0].shared_terms
+
+
+def test_stats_count_the_corpus(index: searchkit.Index, built: tuple[str, searchkit.ReindexReport]) -> None:
+    stats = index.stats()
+    report = built[1]
+    assert (stats.posts, stats.entries, stats.papers) == (3, report.entries, report.papers) == (3, 6, 5)
+    assert (stats.first_date, stats.last_date) == ("2025-01-06", "2025-01-08")
+
+
+# Errors
+
+
+@pytest.mark.parametrize("call", [
+    lambda ix: ix.search("확산", limit=0),
+    lambda ix: ix.search("확산", sort="relevance"),
+    lambda ix: ix.search("확산", since="2025-02-01", until="2025-01-01"),
+    lambda ix: ix.search("확산", since="yesterday"),
+    lambda ix: ix.search("확산", sections="abstract"),
+    lambda ix: ix.similar("not-an-id"),
+])
+def test_bad_input_is_a_query_error(index: searchkit.Index, call) -> None:
+    with pytest.raises(searchkit.QueryError):
+        call(index)
+
+
+def test_unknown_papers_are_not_found(index: searchkit.Index) -> None:
+    for call in (index.paper, index.similar):
+        with pytest.raises(searchkit.NotFoundError):
+            call("2501.09999")
+
+
+def test_a_query_of_nothing(index: searchkit.Index) -> None:
+    """Empty is an error (a script's unset variable); words that carry
+    nothing (particles alone) find nothing."""
+    for text in ("", "   "):
+        with pytest.raises(searchkit.QueryError):
+            index.search(text)
+    results = index.search("은는이가")
+    assert not results and results.total == 0
+
+
+def test_every_paper_is_reachable(index: searchkit.Index) -> None:
+    assert {i for i in TINY_IDS if ids(index.search(i))[:1] == [i]} == set(TINY_IDS)
