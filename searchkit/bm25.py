@@ -39,3 +39,14 @@ def term_scores(tf: np.ndarray, lengths: np.ndarray, idf_value: float, average_l
     ``lengths`` already quantised (`quantised_length`)."""
     norm = k1 * ((1 - b) + b * lengths / average_length)
     return idf_value * (tf * (k1 + 1)) / (tf + norm)
+
+
+def component(docs: np.ndarray, tf: np.ndarray, doc: int, idf_value: float, length: float, average_length: float,
+              k1: float, b: float) -> tuple[float, float, float, float, float]:
+    """(tf, idf, length, average, score) of one term in document ``doc``,
+    given the term's postings (``docs`` with their ``tf``): each part of a
+    score as `--explain` shows it."""
+    found = np.flatnonzero(docs == doc)
+    freq = float(tf[found[0]]) if len(found) else 0.0
+    score = float(term_scores(np.array([freq]), np.array([length]), idf_value, average_length, k1, b)[0])
+    return freq, idf_value, length, average_length, score if freq else 0.0

@@ -5,7 +5,7 @@ searcher's statistics are computed from (`backends.whoosh.writer` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,3 +69,32 @@ def count_lengths(totals: dict[str, int], analysed: list[list[Term]], texts: lis
 
 def section_text(paper: Paper, name: str) -> str:
     return paper.title if name == "title" else paper.sections.get(name, "")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a reindex must write: posts whose digest changed (or are new),
+    posts gone from the corpus, and how many posts the index keeps.
+
+    A post that could not be parsed counts as present: its last good
+    version stays (a half-saved post must not delete its papers)."""
+
+    changed: list[Post]
+    removed: list[str]
+    counts: dict[str, int]
+    """``added``, ``updated``, ``removed``, for the report."""
+    remaining: int
+
+
+def diff(known: Mapping[str, dict], posts: list[Post]) -> Change:
+    """The change from the posts a manifest ``known`` to ``posts``."""
+    current = {Path(p.path).name: p for p in posts if not p.skipped}
+    present = {Path(p.path).name for p in posts}
+    changed = [p for name, p in current.items() if known.get(name, {}).get("digest") != p.digest]
+    removed = [name for name in known if name not in present]
+    counts = {
+        "added": sum(1 for p in changed if Path(p.path).name not in known),
+        "updated": sum(1 for p in changed if Path(p.path).name in known),
+        "removed": len(removed),
+    }
+    return Change(changed, removed, counts, len(set(current) | {name for name in known if name in present}))

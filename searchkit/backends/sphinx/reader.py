@@ -179,11 +179,8 @@ class CandidatePostings:
             freq = float(self.docs[doc]["arxiv_id"] == term)
             return freq, 1.0, 0.0, 0.0, freq
         docs, tf = self.read(field, term)
-        found = np.flatnonzero(docs == doc)
-        freq = float(tf[found[0]]) if len(found) else 0.0
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
-        score = bm25.term_scores(np.array([freq]), np.array([length]), idf, average, engine.BM25_K1, engine.BM25_B)[0]
-        return freq, idf, length, average, float(score) if freq else 0.0
+        return bm25.component(docs, tf, doc, idf, length, average, engine.BM25_K1, engine.BM25_B)
 
     def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
         docs, scores = self.term(field, term)

@@ -36,7 +36,7 @@ from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError
 from ...glossary import GLOSSARY_FILE, _digest, load_pairs, save_glossary
-from ...indexing import Progress, ReindexReport, count_lengths, parse_all, section_text
+from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
@@ -201,17 +201,9 @@ class Writer:
         """Write the difference between the manifest and the corpus as the
         next generation and publish it."""
         previous = self._live_manifest(current)
-        current_posts = {Path(p.path).name: p for p in posts if not p.skipped}
-        present = {Path(p.path).name for p in posts}
         known = manifest.posts
-        changed = [p for name, p in current_posts.items() if known.get(name, {}).get("digest") != p.digest]
-        removed = [name for name in known if name not in present]
-        counts = {
-            "added": sum(1 for p in changed if Path(p.path).name not in known),
-            "updated": sum(1 for p in changed if Path(p.path).name in known),
-            "removed": len(removed),
-        }
-        remaining = len(set(current_posts) | {name for name in known if name in present})
+        change = diff(known, posts)
+        changed, removed, counts, remaining = change.changed, change.removed, change.counts, change.remaining
         if empty is not None and not remaining and previous.posts:
             corpus, read = empty
             found = "has no *.md posts" if not read else f"has none of its {read} posts to index"

@@ -122,12 +122,11 @@ class Postings:
         """(tf, idf, length, average, score) of the term in one document,
         the parts `term` multiplies out, for explaining a score."""
         docs, tf = self.read(field, term)
-        found = np.flatnonzero(docs == doc)
-        freq = float(tf[found[0]]) if len(found) else 0.0
         if not self._searcher.schema[field].scorable:
+            freq = float(tf[docs == doc].sum())
             return freq, 1.0, 0.0, 0.0, freq
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
-        return freq, idf, length, average, float(bm25.term_scores(freq, length, idf, average, self._k1, self._b))
+        return bm25.component(docs, tf, doc, idf, length, average, self._k1, self._b)
 
     def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
         docs, scores = self.term(field, term)

@@ -24,7 +24,7 @@ from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
 from ...glossary import glossary_changed, glossary_texts, save_glossary
-from ...indexing import Progress, ReindexReport, count_lengths, parse_all, section_text
+from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
 from ...store import (
@@ -75,20 +75,9 @@ def reindex(
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> ReindexReport:
-    """Bring the index at ``index_dir`` up to date with the posts in
-    ``corpus_dir``; only changed posts are analysed unless ``full``.
-
-    A post that cannot be parsed is skipped and reported; if an earlier
-    version of it was indexed, that version stays (a half-saved post must
-    not delete its papers). With ``strict``, any skip raises `CorpusError`
-    before anything is written. A corpus that would leave an index that
-    has posts with none (an empty or unmounted directory, a wrong path)
-    raises `CorpusError` unless ``allow_empty``. A write that fails (full
-    disk, read-only directory) raises `IndexWriteError` and leaves no
-    partial generation behind; the live index keeps answering.
-
-    :param on_wait: called once if another reindex holds the lock.
-    """
+    """`backends.reindex` into an index directory: a write that fails
+    (full disk, read-only directory) raises `IndexWriteError` and leaves no
+    partial generation behind; the live index keeps answering."""
     started = time.perf_counter()
     corpus, index = directory(corpus_dir, "corpus"), directory(index_dir, "index")
     if not corpus.is_dir():
@@ -238,18 +227,11 @@ def _apply(
 ) -> dict[str, int]:
     """Write the difference between the manifest and the corpus into a new
     generation; when nothing changed, keep the live one as it is."""
-    current = {Path(p.path).name: p for p in posts if not p.skipped}
-    present = {Path(p.path).name for p in posts}  # broken posts keep their last good version
     known = manifest.posts
-    changed = [p for name, p in current.items() if known.get(name, {}).get("digest") != p.digest]
-    removed = [name for name in known if name not in present]
-    counts = {
-        "added": sum(1 for p in changed if Path(p.path).name not in known),
-        "updated": sum(1 for p in changed if Path(p.path).name in known),
-        "removed": len(removed),
-    }
+    change = diff(known, posts)
+    changed, removed, counts = change.changed, change.removed, change.counts
     if guard is not None:
-        guard.check(len(set(current) | {name for name in known if name in present}))
+        guard.check(change.remaining)
     if base is not None and not changed and not removed and not glossary_changed(base):
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
