@@ -14,22 +14,33 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Container, Mapping, Sequence, Set
 
-from .query import ParsedQuery
+from .query import ParsedQuery, Part
 
 COORD_POWER = 1.0
 """Score × (covered query words / all query words) ** COORD_POWER."""
+SIGNIFICANCE_POWER = 1.0
+"""Words count toward coverage by significance ** SIGNIFICANCE_POWER (see
+`understand`): covering the rare word that carries the query (가속) counts
+more than covering LLM, which nearly every paper holds. 0 counts words."""
 PROXIMITY_BONUS, PROXIMITY_SLOP = 0.5, 3
 """Score × (1 + PROXIMITY_BONUS × share of neighbouring query-word pairs
 that stand within PROXIMITY_SLOP words of each other in one section)."""
+PROXIMITY_MIN_SIGNIFICANCE = 1.0
+"""Only pairs of words at least this significant count for proximity: a
+passing 풀이 beside a common 문제 is no sign of 수학 문제 풀이."""
 
 Spans = Mapping[str, Sequence[Sequence]]
 
 
-def neighbour_pairs(parsed: ParsedQuery) -> list[tuple[str, str]]:
+def neighbour_pairs(parsed: ParsedQuery, least: float = 0.0) -> list[tuple[str, str]]:
     """Consecutive typed words, by their last/first terms: 시각 토큰 압축 →
-    (시각, 토큰), (토큰, 압축)."""
-    singles = [p.alternatives[-1] for p in parsed.typed if not p.required]
-    return list(dict.fromkeys((a[-1], b[0]) for a, b in zip(singles, singles[1:]) if a[-1] != b[0]))
+    (시각, 토큰), (토큰, 압축); with ``least``, only pairs of words at
+    least that significant."""
+    words = [p for p in parsed.typed if not p.required]
+    return list(dict.fromkeys(
+        (a.alternatives[-1][-1], b.alternatives[-1][0]) for a, b in zip(words, words[1:])
+        if a.alternatives[-1][-1] != b.alternatives[-1][0] and min(a.significance, b.significance) >= least
+    ))
 
 
 def coverage(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
@@ -39,14 +50,22 @@ def coverage(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
     if len(typed) <= 1:
         return 1.0
     present = set().union(*(field_vocabulary(spans, name) for name in fields))
-    covered = sum(1 for part in typed if any(all(t in present for t in alt) for alt in part.alternatives))
-    return (max(covered, 1) / len(typed)) ** COORD_POWER
+
+    def found(part: Part) -> bool:
+        return any(all(t in present for t in alt) for alt in part.alternatives)
+
+    # an expansion found covers the words it stands for (양자화 covers 경량화)
+    through = {label for part in parsed.parts if part.covers and found(part) for label in part.covers}
+    weights = [part.significance ** SIGNIFICANCE_POWER for part in typed]
+    covered = sum(w for part, w in zip(typed, weights) if part.label in through or found(part))
+    least = min(weights)  # a paper matches at least one word
+    return (max(covered, least) / sum(weights)) ** COORD_POWER
 
 
 def proximity(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
     """Papers where the query's words stand together ("시각 토큰") beat
     papers that mention them apart."""
-    pairs = neighbour_pairs(parsed)
+    pairs = neighbour_pairs(parsed, PROXIMITY_MIN_SIGNIFICANCE)
     if not pairs:
         return 1.0
     near = 0

@@ -36,6 +36,7 @@ from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans, resolve_sections
 from .similar import key_terms, surface_forms
 from .store import FORMAT, LEXICON, Manifest, directory, live_generation, read_manifest
 from .suggest import closest
+from .understand import understand
 
 BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 30
@@ -260,7 +261,9 @@ class WhooshIndex(Index):
 
     def parse(self, query: str, expand: bool = True) -> ParsedQuery:
         parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
-        return self._glossary.expand(parsed) if expand else parsed
+        parsed = self._glossary.expand(parsed) if expand else parsed
+        postings = self._postings()
+        return understand(parsed, lambda term: postings.df(ALL, term), postings.count, expand)
 
     def known(self, term: str) -> bool:
         """Whether any live section holds the term (compound splitting, suggestions)."""
