@@ -25,9 +25,12 @@ more than covering LLM, which nearly every paper holds. 0 counts words."""
 PROXIMITY_BONUS, PROXIMITY_SLOP = 0.5, 3
 """Score × (1 + PROXIMITY_BONUS × share of neighbouring query-word pairs
 that stand within PROXIMITY_SLOP words of each other in one section)."""
-PROXIMITY_MIN_SIGNIFICANCE = 1.0
-"""Only pairs of words at least this significant count for proximity: a
-passing 풀이 beside a common 문제 is no sign of 수학 문제 풀이."""
+PROXIMITY_MIN_SIGNIFICANCE = 0.0
+"""Only pairs of words at least this significant count for proximity
+(a hard cut; tuned to 0, see `PROXIMITY_POWER` for the soft one)."""
+PROXIMITY_POWER = 0.0
+"""Pairs count for proximity by their less significant word's
+significance ** PROXIMITY_POWER (0: every pair alike)."""
 
 Spans = Mapping[str, Sequence[Sequence]]
 
@@ -58,22 +61,38 @@ def coverage(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
     through = {label for part in parsed.parts if part.covers and found(part) for label in part.covers}
     weights = [part.significance ** SIGNIFICANCE_POWER for part in typed]
     covered = sum(w for part, w in zip(typed, weights) if part.label in through or found(part))
-    least = min(weights)  # a paper matches at least one word
-    return (max(covered, least) / sum(weights)) ** COORD_POWER
+    # never below one word's share, as when words counted alike: a paper found
+    # by its arXiv id may hold only the commonest word
+    return max(covered / sum(weights), 1 / len(typed)) ** COORD_POWER
 
 
 def proximity(spans: Spans, fields: Sequence[str], parsed: ParsedQuery) -> float:
     """Papers where the query's words stand together ("시각 토큰") beat
-    papers that mention them apart."""
+    papers that mention them apart. Each neighbouring pair counts by its
+    less significant word (``PROXIMITY_POWER``), so a common word beside a
+    passing one (문제 풀이 in 수학 문제 풀이) lifts a paper less than the
+    words that carry the query."""
     pairs = neighbour_pairs(parsed, PROXIMITY_MIN_SIGNIFICANCE)
     if not pairs:
         return 1.0
-    near = 0
-    for a, b in pairs:
+    weights = _pair_weights(parsed, pairs)
+    near = 0.0
+    for (a, b), weight in zip(pairs, weights):
         # offsets are unpacked only for fields holding both words
         candidates = [name for name in fields if {a, b} <= field_vocabulary(spans, name)]
-        near += any(_near(field_positions(spans, name, a), field_positions(spans, name, b)) for name in candidates)
-    return 1.0 + PROXIMITY_BONUS * near / len(pairs)
+        if any(_near(field_positions(spans, name, a), field_positions(spans, name, b)) for name in candidates):
+            near += weight
+    return 1.0 + PROXIMITY_BONUS * near / sum(weights)
+
+
+def _pair_weights(parsed: ParsedQuery, pairs: list[tuple[str, str]]) -> list[float]:
+    """Each pair's weight: its less significant word's significance ** PROXIMITY_POWER."""
+    significance: dict[str, float] = {}
+    for part in parsed.typed:
+        for alt in part.alternatives:
+            for term in (alt[0], alt[-1]):
+                significance[term] = max(significance.get(term, 0.0), part.significance)
+    return [min(significance.get(a, 1.0), significance.get(b, 1.0)) ** PROXIMITY_POWER for a, b in pairs]
 
 
 def field_terms(spans: Spans, name: str) -> Sequence[str]:

@@ -24,6 +24,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.scoring import BM25F
 
+from . import feedback as pseudo
 from . import scoring
 from .errors import IndexClosedError, IndexCorruptError, NotFoundError, QueryError, SearchkitError
 from .glossary import Glossary
@@ -71,12 +72,15 @@ class Index(ABC):
         sort: str = "score",
         expand: bool = True,
         explain: bool = False,
+        feedback: bool = False,
     ) -> Results:
         """Rank papers for ``query``; see the README for the syntax.
 
         :param sections: one `SECTION_GROUPS` name or several.
         :param since, until: ISO dates (``2025-10-01``) or `datetime.date`.
         :param explain: give each hit an `Explanation` of its score.
+        :param feedback: add the first hits' telling terms to the query
+            and run it again (pseudo-relevance feedback, see `feedback`).
         """
 
     @abstractmethod
@@ -281,6 +285,7 @@ class WhooshIndex(Index):
         sort: str = "score",
         expand: bool = True,
         explain: bool = False,
+        feedback: bool = False,
     ) -> Results:
         limit = check_limit(limit)
         if sort not in ("score", "date"):
@@ -294,6 +299,10 @@ class WhooshIndex(Index):
         postings = self._postings()
         within = postings.within("date", since, until) if since or until else None
         query = self._plan(parsed, (ALL,) if fields == TEXT_FIELDS else fields, within)
+        if feedback:  # pseudo-relevance feedback: plan again with the first hits' terms
+            first = [(query.stored(d)["spans"], score) for d, score in query.top(pseudo.DOCS)]
+            parsed = pseudo.expand(parsed, first, lambda t: postings.df(ALL, t), postings.count)
+            query = self._plan(parsed, (ALL,) if fields == TEXT_FIELDS else fields, within)
         if sort == "date":
             latest = self._latest_dates(query.matching())
             everything = query.top(len(latest))  # each paper's best copy

@@ -39,7 +39,7 @@ VERB_WEIGHT = 0.6
 """A verb stem the table maps to nouns: the nouns say it better."""
 VERB_NOUN_WEIGHT = 0.7
 """The nouns of a verb, as a glossary synonym weighs."""
-COMMON_DAMPING = 0.5
+COMMON_DAMPING = 1.0
 """An expansion's weight × (its source's significance / the query's
 highest) ** COMMON_DAMPING: 0 leaves expansions as they are."""
 MIN_SIGNIFICANCE = 0.05

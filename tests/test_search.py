@@ -17,7 +17,7 @@ import searchkit
 from searchkit import analysis, indexer
 from searchkit.analysis import analyse
 from searchkit.errors import IndexCorruptError, IndexMissingError, NotFoundError, QueryError
-from searchkit.glossary import load_pairs
+from searchkit.glossary import glossary_surfaces
 from searchkit.schema import SECTION_GROUPS
 
 from .conftest import DEFAULT_CORPUS, REPO, TINY_IDS, write_posts
@@ -37,7 +37,7 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = indexer.analyse_stream
 
-    glossary = {surface for pair in load_pairs() for surface in pair}
+    glossary = set(glossary_surfaces())
 
     def spy(texts: list[str], *args, **kwargs):
         seen.extend(t for t in texts if t not in glossary)  # the glossary rides along on full builds
