@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis import Term
+from .query import SUFFIXES
 
 PAIRS_FILE = "pairs.json"
 VERSION = 1
@@ -46,12 +47,17 @@ MIN_SHARE = 0.25
 pairs name it: 모델(CADD) once among thirty other English forms of 모델
 is a boundary mistake, not a synonym."""
 STOP_WORDS = frozenset((
+    "기존", "기반", "최신", "주요", "대표", "비공개", "일반", "전통", "여러",
     "대비", "대신", "통해", "위해", "관련", "이후", "이전", "동안", "및",
     "등", "또는", "혹은", "즉", "특히", "주로", "또한", "더불어", "함께",
     "각각", "각", "해당", "일종", "이른바", "소위", "바로", "이",
 ))
 """Bare nouns that end a Korean span when walking back: they relate the
-term to the sentence (기존 방법 대비 궤적 오차(MTE)) rather than name it."""
+term to the sentence (기존 방법 대비 궤적 오차(MTE)) or qualify it (기존
+강화학습(RL), 확산 기반 대형 언어 모델(…)) rather than name it."""
+
+TAIL_SUFFIXES = SUFFIXES | {"형"}
+"""Syllables a bare noun may end in that Kiwi leaves out of its terms."""
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _KO_WORD = re.compile(r"[\uac00-\ud7a30-9·\-]+")
@@ -92,6 +98,10 @@ def mine(text: str, terms: list[Term]) -> list[Pair]:
         if korean is None:
             continue
         start, end = korean
+        # a long form of n words is named by n Korean words or more (spaces and
+        # hyphens): 감쇄(Cautious Weight Decay) is the tail of a longer span
+        if _is_long(english) and len(re.split(r"[\s\-]+", text[start:end])) < words:
+            continue
         ko_terms = _terms_in(terms, start, end)
         for surface, (s, e) in english:
             en_terms = _terms_in(terms, open_at + 1 + s, open_at + 1 + e)
@@ -145,6 +155,11 @@ def _is_acronym(piece: str) -> bool:
     return " " not in piece and bool(_ACRONYM.match(piece)) and sum(c.isupper() for c in piece) >= 2
 
 
+def _is_long(english: list[tuple[str, tuple[int, int]]]) -> bool:
+    """Whether the parenthesis holds a long form, not an acronym alone."""
+    return any(not _is_acronym(surface) for surface, _ in english)
+
+
 def _english_words(english: list[tuple[str, tuple[int, int]]]) -> int:
     """How many Korean words the English may stand for: its long form's
     words (split at spaces and hyphens), else its acronym's capitals."""
@@ -179,12 +194,18 @@ def _korean_span(text: str, open_at: int, terms: list[Term], limit: int) -> tupl
 
 
 def _bare(word: re.Match, terms: list[Term], text: str) -> bool:
-    """Whether a noun reaches the word's end: no particle, no ending. A
-    verb's stem is written otherwise than its word (벗어난 → 벗어나), a
-    noun as it stands, so a modifier (새로운, 벗어난) ends the span."""
-    end = word.end()
-    return any(word.start() <= t.start and t.end == end and text[t.start : t.end].lower() == t.text
-               for t in terms)
+    """Whether the word is a noun as it stands: no particle, no ending. Its
+    last term reaches the word's end, or leaves only a derivational suffix
+    Kiwi does not index (대형 → 대 + 형). A verb's stem is written otherwise
+    than its word (벗어난 → 벗어나), so a modifier (새로운, 벗어난) ends the span."""
+    inside = [t for t in terms if word.start() <= t.start and t.end <= word.end()]
+    if not inside:
+        return False
+    last = inside[-1]
+    if text[last.start : last.end].lower() != last.text:
+        return False
+    tail = text[last.end : word.end()]
+    return not tail or tail in TAIL_SUFFIXES
 
 
 def _terms_in(terms: list[Term], start: int, end: int) -> tuple[str, ...]:

@@ -102,6 +102,11 @@ class Index(ABC):
         """False once a reindex has published newer content (then reopen)."""
         return True
 
+    def concepts(self) -> Glossary:
+        """The concept layer queries expand through (glossary, concepts,
+        mined pairs); every backend keeps one as ``_glossary``."""
+        return self._glossary  # type: ignore[attr-defined]
+
     def __enter__(self) -> Index:
         return self
 
