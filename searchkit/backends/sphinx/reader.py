@@ -58,6 +58,7 @@ from ...searcher import (
 from ...similar import key_terms, surface_forms
 from ...store import Manifest
 from ...suggest import closest
+from ...understand import understand
 from .. import bm25
 from . import ClusterURL
 from .config import ID_FIELD
@@ -271,7 +272,8 @@ class SphinxIndex(Index):
         self._lexicon = ClusterLexicon(self)
         with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
             (Path(tmp) / GLOSSARY_FILE).write_text(json.dumps(found.get("glossary") or {}), encoding="utf-8")
-            self._glossary = Glossary(Path(tmp)) if found.get("glossary") else Glossary(Path(tmp) / "none")
+            mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
+            self._glossary = Glossary(Path(tmp) if found.get("glossary") else Path(tmp) / "none", mined=mined)
 
     # SphinxQL
 
@@ -356,7 +358,8 @@ class SphinxIndex(Index):
 
     def parse(self, query: str, expand: bool = True) -> ParsedQuery:
         parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
-        return self._glossary.expand(parsed) if expand else parsed
+        parsed = self._glossary.expand(parsed) if expand else parsed
+        return understand(parsed, lambda term: self.df(ALL, term), self._count, expand)
 
     def search(
         self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,
