@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from . import feedback as pseudo
 from . import scoring
 from .errors import NotFoundError, QueryError
 from .glossary import Glossary
@@ -29,6 +30,7 @@ from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 from .similar import key_terms, surface_forms
 from .suggest import closest
+from .understand import understand
 
 BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 30
@@ -63,12 +65,15 @@ class Index(ABC):
         sort: str = "score",
         expand: bool = True,
         explain: bool = False,
+        feedback: bool = False,
     ) -> Results:
         """Rank papers for ``query``; see the README for the syntax.
 
         :param sections: one `SECTION_GROUPS` name or several.
         :param since, until: ISO dates (``2025-10-01``) or `datetime.date`.
         :param explain: give each hit an `Explanation` of its score.
+        :param feedback: add the first hits' telling terms to the query
+            and run it again (pseudo-relevance feedback, see `feedback`).
         """
 
     @abstractmethod
@@ -89,6 +94,11 @@ class Index(ABC):
     def is_current(self) -> bool:
         """False once a reindex has published newer content (then reopen)."""
         return True
+
+    def concepts(self) -> Glossary:
+        """The concept layer queries expand through (glossary, concepts,
+        mined pairs); every backend keeps one as ``_glossary``."""
+        return self._glossary  # type: ignore[attr-defined]
 
     def __enter__(self) -> Index:
         return self
@@ -157,14 +167,16 @@ class Engine(Index):
 
     def parse(self, query: str, expand: bool = True) -> ParsedQuery:
         """The query analysed as the index was: recorded word forms first,
-        Kiwi only for unseen ones; expanded by the glossary unless not."""
+        Kiwi only for unseen ones; expanded by the concept layer unless not,
+        and each word weighed by what it tells (see `understand`)."""
         parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
-        return self._glossary.expand(parsed) if expand else parsed
+        parsed = self._glossary.expand(parsed) if expand else parsed
+        return understand(parsed, lambda term: self.df(ALL, term), self.size, expand)
 
     def search(
         self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,
         since: str | date | None = None, until: str | date | None = None, sort: str = "score",
-        expand: bool = True, explain: bool = False,
+        expand: bool = True, explain: bool = False, feedback: bool = False,
     ) -> Results:
         limit = check_limit(limit)
         if sort not in ("score", "date"):
@@ -177,6 +189,10 @@ class Engine(Index):
         # unrestricted searches match on the combined field: one posting list a term
         scope = (ALL,) if fields == TEXT_FIELDS else fields
         planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
+        if feedback:  # pseudo-relevance feedback: plan again with the first hits' terms
+            first = [(planned.stored(d)["spans"], score) for d, score in planned.top(pseudo.DOCS)]
+            parsed = pseudo.expand(parsed, first, lambda t: self.df(ALL, t), self.size)
+            planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
         shown = _by_date(planned, limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
         hits = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields)
         if explain:

@@ -1,10 +1,22 @@
-"""English ↔ Korean machine-learning terms as query-time synonyms.
+"""The concept layer: query words → other words for the same thing.
 
 The summaries are Korean but users think in English terms (pruning, RAG)
-and the text writes 가지치기, 검색 증강 생성. ``data/glossary.tsv`` pairs
-them; the indexer analyses both sides with Kiwi once per generation
-(`glossary_texts`, `save_glossary`), so a query maps its term sequences to synonyms by
-look-up (`expand`), weighted below what the user typed.
+and the text writes 가지치기, 검색 증강 생성; users write 동영상 where the
+text says 영상 or 비디오, and 경량화 where it says 양자화. Three sources
+feed one look-up table (`Glossary`):
+
+- ``data/glossary.tsv``: curated English ↔ Korean pairs (synonyms);
+- ``data/concepts.tsv``: hand-written synonyms and spelling variants, and
+  concept → narrower methods, which weigh less (`NARROWER_WEIGHT`);
+- pairs the corpus itself writes as ``한국어(English)``, mined at reindex
+  time (`pairs`), weighing `MINED_WEIGHT`.
+
+The indexer analyses the hand-written surfaces with Kiwi once per
+generation (`glossary_texts`, `save_glossary`), so a query maps its term
+sequences to alternatives by look-up (`expand`), weighted below what the
+user typed; the expansions of one run of query words at one weight form
+one part (the best of them counts, not their sum: a word with six
+synonyms must not outweigh a word with none).
 """
 
 from __future__ import annotations
@@ -15,17 +27,26 @@ from collections import defaultdict
 from importlib.resources import files
 from pathlib import Path
 
+from . import pairs as mined_pairs
 from .analysis import ANALYZER_VERSION, Term
 from .hits import Expansion
-from .query import ParsedQuery, Part, is_hangul, unique
+from .query import ParsedQuery, Part, content_terms, is_hangul, unique
 
 GLOSSARY_FILE = "glossary.json"
 EXPANSION_WEIGHT = 0.7
 """A synonym counts less than the word the user typed (tuned: 0.3–0.7)."""
+NARROWER_WEIGHT = 0.4
+"""A narrower method (양자화 for 경량화) counts less than a synonym: a
+paper on it answers the query, but less surely than one naming it."""
+MINED_WEIGHT = 0.6
+"""A pair mined from the corpus: as good as a synonym when the miner is
+right, which it is about nine times in ten (see `pairs`)."""
 MAX_SPAN = 4
 MAX_TARGETS = 6
+SYNONYM_KINDS = ("synonym", "narrower")
+"""Kinds of `concepts.tsv` whose surfaces are analysed (the others are terms)."""
 
-Entry = tuple[tuple[str, ...], str]  # analysed terms, surface text
+Entry = tuple[tuple[str, ...], str, float]  # analysed terms, surface text, weight
 
 
 def load_pairs() -> list[tuple[str, str]]:
@@ -35,8 +56,33 @@ def load_pairs() -> list[tuple[str, str]]:
     return [(row[0].strip(), row[1].strip()) for row in rows if len(row) == 2]
 
 
+def load_concepts(kinds: tuple[str, ...] | None = None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The hand-written concept entries, ``(kind, head, members)``, of the
+    given kinds (all when None); ``#`` lines are comments."""
+    text = files("searchkit").joinpath("data/concepts.tsv").read_text(encoding="utf-8")
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, head, *rest = [cell.strip() for cell in line.split("\t")]
+        if kinds is None or kind in kinds:
+            members = tuple(m.strip() for m in (rest[0] if rest else "").split("|") if m.strip())
+            out.append((kind, head, members))
+    return out
+
+
+def glossary_surfaces() -> list[str]:
+    """Every surface to analyse: the pairs' (english, korean), then each
+    synonym and narrower entry's head and members."""
+    surfaces = [surface for pair in load_pairs() for surface in pair]
+    for _, head, members in load_concepts(SYNONYM_KINDS):
+        surfaces += [head, *members]
+    return surfaces
+
+
 def _digest() -> str:
-    source = files("searchkit").joinpath("data/glossary.tsv").read_bytes()
+    data = files("searchkit").joinpath("data")
+    source = b"".join(data.joinpath(name).read_bytes() for name in ("glossary.tsv", "concepts.tsv"))
     return hashlib.sha256(source + ANALYZER_VERSION.encode()).hexdigest()
 
 
@@ -53,7 +99,7 @@ def glossary_texts(generation: Path, base: Path | None) -> list[str]:
     one it inherited was made from the same glossary and analyzer."""
     if base is not None and not glossary_changed(generation):
         return []
-    return [surface for pair in load_pairs() for surface in pair]
+    return glossary_surfaces()
 
 
 def save_glossary(generation: Path, base: Path | None, surfaces: list[str], analysed: list[list[Term]]) -> None:
@@ -62,9 +108,16 @@ def save_glossary(generation: Path, base: Path | None, surfaces: list[str], anal
     if not surfaces:
         return
     terms = [[t.text for t in _parts_only(ts)] for ts in analysed]
-    rows = [[terms[i], surfaces[i], terms[i + 1], surfaces[i + 1]] for i in range(0, len(surfaces) - 1, 2)]
+    paired = 2 * len(load_pairs())
+    rows = [[terms[i], surfaces[i], terms[i + 1], surfaces[i + 1]] for i in range(0, min(paired, len(surfaces)) - 1, 2)]
+    concepts, at = [], paired
+    for kind, _, members in load_concepts(SYNONYM_KINDS) if len(surfaces) > paired else []:
+        group = [[terms[j], surfaces[j]] for j in range(at, at + 1 + len(members))]
+        concepts.append([kind, *group])
+        at += 1 + len(members)
+    body = {"digest": _digest(), "pairs": rows, "concepts": concepts}
     tmp = generation / (GLOSSARY_FILE + ".tmp")
-    tmp.write_text(json.dumps({"digest": _digest(), "pairs": rows}, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
     tmp.replace(generation / GLOSSARY_FILE)
 
 
@@ -77,14 +130,17 @@ class Glossary:
     """Term sequence → synonyms, both directions, and Korean forms that
     share an English term (대형 언어 모델 ↔ 대규모 언어 모델 via llm)."""
 
-    def __init__(self, generation: Path) -> None:
+    def __init__(self, generation: Path, mined: list[list] | None = None) -> None:
+        """``mined``: the generation's mined rows when another store
+        supplies them (the cluster's meta index), else read from the
+        generation's ``pairs.json`` (`pairs.read`)."""
         self.synonyms: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
+        self.mined = mined_pairs.aggregate(mined if mined is not None else mined_pairs.read(generation))
         path = generation / GLOSSARY_FILE
-        if not path.exists():
-            return
-        english: dict[tuple, list[Entry]] = defaultdict(list)
-        korean: dict[tuple, list[Entry]] = defaultdict(list)
-        for en_terms, en_text, ko_terms, ko_text in json.loads(path.read_text(encoding="utf-8"))["pairs"]:
+        body = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        english: dict[tuple, list] = defaultdict(list)
+        korean: dict[tuple, list] = defaultdict(list)
+        for en_terms, en_text, ko_terms, ko_text in body.get("pairs", []):
             if en_terms and ko_terms:
                 english[tuple(en_terms)].append((tuple(ko_terms), ko_text))
                 korean[tuple(ko_terms)].append((tuple(en_terms), en_text))
@@ -93,7 +149,27 @@ class Glossary:
             found = list(targets)
             for terms, _ in targets:
                 found += [t for t in other.get(terms, []) if t[0] != source]
-            self.synonyms[source] = list(dict.fromkeys(found))[:MAX_TARGETS]
+            entries = [(t, text, EXPANSION_WEIGHT) for t, text in dict.fromkeys(found)]
+            self.synonyms[_key(source)] = entries[:MAX_TARGETS]
+        for kind, *group in body.get("concepts", []):
+            entries = [(tuple(terms), text) for terms, text in group if terms]
+            if not entries:
+                continue
+            sources = entries if kind == "synonym" else entries[:1]
+            weight = EXPANSION_WEIGHT if kind == "synonym" else NARROWER_WEIGHT
+            for source, _ in sources:
+                targets = [(t, text, weight) for t, text in entries if t != source]
+                self._add(_key(source), targets)
+        for pair in self.mined:
+            self._add(_key(pair.ko_terms), [(pair.en_terms, pair.en_text, MINED_WEIGHT)])
+            self._add(_key(pair.en_terms), [(pair.ko_terms, pair.ko_text, MINED_WEIGHT)])
+
+    def _add(self, source: tuple[str, ...], targets: list[Entry]) -> None:
+        """Add targets the source does not have yet, in order."""
+        have = {t for t, _, _ in self.synonyms.get(source, ())}
+        fresh = [e for e in targets if e[0] not in have and e[0] != source]
+        if fresh:
+            self.synonyms[source] = self.synonyms.get(source, []) + fresh
 
     def knows(self, terms: tuple[str, ...]) -> bool:
         """Whether the glossary has these terms on either side."""
@@ -103,23 +179,42 @@ class Glossary:
         """Add the synonyms of every run of typed words the glossary knows."""
         words = [p for p in parsed.parts if not p.required and p.typed]
         seqs = [_source_terms(p) for p in words]
+        typed = {alt for p in parsed.parts for alt in p.alternatives}
         added: list[Part] = []
         expansions: list[Expansion] = []
         for i in range(len(words)):
             for j in range(i + 1, min(len(words), i + MAX_SPAN) + 1):
                 source = tuple(t for seq in seqs[i:j] for t in seq)
-                for terms, text in self.synonyms.get(source, ()):
-                    label = " ".join(p.label for p in words[i:j])
-                    added.append(Part((terms,), weight=EXPANSION_WEIGHT, label=label, typed=False))
+                label = " ".join(p.label for p in words[i:j])
+                groups: dict[float, list[tuple[str, ...]]] = {}
+                for terms, text, weight in self.synonyms.get(source, ()):
+                    if terms in typed:
+                        continue
+                    groups.setdefault(weight, []).append(terms)
                     expansions.append(Expansion(label, text))
+                covers = tuple(p.label for p in words[i:j])
+                for weight, alternatives in groups.items():
+                    if GROUP:
+                        added.append(Part(tuple(dict.fromkeys(alternatives)), weight=weight, label=label,
+                                          typed=False, covers=covers))
+                    else:
+                        added += [Part((a,), weight=weight, label=label, typed=False, covers=covers)
+                                  for a in alternatives]
         if not added:
             return parsed
-        typed = {p.alternatives for p in parsed.parts}
-        fresh = [p for p in added if p.alternatives not in typed]
-        kept = [e for p, e in zip(added, expansions) if p.alternatives not in typed]
         return ParsedQuery(
-            parsed.text, parsed.parts + tuple(unique(fresh)), parsed.arxiv_ids, tuple(dict.fromkeys(kept))
+            parsed.text, parsed.parts + tuple(unique(added)), parsed.arxiv_ids, tuple(dict.fromkeys(expansions))
         )
+
+
+GROUP = True
+"""One part per source and weight (the best alternative counts), rather
+than one part per synonym (each adds its score)."""
+
+
+def _key(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Source terms as a query has them: a glued suffix dropped (경량화 → 경량)."""
+    return content_terms(terms) or terms
 
 
 def _source_terms(part: Part) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from .analysis import Term
 from .errors import QueryError
@@ -39,6 +39,12 @@ class Part:
     :param label: the query text the part came from.
     :param typed: False for parts the engine added (glossary synonyms,
         similar's key terms): coverage counts only what the user typed.
+    :param covers: for an expansion, the labels of the typed parts it
+        stands for: a paper holding it covers those words (양자화 covers
+        경량화).
+    :param significance: how much the part tells about the topic (its
+        idf, lowered for frame words; see `understand`): coverage counts
+        words by it, and proximity looks only at significant words.
     """
 
     alternatives: tuple[tuple[str, ...], ...]
@@ -46,6 +52,8 @@ class Part:
     weight: float = 1.0
     label: str = ""
     typed: bool = True
+    covers: tuple[str, ...] = ()
+    significance: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -111,23 +119,47 @@ def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
 
 def word_parts(text: str, terms: list[Term]) -> list[Part]:
     """One part per term; a name Kiwi split (``gpt-4o``) becomes one part
-    matching either the whole name or its parts in sequence."""
+    matching either the whole name or its parts in sequence, and a Korean
+    word Kiwi split into a lone syllable and the rest (저자원 → 저자 + 원)
+    one part matching those terms in sequence: the lone syllable is no
+    word of its own, and its neighbour alone (저자, author) is another."""
     parts: list[Part] = []
     i = 0
     while i < len(terms):
         term = terms[i]
         inner = [t for t in terms[i + 1 :] if term.start <= t.start and t.end <= term.end]
         label = text[term.start : term.end]
+        glued = _glued_run(terms, i)
         if inner:
             seq = tuple(t.text for t in inner)
             parts.append(Part(((term.text,), seq), label=label))
             i += 1 + len(inner)
+        elif len(glued) > 1 and any(len(t.text) == 1 for t in glued) and all(map(is_hangul, (t.text for t in glued))):
+            parts.append(Part((tuple(t.text for t in glued),), label=text[glued[0].start : glued[-1].end]))
+            i += len(glued)
         elif not _suffix(terms, i):
             parts.append(Part(((term.text,),), label=label))
             i += 1
         else:
             i += 1
     return unique(parts)
+
+
+def _glued_run(terms: list[Term], i: int) -> list[Term]:
+    """The terms from ``i`` on that stand glued together in one word,
+    glued suffixes (`SUFFIXES`) left out."""
+    run = [terms[i]]
+    for j in range(i + 1, len(terms)):
+        if terms[j].start != run[-1].end or _suffix(terms, j):
+            break
+        run.append(terms[j])
+    return run
+
+
+def content_terms(terms: Sequence[str]) -> tuple[str, ...]:
+    """Analysed terms of a short text without derivational suffixes past
+    the first term (모델 경량화 → 모델, 경량), as `word_parts` reads a query."""
+    return tuple(t for i, t in enumerate(terms) if not (i and t in SUFFIXES))
 
 
 SUFFIXES = frozenset("화적성형용별식률율력도감")
@@ -159,7 +191,7 @@ def split_compounds(parsed: ParsedQuery, known: Callable[[str], bool]) -> Parsed
             for i in range(2, len(word) - 1):
                 if known(word[:i]) and known(word[i:]):
                     alternatives.append((word[:i], word[i:]))
-        parts.append(Part(tuple(alternatives), part.required, part.weight, part.label, part.typed))
+        parts.append(replace(part, alternatives=tuple(alternatives)))
     return ParsedQuery(parsed.text, tuple(parts), parsed.arxiv_ids, parsed.expansions)
 
 

@@ -18,7 +18,7 @@ from searchkit import analysis
 from searchkit.analysis import analyse
 from searchkit.backends.whoosh import writer as indexer
 from searchkit.errors import IndexCorruptError, IndexMissingError, NotFoundError, QueryError
-from searchkit.glossary import load_pairs
+from searchkit.glossary import glossary_surfaces
 from searchkit.schema import SECTION_GROUPS
 
 from .conftest import DEFAULT_CORPUS, REPO, TINY_IDS, write_posts
@@ -38,7 +38,7 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = indexer.analyse_stream
 
-    glossary = {surface for pair in load_pairs() for surface in pair}
+    glossary = set(glossary_surfaces())
 
     def spy(texts: list[str], *args, **kwargs):
         seen.extend(t for t in texts if t not in glossary)  # the glossary rides along on full builds

@@ -16,6 +16,7 @@ sections in every system; the arXiv id is added to the baselines' title text
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import sys
@@ -145,6 +146,8 @@ def main() -> int:
         "papersearch": papersearch_ranker(args.index),
         "papersearch --no-expand": papersearch_ranker(args.index, expand=False),
     }
+    if "feedback" in inspect.signature(searchkit.Index.search).parameters:  # older checkouts lack the option
+        systems["papersearch --feedback"] = papersearch_ranker(args.index, feedback=True)
     if not args.only_papersearch:
         papers = load_papers()
         systems["whoosh default"] = baseline_ranker(baselines.whoosh_default, papers)

@@ -255,7 +255,8 @@ def _reindex(
 @click.option("--since", metavar="DATE", help="Only papers posted on or after DATE (2025-10-01).")
 @click.option("--until", metavar="DATE", help="Only papers posted on or before DATE.")
 @click.option("--sort", type=click.Choice(["score", "date"]), default="score", show_default=True, help="Order of hits.")
-@click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
+@click.option("--no-expand", is_flag=True, help="Do not add glossary, concept or mined synonyms.")
+@click.option("--feedback", is_flag=True, help="Add the first hits' telling terms and search again.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score adds up, term by term.")
 @click.option("--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer.")
 @json_option
@@ -263,7 +264,7 @@ def _reindex(
 @reports_errors
 def query_command(  # noqa: PLR0913 - one parameter per option
     text: str, index_dir: Path, limit: int, sections: tuple[str, ...], since: str | None, until: str | None,
-    sort: str, no_expand: bool, explain: bool, strict_shards: bool, as_json: bool, no_pager: bool,
+    sort: str, no_expand: bool, feedback: bool, explain: bool, strict_shards: bool, as_json: bool, no_pager: bool,
 ) -> None:
     """Rank papers for TEXT and show the matching sections.
 
@@ -281,7 +282,7 @@ def query_command(  # noqa: PLR0913 - one parameter per option
     with _open(index_dir) as index:
         results = index.search(
             text, limit=limit, sections=list(sections) or None, since=since, until=until, sort=sort,
-            expand=not no_expand, explain=explain,
+            expand=not no_expand, explain=explain, **({"feedback": True} if feedback else {}),
         )
     shards = getattr(results, "shards", None)  # a cluster says whether every shard answered
     if shards is not None and shards.partial:
@@ -375,6 +376,46 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
         from .render import print_stats
 
         _show(lambda console: print_stats(console, stats), no_pager=True)
+
+
+@cli.command(name="glossary")
+@index_option
+@click.option("--mined", is_flag=True, help="List the pairs mined from the corpus instead.")
+@json_option
+@reports_errors
+def glossary_command(index_dir: Path, mined: bool, as_json: bool) -> None:
+    """The concept layer: hand-written concepts, or the mined term pairs.
+
+    Without --mined: each synonym, narrower, verb, frame and light entry
+    of data/concepts.tsv and how many curated and mined pairs there are.
+    With --mined: every 한국어(English) pair the corpus writes, most
+    frequent first, as queries use it.
+
+    \b
+    Examples:
+      papersearch glossary                       # 개념 사전 항목
+      papersearch glossary --mined --json        # 말뭉치에서 뽑은 용어 쌍
+    """
+    from ..glossary import load_concepts, load_pairs
+
+    with _open(index_dir) as index:
+        pairs = index.concepts().mined
+    if mined:
+        rows = [{"korean": p.ko_text, "english": p.en_text, "count": p.count} for p in pairs]
+        if as_json:
+            _echo_json({"mined": rows})
+            return
+        for row in rows:
+            click.echo(f"{row['count']:4d}  {row['korean']} ({row['english']})")
+        return
+    concepts = [{"kind": kind, "head": head, "members": list(members)} for kind, head, members in load_concepts()]
+    if as_json:
+        _echo_json({"concepts": concepts, "curated_pairs": len(load_pairs()), "mined_pairs": len(pairs)})
+        return
+    for entry in concepts:
+        members = " | ".join(entry["members"])
+        click.echo(f"{entry['kind']:9} {entry['head']}" + (f" → {members}" if members else ""))
+    click.echo(f"{len(load_pairs())} curated English–Korean pairs; {len(pairs)} pairs mined from the corpus (--mined)")
 
 
 @contextmanager

@@ -249,7 +249,8 @@ class SphinxIndex(Engine):
         self._lexicon = ClusterLexicon(self)
         with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
             (Path(tmp) / GLOSSARY_FILE).write_text(json.dumps(found.get("glossary") or {}), encoding="utf-8")
-            self._glossary = Glossary(Path(tmp)) if found.get("glossary") else Glossary(Path(tmp) / "none")
+            mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
+            self._glossary = Glossary(Path(tmp) if found.get("glossary") else Path(tmp) / "none", mined=mined)
 
     # SphinxQL
 

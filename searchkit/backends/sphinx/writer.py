@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError
-from ...glossary import GLOSSARY_FILE, _digest, load_pairs, save_glossary
+from ...glossary import GLOSSARY_FILE, _digest, glossary_surfaces, save_glossary
 from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, pack_spans
@@ -46,8 +47,9 @@ from .conn import Node, connect, values
 from .meta import GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 2
-"""Bumped when the documents' layout changes: forces a full rebuild."""
+CLUSTER_FORMAT = 3
+"""Bumped when the documents' layout or the generation row changes (3: mined
+term pairs per post): forces a full rebuild."""
 FOREVER = 4294967295
 """``died`` of a document no reindex has replaced (uint32 max)."""
 BATCH_DOCS = 64
@@ -236,8 +238,11 @@ class Writer:
             name = Path(post.path).name
             known[name] = {"digest": post.digest, "ids": [p.arxiv_id for p in post.papers],
                            "lengths": lengths.get(name, {}), "docs": docs.get(name, [])}
+        inherited = {} if rebuild else dict((get(self.node, self.url, GEN_ROW + current) or {}).get("pairs") or {})
+        mined = {name: rows for name, rows in inherited.items() if name not in rewritten}
+        mined.update({name: rows for name, rows in self.mined.items() if rows})
         put(self.node, self.url, GEN_ROW + new, {"manifest": manifest.__dict__, "glossary": glossary,
-                                                 "cluster_format": CLUSTER_FORMAT})
+                                                 "pairs": mined, "cluster_format": CLUSTER_FORMAT})
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         self._clean(new)
@@ -255,7 +260,8 @@ class Writer:
         record word forms. Returns each post's field-length totals, each
         post's (shard, id) list, the analysed glossary and the terms seen."""
         texts = [section_text(paper, name) for paper in papers for name in TEXT_FIELDS]
-        surfaces = [s for pair in load_pairs() for s in pair] if glossary is None else []
+        surfaces = glossary_surfaces() if glossary is None else []
+        self.mined: dict[str, list] = {}  # each post's term pairs (see `pairs`), for the generation's row
         analysed = analyse_stream(texts + surfaces)
         width = len(TEXT_FIELDS)
         lengths: dict[str, dict[str, int]] = {}
@@ -272,6 +278,8 @@ class Writer:
                 docs.setdefault(paper.post, []).append([shard, doc])
                 count_lengths(lengths.setdefault(paper.post, {}), fields, own)
                 lexicon.add(zip(own, fields))
+                self.mined.setdefault(paper.post, []).extend(
+                    [list(p.ko_terms), p.ko_text, list(p.en_terms), p.en_text] for p in pairs.mine_fields(own, fields))
                 vocabulary.update(t.text for terms in fields for t in terms)
                 if len(pending[shard]) >= BATCH_DOCS:
                     self._insert(shard, pending.pop(shard))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
@@ -177,6 +178,9 @@ def _base(index: Path, full: bool) -> tuple[Path | None, Manifest, list[str]]:
         return None, fresh, [f"{str(exc).partition('; run')[0]}; rebuilding in full"]
     if stale:
         notices.append("index was built by another format, analyzer or Kiwi version; rebuilding in full")
+    if not (full or stale) and not pairs.present(base):
+        notices.append("index has no mined term pairs yet; rebuilding in full")
+        stale = True
     if full or stale:
         return None, fresh, notices
     return base, manifest, notices
@@ -282,17 +286,20 @@ def _write(
         analysed = analyse_stream(texts + glossary)
         width = len(TEXT_FIELDS)
         lengths: dict[str, dict[str, int]] = {}
+        mined: dict[str, list[pairs.Pair]] = {}
         for i, paper in enumerate(papers):
             fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
             writer.add_document(**_document(paper, fields, own))
             count_lengths(lengths.setdefault(paper.post, {}), fields, own)
             lexicon.add(zip(own, fields))
+            mined.setdefault(paper.post, []).extend(pairs.mine_fields(own, fields))
             if writer.buffered >= FLUSH_POSTINGS:
                 writer.commit(merge=False)
                 writer = _writer(ix)
             if progress and (i % 16 == 15 or i + 1 == len(papers)):
                 progress("analysing papers", i + 1, len(papers))
         save_glossary(generation, base, glossary, list(analysed))
+        pairs.save(generation, stale_posts, mined)
         # a full build's segments never need merging; an incremental one's
         # small segments do, now and then (Whoosh's MERGE_SMALL)
         writer.commit(optimize=bool(rewrite), merge=base is not None)

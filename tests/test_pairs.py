@@ -1,0 +1,102 @@
+"""The term-pair miner on hand-made sentences: what it takes, what it refuses.
+
+Each case is a sentence as the summaries write them, analysed by Kiwi as
+the indexer would (one analysis for all, Kiwi loads once).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from searchkit import pairs
+from searchkit.analysis import analyse_many
+
+CASES = {
+    # plain long form and acronym
+    "flow": "본 연구는 흐름 매칭(flow matching)을 제안한다.",
+    "acronym": "본 논문은 희소 자기부호기(SAE)를 분석한다.",
+    "both": "본 연구는 그룹 상대 정책 최적화(Group Relative Policy Optimization, GRPO)로 정렬한다.",
+    # the Korean span's start: a particle, a modifier, a qualifying noun end it
+    "start_particle": "모델은 잠재 공간 정렬(latent space alignment)을 수행한다.",
+    "start_modifier": "새로운 지식 증류(knowledge distillation) 기법을 쓴다.",
+    "start_qualifier": "기존 강화 학습(reinforcement learning)과 다르다.",
+    "suffix_inside": "멀티모달 대형 언어 모델(MLLM)의 효율을 높인다.",
+    # refused parentheses
+    "citation": "이 방법은 선행 연구(Kim et al., 2024)를 따른다.",
+    "year": "확산 모델(Ho, 2020)을 확장한다.",
+    "number": "모델 크기(7B)와 문맥 길이(128k)를 늘렸다.",
+    "unit": "정확도(85.3%)를 달성했다.",
+    "korean_inside": "고성능 모델들(gpt-5, o3 등)을 비교했다.",
+    "acronym_list": "표준 벤치마크(MMLU, HELLASWAG, ARC)에서 평가했다.",
+    "model_name": "기저 생성 모델(Qwen-2.5-VL-7B)을 쓴다.",
+    "spaced": "모델 (LLM)을 쓴다.",
+    # nesting: one level is read, deeper is refused
+    "nested": "희소 자기부호기(Sparse Autoencoder (SAE))를 학습한다.",
+    "too_deep": "희소 자기부호기(Sparse (Auto (encoder)))를 학습한다.",
+    # a long form needs as many Korean words as it has
+    "too_short": "가중치 감쇄(Cautious Weight Decay)를 제안한다.",
+}
+
+
+@pytest.fixture(scope="module")
+def mined() -> dict[str, list[pairs.Pair]]:
+    texts = list(CASES.values())
+    return {name: pairs.mine(text, terms) for name, text, terms in zip(CASES, texts, analyse_many(texts))}
+
+
+def found(mined: dict[str, list[pairs.Pair]], name: str) -> set[tuple[str, str]]:
+    return {(p.ko_text, p.en_text) for p in mined[name]}
+
+
+def test_long_form_and_acronym(mined) -> None:
+    assert found(mined, "flow") == {("흐름 매칭", "flow matching")}
+    assert found(mined, "acronym") == {("희소 자기부호기", "SAE")}
+    assert found(mined, "both") == {("그룹 상대 정책 최적화", "Group Relative Policy Optimization"), ("그룹 상대 정책 최적화", "GRPO")}
+    flow = mined["flow"][0]
+    assert flow.ko_terms == ("흐름", "매칭") and flow.en_terms == ("flow", "match")  # analysed, as queries are
+
+
+def test_the_korean_span_starts_after_particles_modifiers_and_qualifiers(mined) -> None:
+    assert found(mined, "start_particle") == {("잠재 공간 정렬", "latent space alignment")}
+    assert found(mined, "start_modifier") == {("지식 증류", "knowledge distillation")}
+    assert found(mined, "start_qualifier") == {("강화 학습", "reinforcement learning")}
+
+
+def test_a_suffix_kiwi_leaves_out_does_not_end_the_span(mined) -> None:
+    assert found(mined, "suffix_inside") == {("멀티모달 대형 언어 모델", "MLLM")}
+
+
+@pytest.mark.parametrize(
+    "name", ["citation", "year", "number", "unit", "korean_inside", "acronym_list", "model_name", "spaced", "too_deep"]
+)
+def test_parentheses_that_name_no_term_are_refused(mined, name: str) -> None:
+    assert mined[name] == [], CASES[name]
+
+
+def test_one_level_of_nesting_is_read(mined) -> None:
+    assert found(mined, "nested") == {("희소 자기부호기", "Sparse Autoencoder"), ("희소 자기부호기", "SAE")}
+
+
+def test_a_long_form_longer_than_its_korean_span_is_refused(mined) -> None:
+    assert mined["too_short"] == [] or all(len(p.ko_text.split()) >= 3 for p in mined["too_short"])
+
+
+def test_aggregate_drops_rare_acronyms_and_minor_targets() -> None:
+    rows = [[["모델"], "모델", ["cadd"], "CADD"]]  # once: a method's own name
+    rows += [[["희소", "자기", "부", "호기"], "희소 자기부호기", ["sae"], "SAE"]] * 2
+    rows += [[["모델"], "모델", ["model"], "model"]] * 5
+    kept = {(m.ko_text, m.en_text): m.count for m in pairs.aggregate(rows)}
+    assert kept == {("희소 자기부호기", "SAE"): 2, ("모델", "model"): 5}
+
+
+def test_save_keeps_unchanged_posts_and_replaces_changed_ones(tmp_path: Path) -> None:
+    one = pairs.Pair(("흐름", "매칭"), "흐름 매칭", ("flow", "match"), "flow matching")
+    two = pairs.Pair(("희소",), "희소", ("sparse",), "sparse")
+    pairs.save(tmp_path, [], {"a.md": [one], "b.md": [two]})
+    assert pairs.present(tmp_path) and len(pairs.read(tmp_path)) == 2
+    pairs.save(tmp_path, ["b.md"], {})  # b.md deleted
+    assert [row[1] for row in pairs.read(tmp_path)] == ["흐름 매칭"]
+    assert json.loads((tmp_path / pairs.PAIRS_FILE).read_text(encoding="utf-8"))["version"] == pairs.VERSION
