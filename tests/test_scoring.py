@@ -268,8 +268,8 @@ def test_grouped_synonyms_score_their_best_alternative(default_index, text: str)
     grouped = [p for p in parsed.parts if len(p.alternatives) > 1 and not p.typed]
     assert grouped, f"{text!r} should have grouped synonyms"
     for part in grouped:
-        whole = dict(default_index._plan(replace(parsed, parts=(part,)), fields).top(50))
-        alone = [dict(default_index._plan(replace(parsed, parts=(replace(part, alternatives=(alt,)),)), fields).top(50))
+        whole = dict(planned(default_index, replace(parsed, parts=(part,)), fields).top(50))
+        alone = [dict(planned(default_index, replace(parsed, parts=(replace(part, alternatives=(alt,)),)), fields).top(50))
                  for alt in part.alternatives]
         for doc, score in whole.items():
             assert score == pytest.approx(max(a.get(doc, 0.0) for a in alone), rel=1e-9)
