@@ -2,4 +2,50 @@
 into a new generation, published atomically), `bulkwriter` (Whoosh
 segments written a term at a time), `schema` (fields and the analyzer
 adapter), `postings` (posting blocks read whole into numpy) and `index`
-(`WhooshIndex`, the engine's primitives over one generation)."""
+(`WhooshIndex`, the engine's primitives over one generation).
+
+Importing this package imports Whoosh's base modules without two imports
+of theirs that nothing here uses and that cost a cold query process more
+than a third of Whoosh itself: ``whoosh.compat`` imports ``urllib.request``
+(ssl, email, http.client) for a ``urlretrieve`` only its downloaders call,
+and ``whoosh.reading`` imports the ``cached_property`` package, which
+imports asyncio, for one decorator the standard library has. While those
+two Whoosh modules load, stand-ins take the two names: ``urlretrieve``
+that imports the real one when called, and `functools.cached_property`.
+The stand-ins are removed from ``sys.modules`` at once, so any later
+import gets the real modules."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+
+
+def _urlretrieve(*args, **kwargs):  # noqa: ANN002, ANN003 - whoosh.compat's name, the real one's signature
+    from urllib.request import urlretrieve
+
+    return urlretrieve(*args, **kwargs)
+
+
+def _import_whoosh_lean() -> None:
+    if "whoosh.reading" in sys.modules:
+        return
+    stand_ins = {}
+    if "urllib.request" not in sys.modules:
+        stand_ins["urllib.request"] = types.ModuleType("urllib.request")
+        stand_ins["urllib.request"].urlretrieve = _urlretrieve
+    if "cached_property" not in sys.modules:
+        stand_ins["cached_property"] = types.ModuleType("cached_property")
+        stand_ins["cached_property"].cached_property = functools.cached_property
+    sys.modules.update(stand_ins)
+    try:
+        import whoosh.compat  # noqa: F401
+        import whoosh.reading  # noqa: F401
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+_import_whoosh_lean()
