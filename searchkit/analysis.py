@@ -181,8 +181,12 @@ def analyse_stream(texts: Iterable[str]) -> Iterator[list[Term]]:
     joined: list[Term] = []
     for tokens in kiwi().tokenize(feed()):
         offset, piece, left = pending.popleft()
-        shift = joined[-1].pos + 1 if joined else 0
-        joined += [Term(t.text, t.pos + shift, t.start + offset, t.end + offset) for t in _terms(piece, tokens)]
+        terms = _terms(piece, tokens)
+        if not joined and not offset:  # a whole text, or its first piece: nothing to shift
+            joined = terms
+        else:
+            shift = joined[-1].pos + 1 if joined else 0
+            joined += [Term(t.text, t.pos + shift, t.start + offset, t.end + offset) for t in terms]
         if not left:
             yield joined
             joined = []
