@@ -251,11 +251,16 @@ def full_reindex(corpus: Corpus, index: Path, reuse: bool = False) -> dict:
         "index_bytes": size(index),
         "corpus_bytes": size(corpus.path),
         "summary": _tail(builds[-1].stderr),
-        "built_by": _commit(),
+        "built_by": MEASURED.get("commit"),
         "built_at": time.strftime("%Y-%m-%d %H:%M"),
     }
     saved.write_text(json.dumps(result, indent=1))
     return result
+
+
+MEASURED: dict[str, str | None] = {}
+"""The commit of the code measured, taken when the run starts (a
+``--snapshot`` run measures the code of that moment)."""
 
 
 def _commit() -> str | None:
@@ -613,6 +618,8 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
 
+    MEASURED["commit"] = _commit()
+    results["environment"]["commit"] = MEASURED["commit"]
     if args.snapshot:
         _compile(args.work / "snapshot")
     results["corpora"] = {}
