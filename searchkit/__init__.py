@@ -23,19 +23,22 @@ from .errors import (
     QueryError,
     SearchkitError,
 )
-from .hits import Expansion, Fragment, Hit, IndexStats, PaperView, Results
 
 if TYPE_CHECKING:
     from .backends import open_index, reindex
     from .corpus import SECTIONS, Paper, Problem, parse_post
     from .engine import Index
+    from .hits import Expansion, Fragment, Hit, IndexStats, PaperView, Results
     from .indexing import ReindexReport
     from .schema import SECTION_GROUPS, TEXT_FIELDS
 
-# Whoosh, Kiwi's wrapper and the indexer load on first use, not on import:
-# every CLI call imports this package, and a query answered by a running
+# Whoosh, Kiwi's wrapper, the indexer and even the result records (their
+# dataclasses import inspect) load on first use, not on import: every CLI
+# call imports this package, and a query answered by a running
 # `papersearch serve` should not pay for any of them.
 _LAZY = {
+    "Expansion": "hits", "Fragment": "hits", "Hit": "hits", "IndexStats": "hits", "PaperView": "hits",
+    "Results": "hits",
     "SECTIONS": "corpus", "Paper": "corpus", "Problem": "corpus", "parse_post": "corpus",
     "ReindexReport": "indexing", "reindex": "backends",
     "SECTION_GROUPS": "schema", "TEXT_FIELDS": "schema",

@@ -27,7 +27,14 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from whoosh.analysis import STOP_WORDS
+STOP_WORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "for", "from", "have", "if", "in", "is", "it", "may",
+    "not", "of", "on", "or", "tbd", "that", "the", "this", "to", "us", "we", "when", "will", "with", "yet", "you",
+    "your",
+))
+"""Whoosh's English stop words (``whoosh.analysis.STOP_WORDS``, which a
+test compares with this), copied: importing ``whoosh.analysis`` for them
+cost every query process Whoosh's analysers and an English stemmer."""
 
 ANALYZER_VERSION = "kiwi-2"
 """Bumped whenever the terms produced for a text change: forces a rebuild."""
@@ -174,8 +181,12 @@ def analyse_stream(texts: Iterable[str]) -> Iterator[list[Term]]:
     joined: list[Term] = []
     for tokens in kiwi().tokenize(feed()):
         offset, piece, left = pending.popleft()
-        shift = joined[-1].pos + 1 if joined else 0
-        joined += [Term(t.text, t.pos + shift, t.start + offset, t.end + offset) for t in _terms(piece, tokens)]
+        terms = _terms(piece, tokens)
+        if not joined and not offset:  # a whole text, or its first piece: nothing to shift
+            joined = terms
+        else:
+            shift = joined[-1].pos + 1 if joined else 0
+            joined += [Term(t.text, t.pos + shift, t.start + offset, t.end + offset) for t in terms]
         if not left:
             yield joined
             joined = []

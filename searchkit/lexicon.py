@@ -95,11 +95,12 @@ class Lexicon:
         for text, terms in items:
             for word, found in split_words(text, terms).items():
                 analysis = tuple(found)  # hashable
-                for form in {word, word.lower()}:  # users type Reward, reward, REWARD alike
+                lower = word.lower()  # users type Reward, reward, REWARD alike
+                for form in (word,) if lower == word else (word, lower):
                     seen = counts.get(form)
                     if seen is None:
                         seen = counts[form] = Counter()
-                    seen[analysis] += 1
+                    seen[analysis] = seen.get(analysis, 0) + 1  # not Counter's __missing__, a Python call
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         found: dict[str, list[list]] = {}

@@ -203,3 +203,12 @@ def test_every_term_of_the_default_corpus_points_at_its_word() -> None:
                 assert term.text in (folded, normalise(surface)), (term, surface)
             checked += 1
     assert checked > 9_000
+
+
+def test_stop_words_are_whooshs() -> None:
+    """`analysis.STOP_WORDS` is a copy, kept so that a query need not import Whoosh's analysers."""
+    from whoosh.analysis import STOP_WORDS
+
+    from searchkit import analysis
+
+    assert analysis.STOP_WORDS == STOP_WORDS

@@ -100,7 +100,7 @@ def test_backends_never_import_each_other_or_the_terminal() -> None:
 
 @pytest.mark.parametrize(("library", "allowed"), [
     ("click", ("searchkit.terminal.",)),
-    ("rich", ("searchkit.terminal.render",)),
+    ("rich", ("searchkit.terminal.render", "searchkit.terminal.plain")),
     ("kiwipiepy", ("searchkit.analysis",)),
 ])
 def test_heavy_libraries_stay_in_their_modules(library: str, allowed: tuple[str, ...]) -> None:

@@ -71,7 +71,7 @@ QUERIES = [
 WHOLE_PROCESS = ["확산 모델", "모델을 학습하는 방법", "강화학습", "GPT-4o", '"강화 학습" 보상', "2510.21800"]
 """A cross-section of QUERIES: each whole-process run costs a second."""
 
-TARGETS = {"reindex_ratio": 1.15, "add_post_s": 3.0, "query_ratio": 5.0, "query_rss_mb": 300.0}
+TARGETS = {"reindex_ratio": 1.25, "add_post_s": 3.0, "query_ratio": 5.0, "query_rss_mb": 300.0}
 P50_TARGETS = ((1000, 20.0), (20000, 30.0), (10**9, 100.0))
 """(up to this many papers, in-process p50 target in ms)."""
 
@@ -98,25 +98,64 @@ class Run:
     stderr: str
 
 
-def run(cmd: list[str | Path], ok: tuple[int, ...] = (0,)) -> Run:
+PIPED = {"NO_COLOR": "1"}
+"""Environment of a piped query: plain text, as a script would read it."""
+
+
+def run(cmd: list[str | Path], ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None,
+        tty: bool = False) -> Run:
     """Run a command, timing it wall-clock. It runs in this directory, not
-    the repo root, where ``-m searchkit`` would beat ``--snapshot``.
+    the repo root, where ``-m searchkit`` would beat ``--snapshot``. With
+    ``tty``, stdout is a pseudo-terminal of 80×24 (colours, rich's layout)
+    read as the child writes, as a terminal would; stdin stays /dev/null,
+    so nothing is paged.
 
     ``os.wait4`` returns the rusage of exactly this child, so peak RSS
     needs neither ``/usr/bin/time`` nor a wrapper process.
     """
+    environ = {**os.environ, **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        master = slave = None
+        if tty:
+            import fcntl
+            import pty
+            import struct
+            import termios
+            import threading
+
+            master, slave = pty.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         started = time.perf_counter()
-        child = subprocess.Popen([str(c) for c in cmd], cwd=HERE, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        child = subprocess.Popen([str(c) for c in cmd], cwd=HERE, stdout=slave if tty else out, stderr=err,
+                                 stdin=subprocess.DEVNULL, env=environ)
+        if tty:
+            os.close(slave)
+            drain = threading.Thread(target=_drain, args=(master, out))
+            drain.start()
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
+        if tty:
+            drain.join()
+            os.close(master)
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        result = Run(seconds, usage.ru_maxrss / 1024, out.read().decode(), err.read().decode())
+        result = Run(seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace"), err.read().decode())
     if child.returncode not in ok:
         raise SystemExit(f"{' '.join(map(str, cmd))} exited {child.returncode}:\n{result.stderr[-2000:]}")
     return result
+
+
+def _drain(master: int, out: object) -> None:
+    """Read a pseudo-terminal until its last writer closes it."""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed its side
+            return
+        if not chunk:
+            return
+        out.write(chunk)
 
 
 def reindex_cmd(corpus: Path, index: Path, full: bool = False) -> list[str | Path]:
@@ -159,27 +198,50 @@ def corpora(args: argparse.Namespace) -> list[Corpus]:
     """The real corpus and synthetic ones; big ones are repeated less,
     because one 10k reindex already takes minutes."""
     real = sum(len(parse_post(p).papers) for p in args.corpus.glob("*.md"))
-    found = [Corpus(str(real), args.corpus, real, args.repeat, real=True)]
-    sizes = (10_000, 50_000) if args.large else (10_000,)
-    for papers in sizes if args.synthetic is None else args.synthetic:
-        path = args.work / f"corpus-{papers}"
-        synth.write_corpus(path, papers, source=args.corpus)
+    found = [Corpus(str(real), args.corpus, real, args.repeat, real=True)] if real in args.sizes else []
+    for papers in sorted(n for n in args.sizes if n != real):
         repeat = args.repeat if papers < 5_000 else max(1, args.repeat - 1) if papers <= 10_000 else 1
-        found.append(Corpus(f"{papers // 1000}k", path, papers, repeat))
+        found.append(Corpus(_label(papers), synthetic(args.cache, papers, args.corpus), papers, repeat))
     return found
+
+
+def _label(papers: int) -> str:
+    return f"{papers // 1000}k" if papers >= 1000 and papers % 1000 == 0 else str(papers)
+
+
+def synthetic(cache: Path, papers: int, source: Path) -> Path:
+    """The synthetic corpus of ``papers`` papers (synth.py, default seed),
+    generated once into ``cache/synth-N/`` and reused while its ``DONE``
+    marker is there: others may share the cache, so a corpus is written
+    under a temporary name and renamed only when complete."""
+    path = cache / f"synth-{papers}"
+    if (path / "DONE").exists():
+        return path
+    partial = cache / f"synth-{papers}.tmp.{os.getpid()}"
+    synth.write_corpus(partial, papers, source=source)
+    shutil.rmtree(path, ignore_errors=True)
+    partial.rename(path)
+    (path / "DONE").write_text(f"synth.py --papers {papers} --seed {synth.SEED}\n")
+    return path
 
 
 # Measurements
 
 
-def full_reindex(corpus: Corpus, index: Path) -> dict:
-    """Floor and reindex alternate, so drift hits both alike."""
+def full_reindex(corpus: Corpus, index: Path, reuse: bool = False) -> dict:
+    """Floor and reindex alternate, so drift hits both alike. With
+    ``reuse``, an index built by an earlier run (its figures saved beside
+    it, ``build.json``, with the commit that built it) is kept, figures and
+    all: a 200k build takes most of an hour."""
+    saved = index.parent / f"{index.name}.build.json"
+    if reuse and saved.exists() and index.is_dir():
+        return {**json.loads(saved.read_text()), "reused": str(saved)}
     floors, builds = [], []
     for _ in range(corpus.repeat):
         floors.append(run([PY, HERE / "floor.py", corpus.path]))
         shutil.rmtree(index, ignore_errors=True)
         builds.append(run(reindex_cmd(corpus.path, index, full=True)))
-    return {
+    result = {
         "floor_s": median(floors),
         "reindex_s": median(builds),
         "ratio": median(builds) / median(floors),
@@ -189,7 +251,26 @@ def full_reindex(corpus: Corpus, index: Path) -> dict:
         "index_bytes": size(index),
         "corpus_bytes": size(corpus.path),
         "summary": _tail(builds[-1].stderr),
+        "built_by": MEASURED.get("commit"),
+        "built_at": time.strftime("%Y-%m-%d %H:%M"),
     }
+    saved.write_text(json.dumps(result, indent=1))
+    return result
+
+
+MEASURED: dict[str, str | None] = {}
+"""The commit of the code measured, taken when the run starts (a
+``--snapshot`` run measures the code of that moment)."""
+
+
+def _commit() -> str | None:
+    """The commit of the code measured (``+`` when the tree has changes)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "searchkit"], cwd=REPO, capture_output=True, text=True)
+    except OSError:
+        return None
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "") if head.returncode == 0 else None
 
 
 def incremental(corpus: Corpus, index: Path, work: Path) -> dict:
@@ -231,20 +312,30 @@ def whole_query(corpus: Corpus, index: Path, work: Path) -> dict:
     db = work / f"fts5-{corpus.label}.sqlite"
     run([PY, HERE / "fts5.py", "build", corpus.path, db])
     ours: dict[str, list[Run]] = {q: [] for q in WHOLE_PROCESS}
-    fts = []
+    ours_tty: dict[str, list[Run]] = {q: [] for q in WHOLE_PROCESS}
+    fts, fts_tty = [], []
+    run([PY, "-m", "searchkit", "query", WHOLE_PROCESS[0], "--index", index], ok=(0, 1))  # page cache, bytecode
     for _ in range(corpus.repeat):
         for query in WHOLE_PROCESS:
-            ours[query].append(run([PY, "-m", "searchkit", "query", query, "--index", index], ok=(0, 1)))
-            fts.append(run([PY, HERE / "fts5.py", "query", db, query]))
+            ours[query].append(run([PY, "-m", "searchkit", "query", query, "--index", index], ok=(0, 1), env=PIPED))
+            fts.append(run([PY, HERE / "fts5.py", "query", db, query], env=PIPED))
+            ours_tty[query].append(run([PY, "-m", "searchkit", "query", query, "--index", index], ok=(0, 1),
+                                       tty=True))
+            fts_tty.append(run([PY, HERE / "fts5.py", "query", db, query], tty=True))
     served = served_queries(corpus, index)
     probes = {q: run([PY, "-c", PROBE, "query", q, "--index", index], ok=(0, 1)) for q in QUERIES}
     kiwi = [q for q, probe in probes.items() if probe.stderr.split()[-1] == "True"]
     every = [r for runs in ours.values() for r in runs]
     without_kiwi = [r for q, runs in ours.items() if q not in kiwi for r in runs]
+    every_tty = [r for runs in ours_tty.values() for r in runs]
     return {
         "papersearch_s": median(every),
         "fts5_s": median(fts),
         "ratio": median(every) / median(fts),
+        "tty_papersearch_s": median(every_tty),
+        "tty_fts5_s": median(fts_tty),
+        "tty_ratio": median(every_tty) / median(fts_tty),
+        "per_query_tty_s": {q: median(runs) for q, runs in ours_tty.items()},
         "per_query_s": {q: median(runs) for q, runs in ours.items()},
         "papersearch_rss_mb": peak(every + list(probes.values())),
         "papersearch_rss_without_kiwi_mb": peak(without_kiwi) if without_kiwi else None,
@@ -261,7 +352,8 @@ def served_queries(corpus: Corpus, index: Path) -> list[Run]:
     """The same whole-process queries while `papersearch serve` keeps the
     index and Kiwi warm; each query is asked once first so that the
     server, not the first asker, pays for loading Kiwi."""
-    server = subprocess.Popen([PY, "-m", "searchkit", "serve", "--index", str(index)], cwd=HERE,
+    # a generous limit: on a loaded machine a cold worker can take more than the default 10 s
+    server = subprocess.Popen([PY, "-m", "searchkit", "serve", "--index", str(index), "--timeout", "120"], cwd=HERE,
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -286,14 +378,19 @@ def latency(corpus: Corpus, index: Path) -> dict:
     return result
 
 
-def bench(corpus: Corpus, work: Path, result: dict, save: Callable[[], None]) -> None:
-    """Run every stage on one corpus into ``result``, saving after each."""
+def bench(corpus: Corpus, work: Path, result: dict, save: Callable[[], None], reuse: bool = False,
+          extra: Callable[[Corpus, Path], dict[str, Callable[[], dict]]] | None = None) -> None:
+    """Run every stage on one corpus into ``result``, saving after each.
+    ``extra`` adds stages after the directory backend's (the hook for
+    other backends, such as a ``--cluster`` run: see `extra_stages`)."""
     index = work / f"index-{corpus.label}"
-    stages = {"full_reindex": lambda: full_reindex(corpus, index)}
+    stages = {"full_reindex": lambda: full_reindex(corpus, index, reuse)}
     if corpus.real:
         stages["incremental"] = lambda: incremental(corpus, index, work / "incremental")
     stages["whole_query"] = lambda: whole_query(corpus, index, work)
     stages["latency"] = lambda: latency(corpus, index)
+    if extra is not None:
+        stages.update(extra(corpus, index))
     result.update(papers=corpus.papers, repeat=corpus.repeat)
     for name, stage in stages.items():
         print(f"[{corpus.label}] {name}…", file=sys.stderr, flush=True)
@@ -342,9 +439,12 @@ def _reindex_rows(label: str, full: dict, inc: dict | None) -> list[tuple]:
 
 def _whole_rows(label: str, whole: dict) -> list[tuple]:
     ratio, target = whole["ratio"], TARGETS["query_ratio"]
+    tty = whole["tty_ratio"]
     return [
-        ("Query, whole process, vs FTS5", label, _ms(whole["papersearch_s"] * 1000), _ms(whole["fts5_s"] * 1000),
-         ratio, f"≤ {target:g}×", ratio <= target),
+        ("Query, whole process, piped (NO_COLOR), vs FTS5", label, _ms(whole["papersearch_s"] * 1000),
+         _ms(whole["fts5_s"] * 1000), ratio, f"≤ {target:g}×", ratio <= target),
+        ("Query, whole process, on a terminal, vs FTS5", label, _ms(whole["tty_papersearch_s"] * 1000),
+         _ms(whole["tty_fts5_s"] * 1000), tty, f"≤ {target:g}×", tty <= target),
         ("Query, whole process, with `papersearch serve`, vs FTS5", label, _ms(whole["served_s"] * 1000),
          _ms(whole["fts5_s"] * 1000), whole["served_ratio"], f"≤ {target:g}×", whole["served_ratio"] <= target),
         (f"Queries loading Kiwi (of {len(QUERIES)})", label, str(len(whole["kiwi_loaded_by"])), "", None, "", None),
@@ -406,6 +506,59 @@ def markdown(results: dict) -> str:
     return head + "\n".join(lines)
 
 
+GROWTH = (
+    ("Full reindex", lambda r: r["full_reindex"]["reindex_s"], _s),
+    ("Kiwi floor", lambda r: r["full_reindex"]["floor_s"], _s),
+    ("Query p50, in-process", lambda r: r["latency"]["papersearch"]["p50_ms"], _ms),
+    ("Query p95, in-process", lambda r: r["latency"]["papersearch"]["p95_ms"], _ms),
+    ("Query, whole process (piped)", lambda r: r["whole_query"]["papersearch_s"] * 1000, _ms),
+    ("FTS5 query, whole process", lambda r: r["whole_query"]["fts5_s"] * 1000, _ms),
+    ("Peak RSS, reindex", lambda r: r["full_reindex"]["reindex_rss_mb"], _mb),
+    ("Peak RSS, query (no Kiwi)", lambda r: r["whole_query"]["papersearch_rss_without_kiwi_mb"]
+     or r["whole_query"]["papersearch_rss_mb"], _mb),
+    ("Index size", lambda r: r["full_reindex"]["index_bytes"] / 2**20, _mb),
+)
+"""The growth table's rows: measure, figure of one corpus's results, format."""
+
+
+def exponent(papers: list[int], values: list[float]) -> float | None:
+    """b of value ∝ papers^b: least squares on the logs (None below two sizes)."""
+    import math
+
+    points = [(math.log(n), math.log(v)) for n, v in zip(papers, values) if v and v > 0]
+    if len({x for x, _ in points}) < 2:
+        return None
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+
+
+def growth(results: dict) -> str:
+    """Each measure at every size, and its fitted exponent b: 1 is linear
+    in the papers, 0 flat."""
+    measured = sorted(results["corpora"].values(), key=lambda r: r["papers"])
+    papers = [r["papers"] for r in measured]
+    head = "| Measure | " + " | ".join(f"{n:,}" for n in papers) + " | b |\n"
+    head += "|---|" + "---:|" * (len(papers) + 1) + "\n"
+    lines = []
+    for measure, figure, fmt in GROWTH:
+        values = [figure(r) for r in measured]
+        b = exponent(papers, values)
+        cells = [fmt(v) if v else "" for v in values] + ["" if b is None else f"{b:.2f}"]
+        lines.append(f"| {measure} | " + " | ".join(cells) + " |")
+    reused = [f"{r['papers']:,}" for r in measured if "reused" in r["full_reindex"]]
+    note = f"\n\nReindex figures of {', '.join(reused)} papers are from an earlier build (--reuse-builds)."
+    return head + "\n".join(lines) + (note if reused else "")
+
+
+def extra_stages(args: argparse.Namespace) -> Callable[[Corpus, Path], dict[str, Callable[[], dict]]] | None:
+    """Stages of other backends, run on every corpus after the directory
+    backend's: the hook for the cluster benchmark (``--cluster``,
+    benchmarks/speed/cluster.py), which returns {stage name: function}.
+    None: the directory backend only."""
+    return None
+
+
 def environment() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -422,19 +575,41 @@ def environment() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Speed benchmark of papersearch.")
-    parser.add_argument("--large", action="store_true", help="also run 50,000 papers (long)")
+    parser.add_argument("--sizes", type=_sizes, default=None, metavar="N,N,…",
+                        help="corpus sizes in papers; 738 (the real corpus' count) is the real corpus, others "
+                             "synthetic (default 738,10000)")
+    parser.add_argument("--large", action="store_true", help="sizes 738,10000,50000 (long)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per median (fewer for big corpora)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument("--synthetic", type=int, nargs="*", metavar="PAPERS",
-                        help="synthetic sizes instead of 10000 (50000 with --large); none: real corpus only")
+                        help="synthetic sizes beside the real corpus (old form of --sizes)")
     parser.add_argument("--snapshot", action="store_true", help="benchmark a copy of searchkit/ taken at the start")
     parser.add_argument("--corpus", type=Path, default=REAL_CORPUS, help="the real corpus")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="scratch directory (gitignored)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="where synthetic corpora (synth-N/) and big indexes are kept between runs "
+                             "(default /work/bench if it exists, else --work)")
+    parser.add_argument("--reuse-builds", action="store_true",
+                        help="keep an index built by an earlier run with its reindex figures (said in the table)")
+    parser.add_argument("--report", type=Path, metavar="RESULTS_JSON",
+                        help="print the tables of an earlier run's --out file, measuring nothing")
     args = parser.parse_args()
+    if args.report:
+        report(json.loads(args.report.read_text(encoding="utf-8")))
+        return
     if not args.corpus.is_dir():
         print(f"skipped: the real corpus {args.corpus} is missing (it lives in ../shared)", file=sys.stderr)
         return
+    real = sum(len(parse_post(p).papers) for p in args.corpus.glob("*.md"))
+    if args.sizes is None:
+        synthetic_sizes = args.synthetic if args.synthetic is not None else [10_000, 50_000] if args.large else [10_000]
+        args.sizes = [real, *synthetic_sizes]
+    args.sizes = [real if n == 738 else n for n in args.sizes]  # 738 names the real corpus whatever its count
+    if args.cache is None:
+        args.cache = Path("/work/bench") if Path("/work/bench").is_dir() else args.work
     args.work.mkdir(parents=True, exist_ok=True)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    _compile(REPO / "searchkit")
     results = {"environment": environment(), "queries": QUERIES, "whole_process_queries": WHOLE_PROCESS}
     if args.snapshot:
         results["snapshot"] = str(snapshot(args.work))
@@ -443,13 +618,40 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
 
+    MEASURED["commit"] = _commit()
+    results["environment"]["commit"] = MEASURED["commit"]
+    if args.snapshot:
+        _compile(args.work / "snapshot")
     results["corpora"] = {}
+    extra = extra_stages(args)
     for corpus in corpora(args):
-        bench(corpus, args.work, results["corpora"].setdefault(corpus.label, {}), save)
+        work = args.work if corpus.real or corpus.papers <= 10_000 else args.cache / "speed"
+        work.mkdir(parents=True, exist_ok=True)
+        bench(corpus, work, results["corpora"].setdefault(corpus.label, {}), save, args.reuse_builds, extra)
+    report(results)
+
+
+def report(results: dict) -> None:
+    """The Markdown table, the growth table and the floor's stages."""
     print(markdown(results))
+    print("\nGrowth (time ∝ papers^b, least squares on logs):\n")
+    print(growth(results))
     for label, r in results["corpora"].items():
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in r["full_reindex"]["floor_stages_s"].items())
         print(f"\nKiwi floor {label}: {stages}; Kiwi loaded by: {r['whole_query']['kiwi_loaded_by']}")
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(n.replace("_", "")) for n in text.split(",") if n.strip()]
+
+
+def _compile(package: Path) -> None:
+    """Write the package's bytecode before timing: an installed package has
+    it, and with PYTHONDONTWRITEBYTECODE set every query process would
+    compile ~30 modules from source (a tenth of a cold query)."""
+    import compileall
+
+    compileall.compile_dir(str(package), quiet=1)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,22 @@ def _show(draw: Callable[[Any], None], no_pager: bool = False) -> None:
     emit(text, paging=console.is_terminal and not no_pager)
 
 
+def _show_plain(results: Any) -> bool:
+    """Print query results as plain text without importing rich, when
+    the output is not a terminal (see `plain`); False when rich must draw
+    them."""
+    from . import plain
+
+    columns = plain.width() if plain.wanted() else None
+    text = plain.results_text(results, columns) if columns else None
+    if text is None:
+        return False
+    from .output import emit
+
+    emit(text, paging=False)
+    return True
+
+
 def _err() -> Any:
     from .render import make_console
 
@@ -293,7 +309,7 @@ def query_command(  # noqa: PLR0913 - one parameter per option
         from .render import results_json
 
         _echo_json(results_json(results))
-    else:
+    elif not _show_plain(results):
         from .render import print_results
 
         _show(lambda console: print_results(console, results), no_pager)

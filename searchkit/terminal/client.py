@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .output import emit, reader_left
 from .protocol import PASSED_ENV, SERVED, socket_path
+
+if TYPE_CHECKING:  # socket (and selectors) load only when a server's socket is there to talk to
+    import socket
 
 ACCEPT_TIMEOUT = 5.0
 """Seconds to wait for the server's first line; its master answers it as
@@ -119,6 +122,8 @@ def exchange(path: Path, request: dict, accept_timeout: float = ACCEPT_TIMEOUT) 
     """One request, one answer (see the module docstring). Raises
     `NotServed` when no server took the request, `ServerFailed` when one
     took it and then sent nothing usable in time."""
+    import socket
+
     payload = json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogateescape")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         lines = _Lines(conn)

@@ -22,6 +22,7 @@ from rich.text import Text
 from rich.theme import Theme
 
 from ..hits import Explanation, Fragment, Hit, IndexStats, PaperView, Results
+from .plain import LABELS, explanation_text
 
 if TYPE_CHECKING:  # the CLI prints errors through here: importing the indexer would load Whoosh for them
     from ..indexing import ReindexReport
@@ -37,16 +38,6 @@ THEME = Theme(
         "search.note": "italic magenta",
     }
 )
-LABELS = {
-    "title": "Title",
-    "goal": "Goal",
-    "motivation": "Motivation",
-    "contribution": "Contribution",
-    "method": "Method",
-    "results": "Results",
-    "limitations": "Limitations",
-    "conclusion": "Conclusion",
-}
 MARK_OPEN, MARK_CLOSE = "**", "**"
 """How JSON fragments mark matches (the spans are given too)."""
 
@@ -113,17 +104,7 @@ def _hit(rank: int, hit: Hit) -> Table:
 def _explanation(score: float, explained: Explanation) -> Text:
     """The score as a sum of terms, then the re-ranking factors, one line
     each: what `--explain` adds under a hit."""
-    e = explained
-    lines = [f"score {score:.4f} = BM25F {e.bm25f:.4f} × coverage {e.coverage:.4f} × proximity {e.proximity:.4f}"
-             f" (k1 {e.k1}, b {e.b})"]
-    for t in e.terms:
-        where = ", ".join(f"{name} {n}" for name, n in t.occurrences.items())
-        source = f"{t.label} → {' '.join(t.alternative)}" if t.expansion else t.label
-        lines.append(
-            f"  {t.score:.4f}  {t.term} in {t.field} ({source}): weight {t.weight:g} × boost {t.boost:g}"
-            f" × idf {t.idf:.3f} × tf {t.tf:g} [{where}], length {t.length:g} / average {t.average:.1f}"
-        )
-    return Text("\n".join(lines), style="search.meta")
+    return Text(explanation_text(score, explained), style="search.meta")
 
 
 def print_results(console: Console, results: Results) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.scoring import BM25F
 
 from ... import engine
 from ...engine import Engine, Planned, plan
@@ -46,17 +45,23 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
 
 
 class _Reader:
-    """One thread's view of a generation: a Whoosh searcher and what is
+    """One thread's view of a generation: a Whoosh reader and what is
     read from it once. Whoosh's readers seek and read shared file handles,
-    so two threads on one searcher read each other's bytes (wrong postings,
+    so two threads on one reader read each other's bytes (wrong postings,
     missing papers, false "damaged" errors): each thread gets its own. Its
-    lock lets a lazy total be counted from another thread."""
+    lock lets a lazy total be counted from another thread.
+
+    Searching reads the reader directly; a Whoosh searcher over it is made
+    only when asked for (the tests compare with Whoosh's own scores):
+    importing ``whoosh.searching`` pulls in Whoosh's whole query language,
+    which a cold query process would pay for and never use."""
 
     def __init__(self, ix: Any, field_totals: dict[str, int]) -> None:
-        # the weighting only supplies Whoosh's own scores, for the tests to compare with
-        self.searcher = ix.searcher(weighting=BM25F(B=engine.BM25_B, K1=engine.BM25_K1))
+        self._ix = ix
+        self.reader = ix.reader()
         # closes the files once: on `close`, or when the thread's reader is dropped
-        self._close = weakref.finalize(self, self.searcher.close)
+        self._close = weakref.finalize(self, self.reader.close)
+        self._searcher: Any = None
         self.lock = threading.RLock()
         self._totals = field_totals
         self._postings: Postings | None = None
@@ -64,16 +69,27 @@ class _Reader:
         self.papers: np.ndarray | None = None
 
     @property
+    def searcher(self) -> Any:
+        """A Whoosh searcher over this reader, weighted as the engine scores."""
+        if self._searcher is None:
+            from whoosh.scoring import BM25F
+            from whoosh.searching import Searcher
+
+            weighting = BM25F(B=engine.BM25_B, K1=engine.BM25_K1)
+            self._searcher = Searcher(self.reader, weighting=weighting, fromindex=self._ix)
+        return self._searcher
+
+    @property
     def postings(self) -> Postings:
         if self._postings is None:
-            self._postings = Postings(self.searcher, engine.BM25_K1, engine.BM25_B, self._totals)
+            self._postings = Postings(self.reader, engine.BM25_K1, engine.BM25_B, self._totals)
         return self._postings
 
     def column(self, name: str) -> Any:
         """A sortable field's column, opened once: opening one reads its
         whole offset table."""
         if name not in self.columns:
-            self.columns[name] = self.searcher.reader().column_reader(name)
+            self.columns[name] = self.reader.column_reader(name)
         return self.columns[name]
 
     def close(self) -> None:
@@ -217,18 +233,27 @@ class WhooshIndex(Engine):
             self._pending = [ref for ref in self._pending if ref() is not None] + [weakref.ref(results)]
         return results
 
+    def _documents(self, field: str, value: str) -> list[int]:
+        """Live documents whose exact ``field`` is ``value`` (Whoosh's
+        ``document_numbers``, without its query machinery)."""
+        found = []
+        for leaf, offset in self._reader.reader.leaf_readers():
+            if (field, value) in leaf:
+                found += [offset + n for n in leaf.postings(field, value).all_ids()]
+        return found
+
     def _copies(self, arxiv_id: str) -> list[dict]:
-        numbers = self._searcher.document_numbers(arxiv_id=arxiv_id)
+        numbers = self._documents("arxiv_id", arxiv_id)
         return sorted((self._stored(n) for n in numbers), key=lambda d: d["date"])
 
     def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         column = self._reader.column("date")
-        return {i: tuple(sorted({column[n] for n in self._searcher.document_numbers(arxiv_id=i)}))
+        return {i: tuple(sorted({column[n] for n in self._documents("arxiv_id", i)}))
                 for i in dict.fromkeys(arxiv_ids)}
 
     def _near(self, term: str) -> list[str]:
         # the combined field holds every section's terms: one look-up, not eight
-        return list(self._searcher.reader().terms_within(ALL, term, 1))
+        return list(self._reader.reader.terms_within(ALL, term, 1))
 
     search = _per_thread(Engine.search)
     paper = _per_thread(Engine.paper)
@@ -237,7 +262,7 @@ class WhooshIndex(Engine):
     @_per_thread
     def stats(self) -> IndexStats:
         manifest = read_manifest(self.generation)
-        reader = self._searcher.reader()
+        reader = self._reader.reader
         column = reader.column_reader("date") if reader.doc_count() else {}
         # from live documents: the term list still has deleted posts' dates
         dates = sorted({column[d] for d in reader.all_doc_ids()})
@@ -254,7 +279,7 @@ class WhooshIndex(Engine):
         )
 
     def _stored(self, docnum: int) -> dict:
-        return _unpacked(self._searcher.stored_fields(docnum))
+        return _unpacked(self._reader.reader.stored_fields(docnum))
 
     def _distinct(self, docnums: list[int]) -> int:
         """How many papers these documents are copies of."""

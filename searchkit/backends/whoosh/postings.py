@@ -19,7 +19,7 @@ class Damaged(Exception):
 
 
 class Postings:
-    """Term → (docnums, BM25F scores) over every segment of one searcher.
+    """Term → (docnums, BM25F scores) over every segment of one reader.
 
     The statistics are the live documents' own, never Whoosh's: Whoosh
     counts a deleted document in N and in every df until its segment is
@@ -30,11 +30,10 @@ class Postings:
     the manifest (``field_totals``): scores depend on the corpus alone.
     """
 
-    def __init__(self, searcher: Any, k1: float, b: float, field_totals: Mapping[str, int]) -> None:
-        self._searcher = searcher
+    def __init__(self, reader: Any, k1: float, b: float, field_totals: Mapping[str, int]) -> None:
+        self._reader = reader
         self._k1, self._b = k1, b
-        self._leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
-        reader = searcher.reader()
+        self._leaves = list(reader.leaf_readers())
         self.size = reader.doc_count_all()
         self.count = reader.doc_count()
         """Live documents: N in the idf."""
@@ -59,7 +58,7 @@ class Postings:
         the postings read (and only while the bound could be wrong)."""
         key = (field, term)
         if key not in self._df:
-            found = self._searcher.reader().doc_frequency(field, term)
+            found = self._reader.doc_frequency(field, term)
             deleted = self.size - self.count
             if deleted and found:
                 found = len(self.read(field, term)[0])
@@ -102,8 +101,7 @@ class Postings:
         """Documents whose ``field`` (an exact field such as ``date``) lies
         in the inclusive range."""
         inside = np.zeros(self.size, dtype=bool)
-        reader = self._searcher.reader()
-        for value in reader.field_terms(field):
+        for value in self._reader.field_terms(field):
             if (low is None or value >= low) and (high is None or value <= high):
                 inside[self.read(field, value)[0]] = True
         return inside
@@ -113,7 +111,7 @@ class Postings:
         docs, tf = self.read(field, term)
         if not len(docs):
             return docs, tf
-        if not self._searcher.schema[field].scorable:  # ids: Whoosh scores the raw weight
+        if not self._reader.schema[field].scorable:  # ids: Whoosh scores the raw weight
             return docs, tf
         lengths = self.lengths(field)[docs]
         return docs, bm25.term_scores(tf, lengths, self.idf(field, term), self.average(field), self._k1, self._b)
@@ -122,7 +120,7 @@ class Postings:
         """(tf, idf, length, average, score) of the term in one document,
         the parts `term` multiplies out, for explaining a score."""
         docs, tf = self.read(field, term)
-        if not self._searcher.schema[field].scorable:
+        if not self._reader.schema[field].scorable:
             freq = float(tf[docs == doc].sum())
             return freq, 1.0, 0.0, 0.0, freq
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
