@@ -430,7 +430,13 @@ def main() -> None:
     parser.add_argument("--snapshot", action="store_true", help="benchmark a copy of searchkit/ taken at the start")
     parser.add_argument("--corpus", type=Path, default=REAL_CORPUS, help="the real corpus")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="scratch directory (gitignored)")
+    parser.add_argument("--cluster", type=Path, metavar="WORK", help="print the rows of cluster.py's results in WORK")
     args = parser.parse_args()
+    if args.cluster:  # the cluster's runs take hours: cluster.py builds and queries, this prints
+        import cluster
+
+        print(cluster.table(cluster.load(args.cluster)))
+        return
     if not args.corpus.is_dir():
         print(f"skipped: the real corpus {args.corpus} is missing (it lives in ../shared)", file=sys.stderr)
         return
