@@ -383,15 +383,17 @@ class SphinxIndex(Engine):
             self._posts.clear()
         self._posts.update((int(i), str(post)) for i, post in rows)
 
-    def _window(self, match: str, scope: Sequence[str], size: int, since: str | None,
-                until: str | None) -> tuple[list[int], int]:
+    def _window(self, match: str, scope: Sequence[str], size: int, since: str | None, until: str | None,
+                counting: Sequence[str] = ()) -> tuple[list[int], int, list[list[tuple]]]:
         """The ``size`` best matches by Sphinx's ranker over every shard,
-        and how many documents match in all."""
+        how many documents match in all, and the answers to the
+        ``counting`` statements, sent in the same round trip."""
         tail = f"LIMIT {size} OPTION max_matches={size}, ranker={ranker(scope)}, idf='plain,tfidf_unnormalized'"
-        rows, meta = self._answers([f"SELECT id, post FROM {self.url.name} WHERE {self._where(match, since, until)} "
-                                    f"{tail}"])[0]
+        answers = self._answers([f"SELECT id, post FROM {self.url.name} WHERE {self._where(match, since, until)} "
+                                 f"{tail}", *counting])
+        rows, meta = answers[0]
         self._remember(rows)
-        return [int(i) for i, _ in rows], int(meta.get("total_found", len(rows)))
+        return [int(i) for i, _ in rows], int(meta.get("total_found", len(rows))), [a for a, _ in answers[1:]]
 
     def _latest(self, match: str, scope: Sequence[str], limit: int, since: str | None, until: str | None,
                 exclude: str | None) -> list[str]:
@@ -427,19 +429,13 @@ class SphinxIndex(Engine):
             ids += [int(i) for i, _ in rows]
         return ids
 
-    def _count(self, match: str, scope: Sequence[str], since: str | None, until: str | None,
-               exclude: str | None) -> int:
-        """Papers matching, from every shard: matching documents less the
-        extra copies of re-posted papers (known from the manifest, counted
-        per paper with GROUP BY over just those papers, so the groups fit
-        in max_matches: Sphinx's COUNT(DISTINCT) on a string and a
-        grouped ``total_found`` past max_matches are both approximate).
-
-        It is the directory's total, except that (1) the directory
-        estimates past `engine.COUNT_BUDGET` phrase checks where this
-        counts exactly, and (2) a phrase next to a name Kiwi split
-        (``GPT-4o``) or a dropped token can match in one and not the other
-        (Sphinx numbers positions itself)."""
+    def _count_statements(self, match: str, since: str | None, until: str | None, exclude: str | None) -> list[str]:
+        """What counts the papers matching, over every shard: matching
+        documents, then the matching copies of each re-posted paper
+        (known from the manifest; GROUP BY over just those papers, so the
+        groups fit in max_matches: Sphinx's COUNT(DISTINCT) on a string
+        and a grouped ``total_found`` past max_matches are approximate),
+        then whether the excluded paper matches. See `_counted`."""
         where = self._where(match, since, until)
         statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {where}"]
         for start in range(0, len(self._reposted), FETCH_CHUNK):
@@ -447,14 +443,29 @@ class SphinxIndex(Engine):
             both = self._where(f"({match}) (@{ID_FIELD} ({any_of(chunk)}))", since, until)
             statements.append(f"SELECT arxiv_id, COUNT(*) FROM {self.url.name} WHERE {both} GROUP BY arxiv_id "
                               f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
-        answers = self._select(statements)
-        total = int(answers[0][0][0]) if answers[0] else 0
-        copies = {str(paper): int(n) for rows in answers[1:] for paper, n in rows}
-        total -= sum(n - 1 for n in copies.values())
         if exclude:
             both = self._where(f"({match}) (@{ID_FIELD} ({any_of([exclude])}))", since, until)
-            total -= 1 if int(self._select([f"SELECT COUNT(*) FROM {self.url.name} WHERE {both}"])[0][0][0]) else 0
+            statements.append(f"SELECT COUNT(*) FROM {self.url.name} WHERE {both}")
+        return statements
+
+    @staticmethod
+    def _counted(answers: list[list[tuple]], exclude: str | None) -> int:
+        """Papers matching, from the answers to `_count_statements`:
+        documents less the extra copies of re-posted papers, less the
+        excluded paper. It is the directory's total, except that (1) the
+        directory estimates past `engine.COUNT_BUDGET` phrase checks where
+        this counts exactly, and (2) a phrase next to a name Kiwi split
+        (``GPT-4o``) or a dropped token can match in one and not the other
+        (Sphinx numbers positions itself)."""
+        total = int(answers[0][0][0]) if answers[0] else 0
+        grouped = answers[1:-1] if exclude else answers[1:]
+        total -= sum(int(n) - 1 for rows in grouped for _, n in rows)
+        if exclude and answers[-1] and int(answers[-1][0][0]):
+            total -= 1
         return total
+
+    def _count(self, match: str, since: str | None, until: str | None, exclude: str | None) -> int:
+        return self._counted(self._select(self._count_statements(match, since, until, exclude)), exclude)
 
     def _finish(self, results: Results) -> Results:
         """Results carrying which shards answered (see `ShardStatus`)."""

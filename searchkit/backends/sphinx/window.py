@@ -128,6 +128,7 @@ class Windowed(Planned):
         self._since, self._until, self._exclude = since, until, exclude
         self._boolean, self._ranked = match_expressions(parsed, scope, self._joined)
         self._inner: Planned | None = None
+        self._total: int | None = None
         self.exhaustive = False
         """Whether the last window held every match (then its top is certainly exact)."""
 
@@ -157,8 +158,10 @@ class Windowed(Planned):
         """The best ``limit`` papers among the window's documents."""
         size = window_size(self._parsed, max(CANDIDATES, limit), self._index.shard_count,
                            bool(self._since or self._until))
-        ids, found = self._index._window(self._ranked, self._scope, size, self._since, self._until)
+        counting = self._index._count_statements(self._boolean, self._since, self._until, self._exclude)
+        ids, found, counted = self._index._window(self._ranked, self._scope, size, self._since, self._until, counting)
         self.exhaustive = found <= len(ids)
+        self._total = self._index._counted(counted, self._exclude)
         return self._plan_over(ids).top(limit)
 
     def matching(self) -> list[int]:
@@ -170,14 +173,18 @@ class Windowed(Planned):
         Sphinx lists the matches latest first until ``limit`` papers and
         every paper of the last day are seen; only those papers' matching
         copies are fetched and scored (score breaks a day's ties)."""
+        self.count()  # now: a total is read after the index may have closed (the CLI prints it last)
         papers = self._index._latest(self._boolean, self._scope, limit, self._since, self._until, self._exclude)
         ids = self._index._copies_matching(self._boolean, self._scope, papers, self._since, self._until)
         return self._plan_over(ids).by_date(limit)
 
     def count(self) -> tuple[int, bool]:
-        """Papers matching, counted by Sphinx over every shard (exact; see
-        `reader.SphinxIndex._count`)."""
-        return self._index._count(self._boolean, self._scope, self._since, self._until, self._exclude), True
+        """Papers matching, counted by Sphinx over every shard, exactly (see
+        `reader.SphinxIndex._counted`): in the window's round trip when
+        the top was asked for."""
+        if self._total is None:
+            self._total = self._index._count(self._boolean, self._since, self._until, self._exclude)
+        return self._total, True
 
 
 def excluded(docs: Sequence[dict], exclude: str | None) -> np.ndarray | None:
