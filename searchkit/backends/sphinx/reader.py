@@ -149,7 +149,7 @@ class CandidatePostings:
         the combined field's is the sum of its sections'."""
         if field not in self._lengths:
             names = TEXT_FIELDS if field == ALL else (field,)
-            raw = [sum(len(doc["spans"].terms(n)) for n in names if n in doc["spans"]) for doc in self.docs]
+            raw = [_length(doc, field, names) for doc in self.docs]
             self._lengths[field] = np.array([bm25.quantised_length(n) for n in raw], dtype=np.float64)
         return self._lengths[field]
 
@@ -158,8 +158,14 @@ class CandidatePostings:
         a section; in the combined field the section weights of its
         occurrences summed in order, as float32 (as Whoosh stores them)."""
         ids, weights = [], []
+        key = (field, term)
         for i, doc in enumerate(self.docs):
-            weight = _weight(doc, field, term)
+            # a document's weights are kept with it: a cached document is a
+            # candidate of many queries (one dict look-up, not 16, a term)
+            memo = doc.setdefault("_weights", {})
+            weight = memo.get(key)
+            if weight is None:
+                weight = memo[key] = _weight(doc, field, term)
             if weight:
                 ids.append(i)
                 weights.append(weight)
@@ -195,6 +201,14 @@ class CandidatePostings:
         score[docs] = scores * boost
         match[docs] = True
         return Scored(score, match)
+
+
+def _length(doc: dict, field: str, names: Sequence[str]) -> int:
+    """A field's length in terms (the combined field's: all sections'), kept with the document."""
+    memo = doc.setdefault("_lengths", {})
+    if field not in memo:
+        memo[field] = sum(len(doc["spans"].terms(n)) for n in names if n in doc["spans"])
+    return memo[field]
 
 
 def _weight(doc: dict, field: str, term: str) -> float:
