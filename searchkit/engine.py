@@ -193,7 +193,7 @@ class Engine(Index):
             first = [(planned.stored(d)["spans"], score) for d, score in planned.top(pseudo.DOCS)]
             parsed = pseudo.expand(parsed, first, lambda t: self.df(ALL, t), self.size)
             planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
-        shown = _by_date(planned, limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
+        shown = planned.by_date(limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
         hits = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields)
         if explain:
             hits = [replace(hit, explanation=planned.explain(d, s, c, n)) for hit, (d, s, c, n) in zip(hits, shown)]
@@ -284,14 +284,6 @@ def _reranked(planned: Planned, parsed: ParsedQuery, fields: tuple[str, ...],
     return candidates[:limit]
 
 
-def _by_date(planned: Planned, limit: int) -> list[tuple[int, float, float, float]]:
-    """Every matching paper's best copy, latest post first (score breaks ties)."""
-    latest = planned.latest_dates(planned.matching())
-    everything = planned.top(len(latest))
-    ranked = sorted(everything, key=lambda item: (latest[planned.key(item[0])], item[1]), reverse=True)
-    return [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
-
-
 class Planned:
     """One query over one backend's documents: its top papers, every
     match, and the stored fields it read (checking a phrase reads them;
@@ -329,6 +321,15 @@ class Planned:
         """Every matching docnum, phrases checked (date order needs them all)."""
         found = scoring.matching(*self._args, self._peek, self._within)
         return found.docs.tolist()
+
+    def by_date(self, limit: int) -> list[tuple[int, float, float, float]]:
+        """(docnum, score, 1, 1) of the ``limit`` papers posted last, each
+        its best copy, latest post first (score breaks ties). A method, so
+        that a backend can find them without scoring every match."""
+        latest = self.latest_dates(self.matching())
+        everything = self.top(len(latest))
+        ranked = sorted(everything, key=lambda item: (latest[self.key(item[0])], item[1]), reverse=True)
+        return [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
 
     def latest_dates(self, docnums: Iterable[int]) -> dict[str, str]:
         """Each paper's latest post date among the given copies."""

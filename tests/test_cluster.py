@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 import shutil
 import signal
@@ -63,9 +64,11 @@ def compare(directory: searchkit.Index, cluster: searchkit.Index, cases: list[tu
     differ = []
     for text, options in cases:
         a, b = directory.search(text, **options), cluster.search(text, **options)
-        same = same_ranking(a, b) and a.total == b.total and [h.highlights for h in a] == [h.highlights for h in b]
+        # the cluster counts phrases exactly where the directory estimates past COUNT_BUDGET checks
+        total = a.total == b.total if a.total_exact else b.total_exact
+        same = same_ranking(a, b) and total and [h.highlights for h in a] == [h.highlights for h in b]
         same = same and a.expansions == b.expansions and [h.dates for h in a] == [h.dates for h in b]
-        same = same and a.suggestion == b.suggestion and a.total_exact == b.total_exact
+        same = same and a.suggestion == b.suggestion
         if not same:
             differ.append(f"{text!r} {options}: {[h.arxiv_id for h in a][:5]} vs {[h.arxiv_id for h in b][:5]}")
     return differ
@@ -164,6 +167,44 @@ def test_show_and_similar_as_the_directory(shards: int, opened: dict, directory_
         directory_index.stats().entries, directory_index.stats().papers,
         directory_index.stats().first_date, directory_index.stats().last_date)
     assert cluster.search("모델").shards.to_json() == {"total": shards, "answered": shards, "failed": []}
+    assert stats.top_terms == directory_index.stats().top_terms and all(stats.top_terms.values())
+
+
+def ndcg(ranked: list[str], judged: dict[str, int], k: int = 10) -> float:
+    """nDCG@10 with gains 2^rel - 1, as benchmarks/quality/run.py computes it."""
+    dcg = sum((2 ** judged.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(judged.values(), reverse=True)[:k]
+    return dcg / sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal)) if ideal else 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shards", [1, 3])
+@pytest.mark.parametrize("window", [None])  # 20 (a tenth): 128/154 once issue 12 added expansions
+def test_the_window_ranks_the_judged_queries_as_the_directory(
+    window: int | None, shards: int, opened: dict, directory_index: searchkit.Index, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 11's bar over all 154 judged queries: at least 95% with the
+    same top 10 (papers, order, scores to 1e-6) and nDCG@10 within 0.01,
+    at the default window (where most matches fit in it). At a tenth of
+    it (20 documents a shard for 30 candidates) 128/154 agreed after issue
+    12's expansions widened queries: the window must stay generous."""
+    from searchkit.backends.sphinx import window as windowing
+
+    if window:
+        monkeypatch.setattr(windowing, "WINDOW", window)
+    same, gain, differ = 0, [0.0, 0.0], []
+    for q in QUERIES:
+        a = directory_index.search(q["query"], sections=q.get("sections"))
+        b = opened[shards].search(q["query"], sections=q.get("sections"))
+        same += same_ranking(a, b)
+        if not same_ranking(a, b):
+            differ.append(q["query"])
+        gain[0] += ndcg([h.arxiv_id for h in a], q["judgments"]) / len(QUERIES)
+        gain[1] += ndcg([h.arxiv_id for h in b], q["judgments"]) / len(QUERIES)
+    print(f"window {window or windowing.WINDOW}, {shards} shard(s): {same}/{len(QUERIES)} same top 10, "
+          f"nDCG@10 {gain[0]:.4f} vs {gain[1]:.4f}; differ: {differ[:5]}")
+    assert same >= 0.95 * len(QUERIES), differ[:5]
+    assert abs(gain[0] - gain[1]) <= 0.01
 
 
 # Lifecycle and errors
@@ -240,6 +281,7 @@ def agree(url: str, index_dir: Path) -> None:
             assert same_ranking(a, b) and a.total == b.total, (
                 a.query, [(h.arxiv_id, h.score) for h in a], [(h.arxiv_id, h.score) for h in b], a.total, b.total)
         assert cluster.stats().entries == directory.stats().entries
+        assert cluster.stats().top_terms == directory.stats().top_terms  # counts kept across reindexes
         assert live_documents(cluster) == directory.stats().entries
 
 

@@ -593,7 +593,13 @@ def main() -> None:
                         help="keep an index built by an earlier run with its reindex figures (said in the table)")
     parser.add_argument("--report", type=Path, metavar="RESULTS_JSON",
                         help="print the tables of an earlier run's --out file, measuring nothing")
+    parser.add_argument("--cluster", type=Path, metavar="WORK", help="print the rows of cluster.py's results in WORK")
     args = parser.parse_args()
+    if args.cluster:  # the cluster's runs take hours: cluster.py builds and queries, this prints
+        import cluster
+
+        print(cluster.table(cluster.load(args.cluster)))
+        return
     if args.report:
         report(json.loads(args.report.read_text(encoding="utf-8")))
         return

@@ -1,9 +1,11 @@
 """The cluster's own records, in the RT index ``NAME_meta`` on the first node.
 
 Rows (id → JSON body): 1 the live generation, 2 the topology (every
-shard's replicas), ``GEN_ROW + G`` generation G's manifest and analysed
-glossary, ``VOCABULARY_ROW + G`` its terms. A reindex writes its generation's row, then flips row 1 in one
-REPLACE: that statement is the publish.
+shard's replicas), ``GEN_ROW + G`` generation G's manifest, analysed
+glossary and top terms, ``VOCABULARY_ROW + G`` its terms, ``COUNTS_ROW +
+G`` each section's term counts (compressed; the next reindex updates them
+for the stats' top terms). A reindex writes its generation's rows, then
+flips row 1 in one REPLACE: that statement is the publish.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ POINTER_ROW, TOPOLOGY_ROW, GEN_ROW = 1, 2, 1000
 VOCABULARY_ROW = 1 << 40
 """``VOCABULARY_ROW + G``: generation G's index terms (a superset: an
 incremental reindex keeps its predecessor's), read only for suggestions."""
+COUNTS_ROW = 2 << 40
+"""``COUNTS_ROW + G``: generation G's occurrences of every term in every
+section, read only by the next reindex."""
 
 
 def put(node: Node, url: ClusterURL, row: int, body: Any) -> None:

@@ -2,16 +2,18 @@
 
 Sphinx's own scores cannot rank exactly (RT indexes keep no field-length
 totals, IDF is per shard and per chunk), so the engine only finds
-candidates: every live document holding some query term, across all
-shards, with its stored spans. The ranking is then the directory
-backend's, computed by the same code (`scoring.plan/top/matching`,
-`ranking.coverage/proximity`, `highlight`) over `CandidatePostings`: a
-term's frequencies and each field's length are read from the candidates'
-spans, N and df are exact live-generation counts over every shard
-(``COUNT(*) … MATCH('@field term')``), average lengths come from the
-manifest's per-post totals. This is Elasticsearch's dfs_query_then_fetch
-plus a rescore, with the statistics global, so the number of shards never
-changes a score.
+candidates: for each query a bounded window of the documents Sphinx's
+ranker puts first, across all shards (see `window`), with their stored
+spans. The ranking is then the directory backend's, computed by the same
+code (`scoring.plan/top/matching`, `ranking.coverage/proximity`,
+`highlight`) over `CandidatePostings`: a term's frequencies and each
+field's length are read from the candidates' spans, N and df are exact
+live-generation counts over every shard (``COUNT(*) … MATCH('@field
+term')``), average lengths come from the manifest's per-post totals. This
+is Elasticsearch's dfs_query_then_fetch plus a rescore window, with the
+statistics global, so the number of shards never changes a score. Totals
+and date order need no spans: Sphinx counts the matches and lists their
+dates itself.
 """
 
 from __future__ import annotations
@@ -45,10 +47,12 @@ from .config import ID_FIELD
 from .conn import ClusterError, Node, connect, quote
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
+from .window import DATE_BATCH, Windowed, excluded, ranker
 from .writer import live_filter, word_id
 
 MAX_CANDIDATES = 200_000
-"""Documents one query may fetch as candidates (OPTION max_matches)."""
+"""Documents one listing by id may return (a paper's copies, the matching
+copies of the papers of a date page): OPTION max_matches."""
 CACHED_DOCS = 50_000
 """Decoded documents an open index keeps (about 1 GB at the limit)."""
 FETCH_CHUNK = 1000
@@ -145,7 +149,7 @@ class CandidatePostings:
         the combined field's is the sum of its sections'."""
         if field not in self._lengths:
             names = TEXT_FIELDS if field == ALL else (field,)
-            raw = [sum(len(doc["spans"].terms(n)) for n in names if n in doc["spans"]) for doc in self.docs]
+            raw = [_length(doc, field, names) for doc in self.docs]
             self._lengths[field] = np.array([bm25.quantised_length(n) for n in raw], dtype=np.float64)
         return self._lengths[field]
 
@@ -154,8 +158,14 @@ class CandidatePostings:
         a section; in the combined field the section weights of its
         occurrences summed in order, as float32 (as Whoosh stores them)."""
         ids, weights = [], []
+        key = (field, term)
         for i, doc in enumerate(self.docs):
-            weight = _weight(doc, field, term)
+            # a document's weights are kept with it: a cached document is a
+            # candidate of many queries (one dict look-up, not 16, a term)
+            memo = doc.setdefault("_weights", {})
+            weight = memo.get(key)
+            if weight is None:
+                weight = memo[key] = _weight(doc, field, term)
             if weight:
                 ids.append(i)
                 weights.append(weight)
@@ -188,6 +198,14 @@ class CandidatePostings:
         score[docs] = scores * boost
         match[docs] = True
         return Scored(score, match)
+
+
+def _length(doc: dict, field: str, names: Sequence[str]) -> int:
+    """A field's length in terms (the combined field's: all sections'), kept with the document."""
+    memo = doc.setdefault("_lengths", {})
+    if field not in memo:
+        memo[field] = sum(len(doc["spans"].terms(n)) for n in names if n in doc["spans"])
+    return memo[field]
 
 
 def _weight(doc: dict, field: str, term: str) -> float:
@@ -238,13 +256,17 @@ class SphinxIndex(Engine):
         data = found["manifest"]
         self.manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
         self._totals = self.manifest.field_totals()
-        self._count = self.manifest.counts()[0]
+        self._top = {f: [(str(t), int(n)) for t, n in terms] for f, terms in (found.get("top_terms") or {}).items()}
+        self._count_live = self.manifest.counts()[0]
+        copies = Counter(i for post in self.manifest.posts.values() for i in post.get("ids", []))
+        self._reposted = sorted(i for i, n in copies.items() if n > 1)
         self._replicas = [[(f"{r['host']}:{r['api_port']}", f"{r['host']}:{r['sql_port']}") for r in shard["replicas"]]
                           for shard in topology(self._node, self.url)["shards"]]
         self._df: dict[tuple[str, str], int] = {}
         self._failed: set[str] = set()
         self._seen_dead: set[str] = set()
         self._docs: dict[int, dict] = {}
+        self._posts: dict[int, str] = {}
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
         with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
@@ -259,8 +281,12 @@ class SphinxIndex(Engine):
             return self._node.rows(sql)
 
     def _select(self, statements: Sequence[str]) -> list[list[tuple]]:
+        """Each statement's rows (see `_answers`)."""
+        return [rows for rows, _ in self._answers(statements)]
+
+    def _answers(self, statements: Sequence[str]) -> list[tuple[list[tuple], dict[str, str]]]:
         """Run queries against the distributed index, each followed by SHOW
-        META, and note the agents that did not answer. Sphinx 2.2.11 does
+        META (given with its rows), and note the agents that did not answer. Sphinx 2.2.11 does
         not retry a query on another mirror: the query that finds a mirror
         dead misses that shard (``ha_strategy = nodeads`` leaves the dead
         mirror out of later ones), so with mirrors a batch with a failed
@@ -276,7 +302,7 @@ class SphinxIndex(Engine):
                 break
             self._seen_dead |= failed
         self._failed |= failed
-        return list(answers[0::2])
+        return [(rows, {str(k): str(v) for k, v in meta}) for rows, meta in zip(answers[0::2], answers[1::2])]
 
     def _status(self) -> ShardStatus:
         """The shards missing from the searches since the last status. A
@@ -334,21 +360,124 @@ class SphinxIndex(Engine):
 
     @property
     def size(self) -> int:
-        return self._count
+        return self._count_live
 
     def _plan(self, parsed: ParsedQuery, scope: tuple[str, ...], joined: Sequence[str],
               since: str | None = None, until: str | None = None, exclude: str | None = None) -> Planned:
-        """The candidates (every live document holding a query term, from
-        every shard) scored by the directory backend's own planner, with
-        statistics from the whole cluster."""
+        """The query as a `window.Windowed`: Sphinx finds a bounded window
+        of candidates for each question, the directory's planner scores
+        them with statistics from the whole cluster."""
         terms = [t for part in parsed.parts for alt in part.alternatives for t in alt] + list(joined)
-        docs = self._candidates(scope, terms, parsed.arxiv_ids, since, until)
-        within = None if exclude is None else np.array([d["arxiv_id"] != exclude for d in docs], dtype=bool)
         self._prefetch([(f, t) for t in terms for f in scope])
-        postings = CandidatePostings(docs, self._count, self.df, self._totals)
-        return plan(postings, parsed, scope, joined, within, key=lambda d: docs[d]["arxiv_id"],
+        return Windowed(self, parsed, scope, joined, since, until, exclude)
+
+    def _planned_over(self, docs: list[dict], parsed: ParsedQuery, scope: tuple[str, ...], joined: Sequence[str],
+                      exclude: str | None) -> Planned:
+        """The directory backend's plan over these candidates."""
+        postings = CandidatePostings(docs, self._count_live, self.df, self._totals)
+        return plan(postings, parsed, scope, joined, excluded(docs, exclude), key=lambda d: docs[d]["arxiv_id"],
                     day=lambda d: docs[d]["date"], read=docs.__getitem__,
                     distinct=lambda found: len({docs[d]["arxiv_id"] for d in found}))
+
+    @property
+    def shard_count(self) -> int:
+        return len(self._replicas)
+
+    def _order_key(self, doc: int) -> tuple[str, int]:
+        """A full build's order (posts by name, papers as written): docnum
+        order breaks exact ties, whatever order reindexes added them in."""
+        return self._posts.get(doc, ""), doc
+
+    def _remember(self, rows: Sequence[tuple]) -> None:
+        """Note each document's post (for `_order_key`), bounded as the
+        document cache is."""
+        if len(self._posts) > 4 * CACHED_DOCS:
+            self._posts.clear()
+        self._posts.update((int(i), str(post)) for i, post in rows)
+
+    def _window(self, match: str, scope: Sequence[str], size: int, since: str | None, until: str | None,
+                counting: Sequence[str] = ()) -> tuple[list[int], int, list[list[tuple]]]:
+        """The ``size`` best matches by Sphinx's ranker over every shard,
+        how many documents match in all, and the answers to the
+        ``counting`` statements, sent in the same round trip."""
+        tail = f"LIMIT {size} OPTION max_matches={size}, ranker={ranker(scope)}, idf='plain,tfidf_unnormalized'"
+        answers = self._answers([f"SELECT id, post FROM {self.url.name} WHERE {self._where(match, since, until)} "
+                                 f"{tail}", *counting])
+        rows, meta = answers[0]
+        self._remember(rows)
+        return [int(i) for i, _ in rows], int(meta.get("total_found", len(rows))), [a for a, _ in answers[1:]]
+
+    def _latest(self, match: str, scope: Sequence[str], limit: int, since: str | None, until: str | None,
+                exclude: str | None) -> list[str]:
+        """The papers posted last among the matches: the first ``limit``
+        seen latest first, and every other paper of the last day seen."""
+        papers: dict[str, int] = {}
+        offset = 0
+        while True:
+            size = offset + DATE_BATCH
+            rows = self._select([f"SELECT arxiv_id, day FROM {self.url.name} WHERE {self._where(match, since, until)} "
+                                 f"ORDER BY day DESC LIMIT {offset}, {DATE_BATCH} OPTION max_matches={size}, "
+                                 "ranker=none"])[0]
+            for arxiv_id, day in rows:
+                if str(arxiv_id) != exclude:
+                    papers.setdefault(str(arxiv_id), int(day))
+            last = sorted(papers.values(), reverse=True)[limit - 1] if len(papers) >= limit else None
+            if len(rows) < DATE_BATCH or (last is not None and int(rows[-1][1]) < last):
+                return [p for p, day in papers.items() if last is None or day >= last]
+            offset = size
+
+    def _copies_matching(self, match: str, scope: Sequence[str], papers: Sequence[str], since: str | None,
+                         until: str | None) -> list[int]:
+        """Ids of the matching copies of these papers."""
+        if not papers:
+            return []
+        ids: list[int] = []
+        for start in range(0, len(papers), FETCH_CHUNK):
+            chunk = list(papers[start : start + FETCH_CHUNK])
+            both = f"({match}) (@{ID_FIELD} ({any_of(chunk)}))"
+            rows = self._select([f"SELECT id, post FROM {self.url.name} WHERE {self._where(both, since, until)} "
+                                 f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
+            self._remember(rows)
+            ids += [int(i) for i, _ in rows]
+        return ids
+
+    def _count_statements(self, match: str, since: str | None, until: str | None, exclude: str | None) -> list[str]:
+        """What counts the papers matching, over every shard: matching
+        documents, then the matching copies of each re-posted paper
+        (known from the manifest; GROUP BY over just those papers, so the
+        groups fit in max_matches: Sphinx's COUNT(DISTINCT) on a string
+        and a grouped ``total_found`` past max_matches are approximate),
+        then whether the excluded paper matches. See `_counted`."""
+        where = self._where(match, since, until)
+        statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {where}"]
+        for start in range(0, len(self._reposted), FETCH_CHUNK):
+            chunk = self._reposted[start : start + FETCH_CHUNK]
+            both = self._where(f"({match}) (@{ID_FIELD} ({any_of(chunk)}))", since, until)
+            statements.append(f"SELECT arxiv_id, COUNT(*) FROM {self.url.name} WHERE {both} GROUP BY arxiv_id "
+                              f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
+        if exclude:
+            both = self._where(f"({match}) (@{ID_FIELD} ({any_of([exclude])}))", since, until)
+            statements.append(f"SELECT COUNT(*) FROM {self.url.name} WHERE {both}")
+        return statements
+
+    @staticmethod
+    def _counted(answers: list[list[tuple]], exclude: str | None) -> int:
+        """Papers matching, from the answers to `_count_statements`:
+        documents less the extra copies of re-posted papers, less the
+        excluded paper. It is the directory's total, except that (1) the
+        directory estimates past `engine.COUNT_BUDGET` phrase checks where
+        this counts exactly, and (2) a phrase next to a name Kiwi split
+        (``GPT-4o``) or a dropped token can match in one and not the other
+        (Sphinx numbers positions itself)."""
+        total = int(answers[0][0][0]) if answers[0] else 0
+        grouped = answers[1:-1] if exclude else answers[1:]
+        total -= sum(int(n) - 1 for rows in grouped for _, n in rows)
+        if exclude and answers[-1] and int(answers[-1][0][0]):
+            total -= 1
+        return total
+
+    def _count(self, match: str, since: str | None, until: str | None, exclude: str | None) -> int:
+        return self._counted(self._select(self._count_statements(match, since, until, exclude)), exclude)
 
     def _finish(self, results: Results) -> Results:
         """Results carrying which shards answered (see `ShardStatus`)."""
@@ -361,7 +490,11 @@ class SphinxIndex(Engine):
         return [t for t in self._vocabulary() if within.accept(t)]
 
     def _copies(self, arxiv_id: str) -> list[dict]:
-        docs = self._candidates((), [], [arxiv_id])
+        match = f"@{ID_FIELD} ({any_of([arxiv_id])})"
+        rows = self._select([f"SELECT id, post FROM {self.url.name} WHERE {self._where(match)} "
+                             f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
+        self._remember(rows)
+        docs = self._documents(sorted((int(i) for i, _ in rows), key=self._order_key))
         return sorted((d for d in docs if d["arxiv_id"] == arxiv_id), key=lambda d: d["date"])
 
     def paper(self, arxiv_id: str):  # noqa: ANN201 - Index.paper
@@ -374,24 +507,6 @@ class SphinxIndex(Engine):
         if self._terms is None:
             self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
         return self._terms
-
-    def _candidates(self, scope: Sequence[str], terms: Sequence[str], arxiv_ids: Sequence[str],
-                    since: str | None = None, until: str | None = None) -> list[dict]:
-        """Every live document holding a query term in the searched
-        fields, or one of the arXiv ids, from every shard, in a full
-        build's order (see `_documents`)."""
-        matches = [_scoped(field, list(terms)) for field in scope] if terms else []
-        if arxiv_ids:
-            matches.append(f"@{ID_FIELD} ({any_of(list(arxiv_ids))})")
-        tail = f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"
-        source = f"SELECT id, post FROM {self.url.name} WHERE"
-        statements = [f"{source} {self._where(m, since, until)} {tail}" for m in matches]
-        posts: dict[int, str] = {}
-        for rows in self._select(statements):
-            posts.update((int(i), str(post)) for i, post in rows)
-        # docnum order breaks exact ties: a full build's order (posts by
-        # name, papers as written), whatever order reindexes added them in
-        return self._documents(sorted(posts, key=lambda i: (posts[i], i)))
 
     def _documents(self, ids: list[int]) -> list[dict]:
         """The documents with these ids, spans decoded, read once per open
@@ -445,7 +560,7 @@ class SphinxIndex(Engine):
         self._status()
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
-            str(last[0][0]) if last else None, self._size(), self.manifest.analyzer, self.manifest.kiwi, {},
+            str(last[0][0]) if last else None, self._size(), self.manifest.analyzer, self.manifest.kiwi, self._top,
         )
 
     def _size(self) -> int:

@@ -26,6 +26,7 @@ import sqlite3
 import tempfile
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,15 +40,16 @@ from ...errors import CorpusError
 from ...glossary import GLOSSARY_FILE, _digest, glossary_surfaces, save_glossary
 from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
-from ...schema import TEXT_FIELDS, pack_spans
+from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
 from . import ClusterURL
+from . import counts as term_counts
 from .config import ID_FIELD
 from .conn import Node, connect, values
-from .meta import GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
+from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 3
+CLUSTER_FORMAT = 4
 """Bumped when the documents' layout or the generation row changes (3: mined
 term pairs per post): forces a full rebuild."""
 FOREVER = 4294967295
@@ -135,6 +137,16 @@ class Shard:
         )
         return [int(r[0]) for r in rows]
 
+    def spans(self, ids: Sequence[int]) -> Iterator[Spans]:
+        """The stored spans of these documents, from the first replica."""
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            rows = self.replicas[0].rows(f"SELECT spans FROM {self.index} WHERE id IN ({','.join(map(str, chunk))}) "
+                                         f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
+            for (packed,) in rows:
+                yield Spans({name: (words, base64.b64decode(numbers))
+                             for name, (words, numbers) in json.loads(packed).items()})
+
     def delete(self, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 1000):
             self.execute(f"DELETE FROM {self.index} WHERE id IN ({','.join(map(str, ids[start:start + 1000]))})")
@@ -218,8 +230,8 @@ class Writer:
             return {**counts, **_totals(manifest)}
         new = current + 1
         papers = [paper for post in changed for paper in post.papers]
-        lengths, docs, glossary, vocabulary = self._write(new, papers, glossary if not glossary_stale else None,
-                                                          progress)
+        lengths, docs, glossary, added = self._write(new, papers, glossary if not glossary_stale else None, progress)
+        vocabulary = {t for found in added.values() for t in found}
         if not rebuild:  # terms of replaced posts may linger: suggestions check df
             vocabulary |= set(get(self.node, self.url, VOCABULARY_ROW + current) or [])
         # the replaced copies: every live document of a changed or removed post
@@ -230,6 +242,7 @@ class Writer:
         for name in replaced:
             for shard, doc in previous.posts[name].get("docs", []):
                 by_shard.setdefault(shard, []).append(doc)
+        occurrences = self._counts(current, rebuild, previous, by_shard, added)
         for shard, ids in by_shard.items():
             self.shards[shard].set_died(ids, new)
         for name in removed:
@@ -241,12 +254,42 @@ class Writer:
         inherited = {} if rebuild else dict((get(self.node, self.url, GEN_ROW + current) or {}).get("pairs") or {})
         mined = {name: rows for name, rows in inherited.items() if name not in rewritten}
         mined.update({name: rows for name, rows in self.mined.items() if rows})
+        put(self.node, self.url, COUNTS_ROW + new, term_counts.pack(occurrences))
         put(self.node, self.url, GEN_ROW + new, {"manifest": manifest.__dict__, "glossary": glossary,
-                                                 "pairs": mined, "cluster_format": CLUSTER_FORMAT})
+                                                 "pairs": mined, "cluster_format": CLUSTER_FORMAT,
+                                                 "top_terms": term_counts.top_terms(occurrences)})
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         self._clean(new)
         return {**counts, **_totals(manifest)}
+
+    def _counts(self, current: int, rebuild: bool, previous: Manifest, replaced: dict[int, list[int]],
+                added: term_counts.Counts) -> term_counts.Counts:
+        """The new generation's term counts: the added documents', plus
+        the previous generation's less those of the replaced documents
+        (read from their spans); a cluster written before counts were
+        kept has its kept documents counted instead."""
+        if rebuild:
+            return term_counts.merged(added)
+        stored = get(self.node, self.url, COUNTS_ROW + current)
+        if stored:
+            gone = term_counts.empty()
+            for shard, ids in replaced.items():
+                for spans in self.shards[shard].spans(ids):
+                    term_counts.add_spans(gone, spans)
+            negated = {name: Counter({t: -n for t, n in found.items()}) for name, found in gone.items()}
+            return term_counts.merged(term_counts.unpack(stored), added, negated)
+        dropped = {(shard, doc) for shard, ids in replaced.items() for doc in ids}
+        kept: dict[int, list[int]] = {}
+        for entry in previous.posts.values():
+            for shard, doc in entry.get("docs", []):
+                if (shard, doc) not in dropped:
+                    kept.setdefault(shard, []).append(doc)
+        base = term_counts.empty()
+        for shard, ids in kept.items():
+            for spans in self.shards[shard].spans(ids):
+                term_counts.add_spans(base, spans)
+        return term_counts.merged(base, added)
 
     def _live_manifest(self, current: int) -> Manifest:
         found = get(self.node, self.url, GEN_ROW + current) if current else None
@@ -254,11 +297,12 @@ class Writer:
         return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
 
     def _write(self, new: int, papers: list[Paper], glossary: dict | None,
-               progress: Progress | None) -> tuple[dict, dict, dict, set[str]]:
+               progress: Progress | None) -> tuple[dict, dict, dict, term_counts.Counts]:
         """Analyse the papers (and the glossary, when it changed) in one
         stream, insert each paper's document into its shard in batches and
         record word forms. Returns each post's field-length totals, each
-        post's (shard, id) list, the analysed glossary and the terms seen."""
+        post's (shard, id) list, the analysed glossary and each section's
+        term counts."""
         texts = [section_text(paper, name) for paper in papers for name in TEXT_FIELDS]
         surfaces = glossary_surfaces() if glossary is None else []
         self.mined: dict[str, list] = {}  # each post's term pairs (see `pairs`), for the generation's row
@@ -267,7 +311,7 @@ class Writer:
         lengths: dict[str, dict[str, int]] = {}
         docs: dict[str, list[list[int]]] = {}
         pending: dict[int, list[tuple]] = {}
-        vocabulary: set[str] = set()
+        counts = term_counts.empty()
         with tempfile.TemporaryDirectory(prefix="papersearch-lexicon-") as tmp:
             lexicon = Lexicon(Path(tmp) / "lexicon.sqlite")
             for i, paper in enumerate(papers):
@@ -280,7 +324,8 @@ class Writer:
                 lexicon.add(zip(own, fields))
                 self.mined.setdefault(paper.post, []).extend(
                     [list(p.ko_terms), p.ko_text, list(p.en_terms), p.en_text] for p in pairs.mine_fields(own, fields))
-                vocabulary.update(t.text for terms in fields for t in terms)
+                for name, terms in zip(TEXT_FIELDS, fields):
+                    counts[name].update(t.text for t in terms)
                 if len(pending[shard]) >= BATCH_DOCS:
                     self._insert(shard, pending.pop(shard))
                 if progress and (i % 16 == 15 or i + 1 == len(papers)):
@@ -292,7 +337,7 @@ class Writer:
                 glossary = json.loads((Path(tmp) / GLOSSARY_FILE).read_text(encoding="utf-8"))
             lexicon.close()
             self._push_lexicon(Path(tmp) / "lexicon.sqlite")
-        return lengths, docs, glossary or {}, vocabulary
+        return lengths, docs, glossary or {}, counts
 
     def _insert(self, shard: int, rows: list[tuple]) -> None:
         target = self.shards[shard]
@@ -325,6 +370,8 @@ class Writer:
         old += [int(r[0]) for r in self.node.rows(
             f"SELECT id FROM {self.url.meta} WHERE id >= {VOCABULARY_ROW} AND id < {VOCABULARY_ROW + new - 1} "
             "LIMIT 1000")]
+        old += [int(r[0]) for r in self.node.rows(
+            f"SELECT id FROM {self.url.meta} WHERE id >= {COUNTS_ROW} AND id < {COUNTS_ROW + new} LIMIT 1000")]
         if old:
             self.node.execute(f"DELETE FROM {self.url.meta} WHERE id IN ({','.join(map(str, old))})")
 
