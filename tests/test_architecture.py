@@ -1,7 +1,8 @@
 """The import rules of docs/ARCHITECTURE.md, read from the source.
 
 Every ``import`` and ``from … import`` of ours, at module level or inside
-a function (a lazy import is still a dependency), makes an edge; the
+a function (a lazy import is still a dependency; one for type checkers
+only is not), makes an edge; the
 graph must have no cycle, the core must not reach into a backend or the
 terminal wing, and the heavy libraries stay where the document says.
 """
@@ -26,7 +27,14 @@ def imports(path: Path) -> set[str]:
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    # imports for type checkers only never run: not a dependency
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and getattr(block.test, "id", getattr(block.test, "attr", "")) == "TYPE_CHECKING"
+                   for stmt in block.body for n in ast.walk(stmt)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
