@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .indexer import ReindexReport, reindex
     from .schema import SECTION_GROUPS, TEXT_FIELDS
     from .searcher import Index, open_index
+    from .site import SiteReport, export_site, trend
 
 # Whoosh, Kiwi's wrapper and the indexer load on first use, not on import:
 # every CLI call imports this package, and a query answered by a running
@@ -39,6 +40,7 @@ _LAZY = {
     "ReindexReport": "indexer", "reindex": "indexer",
     "SECTION_GROUPS": "schema", "TEXT_FIELDS": "schema",
     "Index": "searcher", "open_index": "searcher",
+    "export_site": "site", "trend": "site", "SiteReport": "site",
 }
 
 
@@ -73,7 +75,10 @@ __all__ = [
     "ReindexReport",
     "Results",
     "SearchkitError",
+    "SiteReport",
+    "export_site",
     "open_index",
     "parse_post",
     "reindex",
+    "trend",
 ]

@@ -380,6 +380,19 @@ class WhooshIndex(Index):
         return all(self.known(t) for t in terms)
 
     @_per_thread
+    def export_source(self) -> dict[str, Any]:
+        """What a static export (`searchkit.site.export`) reads, exactly as
+        `search` reads it: this thread's `scoring.Postings` (live N, df, idf,
+        lengths, tf), its Whoosh reader (term lists), stored fields by
+        docnum, the lexicon, the glossary and the ranking constants."""
+        return {
+            "postings": self._postings(), "reader": self._searcher.reader(), "stored": self._stored,
+            "lexicon": self._lexicon, "glossary": self._glossary,
+            "constants": {"BM25_K1": BM25_K1, "BM25_B": BM25_B, "CANDIDATES": CANDIDATES,
+                          "COUNT_BUDGET": COUNT_BUDGET, "ARXIV_BOOST": ARXIV_BOOST, "SUGGEST_WORDS": SUGGEST_WORDS},
+        }
+
+    @_per_thread
     def paper(self, arxiv_id: str) -> PaperView:
         copies = sorted(self._searcher.documents(arxiv_id=_bare_id(arxiv_id)), key=lambda d: d["date"])
         if not copies:

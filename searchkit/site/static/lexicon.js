@@ -1,0 +1,112 @@
+// Mirrors searchkit/lexicon.py (Lexicon.analyse, Lexicon.segment) and, for
+// words the lexicon cannot analyse (where Python loads Kiwi), a stand-in
+// for analysis.py's normalisation: the page has no Kiwi.
+import { meta, lookup } from "./store.js";
+
+const T = () => meta.tables;
+
+// Lexicon.analyse: query text → [term, pos, start, end] items
+export async function analyse(text, known) {
+  const matches = [...text.matchAll(/\S+/gu)];
+  const words = [...new Set(matches.map((m) => m[0]))];
+  const found = await lookup([...words, ...words.map((w) => w.toLowerCase())]);
+  for (const word of words) {
+    if (!found.has(word) && found.has(word.toLowerCase())) found.set(word, found.get(word.toLowerCase()));
+  }
+  for (const word of words) {
+    if (found.has(word)) continue;
+    const segmented = await segment(word, known);
+    // Python analyses the whole text with Kiwi here; the page has none
+    found.set(word, segmented !== null ? segmented : await standIn(word, known));
+  }
+  const terms = [];
+  let base = 0;
+  for (const m of matches) {
+    const recorded = found.get(m[0]);
+    for (const [term, pos, start, end] of recorded) terms.push([term, base + pos, m.index + start, m.index + end]);
+    base += 1 + Math.max(-1, ...recorded.map((r) => r[1]));
+  }
+  return terms;
+}
+
+// Lexicon.segment: an unseen Korean word from recorded words and index terms
+export async function segment(word, known) {
+  if (!new RegExp(`^(?:${T().HANGUL_WORD})$`, "u").test(word)) return null;
+  const prefixes = [];
+  for (let i = word.length; i > 1; i--) prefixes.push(word.slice(0, i));
+  const found = await lookup(prefixes);
+  for (const prefix of prefixes) {
+    if (!nonEmpty(found.get(prefix)) && (await known(prefix))) found.set(prefix, [[prefix, 0, 0, prefix.length]]);
+    if (!nonEmpty(found.get(prefix))) continue;
+    const rest = word.slice(prefix.length);
+    let tail = rest ? (await lookup([rest])).get(rest) ?? null : [];
+    if (tail === null && (await known(rest))) tail = [[rest, 0, 0, rest.length]];
+    if (tail === null) tail = await segment(rest, known);
+    if (tail === null && rest.length <= 2) tail = [];
+    if (tail !== null) {
+      const shift = 1 + Math.max(...found.get(prefix).map((item) => item[1]));
+      const offset = prefix.length;
+      return found.get(prefix).concat(tail.map(([t, pos, s, e]) => [t, pos + shift, s + offset, e + offset]));
+    }
+  }
+  return null;
+}
+
+const nonEmpty = (items) => Array.isArray(items) && items.length > 0;
+
+// The stand-in for Kiwi on one word (no Python counterpart: Python asks
+// Kiwi). Punctuation is cut off; Latin and digit names are normalised as
+// analysis.normalise and analysis._with_names do; a Korean remainder is
+// looked up or segmented again, or kept whole when the index has it.
+export async function standIn(word, known) {
+  const out = [];
+  let pos = 0;
+  for (const m of word.matchAll(/[\p{L}\p{N}][\p{L}\p{N}\-.+/]*/gu)) {
+    const piece = m[0].replace(/[-.+/]+$/u, "");
+    if (/^[A-Za-z0-9\-.+/]+$/.test(piece)) {
+      const parts = [...piece.matchAll(/[A-Za-z]+|[0-9]+/g)]
+        .map((p) => [normalise(p[0]), p.index]).filter(([t]) => t);
+      const whole = piece.normalize("NFKC").toLowerCase();
+      if (parts.length > 1) out.push([whole, pos, m.index, m.index + piece.length]);
+      for (const [t, at] of parts) out.push([t, pos++, m.index + at, m.index + at + (t === "" ? 0 : partLength(piece, at))]);
+      continue;
+    }
+    let items = (await lookup([piece, piece.toLowerCase()]));
+    items = items.get(piece) ?? items.get(piece.toLowerCase()) ?? (await segment(piece, known));
+    // Kiwi would keep an unknown word as a noun: kept whole, it matches nothing and gets a "did you mean"
+    if (items === null) items = [[piece.normalize("NFKC").toLowerCase(), 0, 0, piece.length]];
+    for (const [t, p, s, e] of items || []) out.push([t, pos + p, m.index + s, m.index + e]);
+    pos += 1 + Math.max(-1, ...(items || []).map((it) => it[1]));
+  }
+  return out;
+}
+
+function partLength(piece, at) {
+  const m = /^(?:[A-Za-z]+|[0-9]+)/.exec(piece.slice(at));
+  return m ? m[0].length : 0;
+}
+
+// analysis.normalise: NFKC, lower case, stop words, light stemming
+export function normalise(form) {
+  const term = form.normalize("NFKC").toLowerCase();
+  if (!/^[a-z]+$/.test(term)) return term;
+  if (/^[A-Z][A-Z0-9]+s$/.test(form)) return term.slice(0, -1);
+  if (T().STOP_WORDS.includes(term)) return "";
+  return lightStem(term);
+}
+
+// analysis.light_stem
+export function lightStem(word) {
+  if (word.length <= 3 || T().UNCHANGED.includes(word)) return word;
+  if (word.endsWith("ies") && word.length > 4) return word.slice(0, -3) + "y";
+  if (["sses", "xes", "zes", "ches", "shes"].some((s) => word.endsWith(s))) return word.slice(0, -2);
+  if (word.endsWith("s") && !["ss", "us", "is", "ias"].some((s) => word.endsWith(s))) return word.slice(0, -1);
+  for (const suffix of ["ing", "ed"]) {
+    const stem = word.slice(0, -suffix.length);
+    if (word.endsWith(suffix) && stem.length >= 4 && /[aeiouy]/.test(stem)) {
+      const a = stem[stem.length - 1], b = stem[stem.length - 2];
+      return a === b && !"ls".includes(a) ? stem.slice(0, -1) : stem;
+    }
+  }
+  return word;
+}
