@@ -55,7 +55,8 @@ def main() -> None:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     for row in rows:
         if not row["same"]:
-            print(f"{row['id']} {row['query']!r}\n  library {row['library']}\n  page    {row['page']} {row['error'] or ''}")
+            print(f"{row['id']} {row['query']!r}\n  library {row['library']}")
+            print(f"  page    {row['page']} {row['error'] or ''}")
     print(f"{sum(r['same'] for r in rows)}/{len(rows)} queries: the page's top 10 equals the library's")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import analysis, glossary, highlight, lexicon, query, ranking, scoring, schema
+from .. import analysis, glossary, highlight, lexicon, query, ranking, schema, scoring
 
 
 def tables(constants: dict[str, Any]) -> dict[str, Any]:
