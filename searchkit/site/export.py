@@ -41,9 +41,13 @@ FIELDS = (ALL, *TEXT_FIELDS)
 """Fields with postings, in the order the data numbers them."""
 DEFAULT_POST_URL = "/{year}/{month}/{day}/{slug}.html"
 """Jekyll's default permalink (``date``) for a post file ``YYYY-MM-DD-slug.md``."""
-TARGET = 24_000
-"""Bytes (before gzip) a hashed shard averages: a few KB on the wire."""
-OWN_FILE = 16_000
+TARGET = 6_000
+"""Bytes (before gzip) a hashed JSON shard averages: 1–3 KB on the wire.
+Smaller shards mean more files but fewer bytes a query does not use
+(a query touches a few shards of each kind, see benchmarks/site/)."""
+POSTING_TARGET = 4_000
+"""The same for a hashed posting shard (binary: most of it is gaps)."""
+OWN_FILE = 4_000
 """A posting block larger than this gets a file of its own, so a common
 term's postings are never fetched just to reach a rare one's."""
 BUCKET = 1000
@@ -245,7 +249,8 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray)
             stats[term].append([fi, postings.df(field, term), postings.idf(field, term), group])
     counts, where = {}, {}
     for group, items in blocks.items():
-        count = counts[group] = shards.shard_count(sum(len(b) for *_, b in items if len(b) <= OWN_FILE), TARGET)
+        small = sum(len(b) for *_, b in items if len(b) <= OWN_FILE)
+        count = counts[group] = shards.shard_count(small, POSTING_TARGET)
         files_: dict[str, bytearray] = defaultdict(bytearray)
         for n, (term, fi, block) in enumerate(items):
             name = f"t{n}" if len(block) > OWN_FILE else str(shards.shard_of(term, count))

@@ -60,6 +60,7 @@ async function run(page, step) {
     return await state(page);
   }
   if (step.type === "eval") return await page.evaluate(step.js);
+  if (step.type === "latency") return await latency(page, step);
   // a query: options first, then the text typed; answered when the list says it answers it
   await page.evaluate((s) => {
     const set = (id, v) => { const el = document.getElementById(id); if (el.value !== v) { el.value = v; el.dispatchEvent(new Event("change")); } };
@@ -101,4 +102,23 @@ function state(page) {
       marks: [...r.querySelectorAll("mark")].slice(0, 20).map((m) => m.textContent),
     };
   });
+}
+
+// Time from the last keystroke of a typed query to its results drawn
+// (data-key set), measured inside the page with performance.now().
+async function latency(page, step) {
+  await page.evaluate(() => {
+    if (window.__watching) return;
+    window.__watching = true;
+    document.addEventListener("keydown", () => { window.__lastKey = performance.now(); }, true);
+    new MutationObserver(() => { window.__drawn = performance.now(); })
+      .observe(document.getElementById("results"), { attributes: true, attributeFilter: ["data-key"] });
+  });
+  await page.click("#q", { clickCount: 3 });
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type(step.q, { delay: step.delay ?? 60 });
+  const key = [step.q, "", "", "", "score", true].join("\u0001");
+  await page.waitForFunction((k) => document.getElementById("results").dataset.key === k, key, { timeout: 30000 });
+  return await page.evaluate(() => ({ ms: window.__drawn - window.__lastKey,
+    ids: document.getElementById("results").dataset.results }));
 }

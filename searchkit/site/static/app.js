@@ -110,9 +110,15 @@ async function draw(o, found, started) {
   $("stats").textContent = `${found.hits.length ? "…" : "0 papers"}, ${ms} ms`;
   results.dataset.key = keyOf(o);
   if (!found.count) { $("trend").innerHTML = ""; return; }
+  // the total and the trend come after the hits, without holding up the next search
+  totals(o, found, ms);
+}
+
+async function totals(o, found, ms) {
   const counted = await found.count();
+  if (results.dataset.key !== keyOf(o)) return;
   const docs = counted.exact ? counted.docs : (await fullMatching(found));
-  if (results.dataset.query !== o.q) return;
+  if (results.dataset.key !== keyOf(o)) return;
   const n = counted.total;
   $("stats").textContent = `${counted.exact ? "" : "about "}${n} paper${n === 1 ? "" : "s"}, ${ms} ms`;
   $("trend").innerHTML = chart(trend(docs, o.since || null, o.until || null));

@@ -34,7 +34,7 @@ export async function segment(word, known) {
   if (!new RegExp(`^(?:${T().HANGUL_WORD})$`, "u").test(word)) return null;
   const prefixes = [];
   for (let i = word.length; i > 1; i--) prefixes.push(word.slice(0, i));
-  const found = await lookup(prefixes);
+  const [found] = await Promise.all([lookup(prefixes), ...prefixes.map(known)]); // shards fetched at once
   for (const prefix of prefixes) {
     if (!nonEmpty(found.get(prefix)) && (await known(prefix))) found.set(prefix, [[prefix, 0, 0, prefix.length]]);
     if (!nonEmpty(found.get(prefix))) continue;

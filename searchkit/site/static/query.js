@@ -75,6 +75,9 @@ export async function splitCompounds(parsed, known) {
     const alternatives = [...p.alternatives];
     if (alternatives.length === 1 && alternatives[0].length === 1 && isHangul(alternatives[0][0])) {
       const word = alternatives[0][0];
+      const halves = [];
+      for (let i = 2; i < word.length - 1; i++) halves.push(word.slice(0, i), word.slice(i));
+      await Promise.all(halves.map(known)); // shards fetched at once
       for (let i = 2; i < word.length - 1; i++) {
         if ((await known(word.slice(0, i))) && (await known(word.slice(i)))) alternatives.push([word.slice(0, i), word.slice(i)]);
       }
@@ -129,6 +132,8 @@ function sourceTerms(p) {
 export async function expand(parsed) {
   const words = parsed.parts.filter((p) => !p.required && p.typed);
   const seqs = words.map(sourceTerms);
+  // every shard a run of words may need, fetched at once rather than run by run
+  await Promise.all(seqs.filter((q) => q.length).map((q) => glossaryEntries(q[0])));
   const added = [], expansions = [];
   for (let i = 0; i < words.length; i++) {
     for (let j = i + 1; j <= Math.min(words.length, i + T().MAX_SPAN); j++) {

@@ -102,12 +102,14 @@ function bounds(planned, extras) {
 }
 
 // scoring.top: the limit best documents, one per paper, as [doc, score]
-export async function top(planned, extras, limit, key, within = null, stored = loadSpans) {
+export async function top(planned, extras, limit, key, within = null, stored = loadSpans, prefetch = 0) {
   if (limit < 1) return [];
   const { upper, eligible, sure } = bounds(planned, extras);
   const candidates = [];
   for (let d = 0; d < eligible.length; d++) if (eligible[d] && (!within || within[d])) candidates.push(d);
   candidates.sort((a, b) => (upper[b] - upper[a]) || (a - b));
+  // the re-ranking reads the best candidates' offsets: fetched now, beside any phrase checks
+  candidates.slice(0, prefetch).forEach((d) => stored(d));
   const best = new Map();
   for (let start = 0; start < candidates.length; start += T().CHUNK) {
     const chunk = candidates.slice(start, start + T().CHUNK);

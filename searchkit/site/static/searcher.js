@@ -66,6 +66,7 @@ export async function search(query, { limit = 10, sections = null, since = null,
     }
   }
   const unrestricted = fields.length === T().TEXT_FIELDS.length;
+  for (const f of unrestricted ? [T().ALL] : fields) store.fieldLengths(f); // fetched beside the postings
   const planned = await planQuery(parsed, unrestricted ? [T().ALL] : fields, within);
   let candidates;
   if (sort === "date") {
@@ -82,7 +83,8 @@ export async function search(query, { limit = 10, sections = null, since = null,
     });
     candidates = ranked.slice(0, limit).map(([d, score]) => [d, score, 1.0, 1.0]);
   } else {
-    const found = await top(planned.parts, planned.extras, Math.max(T().CANDIDATES, limit), store.paperKey, within);
+    const wanted = Math.max(T().CANDIDATES, limit);
+    const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans, wanted);
     const loaded = await Promise.all(found.map(([d]) => store.spans(d)));
     candidates = found.map(([d, score], i) => [d, score, coverage(loaded[i], fields, parsed), proximity(loaded[i], fields, parsed)]);
     candidates = candidates.map((c, i) => [c, i]).sort((x, y) => {
@@ -90,9 +92,12 @@ export async function search(query, { limit = 10, sections = null, since = null,
       return kx - ky || x[1] - y[1];
     }).map(([c]) => c);
   }
-  const hits = await Promise.all(candidates.slice(0, limit).map(([d, score, c, p]) => hit(d, score * c * p, parsed, fields)));
+  const [hits, suggestion] = await Promise.all([
+    Promise.all(candidates.slice(0, limit).map(([d, score, c, p]) => hit(d, score * c * p, parsed, fields))),
+    suggest(parsed),
+  ]);
   return {
-    hits, expansions: parsed.expansions, suggestion: await suggest(parsed), query: parsed.text, parsed,
+    hits, expansions: parsed.expansions, suggestion, query: parsed.text, parsed,
     planned: { ...planned, within }, count: () => count(planned, within),
   };
 }
@@ -112,22 +117,21 @@ function roundHalfEven(x) {
 
 // WhooshIndex._plan: scored parts, joined compounds and arXiv ids as extra clauses
 async function planQuery(parsed, fields, within) {
-  const parts = await plan(parsed.parts, fields, T().FIELD_WEIGHTS);
-  const joined = await joinedWords(parsed);
-  const extras = [];
-  for (const word of joined) for (const f of fields) extras.push(await dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0));
-  for (const id of parsed.arxiv_ids) extras.push(await dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST));
-  return { parts, extras, within };
+  // the three kinds of clause are read at once; their order in extras is Python's
+  const [parts, joined, ids] = await Promise.all([
+    plan(parsed.parts, fields, T().FIELD_WEIGHTS),
+    joinedWords(parsed).then((words) => Promise.all(
+      words.flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
+    Promise.all(parsed.arxiv_ids.map(async (id) => dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST))),
+  ]);
+  return { parts, extras: [...joined, ...ids], within };
 }
 
 // searcher._joined_words
 async function joinedWords(parsed) {
-  const out = [];
-  for (const [a, b] of neighbourPairs(parsed)) {
-    const word = a + b;
-    if (isHangul(word) && (await known(word))) out.push(word);
-  }
-  return out;
+  const words = neighbourPairs(parsed).map(([a, b]) => a + b).filter(isHangul);
+  const present = await Promise.all(words.map(known));
+  return words.filter((_, i) => present[i]);
 }
 
 // WhooshIndex._hit: the paper with all its dates and each matching section's fragment
