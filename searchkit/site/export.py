@@ -175,8 +175,9 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
         spans = d["spans"]
         _write_json(out / "spans" / str(i // BUCKET) / f"{i}.json",
                     {name: shards.compact_spans(spans[name]) for name in spans})
-    counts = {
-        "lex": _write_lexicon(out, source["lexicon"]),
+    counts: dict[str, Any] = {}
+    counts["lex"], counts["stem"] = _write_lexicon(out, source["lexicon"])
+    counts |= {
         "ids": _write_sharded(out / "ids", sorted(
             (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
             for paper in by_paper)),
@@ -218,8 +219,11 @@ def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:
     return count
 
 
-def _write_lexicon(out: Path, lexicon: Any) -> int:
-    return _write_sharded(out / "lex", lexicon.entries())
+def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int]:
+    entries = list(lexicon.entries())
+    endings, stems = shards.endings_and_stems(entries)
+    _write_json(out / "endings.json", endings)
+    return _write_sharded(out / "lex", entries), _write_sharded(out / "stem", stems)
 
 
 def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:

@@ -1,7 +1,7 @@
 // Mirrors searchkit/lexicon.py (Lexicon.analyse, Lexicon.segment) and, for
 // words the lexicon cannot analyse (where Python loads Kiwi), a stand-in
 // for analysis.py's normalisation: the page has no Kiwi.
-import { meta, lookup } from "./store.js";
+import { meta, lookup, json, sharded } from "./store.js";
 
 const T = () => meta.tables;
 
@@ -13,12 +13,16 @@ export async function analyse(text, known) {
   for (const word of words) {
     if (!found.has(word) && found.has(word.toLowerCase())) found.set(word, found.get(word.toLowerCase()));
   }
+  let kiwi = false;
   for (const word of words) {
     if (found.has(word)) continue;
     const segmented = await segment(word, known);
-    // Python analyses the whole text with Kiwi here; the page has none
-    found.set(word, segmented !== null ? segmented : await standIn(word, known));
+    if (segmented === null) kiwi = true;
+    else found.set(word, segmented);
   }
+  // Python analyses the whole text with Kiwi here; the page has no Kiwi,
+  // so every word gets the stand-in's reading instead
+  if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
   const terms = [];
   let base = 0;
   for (const m of matches) {
@@ -71,13 +75,77 @@ export async function standIn(word, known) {
       for (const [t, at] of parts) out.push([t, pos++, m.index + at, m.index + at + (t === "" ? 0 : partLength(piece, at))]);
       continue;
     }
-    let items = (await lookup([piece, piece.toLowerCase()]));
-    items = items.get(piece) ?? items.get(piece.toLowerCase()) ?? (await segment(piece, known));
-    // Kiwi would keep an unknown word as a noun: kept whole, it matches nothing and gets a "did you mean"
-    if (items === null) items = [[piece.normalize("NFKC").toLowerCase(), 0, 0, piece.length]];
+    const items = await koreanStandIn(piece, known);
     for (const [t, p, s, e] of items || []) out.push([t, pos + p, m.index + s, m.index + e]);
     pos += 1 + Math.max(-1, ...(items || []).map((it) => it[1]));
   }
+  return out;
+}
+
+let endings = null;
+const isHangulWord = (w) => /^[\uac00-\ud7a3]+$/u.test(w);
+const stem = async (p) => (await sharded("stem", p)) ?? null;
+
+// A Korean (or other non-Latin) piece as Kiwi would most likely read it:
+// the longest head that is a recorded word, an index term or a recorded
+// stem, before an ending the lexicon has seen (메모리로 → 메모리, 써야 → 쓰);
+// a piece that is itself an ending reads as nothing (하려면); then the
+// recorded reading, a stem, Python's segmentation, a one-syllable prefix
+// before a known word (리랭킹 → 리 + 랭킹); an unknown lone syllable is
+// dropped, anything else is kept whole (it will match nothing, and get a
+// "did you mean").
+async function koreanStandIn(piece, known) {
+  const lower = piece.normalize("NFKC").toLowerCase();
+  if (!isHangulWord(piece)) {
+    const found = await lookup([piece, lower]);
+    return found.get(piece) ?? found.get(lower) ?? [[lower, 0, 0, piece.length]];
+  }
+  if (!endings) endings = new Set(await json("endings.json"));
+  if (endings.has(piece)) return []; // 하려면, 하는가: Kiwi reads them as endings and auxiliaries
+  const heads = [];
+  for (let k = piece.length - 1; k >= 1; k--) if (endings.has(piece.slice(k))) heads.push(piece.slice(0, k));
+  const recorded = await lookup([piece, ...heads]);
+  if (recorded.has(piece)) {
+    // the corpus's reading, less a lone syllable it found in an ending (메모리로 → 메모리, not 메모리 + 로)
+    const items = recorded.get(piece);
+    for (const head of heads) {
+      const inside = items.filter((it) => it[3] <= head.length), beyond = items.filter((it) => it[3] > head.length);
+      if (inside.length && beyond.length && beyond.every((it) => it[2] >= head.length && it[0].length === 1)) return inside;
+    }
+    return items;
+  }
+  await Promise.all(heads.flatMap((h) => [known(h), stem(h), ...variants(h).map(known)]));
+  for (const head of heads) {
+    if (nonEmpty(recorded.get(head))) return recorded.get(head);
+    if (await known(head)) return [[head, 0, 0, head.length]];
+    const stemmed = await stem(head);
+    if (stemmed) return stemmed;
+    for (const v of variants(head)) if (await known(v)) return [[v, 0, 0, head.length]];
+  }
+  const stemmed = await stem(piece);
+  if (stemmed) return stemmed;
+  for (const v of variants(piece)) if (await known(v)) return [[v, 0, 0, piece.length]];
+  const segmented = await segment(piece, known);
+  if (segmented !== null) return segmented;
+  if (piece.length > 2) {
+    const rest = piece.slice(1);
+    const tail = (await lookup([rest])).get(rest) ?? ((await known(rest)) ? [[rest, 0, 0, rest.length]] : null);
+    if (nonEmpty(tail)) return [[piece[0], 0, 0, 1], ...tail.map(([t, p, s, e]) => [t, p + 1, s + 1, e + 1])];
+  }
+  if (piece.length === 1) return [];
+  return [[lower, 0, 0, piece.length]];
+}
+
+// A verb stem as written before an ending that merged into its last
+// syllable: a final ㄴ ㄹ ㅁ ㅂ taken off (모른 → 모르, 쓴 → 쓰), or ㅓ
+// back to ㅡ (써 → 쓰).
+function variants(head) {
+  const last = head.codePointAt(head.length - 1) - 0xac00;
+  if (last < 0 || last > 11171) return [];
+  const tail = last % 28, vowel = Math.floor((last % 588) / 28), bare = last - tail;
+  const out = [];
+  if ([4, 8, 16, 17].includes(tail)) out.push(head.slice(0, -1) + String.fromCodePoint(0xac00 + bare));
+  if (tail === 0 && vowel === 4) out.push(head.slice(0, -1) + String.fromCodePoint(0xac00 + bare + (18 - 4) * 28));
   return out;
 }
 

@@ -36,7 +36,7 @@ export function fnv1a(text) {
 }
 export const shardOf = (key, count) => fnv1a(key) % count;
 
-async function sharded(kind, key) {
+export async function sharded(kind, key) {
   const shard = await json(`${kind}/${shardOf(key, meta.shards[kind])}.json`);
   return Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : undefined;
 }
