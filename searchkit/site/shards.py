@@ -111,7 +111,7 @@ def group_by_first(synonyms: dict[tuple[str, ...], list]) -> Iterable[tuple[str,
     return grouped.items()
 
 
-ENDING_MIN = 3
+ENDING_MIN = 2
 """Recorded words an ending must close before the page trusts it."""
 QUERY_ENDINGS = ("려면", "으려면", "하려면", "려고", "으려고", "하려고", "는가", "하는가", "은가", "인가", "는지",
                  "은지", "나요", "까", "을까", "할까", "야", "어야", "아야", "해야", "해")

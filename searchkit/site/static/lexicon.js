@@ -90,8 +90,8 @@ const stem = async (p) => (await sharded("stem", p)) ?? null;
 // the longest head that is a recorded word, an index term or a recorded
 // stem, before an ending the lexicon has seen (메모리로 → 메모리, 써야 → 쓰);
 // a piece that is itself an ending reads as nothing (하려면); then the
-// recorded reading, a stem, Python's segmentation, a one-syllable prefix
-// before a known word (리랭킹 → 리 + 랭킹); an unknown lone syllable is
+// recorded reading, a stem, Python's segmentation, an unknown head before
+// the longest known word (보상모델 → 보상 + 모델); an unknown lone syllable is
 // dropped, anything else is kept whole (it will match nothing, and get a
 // "did you mean").
 async function koreanStandIn(piece, known) {
@@ -127,10 +127,16 @@ async function koreanStandIn(piece, known) {
   for (const v of variants(piece)) if (await known(v)) return [[v, 0, 0, piece.length]];
   const segmented = await segment(piece, known);
   if (segmented !== null) return segmented;
-  if (piece.length > 2) {
-    const rest = piece.slice(1);
-    const tail = (await lookup([rest])).get(rest) ?? ((await known(rest)) ? [[rest, 0, 0, rest.length]] : null);
-    if (nonEmpty(tail)) return [[piece[0], 0, 0, 1], ...tail.map(([t, p, s, e]) => [t, p + 1, s + 1, e + 1])];
+  // an unknown head before the longest known word (보상모델 → 보상 + 모델, 리랭킹 → 리 + 랭킹)
+  const rests = [];
+  for (let k = 1; k < piece.length - 1; k++) rests.push(piece.slice(k)); // a known word of two syllables or more
+  const restFound = await lookup(rests);
+  await Promise.all(rests.map(known));
+  for (const rest of rests) {
+    const tail = nonEmpty(restFound.get(rest)) ? restFound.get(rest) : (await known(rest)) ? [[rest, 0, 0, rest.length]] : null;
+    if (!tail) continue;
+    const k = piece.length - rest.length;
+    return [[piece.slice(0, k), 0, 0, k], ...tail.map(([t, p, s, e]) => [t, p + 1, s + k, e + k])];
   }
   if (piece.length === 1) return [];
   return [[lower, 0, 0, piece.length]];
