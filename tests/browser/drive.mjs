@@ -7,7 +7,8 @@
 // is {"type": "query", "q", "section"?, "since"?, "until"?, "sort"?,
 // "expand"?} (typed into the page; answers ids, stats, ms, expansions,
 // message, trend), {"type": "goto", "url"}, {"type": "back"},
-// {"type": "keys", "keys": [...]} or {"type": "eval", "js"}.
+// {"type": "keys", "keys": [...]}, {"type": "eval", "js"}, {"type": "latency",
+// "q"} (benchmarks/site/budget.py) or {"type": "screenshot", "path"}.
 // The answer lists every request URL the page made, with its size.
 import { chromium } from "playwright-core";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -61,6 +62,14 @@ async function run(page, step) {
   }
   if (step.type === "eval") return await page.evaluate(step.js);
   if (step.type === "latency") return await latency(page, step);
+  if (step.type === "screenshot") { // for the README: extra style sheets (a web font) may be added first
+    for (const url of step.styles || []) await page.addStyleTag({ url });
+    if (step.css) await page.addStyleTag({ content: step.css });
+    await page.evaluate(() => document.fonts.ready);
+    await page.waitForTimeout(step.wait ?? 500);
+    await page.screenshot({ path: step.path, fullPage: false });
+    return { path: step.path };
+  }
   // a query: options first, then the text typed; answered when the list says it answers it
   await page.evaluate((s) => {
     const set = (id, v) => { const el = document.getElementById(id); if (el.value !== v) { el.value = v; el.dispatchEvent(new Event("change")); } };
