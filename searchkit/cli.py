@@ -468,7 +468,7 @@ def site_command(out_dir: Path, index_dir: Path, post_url: str | None) -> None:
 
     \b
     Example:
-      papersearch site _site/search            # Jekyll: copy into search/
+      papersearch site _site-search            # 정적 검색 페이지 (Jekyll: search/ 로 복사)
     """
     from .site.command import run_site
 
@@ -491,7 +491,7 @@ def trend_command(text: str, index_dir: Path, sections: tuple[str, ...], since: 
 
     \b
     Example:
-      papersearch trend "에이전트" --since 2025-10-01
+      papersearch trend "확산 모델" --since 2025-10-01   # 주별 논문 수
     """
     from .site.command import print_trend
     from .site.trend import trend
