@@ -152,29 +152,19 @@ def _write_json(path: Path, data: Any) -> None:
 def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, int]:
     postings, reader, stored = source["postings"], source["reader"], source["stored"]
     live = postings.live()
-    old_docs = np.flatnonzero(live)
     renumber = np.cumsum(live) - 1  # live documents keep their order: ties break alike
-    docs = [stored(int(d)) for d in old_docs]
-    dates = sorted({d["date"] for d in docs})
+    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url)
+    dates = sorted(set(doc_dates))
     date_index = {d: i for i, d in enumerate(dates)}
     runs: list[list[int]] = []
-    for d in docs:
-        code = date_index[d["date"]]
-        if runs and runs[-1][1] == code:
+    for day in doc_dates:
+        if runs and runs[-1][1] == date_index[day]:
             runs[-1][0] += 1
         else:
-            runs.append([1, code])
+            runs.append([1, date_index[day]])
     by_paper: dict[str, list[int]] = defaultdict(list)
-    for i, d in enumerate(docs):
-        by_paper[d["arxiv_id"]].append(i)
-    for i, d in enumerate(docs):
-        _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {
-            "arxiv_id": d["arxiv_id"], "title": d["title"], "url": d["url"], "date": d["date"],
-            "post": _post_url(post_url, d["post"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
-        })
-        spans = d["spans"]
-        _write_json(out / "spans" / str(i // BUCKET) / f"{i}.json",
-                    {name: shards.compact_spans(spans[name]) for name in spans})
+    for i, paper in enumerate(papers):
+        by_paper[paper].append(i)
     counts: dict[str, Any] = {}
     counts["lex"], counts["stem"] = _write_lexicon(out, source["lexicon"])
     counts |= {
@@ -200,7 +190,25 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
         **tables(source["constants"]),
     }
     _write_json(out / "meta.json", meta)
-    return len(docs), len(by_paper)
+    return len(papers), len(by_paper)
+
+
+def _write_documents(out: Path, documents: Any, post_url: str) -> tuple[list[str], list[str]]:
+    """One text file and one offsets file per live document, written as
+    they are read (a large index's stored fields never sit in memory
+    whole); returns each document's arXiv id and date."""
+    papers, dates = [], []
+    for i, d in enumerate(documents):
+        papers.append(d["arxiv_id"])
+        dates.append(d["date"])
+        _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {
+            "arxiv_id": d["arxiv_id"], "title": d["title"], "url": d["url"], "date": d["date"],
+            "post": _post_url(post_url, d["post"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
+        })
+        spans = d["spans"]
+        _write_json(out / "spans" / str(i // BUCKET) / f"{i}.json",
+                    {name: shards.compact_spans(spans[name]) for name in spans})
+    return papers, dates
 
 
 def _post_url(template: str, post: str) -> str:
@@ -251,7 +259,8 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray)
                 continue
             blocks[group].append((term, fi, shards.posting_block(renumber[docs], tf)))
             stats[term].append([fi, postings.df(field, term), postings.idf(field, term), group])
-    counts, where = {}, {}
+    counts: dict[str, int] = {}
+    where: dict[tuple[str, int], list] = {}
     for group, items in blocks.items():
         small = sum(len(b) for *_, b in items if len(b) <= OWN_FILE)
         count = counts[group] = shards.shard_count(small, POSTING_TARGET)
@@ -265,8 +274,7 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray)
             (out / "post" / group / f"{name}.bin").write_bytes(bytes(data))
     entries = ((term, [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in rows])
                for term, rows in stats.items())
-    counts["dict"] = _write_sharded(out / "dict", entries)
-    return counts.pop("dict"), counts
+    return _write_sharded(out / "dict", entries), counts
 
 
 def _report(out: Path, documents: int, papers: int) -> SiteReport:
