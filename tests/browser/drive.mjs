@@ -119,7 +119,8 @@ async function latency(page, step) {
   await page.evaluate(() => {
     if (window.__watching) return;
     window.__watching = true;
-    document.addEventListener("keydown", () => { window.__lastKey = performance.now(); }, true);
+    // typed Hangul arrives as text input without keydown events: the last input event is the last keystroke
+    for (const type of ["keydown", "beforeinput"]) document.addEventListener(type, () => { window.__lastKey = performance.now(); }, true);
     new MutationObserver(() => { window.__drawn = performance.now(); })
       .observe(document.getElementById("results"), { attributes: true, attributeFilter: ["data-key"] });
   });

@@ -1,7 +1,7 @@
 // The page: query box, URL and history, keyboard, results, stats, trend.
 // The engine is searcher.js (a mirror of searchkit's Python search).
 import * as store from "./store.js";
-import { search, QueryError } from "./searcher.js";
+import { search, QueryError, Stale } from "./searcher.js";
 import { markedHtml } from "./highlight.js";
 import { trend, chart } from "./trend.js";
 
@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const box = $("q"), results = $("results");
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const LIMIT = 10;
-let running = null, pending = false, selected = -1, lastPush = 0, generation = 0;
+let selected = -1, lastPush = 0, generation = 0;
 
 // what the list answers, for scripts and tests: data-key = the options joined by U+0001
 const keyOf = (o) => [o.q, o.section, o.since, o.until, o.sort, o.expand].join("\u0001");
@@ -51,14 +51,11 @@ function remember(o) {
   lastPush = now;
 }
 
-// Results as you type: a search starts at once; keystrokes during it are
-// coalesced into one more search of the latest text.
+// Results as you type: every keystroke starts a search at once; a search
+// overtaken by a newer one stops at its next step (searcher.js `Stale`)
+// and draws nothing, so the last keystroke's search never waits for them.
 function schedule(push = true) {
-  if (running) { pending = push ? "push" : pending || "quiet"; return; }
-  running = run(push).finally(() => {
-    running = null;
-    if (pending) { const p = pending === "push"; pending = false; schedule(p); }
-  });
+  run(push).catch((err) => console.error(err));
 }
 
 async function run(push) {
@@ -70,10 +67,11 @@ async function run(push) {
   try {
     const found = await search(o.q, {
       limit: LIMIT, sections: o.section ? [o.section] : null, since: o.since || null, until: o.until || null,
-      sort: o.sort, expand: o.expand,
+      sort: o.sort, expand: o.expand, stale: () => mine !== generation,
     });
     if (mine === generation) await draw(o, found, started);
   } catch (err) {
+    if (err instanceof Stale || mine !== generation) return;
     if (!(err instanceof QueryError)) console.error(err);
     results.innerHTML = "";
     results.dataset.results = "";
@@ -114,7 +112,12 @@ async function draw(o, found, started) {
   totals(o, found, ms);
 }
 
+// ms of quiet typing before the total and the trend are counted: counting reads every match
+const TOTALS_AFTER = 120;
+
 async function totals(o, found, ms) {
+  await new Promise((resolve) => setTimeout(resolve, TOTALS_AFTER));
+  if (results.dataset.key !== keyOf(o)) return;
   const counted = await found.count();
   if (results.dataset.key !== keyOf(o)) return;
   const docs = counted.exact ? counted.docs : (await fullMatching(found));

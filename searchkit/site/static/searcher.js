@@ -11,6 +11,9 @@ import { closest, deletionKeys, withinOne } from "./suggest.js";
 const T = () => store.meta.tables;
 export { QueryError };
 
+// thrown at a step boundary when the caller's stale() says a newer search took over (no Python counterpart)
+export class Stale extends Error {}
+
 // WhooshIndex.known: whether any live section holds the term
 export const known = async (term) => (await store.df(T().ALL, term)) > 0;
 
@@ -51,10 +54,12 @@ export function dateRange(since, until) {
 }
 
 // WhooshIndex.search → {hits, total, totalExact, expansions, suggestion, query, matchingDocs}
-export async function search(query, { limit = 10, sections = null, since = null, until = null, sort = "score", expand: doExpand = true } = {}) {
+export async function search(query, { limit = 10, sections = null, since = null, until = null, sort = "score", expand: doExpand = true, stale = () => false } = {}) {
+  const check = () => { if (stale()) throw new Stale(); };
   const fields = resolveSections(sections);
   [since, until] = dateRange(since, until);
   const parsed = await parse(query, doExpand);
+  check();
   const empty = { hits: [], total: 0, totalExact: true, expansions: parsed.expansions, suggestion: null, query: parsed.text, parsed, planned: null };
   if (!(parsed.parts.length || parsed.arxiv_ids.length) || store.meta.count === 0) return empty;
   let within = null;
@@ -68,6 +73,7 @@ export async function search(query, { limit = 10, sections = null, since = null,
   const unrestricted = fields.length === T().TEXT_FIELDS.length;
   for (const f of unrestricted ? [T().ALL] : fields) store.fieldLengths(f); // fetched beside the postings
   const planned = await planQuery(parsed, unrestricted ? [T().ALL] : fields, within);
+  check();
   let candidates;
   if (sort === "date") {
     const docs = (await matching(planned.parts, planned.extras, within)).docs;
@@ -85,6 +91,7 @@ export async function search(query, { limit = 10, sections = null, since = null,
   } else {
     const wanted = Math.max(T().CANDIDATES, limit);
     const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans, wanted);
+    check();
     const loaded = await Promise.all(found.map(([d]) => store.spans(d)));
     candidates = found.map(([d, score], i) => [d, score, coverage(loaded[i], fields, parsed), proximity(loaded[i], fields, parsed)]);
     candidates = candidates.map((c, i) => [c, i]).sort((x, y) => {

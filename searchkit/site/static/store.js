@@ -109,14 +109,20 @@ const bucket = (doc) => Math.floor(doc / meta.bucket);
 export const text = (doc) => json(`text/${bucket(doc)}/${doc}.json`);
 
 // schema.Spans: field → [term, pos, start, end] items, with the accessors ranking.py uses
-export async function spans(doc) {
-  const packed = await json(`spans/${bucket(doc)}/${doc}.json`);
-  return new Spans(packed);
+const spansCache = new Map();
+export function spans(doc) {
+  if (!spansCache.has(doc)) {
+    const unpacked = json(`spans/${bucket(doc)}/${doc}.json`).then((packed) => new Spans(packed));
+    unpacked.catch(() => spansCache.delete(doc));
+    spansCache.set(doc, unpacked);
+  }
+  return spansCache.get(doc);
 }
 
 export class Spans {
   constructor(packed) {
     this.fields = {};
+    this.cached = new Map();
     for (const [name, [joined, numbers]] of Object.entries(packed)) {
       const terms = joined ? joined.split("\x1f") : [];
       const items = [];
@@ -133,7 +139,11 @@ export class Spans {
   vocabulary(name) { return this.has(name) ? this.fields[name].vocabulary : new Set(); }
   items(name) { return this.has(name) ? this.fields[name].items : []; }
   positions(name, term) {
-    return this.items(name).filter((it) => it[0] === term).map((it) => it[1]).sort((a, b) => a - b);
+    const key = `${name}\u0000${term}`;
+    if (!this.cached.has(key)) {
+      this.cached.set(key, this.items(name).filter((it) => it[0] === term).map((it) => it[1]).sort((a, b) => a - b));
+    }
+    return this.cached.get(key);
   }
   starts(name) { return this.items(name).map((it) => it[2]); }
   where(name, wanted, limit) {
