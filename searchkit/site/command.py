@@ -71,3 +71,25 @@ def first_query_bytes(index_dir: Path, out: Path, query: str) -> int:
         if rank < 10:
             wanted.add(data / "text" / bucket / f"{doc}.json")
     return sum(len(gzip.compress(p.read_bytes(), 6)) for p in wanted if p.is_file())
+
+
+def print_trend(weeks: list[tuple[str, int]], as_json: bool) -> None:
+    """``--json``: ``[{"week": "2025-10-06", "papers": 3}, …]``; else one bar a week."""
+    if as_json:
+        print(json.dumps([{"week": w, "papers": n} for w, n in weeks], ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not weeks:
+        console.print("no matching papers")
+        return
+    highest = max(n for _, n in weeks) or 1
+    table = Table(show_header=True, box=None, pad_edge=False)
+    table.add_column("week")
+    table.add_column("papers", justify="right")
+    table.add_column("")
+    for week, n in weeks:
+        table.add_row(week, str(n), "[yellow]" + "█" * round(BAR * n / highest) + "[/yellow]")
+    console.print(table)
