@@ -102,6 +102,7 @@ function state(page) {
       url: location.href, q: document.getElementById("q").value, query: r.dataset.query,
       ids: (r.dataset.results || "").split(/[\s,]+/).filter(Boolean),
       dom: [...r.querySelectorAll("[data-arxiv-id]")].map((li) => li.dataset.arxivId),
+      scores: [...r.querySelectorAll("[data-arxiv-id]")].map((li) => Number(li.dataset.score)),
       ms: Number(r.dataset.ms || -1), stats: document.getElementById("stats").textContent,
       message: document.getElementById("message").textContent,
       expansions: document.getElementById("expansions").textContent,

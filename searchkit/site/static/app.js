@@ -136,7 +136,7 @@ function render(hit) {
   const labels = store.meta.tables.TEXT_FIELDS;
   const fragments = labels.filter((f) => hit.highlights[f]).map((f) =>
     `<p class="fragment"><span class="label">${f}</span> ${markedHtml(hit.highlights[f])}</p>`).join("");
-  return `<li data-arxiv-id="${escape(hit.arxiv_id)}">
+  return `<li data-arxiv-id="${escape(hit.arxiv_id)}" data-score="${hit.score}">
   <a class="title" href="${escape(hit.url)}">${escape(hit.title)}</a>
   <div class="meta"><a href="${escape(hit.url)}">arXiv ${escape(hit.arxiv_id)}</a> · ${hit.dates.map(escape).join(", ")} ·
   <a class="post" href="${escape(hit.post)}">post</a> · score ${hit.score.toFixed(2)}</div>
