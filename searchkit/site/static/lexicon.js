@@ -98,7 +98,19 @@ async function koreanStandIn(piece, known) {
   const lower = piece.normalize("NFKC").toLowerCase();
   if (!isHangulWord(piece)) {
     const found = await lookup([piece, lower]);
-    return found.get(piece) ?? found.get(lower) ?? [[lower, 0, 0, piece.length]];
+    const recorded = found.get(piece) ?? found.get(lower);
+    if (recorded) return recorded;
+    const runs = [...piece.matchAll(/[A-Za-z0-9][A-Za-z0-9\-.+/]*|[\uac00-\ud7a3]+|[^A-Za-z0-9\uac00-\ud7a3]+/gu)];
+    if (runs.length < 2) return [[lower, 0, 0, piece.length]];
+    // mixed scripts (GPT로, 3D모델): each run on its own, as Kiwi tags them apart
+    const out = [];
+    let pos = 0;
+    for (const run of runs) {
+      const items = await standIn(run[0], known);
+      for (const [t, p, st, e] of items) out.push([t, pos + p, run.index + st, run.index + e]);
+      pos += 1 + Math.max(-1, ...items.map((it) => it[1]));
+    }
+    return out;
   }
   if (!endings) endings = new Set(await json("endings.json"));
   if (endings.has(piece)) return []; // 하려면, 하는가: Kiwi reads them as endings and auxiliaries
