@@ -1,6 +1,6 @@
 """Every constant and table the Python search reads, for the page's meta.json.
 
-The page's JS mirrors `query`, `lexicon`, `glossary`, `scoring`, `ranking`,
+The page's JS mirrors `query`, `lexicon`, `glossary`, `understand`, `scoring`, `ranking`,
 `highlight` and `suggest`; it hard-codes none of their numbers or word
 lists. They are read here, from the modules themselves, at export time,
 so a change to one of them (a new suffix, a retuned weight) reaches the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import analysis, glossary, highlight, lexicon, query, ranking, schema, scoring
+from .. import analysis, glossary, highlight, lexicon, query, ranking, schema, scoring, understand
 
 
 def tables(constants: dict[str, Any]) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
 
     :param constants: the backend's ranking constants (`WhooshIndex.export_source`).
     """
+    frame, light, verbs = understand.tables()
     return {"tables": {
         **constants,
         # query.py
@@ -39,6 +40,16 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "EXPANSION_WEIGHT": glossary.EXPANSION_WEIGHT,
         "MAX_SPAN": glossary.MAX_SPAN,
         "MAX_TARGETS": glossary.MAX_TARGETS,
+        "GROUP": glossary.GROUP,
+        # understand.py (the frame, light and verb lines of data/concepts.tsv, and the weights)
+        "FRAME": sorted(frame),
+        "LIGHT": sorted(light),
+        "VERBS": {stem: list(nouns) for stem, nouns in verbs.items()},
+        "LIGHT_WEIGHT": understand.LIGHT_WEIGHT,
+        "VERB_WEIGHT": understand.VERB_WEIGHT,
+        "VERB_NOUN_WEIGHT": understand.VERB_NOUN_WEIGHT,
+        "COMMON_DAMPING": understand.COMMON_DAMPING,
+        "MIN_SIGNIFICANCE": understand.MIN_SIGNIFICANCE,
         # schema.py
         "ALL": schema.ALL,
         "TEXT_FIELDS": list(schema.TEXT_FIELDS),
@@ -47,6 +58,9 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         # scoring.py, ranking.py, highlight.py
         "CHUNK": scoring.CHUNK,
         "COORD_POWER": ranking.COORD_POWER,
+        "SIGNIFICANCE_POWER": ranking.SIGNIFICANCE_POWER,
+        "PROXIMITY_MIN_SIGNIFICANCE": ranking.PROXIMITY_MIN_SIGNIFICANCE,
+        "PROXIMITY_POWER": ranking.PROXIMITY_POWER,
         "PROXIMITY_BONUS": ranking.PROXIMITY_BONUS,
         "PROXIMITY_SLOP": ranking.PROXIMITY_SLOP,
         "WINDOW": highlight.WINDOW,

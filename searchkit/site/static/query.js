@@ -1,6 +1,6 @@
 // Mirrors searchkit/query.py (check_query, parse_query, word_parts,
-// _suffix, split_compounds, _plain, unique) and glossary.Glossary.expand.
-// A part is {alternatives: [[term, …], …], required, weight, label, typed}.
+// _suffix, _glued_run, split_compounds, _plain, unique) and glossary.Glossary.expand.
+// A part is {alternatives: [[term, …], …], required, weight, label, typed, covers, significance}.
 import { meta, glossaryEntries } from "./store.js";
 import { analyse } from "./lexicon.js";
 
@@ -8,8 +8,8 @@ const T = () => meta.tables;
 
 export class QueryError extends Error {}
 
-export const part = (alternatives, { required = false, weight = 1.0, label = "", typed = true } = {}) =>
-  ({ alternatives, required, weight, label, typed });
+export const part = (alternatives, { required = false, weight = 1.0, label = "", typed = true, covers = [], significance = 1.0 } = {}) =>
+  ({ alternatives, required, weight, label, typed, covers, significance });
 
 // query.check_query
 export function checkQuery(text) {
@@ -47,9 +47,13 @@ export function wordParts(text, terms) {
     const [term, , start, end] = terms[i];
     const inner = terms.slice(i + 1).filter((t) => start <= t[2] && t[3] <= end);
     const label = text.slice(start, end);
+    const glued = gluedRun(terms, i);
     if (inner.length) {
       parts.push(part([[term], inner.map((t) => t[0])], { label }));
       i += 1 + inner.length;
+    } else if (glued.length > 1 && glued.some((t) => [...t[0]].length === 1) && glued.every((t) => isHangul(t[0]))) {
+      parts.push(part([glued.map((t) => t[0])], { label: text.slice(glued[0][2], glued[glued.length - 1][3]) }));
+      i += glued.length;
     } else if (!suffix(terms, i)) {
       parts.push(part([[term]], { label }));
       i += 1;
@@ -58,6 +62,16 @@ export function wordParts(text, terms) {
     }
   }
   return unique(parts);
+}
+
+// query._glued_run: the terms from i on glued together in one word, glued suffixes left out
+function gluedRun(terms, i) {
+  const run = [terms[i]];
+  for (let j = i + 1; j < terms.length; j++) {
+    if (terms[j][2] !== run[run.length - 1][3] || suffix(terms, j)) break;
+    run.push(terms[j]);
+  }
+  return run;
 }
 
 // query._suffix
@@ -134,25 +148,40 @@ export async function expand(parsed) {
   const seqs = words.map(sourceTerms);
   // every shard a run of words may need, fetched at once rather than run by run
   await Promise.all(seqs.filter((q) => q.length).map((q) => glossaryEntries(q[0])));
+  const typedKeys = new Set(parsed.parts.flatMap((p) => p.alternatives.map((a) => JSON.stringify(a))));
   const added = [], expansions = [];
   for (let i = 0; i < words.length; i++) {
     for (let j = i + 1; j <= Math.min(words.length, i + T().MAX_SPAN); j++) {
       const source = seqs.slice(i, j).flat();
-      for (const [terms, text] of await synonyms(source)) {
-        const label = words.slice(i, j).map((p) => p.label).join(" ");
-        added.push(part([terms], { weight: T().EXPANSION_WEIGHT, label, typed: false }));
+      const label = words.slice(i, j).map((p) => p.label).join(" ");
+      const groups = new Map(); // weight → alternatives, in first-seen order as a Python dict
+      for (const [terms, text, weight] of await synonyms(source)) {
+        if (typedKeys.has(JSON.stringify(terms))) continue;
+        if (!groups.has(weight)) groups.set(weight, []);
+        groups.get(weight).push(terms);
         expansions.push({ source: label, target: text });
+      }
+      const covers = words.slice(i, j).map((p) => p.label);
+      for (const [weight, alternatives] of groups) {
+        if (T().GROUP) {
+          const seen = new Set();
+          const distinct = alternatives.filter((a) => (seen.has(key(a)) ? false : (seen.add(key(a)), true)));
+          added.push(part(distinct, { weight, label, typed: false, covers }));
+        } else {
+          for (const a of alternatives) added.push(part([a], { weight, label, typed: false, covers }));
+        }
       }
     }
   }
   if (!added.length) return parsed;
-  const typedKeys = new Set(parsed.parts.map((p) => key(p.alternatives)));
-  const fresh = added.filter((p) => !typedKeys.has(key(p.alternatives)));
-  const kept = expansions.filter((_, i) => !typedKeys.has(key(added[i].alternatives)));
+  return { ...parsed, parts: [...parsed.parts, ...unique(added)], expansions: uniqueExpansions(expansions) };
+}
+
+// tuple(dict.fromkeys(expansions))
+export function uniqueExpansions(expansions) {
   const seen = new Set();
-  const uniqueKept = kept.filter((e) => {
+  return expansions.filter((e) => {
     const k = JSON.stringify([e.source, e.target]);
     return seen.has(k) ? false : (seen.add(k), true);
   });
-  return { ...parsed, parts: [...parsed.parts, ...unique(fresh)], expansions: uniqueKept };
 }

@@ -5,6 +5,7 @@ import * as store from "./store.js";
 import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, singleTerms, phrases, knows } from "./query.js";
 import { plan, dense, top, matching } from "./scoring.js";
 import { coverage, proximity, neighbourPairs } from "./ranking.js";
+import { understand } from "./understand.js";
 import { highlight } from "./highlight.js";
 import { closest, deletionKeys, withinOne } from "./suggest.js";
 
@@ -17,10 +18,11 @@ export class Stale extends Error {}
 // WhooshIndex.known: whether any live section holds the term
 export const known = async (term) => (await store.df(T().ALL, term)) > 0;
 
-// WhooshIndex.parse
+// Engine.parse: analysed, expanded by the concept layer unless not, then understood
 export async function parse(query, doExpand = true) {
-  const parsed = await splitCompounds(await parseQuery(query, known), known);
-  return doExpand ? expand(parsed) : parsed;
+  let parsed = await splitCompounds(await parseQuery(query, known), known);
+  parsed = doExpand ? await expand(parsed) : parsed;
+  return understand(parsed, (term) => store.df(T().ALL, term), store.meta.count, doExpand);
 }
 
 // schema.resolve_sections
