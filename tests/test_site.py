@@ -91,6 +91,13 @@ def test_export_writes_the_page_and_sharded_data(tiny_site: Path, tiny_index: se
     assert (tables["BM25_K1"], tables["BM25_B"], tables["CANDIDATES"]) == (
         searcher.BM25_K1, searcher.BM25_B, searcher.CANDIDATES)
     assert tables["PROXIMITY_BONUS"] == ranking.PROXIMITY_BONUS
+    # query understanding's tables reach the page from understand.py, not from copies in the JS
+    from searchkit import understand
+
+    frame, light, verbs = understand.tables()
+    assert (set(tables["FRAME"]), set(tables["LIGHT"])) == (frame, light)
+    assert {k: tuple(v) for k, v in tables["VERBS"].items()} == verbs
+    assert (tables["VERB_WEIGHT"], tables["SIGNIFICANCE_POWER"]) == (understand.VERB_WEIGHT, ranking.SIGNIFICANCE_POWER)
     # every term's postings are where the dictionary says, with the index's own weights
     postings = tiny_index.export_source()["postings"]
     shard = fnv1a("확산") % meta["shards"]["dict"]
