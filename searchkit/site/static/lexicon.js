@@ -92,7 +92,8 @@ const stem = async (p) => (await sharded("stem", p)) ?? null;
 // a piece that is itself an ending reads as nothing (하려면); then the
 // recorded reading, a stem, Python's segmentation, an unknown head before
 // the longest known word (보상모델 → 보상 + 모델); an unknown lone syllable is
-// dropped, anything else is kept whole (it will match nothing, and get a
+// dropped, an unknown word before a derivational suffix is split from it
+// (경량화 → 경량 + 화: the glossary knows 경량), anything else is kept whole (it will match nothing, and get a
 // "did you mean").
 async function koreanStandIn(piece, known) {
   const lower = piece.normalize("NFKC").toLowerCase();
@@ -151,6 +152,9 @@ async function koreanStandIn(piece, known) {
     return [[piece.slice(0, k), 0, 0, k], ...tail.map(([t, p, s, e]) => [t, p + 1, s + k, e + k])];
   }
   if (piece.length === 1) return [];
+  // an unknown Sino-Korean word before a derivational suffix (경량화 → 경량 + 화), as Kiwi tags it
+  const last = piece.length - 1;
+  if (last >= 2 && T().SUFFIXES.includes(piece[last])) return [[piece.slice(0, last), 0, 0, last], [piece[last], 1, last, piece.length]];
   return [[lower, 0, 0, piece.length]];
 }
 
