@@ -93,7 +93,8 @@ const stem = async (p) => (await sharded("stem", p)) ?? null;
 // recorded reading, a stem, Python's segmentation, an unknown head before
 // the longest known word (보상모델 → 보상 + 모델); an unknown lone syllable is
 // dropped, an unknown word before a derivational suffix is split from it
-// (경량화 → 경량 + 화: the glossary knows 경량), anything else is kept whole (it will match nothing, and get a
+// (경량화 → 경량 + 화: the glossary knows 경량) and an object particle off an
+// unknown noun (얼굴을 → 얼굴), anything else is kept whole (it will match nothing, and get a
 // "did you mean").
 async function koreanStandIn(piece, known) {
   const lower = piece.normalize("NFKC").toLowerCase();
@@ -155,6 +156,8 @@ async function koreanStandIn(piece, known) {
   // an unknown Sino-Korean word before a derivational suffix (경량화 → 경량 + 화), as Kiwi tags it
   const last = piece.length - 1;
   if (last >= 2 && T().SUFFIXES.includes(piece[last])) return [[piece.slice(0, last), 0, 0, last], [piece[last], 1, last, piece.length]];
+  // an unknown noun before an object particle (얼굴을 → 얼굴), which Kiwi drops
+  if (last >= 2 && "을를".includes(piece[last])) return [[piece.slice(0, last), 0, 0, last]];
   return [[lower, 0, 0, piece.length]];
 }
 
