@@ -154,7 +154,8 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
     postings, reader, stored = source["postings"], source["reader"], source["stored"]
     live = postings.live()
     renumber = np.cumsum(live) - 1  # live documents keep their order: ties break alike
-    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url)
+    bigrams = shards.phrase_bigrams(source["glossary"].synonyms)
+    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, bigrams)
     dates = sorted(set(doc_dates))
     date_index = {d: i for i, d in enumerate(dates)}
     runs: list[list[int]] = []
@@ -173,6 +174,7 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
             (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
             for paper in by_paper)),
         "gloss": _write_sharded(out / "gloss", shards.group_by_first(source["glossary"].synonyms)),
+        "bigram": _write_sharded(out / "bigram", sorted(bigrams.items())),
         "sugg": _write_suggestions(out, postings, reader),
     }
     counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber)
@@ -194,12 +196,21 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
     return len(papers), len(by_paper)
 
 
-def _write_documents(out: Path, documents: Any, post_url: str) -> tuple[list[str], list[str]]:
+def _write_documents(out: Path, documents: Any, post_url: str,
+                     bigrams: dict[str, list]) -> tuple[list[str], list[str]]:
     """One text file and one offsets file per live document, written as
     they are read (a large index's stored fields never sit in memory
-    whole); returns each document's arXiv id and date."""
+    whole); ``bigrams`` gets each document holding one of its word pairs
+    (see `shards.phrase_bigrams`). Returns each document's arXiv id and date."""
     papers, dates = [], []
+    bit = {name: 1 << i for i, name in enumerate(TEXT_FIELDS)}
     for i, d in enumerate(documents):
+        masks: dict[str, int] = defaultdict(int)
+        for name in d["spans"]:
+            for pair in shards.adjacent_pairs(d["spans"][name], bigrams):
+                masks[pair] |= bit.get(name, 0)
+        for pair, mask in masks.items():
+            bigrams[pair].append([i, mask])
         papers.append(d["arxiv_id"])
         dates.append(d["date"])
         _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {

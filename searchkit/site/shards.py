@@ -16,7 +16,7 @@ import json
 import math
 import struct
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 import numpy as np
 
@@ -140,3 +140,32 @@ def endings_and_stems(entries: list[tuple[str, list[list]]]) -> tuple[list[str],
             stems[word[:end]][json.dumps(items, ensure_ascii=False)] += 1
     kept = sorted({e for e, n in endings.items() if n >= ENDING_MIN and len(e) <= 4} | set(QUERY_ENDINGS))
     return kept, sorted((stem, json.loads(c.most_common(1)[0][0])) for stem, c in stems.items())
+
+
+def phrase_bigrams(synonyms: dict[tuple[str, ...], list]) -> dict[str, list]:
+    """The word pairs of the glossary's multi-word synonyms (diffusion
+    model, 대형 언어 모델), each to be filled with the documents holding it
+    in consecutive positions and in which sections. A glossary phrase is
+    checked in every candidate whose words co-occur; with these the page
+    settles a two-word phrase, and rules out a longer one, without
+    fetching the candidate's offsets."""
+    pairs: dict[str, list] = {}
+    for targets in synonyms.values():
+        for terms, _text in targets:
+            for a, b in zip(terms, terms[1:]):
+                pairs.setdefault(f"{a}\x1f{b}", [])
+    return pairs
+
+
+def adjacent_pairs(items: list[tuple[str, int, int, int]], wanted: Container[str]) -> set[str]:
+    """The ``wanted`` pairs (``a\x1fb``) standing at positions p, p + 1 in one field."""
+    at: dict[int, list[str]] = defaultdict(list)
+    for term, pos, *_ in items:
+        at[pos].append(term)
+    found = set()
+    for pos, firsts in at.items():
+        for b in at.get(pos + 1, ()):
+            for a in firsts:
+                if (key := f"{a}\x1f{b}") in wanted:
+                    found.add(key)
+    return found

@@ -67,7 +67,31 @@ function alternative(get, terms, fields, weights, weight) {
     perField.push([field, share]);
   }
   if (terms.length === 1) return { score, match, phrase: null };
-  return { score, match, phrase: terms, perField };
+  return { score, match, phrase: terms, perField, bigram: null };
+}
+
+// The exported word pairs of a phrase (shards.phrase_bigrams) settle its
+// check without the document's offsets: a pair missing from a section
+// rules the phrase out there; a two-word phrase is its pair. Returns
+// true or false when settled, null when the offsets must decide (no
+// Python counterpart: Python reads the offsets, which gives the same).
+function pairVerdict(alt, field, doc) {
+  if (!alt.bigram) return null;
+  const mask = alt.bigram.masks.get(doc) || 0;
+  const bits = field === T().ALL ? ~0 : 1 << T().TEXT_FIELDS.indexOf(field);
+  if (!(mask & bits)) return false;
+  return alt.bigram.exact ? true : null;
+}
+
+// whether some phrase check of the document needs its offsets
+function needsSpans(planned, doc) {
+  for (const [alternatives] of planned) {
+    for (const alt of alternatives) {
+      if (!alt.phrase || !alt.match[doc]) continue;
+      for (const [field, share] of alt.perField) if (share[doc] && pairVerdict(alt, field, doc) === null) return true;
+    }
+  }
+  return false;
 }
 
 // scoring._bounds
@@ -114,7 +138,7 @@ export async function top(planned, extras, limit, key, within = null, stored = l
   for (let start = 0; start < candidates.length; start += T().CHUNK) {
     const chunk = candidates.slice(start, start + T().CHUNK);
     if (best.size >= limit && upper[chunk[0]] < kth(best, limit)) break;
-    const loaded = await Promise.all(chunk.map((d) => (sure[d] ? null : stored(d))));
+    const loaded = await Promise.all(chunk.map((d) => (sure[d] || !needsSpans(planned, d) ? null : stored(d))));
     chunk.forEach((doc, i) => {
       const score = sure[doc] ? upper[doc] : exactScore(planned, extras, doc, loaded[i]);
       if (score === null) return;
@@ -140,7 +164,7 @@ export async function matching(planned, extras, within = null, budget = null, st
   }
   let checked = unsure;
   if (budget !== null && unsure.length > budget) checked = linspace(unsure.length - 1, budget).map((i) => unsure[i]);
-  const loaded = await Promise.all(checked.map((d) => stored(d)));
+  const loaded = await Promise.all(checked.map((d) => (needsSpans(planned, d) ? stored(d) : null)));
   const found = checked.filter((d, i) => exactScore(planned, extras, d, loaded[i]) !== null);
   const docs = [...new Set([...sureDocs, ...found])].sort((a, b) => a - b);
   const left = unsure.length - checked.length;
@@ -186,7 +210,9 @@ export function bestAlternative(alternatives, doc, spans) {
 function phraseScore(spans, alt, doc) {
   let score = 0.0, found = false;
   for (const [field, share] of alt.perField) {
-    if (share[doc] && hasPhrase(spans, alt.phrase, field)) { score += share[doc]; found = true; }
+    if (!share[doc]) continue;
+    const verdict = pairVerdict(alt, field, doc);
+    if (verdict !== null ? verdict : hasPhrase(spans, alt.phrase, field)) { score += share[doc]; found = true; }
   }
   return found ? score : null;
 }

@@ -133,7 +133,22 @@ async function planQuery(parsed, fields, within) {
       words.flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
     Promise.all(parsed.arxiv_ids.map(async (id) => dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST))),
   ]);
+  await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachPairs)));
   return { parts, extras: [...joined, ...ids], within };
+}
+
+// a phrase's exported word pairs: document → sections holding all of them
+async function attachPairs(alt) {
+  const keys = alt.phrase.slice(0, -1).map((a, i) => `${a}\x1f${alt.phrase[i + 1]}`);
+  const lists = await Promise.all(keys.map((k) => store.sharded("bigram", k)));
+  if (lists.some((l) => l === undefined)) return;
+  let masks = null;
+  for (const list of lists) {
+    const next = new Map();
+    for (const [doc, mask] of list) if (!masks || masks.has(doc)) next.set(doc, (masks ? masks.get(doc) : ~0) & mask);
+    masks = next;
+  }
+  alt.bigram = { masks, exact: keys.length === 1 };
 }
 
 // searcher._joined_words

@@ -33,7 +33,7 @@ export function fillWeeks(counts) {
   return out;
 }
 
-export function chart(weeks) {
+export function chart(weeks, estimated = false) {
   if (!weeks.length) return "";
   const width = 600, height = 60, gap = 1;
   const bar = width / weeks.length;
@@ -42,6 +42,6 @@ export function chart(weeks) {
     const h = highest ? Math.max(n ? 2 : 0, (n / highest) * (height - 4)) : 0;
     return `<rect x="${(i * bar).toFixed(1)}" y="${(height - h).toFixed(1)}" width="${Math.max(1, bar - gap).toFixed(1)}" height="${h.toFixed(1)}"><title>${week}: ${n}</title></rect>`;
   }).join("");
-  const caption = `<div class="caption"><span>${weeks[0][0]}</span><span>papers per week (most: ${highest})</span><span>${weeks[weeks.length - 1][0]}</span></div>`;
+  const caption = `<div class="caption"><span>${weeks[0][0]}</span><span>${estimated ? "at least " : ""}papers per week (most: ${highest})</span><span>${weeks[weeks.length - 1][0]}</span></div>`;
   return `<svg viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="matching papers per week, ${weeks[0][0]} to ${weeks[weeks.length - 1][0]}" data-weeks="${weeks.map(([w, n]) => `${w}:${n}`).join(" ")}">${bars}</svg>${caption}`;
 }
