@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .hits import Expansion, Fragment, Hit, IndexStats, PaperView, Results
     from .indexing import ReindexReport
     from .schema import SECTION_GROUPS, TEXT_FIELDS
+    from .site import SiteReport, export_site, trend
 
 # Whoosh, Kiwi's wrapper, the indexer and even the result records (their
 # dataclasses import inspect) load on first use, not on import: every CLI
@@ -43,6 +44,7 @@ _LAZY = {
     "ReindexReport": "indexing", "reindex": "backends",
     "SECTION_GROUPS": "schema", "TEXT_FIELDS": "schema",
     "Index": "engine", "open_index": "backends",
+    "export_site": "site", "trend": "site", "SiteReport": "site",
 }
 
 
@@ -77,7 +79,10 @@ __all__ = [
     "ReindexReport",
     "Results",
     "SearchkitError",
+    "SiteReport",
+    "export_site",
     "open_index",
     "parse_post",
     "reindex",
+    "trend",
 ]

@@ -15,7 +15,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .analysis import Term, analyse
@@ -114,6 +114,16 @@ class Lexicon:
                 rows = self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part).fetchall()
                 found.update((word, json.loads(terms)) for word, terms in rows)
         return found
+
+    def entries(self) -> Iterator[tuple[str, list[list]]]:
+        """Every recorded word form with its terms, in word order: what a
+        static search page (`searchkit.site`) looks words up in."""
+        with self._lock:
+            if self._counts:
+                self._flush()
+            rows = self._db.execute("SELECT word, terms FROM words ORDER BY word").fetchall()
+        for word, terms in rows:
+            yield word, json.loads(terms)
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:
         """Analyse query text by look-up, falling back to Kiwi for the whole

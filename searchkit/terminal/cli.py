@@ -521,6 +521,52 @@ def _keep_open() -> None:
     KEEP_OPEN = True
 
 
+@cli.command(name="site")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@index_option
+@click.option("--post-url", default=None, metavar="TEMPLATE",
+              help="A post's URL from {year} {month} {day} {slug}  [default: /{year}/{month}/{day}/{slug}.html]")
+@reports_errors
+def site_command(out_dir: Path, index_dir: Path, post_url: str | None) -> None:
+    """Write a static search page for the index into OUT_DIR.
+
+    \b
+    Example:
+      papersearch site _site-search            # 정적 검색 페이지 (Jekyll: search/ 로 복사)
+    """
+    from .site import run_site
+
+    run_site(index_dir, out_dir, post_url, _err())
+
+
+@cli.command(name="trend")
+@click.argument("text")
+@index_option
+@click.option("--section", "-s", "sections", multiple=True, metavar="NAME", shell_complete=_complete_sections,
+              help=f"Search only these sections (repeatable): {', '.join(SECTION_GROUPS)}.")
+@click.option("--since", metavar="DATE", help="Only papers posted on or after DATE (2025-10-01).")
+@click.option("--until", metavar="DATE", help="Only papers posted on or before DATE.")
+@click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
+@json_option
+@reports_errors
+def trend_command(text: str, index_dir: Path, sections: tuple[str, ...], since: str | None, until: str | None,
+                  no_expand: bool, as_json: bool) -> None:
+    """Matching papers per ISO week, as a bar chart.
+
+    \b
+    Example:
+      papersearch trend "확산 모델" --since 2025-10-01   # 주별 논문 수
+    """
+    from ..site.trend import trend
+    from .site import print_trend
+
+    with _open(index_dir) as index:
+        weeks = trend(index, text, sections=list(sections) or None, since=since, until=until, expand=not no_expand)
+    print_trend(weeks, as_json)
+    if not weeks:
+        sys.exit(1)
+
+
 def _add_cluster_commands() -> None:
     """``papersearch cluster …`` (see `terminal.cluster`)."""
     from .cluster import cluster

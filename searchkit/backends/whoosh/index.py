@@ -260,6 +260,20 @@ class WhooshIndex(Engine):
     similar = _per_thread(Engine.similar)
 
     @_per_thread
+    def export_source(self) -> dict[str, Any]:
+        """What a static export (`searchkit.site.export`) reads, exactly as
+        `search` reads it: this thread's `Postings` (live N, df, idf,
+        lengths, tf), its Whoosh reader (term lists), stored fields by
+        docnum, the lexicon, the concept layer and the ranking constants."""
+        return {
+            "postings": self._postings(), "reader": self._reader.reader, "stored": self._stored,
+            "lexicon": self._lexicon, "glossary": self._glossary,
+            "constants": {"BM25_K1": engine.BM25_K1, "BM25_B": engine.BM25_B, "CANDIDATES": engine.CANDIDATES,
+                          "COUNT_BUDGET": engine.COUNT_BUDGET, "ARXIV_BOOST": engine.ARXIV_BOOST,
+                          "SUGGEST_WORDS": engine.SUGGEST_WORDS},
+        }
+
+    @_per_thread
     def stats(self) -> IndexStats:
         manifest = read_manifest(self.generation)
         reader = self._reader.reader

@@ -1,0 +1,303 @@
+"""Index → a static search page: `export_site`.
+
+The page (`static/`) runs the same query analysis and ranking as
+`Index.search` in the browser, so the export gives it the index's own
+numbers rather than a re-analysis: the lexicon's recorded word forms (no
+Kiwi is loaded here), every term's live df and idf per field, its postings
+with Whoosh's float32 weights, each document's length bytes, the stored
+term offsets and texts, the analysed glossary, and every constant and
+table the Python ranking reads (see `tables`). Everything is sharded so a
+query downloads only what it touches (see `shards`).
+
+The export is written into a temporary directory beside ``out_dir`` and
+renamed into place, so a failed export never leaves a half-written
+directory that looks complete.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..backends import open_index
+from ..bm25 import LENGTHS
+from ..engine import is_word
+from ..errors import InputError
+from ..schema import ALL, TEXT_FIELDS
+from . import shards
+from .tables import tables
+
+FORMAT = "papersearch-site-1"
+FIELDS = (ALL, *TEXT_FIELDS)
+"""Fields with postings, in the order the data numbers them."""
+DEFAULT_POST_URL = "/{year}/{month}/{day}/{slug}.html"
+"""Jekyll's default permalink (``date``) for a post file ``YYYY-MM-DD-slug.md``."""
+TARGET = 6_000
+"""Bytes (before gzip) a hashed JSON shard averages: 1–3 KB on the wire.
+Smaller shards mean more files but fewer bytes a query does not use
+(a query touches a few shards of each kind, see benchmarks/site/)."""
+POSTING_TARGET = 4_000
+"""The same for a hashed posting shard (binary: most of it is gaps)."""
+OWN_FILE = 4_000
+"""A posting block larger than this gets a file of its own, so a common
+term's postings are never fetched just to reach a rare one's."""
+BUCKET = 1000
+"""Documents per directory of per-document files."""
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """What `export_site` wrote: counts and sizes (gzip: as served compressed)."""
+
+    out_dir: str
+    documents: int
+    papers: int
+    files: int
+    bytes: int
+    gzip_bytes: int
+    page_gzip_bytes: int
+    """index.html, its scripts, styles and meta.json: what every visit loads."""
+
+
+def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = DEFAULT_POST_URL) -> SiteReport:
+    """Write the static search page for the index at ``index_dir`` into
+    ``out_dir`` (created, or replaced when it holds an earlier export).
+
+    :param post_url: the blog post's URL for a post file, from ``{year}``,
+        ``{month}``, ``{day}`` and ``{slug}`` (the file name after the date).
+    """
+    out = _target(Path(out_dir))
+    with open_index(index_dir) as index:
+        if not hasattr(index, "export_source"):
+            raise InputError(f"a static page is exported from an index directory, not {index_dir}")
+        source = index.export_source()
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        except OSError as exc:
+            raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
+        try:
+            _copy_static(tmp)
+            documents, papers = _write_data(tmp / "data", source, post_url)
+            _publish(tmp, out)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise InputError(f"cannot write the page at {out}: {exc.strerror or exc}") from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return _report(out, documents, papers)
+
+
+def _target(out: Path) -> Path:
+    """``out_dir`` checked: its parent must exist, and it must be new,
+    empty, or an earlier export (never someone's other files)."""
+    if not out.name or out.resolve() == Path("/").resolve():
+        raise InputError(f"{out} cannot be an export directory")
+    if not out.parent.resolve().is_dir():
+        raise InputError(f"output directory {out}: its parent {out.parent} does not exist")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise InputError(f"output directory {out} exists and is not a directory")
+        if any(out.iterdir()) and not _is_export(out):
+            raise InputError(f"output directory {out} is not empty and holds no earlier export; nothing was written")
+    return out
+
+
+def _is_export(out: Path) -> bool:
+    try:
+        return json.loads((out / "data" / "meta.json").read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Rename the finished export into place; an earlier one is moved
+    aside first and removed after."""
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a page is for serving
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _copy_static(out: Path) -> None:
+    static = files("searchkit.site").joinpath("static")
+    for item in static.iterdir():
+        if item.name.endswith((".html", ".js", ".css")):
+            (out / item.name).write_bytes(item.read_bytes())
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, int]:
+    postings, reader, stored = source["postings"], source["reader"], source["stored"]
+    live = postings.live()
+    renumber = np.cumsum(live) - 1  # live documents keep their order: ties break alike
+    bigrams = shards.phrase_bigrams(source["glossary"].synonyms)
+    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, bigrams)
+    dates = sorted(set(doc_dates))
+    date_index = {d: i for i, d in enumerate(dates)}
+    runs: list[list[int]] = []
+    for day in doc_dates:
+        if runs and runs[-1][1] == date_index[day]:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, date_index[day]])
+    by_paper: dict[str, list[int]] = defaultdict(list)
+    for i, paper in enumerate(papers):
+        by_paper[paper].append(i)
+    counts: dict[str, Any] = {}
+    counts["lex"], counts["stem"] = _write_lexicon(out, source["lexicon"])
+    counts |= {
+        "ids": _write_sharded(out / "ids", sorted(
+            (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
+            for paper in by_paper)),
+        "gloss": _write_sharded(out / "gloss", shards.group_by_first(source["glossary"].synonyms)),
+        "bigram": _write_sharded(out / "bigram", sorted(bigrams.items())),
+        "sugg": _write_suggestions(out, postings, reader),
+    }
+    counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber)
+    for field in FIELDS:
+        lengths = postings.lengths(field)[live]
+        codes = np.searchsorted(LENGTHS, lengths)
+        if not np.array_equal(LENGTHS[codes], lengths):
+            raise ValueError(f"the lengths of {field!r} are not Whoosh length bytes")
+        (out / "len").mkdir(parents=True, exist_ok=True)
+        (out / "len" / f"{field}.bin").write_bytes(codes.astype(np.uint8).tobytes())
+    meta = {
+        "format": FORMAT, "count": int(postings.count), "fields": list(FIELDS),
+        "averages": {f: postings.average(f) for f in FIELDS}, "lengths": LENGTHS.tolist(),
+        "shards": counts, "bucket": BUCKET, "dates": dates, "doc_dates": runs,
+        "copies": [group for group in by_paper.values() if len(group) > 1],
+        **tables(source["constants"]),
+    }
+    _write_json(out / "meta.json", meta)
+    return len(papers), len(by_paper)
+
+
+def _write_documents(out: Path, documents: Any, post_url: str,
+                     bigrams: dict[str, list]) -> tuple[list[str], list[str]]:
+    """One text file and one offsets file per live document, written as
+    they are read (a large index's stored fields never sit in memory
+    whole); ``bigrams`` gets each document holding one of its word pairs
+    (see `shards.phrase_bigrams`). Returns each document's arXiv id and date."""
+    papers, dates = [], []
+    bit = {name: 1 << i for i, name in enumerate(TEXT_FIELDS)}
+    for i, d in enumerate(documents):
+        masks: dict[str, int] = defaultdict(int)
+        for name in d["spans"]:
+            for pair in shards.adjacent_pairs(d["spans"][name], bigrams):
+                masks[pair] |= bit.get(name, 0)
+        for pair, mask in masks.items():
+            bigrams[pair].append([i, mask])
+        papers.append(d["arxiv_id"])
+        dates.append(d["date"])
+        _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {
+            "arxiv_id": d["arxiv_id"], "title": d["title"], "url": d["url"], "date": d["date"],
+            "post": _post_url(post_url, d["post"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
+        })
+        spans = d["spans"]
+        _write_json(out / "spans" / str(i // BUCKET) / f"{i}.json",
+                    {name: shards.compact_spans(spans[name]) for name in spans})
+    return papers, dates
+
+
+def _post_url(template: str, post: str) -> str:
+    """The post's URL from its file name (``2025-10-06-daily-papers-20251006.md``)."""
+    stem = post.rsplit("/", 1)[-1].removesuffix(".md")
+    year, month, day, *rest = stem.split("-", 3)
+    return template.format(year=year, month=month, day=day, slug=rest[0] if rest else stem)
+
+
+def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:
+    items = list(items)
+    size = sum(len(json.dumps(v, ensure_ascii=False)) + len(k) for k, v in items)
+    count = shards.shard_count(size, target)
+    for i, shard in enumerate(shards.split(items, count)):
+        _write_json(directory / f"{i}.json", shard)
+    return count
+
+
+def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int]:
+    entries = list(lexicon.entries())
+    endings, stems = shards.endings_and_stems(entries)
+    _write_json(out / "endings.json", endings)
+    return _write_sharded(out / "lex", entries), _write_sharded(out / "stem", stems)
+
+
+def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:
+    """Deletion key → the spellable terms (`searcher.is_word`) under it,
+    with their df: what `_suggest` finds with Whoosh's ``terms_within``."""
+    keyed: dict[str, list] = defaultdict(list)
+    for term in reader.field_terms(ALL):
+        if is_word(term) and (df := postings.df(ALL, term)):
+            for key in sorted(shards.deletion_keys(term)):
+                keyed[key].append([term, df])
+    return _write_sharded(out / "sugg", sorted(keyed.items()))
+
+
+def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray) -> tuple[int, dict[str, int]]:
+    """Posting blocks (binary, see `shards.posting_block`) in hashed shards,
+    one group for ``all`` and one for the sections (an unrestricted query
+    reads only the first); the dictionary says where each block is."""
+    blocks: dict[str, list[tuple[str, int, bytes]]] = {"a": [], "s": []}
+    stats: dict[str, list] = defaultdict(list)
+    for fi, field in enumerate(FIELDS):
+        group = "a" if field == ALL else "s"
+        for term in reader.field_terms(field):
+            docs, tf = postings.read(field, term)
+            if not len(docs):
+                continue
+            blocks[group].append((term, fi, shards.posting_block(renumber[docs], tf)))
+            stats[term].append([fi, postings.df(field, term), postings.idf(field, term), group])
+    counts: dict[str, int] = {}
+    where: dict[tuple[str, int], list] = {}
+    for group, items in blocks.items():
+        small = sum(len(b) for *_, b in items if len(b) <= OWN_FILE)
+        count = counts[group] = shards.shard_count(small, POSTING_TARGET)
+        files_: dict[str, bytearray] = defaultdict(bytearray)
+        for n, (term, fi, block) in enumerate(items):
+            name = f"t{n}" if len(block) > OWN_FILE else str(shards.shard_of(term, count))
+            where[term, fi] = [name, len(files_[name]), len(block)]
+            files_[name] += block
+        (out / "post" / group).mkdir(parents=True, exist_ok=True)
+        for name, data in files_.items():
+            (out / "post" / group / f"{name}.bin").write_bytes(bytes(data))
+    entries = ((term, [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in rows])
+               for term, rows in stats.items())
+    return _write_sharded(out / "dict", entries), counts
+
+
+def _report(out: Path, documents: int, papers: int) -> SiteReport:
+    total = gz = page = 0
+    count = 0
+    for path in out.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        size = len(gzip.compress(data, 6))
+        count, total, gz = count + 1, total + len(data), gz + size
+        if path.parent == out or path == out / "data" / "meta.json":
+            page += size
+    return SiteReport(str(out), documents, papers, count, total, gz, page)

@@ -1,0 +1,205 @@
+// Mirrors searchkit/lexicon.py (Lexicon.analyse, Lexicon.segment) and, for
+// words the lexicon cannot analyse (where Python loads Kiwi), a stand-in
+// for analysis.py's normalisation: the page has no Kiwi.
+import { meta, lookup, json, sharded } from "./store.js";
+
+const T = () => meta.tables;
+
+// Lexicon.analyse: query text → [term, pos, start, end] items
+export async function analyse(text, known) {
+  const matches = [...text.matchAll(/\S+/gu)];
+  const words = [...new Set(matches.map((m) => m[0]))];
+  const found = await lookup([...words, ...words.map((w) => w.toLowerCase())]);
+  for (const word of words) {
+    if (!found.has(word) && found.has(word.toLowerCase())) found.set(word, found.get(word.toLowerCase()));
+  }
+  let kiwi = false;
+  for (const word of words) {
+    if (found.has(word)) continue;
+    const segmented = await segment(word, known);
+    if (segmented === null) kiwi = true;
+    else found.set(word, segmented);
+  }
+  // Python analyses the whole text with Kiwi here; the page has no Kiwi,
+  // so every word gets the stand-in's reading instead
+  if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
+  const terms = [];
+  let base = 0;
+  for (const m of matches) {
+    const recorded = found.get(m[0]);
+    for (const [term, pos, start, end] of recorded) terms.push([term, base + pos, m.index + start, m.index + end]);
+    base += 1 + Math.max(-1, ...recorded.map((r) => r[1]));
+  }
+  return terms;
+}
+
+// Lexicon.segment: an unseen Korean word from recorded words and index terms
+export async function segment(word, known) {
+  if (!new RegExp(`^(?:${T().HANGUL_WORD})$`, "u").test(word)) return null;
+  const prefixes = [];
+  for (let i = word.length; i > 1; i--) prefixes.push(word.slice(0, i));
+  const [found] = await Promise.all([lookup(prefixes), ...prefixes.map(known)]); // shards fetched at once
+  for (const prefix of prefixes) {
+    if (!nonEmpty(found.get(prefix)) && (await known(prefix))) found.set(prefix, [[prefix, 0, 0, prefix.length]]);
+    if (!nonEmpty(found.get(prefix))) continue;
+    const rest = word.slice(prefix.length);
+    let tail = rest ? (await lookup([rest])).get(rest) ?? null : [];
+    if (tail === null && (await known(rest))) tail = [[rest, 0, 0, rest.length]];
+    if (tail === null) tail = await segment(rest, known);
+    if (tail === null && rest.length <= 2) tail = [];
+    if (tail !== null) {
+      const shift = 1 + Math.max(...found.get(prefix).map((item) => item[1]));
+      const offset = prefix.length;
+      return found.get(prefix).concat(tail.map(([t, pos, s, e]) => [t, pos + shift, s + offset, e + offset]));
+    }
+  }
+  return null;
+}
+
+const nonEmpty = (items) => Array.isArray(items) && items.length > 0;
+
+// The stand-in for Kiwi on one word (no Python counterpart: Python asks
+// Kiwi). Punctuation is cut off; Latin and digit names are normalised as
+// analysis.normalise and analysis._with_names do; a Korean remainder is
+// looked up or segmented again, or kept whole when the index has it.
+export async function standIn(word, known) {
+  const out = [];
+  let pos = 0;
+  for (const m of word.matchAll(/[\p{L}\p{N}][\p{L}\p{N}\-.+/]*/gu)) {
+    const piece = m[0].replace(/[-.+/]+$/u, "");
+    if (/^[A-Za-z0-9\-.+/]+$/.test(piece)) {
+      const parts = [...piece.matchAll(/[A-Za-z]+|[0-9]+/g)]
+        .map((p) => [normalise(p[0]), p.index]).filter(([t]) => t);
+      const whole = piece.normalize("NFKC").toLowerCase();
+      if (parts.length > 1) out.push([whole, pos, m.index, m.index + piece.length]);
+      for (const [t, at] of parts) out.push([t, pos++, m.index + at, m.index + at + (t === "" ? 0 : partLength(piece, at))]);
+      continue;
+    }
+    const items = await koreanStandIn(piece, known);
+    for (const [t, p, s, e] of items || []) out.push([t, pos + p, m.index + s, m.index + e]);
+    pos += 1 + Math.max(-1, ...(items || []).map((it) => it[1]));
+  }
+  return out;
+}
+
+let endings = null;
+const isHangulWord = (w) => /^[\uac00-\ud7a3]+$/u.test(w);
+const stem = async (p) => (await sharded("stem", p)) ?? null;
+
+// A Korean (or other non-Latin) piece as Kiwi would most likely read it:
+// the longest head that is a recorded word, an index term or a recorded
+// stem, before an ending the lexicon has seen (메모리로 → 메모리, 써야 → 쓰);
+// a piece that is itself an ending reads as nothing (하려면); then the
+// recorded reading, a stem, Python's segmentation, an unknown head before
+// the longest known word (보상모델 → 보상 + 모델); an unknown lone syllable is
+// dropped, an unknown word before a derivational suffix is split from it
+// (경량화 → 경량 + 화: the glossary knows 경량) and an object particle off an
+// unknown noun (얼굴을 → 얼굴), anything else is kept whole (it will match nothing, and get a
+// "did you mean").
+async function koreanStandIn(piece, known) {
+  const lower = piece.normalize("NFKC").toLowerCase();
+  if (!isHangulWord(piece)) {
+    const found = await lookup([piece, lower]);
+    const recorded = found.get(piece) ?? found.get(lower);
+    if (recorded) return recorded;
+    const runs = [...piece.matchAll(/[A-Za-z0-9][A-Za-z0-9\-.+/]*|[\uac00-\ud7a3]+|[^A-Za-z0-9\uac00-\ud7a3]+/gu)];
+    if (runs.length < 2) return [[lower, 0, 0, piece.length]];
+    // mixed scripts (GPT로, 3D모델): each run on its own, as Kiwi tags them apart
+    const out = [];
+    let pos = 0;
+    for (const run of runs) {
+      const items = await standIn(run[0], known);
+      for (const [t, p, st, e] of items) out.push([t, pos + p, run.index + st, run.index + e]);
+      pos += 1 + Math.max(-1, ...items.map((it) => it[1]));
+    }
+    return out;
+  }
+  if (!endings) endings = new Set(await json("endings.json"));
+  if (endings.has(piece)) return []; // 하려면, 하는가: Kiwi reads them as endings and auxiliaries
+  const heads = [];
+  for (let k = piece.length - 1; k >= 1; k--) if (endings.has(piece.slice(k))) heads.push(piece.slice(0, k));
+  const recorded = await lookup([piece, ...heads]);
+  if (recorded.has(piece)) {
+    // the corpus's reading, less a lone syllable it found in an ending (메모리로 → 메모리, not 메모리 + 로)
+    const items = recorded.get(piece);
+    for (const head of heads) {
+      const inside = items.filter((it) => it[3] <= head.length), beyond = items.filter((it) => it[3] > head.length);
+      if (inside.length && beyond.length && beyond.every((it) => it[2] >= head.length && it[0].length === 1)) return inside;
+    }
+    return items;
+  }
+  await Promise.all(heads.flatMap((h) => [known(h), stem(h), ...variants(h).map(known)]));
+  for (const head of heads) {
+    if (nonEmpty(recorded.get(head))) return recorded.get(head);
+    if (await known(head)) return [[head, 0, 0, head.length]];
+    const stemmed = await stem(head);
+    if (stemmed) return stemmed;
+    for (const v of variants(head)) if (await known(v)) return [[v, 0, 0, head.length]];
+  }
+  const stemmed = await stem(piece);
+  if (stemmed) return stemmed;
+  for (const v of variants(piece)) if (await known(v)) return [[v, 0, 0, piece.length]];
+  const segmented = await segment(piece, known);
+  if (segmented !== null) return segmented;
+  // an unknown head before the longest known word (보상모델 → 보상 + 모델, 리랭킹 → 리 + 랭킹)
+  const rests = [];
+  for (let k = 1; k < piece.length - 1; k++) rests.push(piece.slice(k)); // a known word of two syllables or more
+  const restFound = await lookup(rests);
+  await Promise.all(rests.map(known));
+  for (const rest of rests) {
+    const tail = nonEmpty(restFound.get(rest)) ? restFound.get(rest) : (await known(rest)) ? [[rest, 0, 0, rest.length]] : null;
+    if (!tail) continue;
+    const k = piece.length - rest.length;
+    return [[piece.slice(0, k), 0, 0, k], ...tail.map(([t, p, s, e]) => [t, p + 1, s + k, e + k])];
+  }
+  if (piece.length === 1) return [];
+  // an unknown Sino-Korean word before a derivational suffix (경량화 → 경량 + 화), as Kiwi tags it
+  const last = piece.length - 1;
+  if (last >= 2 && T().SUFFIXES.includes(piece[last])) return [[piece.slice(0, last), 0, 0, last], [piece[last], 1, last, piece.length]];
+  // an unknown noun before an object particle (얼굴을 → 얼굴), which Kiwi drops
+  if (last >= 2 && "을를".includes(piece[last])) return [[piece.slice(0, last), 0, 0, last]];
+  return [[lower, 0, 0, piece.length]];
+}
+
+// A verb stem as written before an ending that merged into its last
+// syllable: a final ㄴ ㄹ ㅁ ㅂ taken off (모른 → 모르, 쓴 → 쓰), or ㅓ
+// back to ㅡ (써 → 쓰).
+function variants(head) {
+  const last = head.codePointAt(head.length - 1) - 0xac00;
+  if (last < 0 || last > 11171) return [];
+  const tail = last % 28, vowel = Math.floor((last % 588) / 28), bare = last - tail;
+  const out = [];
+  if ([4, 8, 16, 17].includes(tail)) out.push(head.slice(0, -1) + String.fromCodePoint(0xac00 + bare));
+  if (tail === 0 && vowel === 4) out.push(head.slice(0, -1) + String.fromCodePoint(0xac00 + bare + (18 - 4) * 28));
+  return out;
+}
+
+function partLength(piece, at) {
+  const m = /^(?:[A-Za-z]+|[0-9]+)/.exec(piece.slice(at));
+  return m ? m[0].length : 0;
+}
+
+// analysis.normalise: NFKC, lower case, stop words, light stemming
+export function normalise(form) {
+  const term = form.normalize("NFKC").toLowerCase();
+  if (!/^[a-z]+$/.test(term)) return term;
+  if (/^[A-Z][A-Z0-9]+s$/.test(form)) return term.slice(0, -1);
+  if (T().STOP_WORDS.includes(term)) return "";
+  return lightStem(term);
+}
+
+// analysis.light_stem
+export function lightStem(word) {
+  if (word.length <= 3 || T().UNCHANGED.includes(word)) return word;
+  if (word.endsWith("ies") && word.length > 4) return word.slice(0, -3) + "y";
+  if (["sses", "xes", "zes", "ches", "shes"].some((s) => word.endsWith(s))) return word.slice(0, -2);
+  if (word.endsWith("s") && !["ss", "us", "is", "ias"].some((s) => word.endsWith(s))) return word.slice(0, -1);
+  for (const suffix of ["ing", "ed"]) {
+    const stem = word.slice(0, -suffix.length);
+    if (word.endsWith(suffix) && stem.length >= 4 && /[aeiouy]/.test(stem)) {
+      const a = stem[stem.length - 1], b = stem[stem.length - 2];
+      return a === b && !"ls".includes(a) ? stem.slice(0, -1) : stem;
+    }
+  }
+  return word;
+}

@@ -1,0 +1,187 @@
+// Mirrors searchkit/query.py (check_query, parse_query, word_parts,
+// _suffix, _glued_run, split_compounds, _plain, unique) and glossary.Glossary.expand.
+// A part is {alternatives: [[term, …], …], required, weight, label, typed, covers, significance}.
+import { meta, glossaryEntries } from "./store.js";
+import { analyse } from "./lexicon.js";
+
+const T = () => meta.tables;
+
+export class QueryError extends Error {}
+
+export const part = (alternatives, { required = false, weight = 1.0, label = "", typed = true, covers = [], significance = 1.0 } = {}) =>
+  ({ alternatives, required, weight, label, typed, covers, significance });
+
+// query.check_query
+export function checkQuery(text) {
+  const cleaned = text.replace(/\p{C}/gu, " ").trim();
+  if (!cleaned) throw new QueryError("empty query: give some words to search for");
+  const length = [...cleaned].length;
+  if (length > T().MAX_QUERY) throw new QueryError(`query is too long: ${length} characters (at most ${T().MAX_QUERY})`);
+  return cleaned;
+}
+
+// query.parse_query
+export async function parseQuery(text, known) {
+  text = checkQuery(text);
+  const parts = [];
+  for (const m of text.matchAll(new RegExp(T().PHRASE, "gu"))) {
+    const terms = plain(await analyse(m[1], known)).map((t) => t[0]);
+    if (terms.length) parts.push(part([terms], { required: true, label: m[1] }));
+  }
+  const free = text.replace(new RegExp(T().PHRASE, "gu"), " ").replaceAll('"', " ");
+  const arxiv = new RegExp(T().ARXIV, "gu");
+  const ids = [...new Set([...free.matchAll(arxiv)].map((m) => m[1]))];
+  const words = free.replace(arxiv, " ");
+  if (/[\p{L}\p{N}]/u.test(words)) parts.push(...wordParts(words, await analyse(words, known)));
+  if (!parts.length && !ids.length) {
+    throw new QueryError(`no searchable words in query '${text}' (particles, stop words and punctuation are ignored)`);
+  }
+  return { text, parts, arxiv_ids: ids, expansions: [] };
+}
+
+// query.word_parts
+export function wordParts(text, terms) {
+  const parts = [];
+  let i = 0;
+  while (i < terms.length) {
+    const [term, , start, end] = terms[i];
+    const inner = terms.slice(i + 1).filter((t) => start <= t[2] && t[3] <= end);
+    const label = text.slice(start, end);
+    const glued = gluedRun(terms, i);
+    if (inner.length) {
+      parts.push(part([[term], inner.map((t) => t[0])], { label }));
+      i += 1 + inner.length;
+    } else if (glued.length > 1 && glued.some((t) => [...t[0]].length === 1) && glued.every((t) => isHangul(t[0]))) {
+      parts.push(part([glued.map((t) => t[0])], { label: text.slice(glued[0][2], glued[glued.length - 1][3]) }));
+      i += glued.length;
+    } else if (!suffix(terms, i)) {
+      parts.push(part([[term]], { label }));
+      i += 1;
+    } else {
+      i += 1;
+    }
+  }
+  return unique(parts);
+}
+
+// query._glued_run: the terms from i on glued together in one word, glued suffixes left out
+function gluedRun(terms, i) {
+  const run = [terms[i]];
+  for (let j = i + 1; j < terms.length; j++) {
+    if (terms[j][2] !== run[run.length - 1][3] || suffix(terms, j)) break;
+    run.push(terms[j]);
+  }
+  return run;
+}
+
+// query._suffix
+function suffix(terms, i) {
+  return i > 0 && T().SUFFIXES.includes(terms[i][0]) && terms[i - 1][3] === terms[i][2];
+}
+
+// query.is_hangul
+export const isHangul = (term) => term.length > 0 && [...term].every((c) => c >= "\uac00" && c <= "\ud7a3");
+
+// query.split_compounds
+export async function splitCompounds(parsed, known) {
+  const parts = [];
+  for (const p of parsed.parts) {
+    const alternatives = [...p.alternatives];
+    if (alternatives.length === 1 && alternatives[0].length === 1 && isHangul(alternatives[0][0])) {
+      const word = alternatives[0][0];
+      const halves = [];
+      for (let i = 2; i < word.length - 1; i++) halves.push(word.slice(0, i), word.slice(i));
+      await Promise.all(halves.map(known)); // shards fetched at once
+      for (let i = 2; i < word.length - 1; i++) {
+        if ((await known(word.slice(0, i))) && (await known(word.slice(i)))) alternatives.push([word.slice(0, i), word.slice(i)]);
+      }
+    }
+    parts.push({ ...p, alternatives });
+  }
+  return { ...parsed, parts };
+}
+
+// query._plain
+export function plain(terms) {
+  const out = [];
+  for (const t of terms) {
+    const last = out[out.length - 1];
+    if (last && last[1] === t[1] && last[2] === t[2]) out[out.length - 1] = t;
+    else out.push(t);
+  }
+  return out;
+}
+
+const key = (alternatives) => JSON.stringify(alternatives);
+
+// query.unique
+export function unique(parts) {
+  const seen = new Set();
+  return parts.filter((p) => (seen.has(key(p.alternatives)) ? false : (seen.add(key(p.alternatives)), true)));
+}
+
+export const typed = (parsed) => parsed.parts.filter((p) => p.typed);
+// ParsedQuery.terms and .phrases
+export const singleTerms = (parsed) =>
+  new Set(parsed.parts.flatMap((p) => p.alternatives.filter((a) => a.length === 1).map((a) => a[0])));
+export const phrases = (parsed) => parsed.parts.flatMap((p) => p.alternatives.filter((a) => a.length > 1));
+
+// glossary.Glossary.synonyms, looked up by source terms
+export async function synonyms(source) {
+  if (!source.length) return [];
+  return (await glossaryEntries(source[0]))[source.join("\x1f")] || [];
+}
+
+// glossary.Glossary.knows
+export const knows = async (terms) => (await synonyms(terms)).length > 0;
+
+// glossary._source_terms
+function sourceTerms(p) {
+  const first = p.alternatives[0];
+  if (p.alternatives.length > 1 && !isHangul(first[0])) return p.alternatives[1];
+  return first;
+}
+
+// glossary.Glossary.expand
+export async function expand(parsed) {
+  const words = parsed.parts.filter((p) => !p.required && p.typed);
+  const seqs = words.map(sourceTerms);
+  // every shard a run of words may need, fetched at once rather than run by run
+  await Promise.all(seqs.filter((q) => q.length).map((q) => glossaryEntries(q[0])));
+  const typedKeys = new Set(parsed.parts.flatMap((p) => p.alternatives.map((a) => JSON.stringify(a))));
+  const added = [], expansions = [];
+  for (let i = 0; i < words.length; i++) {
+    for (let j = i + 1; j <= Math.min(words.length, i + T().MAX_SPAN); j++) {
+      const source = seqs.slice(i, j).flat();
+      const label = words.slice(i, j).map((p) => p.label).join(" ");
+      const groups = new Map(); // weight → alternatives, in first-seen order as a Python dict
+      for (const [terms, text, weight] of await synonyms(source)) {
+        if (typedKeys.has(JSON.stringify(terms))) continue;
+        if (!groups.has(weight)) groups.set(weight, []);
+        groups.get(weight).push(terms);
+        expansions.push({ source: label, target: text });
+      }
+      const covers = words.slice(i, j).map((p) => p.label);
+      for (const [weight, alternatives] of groups) {
+        if (T().GROUP) {
+          const seen = new Set();
+          const distinct = alternatives.filter((a) => (seen.has(key(a)) ? false : (seen.add(key(a)), true)));
+          added.push(part(distinct, { weight, label, typed: false, covers }));
+        } else {
+          for (const a of alternatives) added.push(part([a], { weight, label, typed: false, covers }));
+        }
+      }
+    }
+  }
+  if (!added.length) return parsed;
+  return { ...parsed, parts: [...parsed.parts, ...unique(added)], expansions: uniqueExpansions(expansions) };
+}
+
+// tuple(dict.fromkeys(expansions))
+export function uniqueExpansions(expansions) {
+  const seen = new Set();
+  return expansions.filter((e) => {
+    const k = JSON.stringify([e.source, e.target]);
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}

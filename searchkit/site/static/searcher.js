@@ -1,0 +1,220 @@
+// Mirrors searchkit/searcher.py: WhooshIndex.search (parse, known, _plan,
+// Planned, _suggest, _hit), _joined_words, date_range, resolve_sections,
+// is_word, _replace_word, and Planned.count.
+import * as store from "./store.js";
+import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, singleTerms, phrases, knows } from "./query.js";
+import { plan, dense, top, matching } from "./scoring.js";
+import { coverage, proximity, neighbourPairs } from "./ranking.js";
+import { understand } from "./understand.js";
+import { highlight } from "./highlight.js";
+import { closest, deletionKeys, withinOne } from "./suggest.js";
+
+const T = () => store.meta.tables;
+export { QueryError };
+
+// thrown at a step boundary when the caller's stale() says a newer search took over (no Python counterpart)
+export class Stale extends Error {}
+
+// WhooshIndex.known: whether any live section holds the term
+export const known = async (term) => (await store.df(T().ALL, term)) > 0;
+
+// Engine.parse: analysed, expanded by the concept layer unless not, then understood
+export async function parse(query, doExpand = true) {
+  let parsed = await splitCompounds(await parseQuery(query, known), known);
+  parsed = doExpand ? await expand(parsed) : parsed;
+  return understand(parsed, (term) => store.df(T().ALL, term), store.meta.count, doExpand);
+}
+
+// schema.resolve_sections
+export function resolveSections(names) {
+  if (typeof names === "string") names = [names];
+  if (!names || !names.length) return [...T().TEXT_FIELDS];
+  const fields = [];
+  for (const name of names) {
+    const k = name.trim().toLowerCase();
+    if (!(k in T().SECTION_GROUPS)) {
+      throw new QueryError(`unknown section '${name}'; valid sections: ${Object.keys(T().SECTION_GROUPS).join(", ")}`);
+    }
+    for (const f of T().SECTION_GROUPS[k]) if (!fields.includes(f)) fields.push(f);
+  }
+  return T().TEXT_FIELDS.filter((f) => fields.includes(f));
+}
+
+// searcher.date_range (ISO text: 2025-10-06 or 20251006)
+export function dateRange(since, until) {
+  const out = [since, until].map((value, i) => {
+    if (!value) return null;
+    const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(value);
+    const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    if (!d || d.getUTCMonth() !== +m[2] - 1 || d.getUTCDate() !== +m[3]) {
+      throw new QueryError(`${i ? "until" : "since"} date '${value}' is not an ISO date like 2025-10-06`);
+    }
+    return `${m[1]}-${m[2]}-${m[3]}`;
+  });
+  if (out[0] && out[1] && out[0] > out[1]) throw new QueryError(`since date ${out[0]} is after until date ${out[1]}`);
+  return out;
+}
+
+// WhooshIndex.search → {hits, total, totalExact, expansions, suggestion, query, matchingDocs}
+export async function search(query, { limit = 10, sections = null, since = null, until = null, sort = "score", expand: doExpand = true, stale = () => false } = {}) {
+  const check = () => { if (stale()) throw new Stale(); };
+  const fields = resolveSections(sections);
+  [since, until] = dateRange(since, until);
+  const parsed = await parse(query, doExpand);
+  check();
+  const empty = { hits: [], total: 0, totalExact: true, expansions: parsed.expansions, suggestion: null, query: parsed.text, parsed, planned: null };
+  if (!(parsed.parts.length || parsed.arxiv_ids.length) || store.meta.count === 0) return empty;
+  let within = null;
+  if (since || until) {
+    within = new Uint8Array(store.meta.count);
+    for (let d = 0; d < within.length; d++) {
+      const date = store.docDate(d);
+      within[d] = (!since || date >= since) && (!until || date <= until) ? 1 : 0;
+    }
+  }
+  const unrestricted = fields.length === T().TEXT_FIELDS.length;
+  for (const f of unrestricted ? [T().ALL] : fields) store.fieldLengths(f); // fetched beside the postings
+  const planned = await planQuery(parsed, unrestricted ? [T().ALL] : fields, within);
+  check();
+  let candidates;
+  if (sort === "date") {
+    const docs = (await matching(planned.parts, planned.extras, within)).docs;
+    const latest = new Map();
+    for (const d of docs) {
+      const paper = store.paperKey(d), date = store.docDate(d);
+      if (!latest.has(paper) || date > latest.get(paper)) latest.set(paper, date);
+    }
+    const everything = await top(planned.parts, planned.extras, latest.size, store.paperKey, within);
+    const ranked = [...everything].sort((a, b) => {
+      const da = latest.get(store.paperKey(a[0])), db = latest.get(store.paperKey(b[0]));
+      return da !== db ? (da < db ? 1 : -1) : b[1] - a[1];
+    });
+    candidates = ranked.slice(0, limit).map(([d, score]) => [d, score, 1.0, 1.0]);
+  } else {
+    const wanted = Math.max(T().CANDIDATES, limit);
+    const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans, wanted);
+    check();
+    const loaded = await Promise.all(found.map(([d]) => store.spans(d)));
+    candidates = found.map(([d, score], i) => [d, score, coverage(loaded[i], fields, parsed), proximity(loaded[i], fields, parsed)]);
+    candidates = candidates.map((c, i) => [c, i]).sort((x, y) => {
+      const kx = -x[0][1] * x[0][2] * x[0][3], ky = -y[0][1] * y[0][2] * y[0][3];
+      return kx - ky || x[1] - y[1];
+    }).map(([c]) => c);
+  }
+  const [hits, suggestion] = await Promise.all([
+    Promise.all(candidates.slice(0, limit).map(([d, score, c, p]) => hit(d, score * c * p, parsed, fields))),
+    suggest(parsed),
+  ]);
+  return {
+    hits, expansions: parsed.expansions, suggestion, query: parsed.text, parsed,
+    planned: { ...planned, within }, count: () => count(planned, within),
+  };
+}
+
+// Planned.count: matching papers, estimated past COUNT_BUDGET phrase checks
+export async function count(planned, within) {
+  const found = await matching(planned.parts, planned.extras, within, T().COUNT_BUDGET);
+  const papers = new Set(found.docs.map(store.paperKey));
+  return { total: papers.size + roundHalfEven(found.unchecked * found.rate), exact: !found.unchecked, docs: found.docs };
+}
+
+// Python's round(): halves to even
+function roundHalfEven(x) {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+// WhooshIndex._plan: scored parts, joined compounds and arXiv ids as extra clauses
+async function planQuery(parsed, fields, within) {
+  // the three kinds of clause are read at once; their order in extras is Python's
+  const [parts, joined, ids] = await Promise.all([
+    plan(parsed.parts, fields, T().FIELD_WEIGHTS),
+    joinedWords(parsed).then((words) => Promise.all(
+      words.flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
+    Promise.all(parsed.arxiv_ids.map(async (id) => dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST))),
+  ]);
+  await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachPairs)));
+  return { parts, extras: [...joined, ...ids], within };
+}
+
+// a phrase's exported word pairs: document → sections holding all of them
+async function attachPairs(alt) {
+  const keys = alt.phrase.slice(0, -1).map((a, i) => `${a}\x1f${alt.phrase[i + 1]}`);
+  const lists = await Promise.all(keys.map((k) => store.sharded("bigram", k)));
+  if (lists.some((l) => l === undefined)) return;
+  let masks = null;
+  for (const list of lists) {
+    const next = new Map();
+    for (const [doc, mask] of list) if (!masks || masks.has(doc)) next.set(doc, (masks ? masks.get(doc) : ~0) & mask);
+    masks = next;
+  }
+  alt.bigram = { masks, exact: keys.length === 1 };
+}
+
+// searcher._joined_words
+async function joinedWords(parsed) {
+  const words = neighbourPairs(parsed).map(([a, b]) => a + b).filter(isHangul);
+  const present = await Promise.all(words.map(known));
+  return words.filter((_, i) => present[i]);
+}
+
+// WhooshIndex._hit: the paper with all its dates and each matching section's fragment
+async function hit(doc, score, parsed, fields) {
+  const [stored, spans] = await Promise.all([store.text(doc), store.spans(doc)]);
+  const dates = [...new Set(store.copiesOf(doc).map(store.docDate))].sort();
+  const highlights = {};
+  const terms = singleTerms(parsed), phrased = phrases(parsed);
+  for (const name of fields) {
+    const shown = highlight(spans, name, stored.texts[name] || "", terms, phrased);
+    if (shown) highlights[name] = shown;
+  }
+  return { doc, arxiv_id: stored.arxiv_id, title: stored.title, url: stored.url, post: stored.post, dates, score, highlights };
+}
+
+// searcher.is_word
+export const isWord = (term) => [...term].length > 1 && /^\p{L}+$/u.test(term);
+
+// WhooshIndex._matches
+const matches = async (terms) => (await Promise.all(terms.map(known))).every(Boolean);
+
+// WhooshIndex._suggest: "did you mean"
+async function suggest(parsed) {
+  let text = parsed.text, changed = false;
+  const matched = new Set();
+  for (const p of parsed.parts) {
+    if ((await Promise.all(p.alternatives.map(matches))).some(Boolean)) for (const w of splitWords(p.label)) matched.add(w);
+  }
+  const unmatched = typed(parsed).filter((p) => p.label && !splitWords(p.label).every((w) => matched.has(w)));
+  for (const p of unmatched.slice(0, T().SUGGEST_WORDS)) {
+    const term = p.alternatives[0][0];
+    if (p.alternatives[0].length > 1 || !isWord(term) || (await knows([term]))) continue;
+    const frequency = new Map();
+    for (const key of deletionKeys(term)) {
+      for (const [t, df] of await store.suggestions(key)) if (withinOne(t, term)) frequency.set(t, df);
+    }
+    const best = closest(term, [...frequency.keys()], (t) => frequency.get(t));
+    if (best) {
+      const fixed = replaceWord(text, p.label, best);
+      if (fixed !== text) { text = fixed; changed = true; }
+    }
+  }
+  return changed ? text : null;
+}
+
+const splitWords = (label) => label.split(/\s+/u).filter(Boolean);
+
+// searcher._replace_word: free-standing occurrences only
+export function replaceWord(text, word, by) {
+  let out = "", last = 0, from = 0;
+  const isAlnum = (c) => /^[\p{L}\p{N}]$/u.test(c);
+  for (;;) {
+    const at = text.indexOf(word, from);
+    if (at < 0 || !word) break;
+    const before = text.slice(0, at), after = text.slice(at + word.length);
+    const free = (before.split('"').length - 1) % 2 === 0;
+    const alone = (!before || !isAlnum([...before].pop())) && (!after || !isAlnum([...after][0]));
+    if (free && alone) { out += text.slice(last, at) + by; last = at + word.length; }
+    from = at + word.length;
+  }
+  return out + text.slice(last);
+}

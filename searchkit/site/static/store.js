@@ -1,0 +1,172 @@
+// The exported data, fetched a shard at a time and kept (mirrors what
+// scoring.Postings, schema.Spans and the lexicon read from the index).
+// Formats: searchkit/site/shards.py.
+
+const cache = new Map();
+let base = "data/";
+export let meta = null;
+
+export async function open(dataUrl = "data/") {
+  base = dataUrl;
+  meta = await json("meta.json");
+  return meta;
+}
+
+function fetchOnce(path, kind) {
+  if (!cache.has(path)) {
+    const promise = fetch(base + path).then((r) => {
+      if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+      return kind === "json" ? r.json() : r.arrayBuffer();
+    });
+    promise.catch(() => cache.delete(path)); // a failed fetch is tried again next time
+    cache.set(path, promise);
+  }
+  return cache.get(path);
+}
+
+export const json = (path) => fetchOnce(path, "json");
+export const binary = (path) => fetchOnce(path, "bin");
+
+// shards.fnv1a / shard_of
+const encoder = new TextEncoder();
+export function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (const byte of encoder.encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h >>> 0;
+}
+export const shardOf = (key, count) => fnv1a(key) % count;
+
+export async function sharded(kind, key) {
+  const shard = await json(`${kind}/${shardOf(key, meta.shards[kind])}.json`);
+  return Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : undefined;
+}
+
+// Lexicon.lookup: word form → recorded [term, pos, start, end] items
+export async function lookup(words) {
+  const unique = [...new Set(words)];
+  const found = await Promise.all(unique.map((w) => sharded("lex", w)));
+  const out = new Map();
+  unique.forEach((w, i) => { if (found[i] !== undefined) out.set(w, found[i]); });
+  return out;
+}
+
+// The term dictionary: term → {field: {df, idf, group, file, offset, length}}
+export async function entry(term) {
+  const rows = await sharded("dict", term);
+  const out = {};
+  for (const [fi, df, idf, group, file, offset, length] of rows || []) {
+    out[meta.fields[fi]] = { df, idf, group, file, offset, length };
+  }
+  return out;
+}
+
+export async function df(field, term) {
+  const e = (await entry(term))[field];
+  return e ? e.df : 0;
+}
+
+// shards.posting_block → (docs, tf)
+export async function read(field, term) {
+  const e = (await entry(term))[field];
+  if (!e) return { docs: new Int32Array(0), tf: new Float64Array(0), idf: 0 };
+  const buffer = await binary(`post/${e.group}/${e.file}.bin`);
+  const view = new DataView(buffer, e.offset, e.length);
+  let at = 0;
+  const varint = () => {
+    let n = 0, shift = 0, byte;
+    do { byte = view.getUint8(at++); n += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return n;
+  };
+  const count = varint(), distinct = varint();
+  const values = [];
+  for (let i = 0; i < distinct; i++) { values.push(view.getFloat32(at, true)); at += 4; }
+  const docs = new Int32Array(count), tf = new Float64Array(count);
+  let last = 0;
+  for (let i = 0; i < count; i++) { last += varint(); docs[i] = last; }
+  for (let i = 0; i < count; i++) tf[i] = values[varint()];
+  return { docs, tf, idf: e.idf };
+}
+
+// Postings.lengths: each document's length in a field, as Whoosh's scorer sees it
+export async function lengths(field) {
+  const codes = new Uint8Array(await binary(`len/${field}.bin`));
+  const out = new Float64Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = meta.lengths[codes[i]];
+  return out;
+}
+const lengthCache = new Map();
+export function fieldLengths(field) {
+  if (!lengthCache.has(field)) lengthCache.set(field, lengths(field));
+  return lengthCache.get(field);
+}
+
+export const arxivDocs = async (id) => (await sharded("ids", id)) || [];
+export const glossaryEntries = async (first) => (await json(`gloss/${shardOf(first, meta.shards.gloss)}.json`))[first] || {};
+export const suggestions = async (key) => (await sharded("sugg", key)) || [];
+
+// per-document files
+const bucket = (doc) => Math.floor(doc / meta.bucket);
+export const text = (doc) => json(`text/${bucket(doc)}/${doc}.json`);
+
+// schema.Spans: field → [term, pos, start, end] items, with the accessors ranking.py uses
+const spansCache = new Map();
+export function spans(doc) {
+  if (!spansCache.has(doc)) {
+    const unpacked = json(`spans/${bucket(doc)}/${doc}.json`).then((packed) => new Spans(packed));
+    unpacked.catch(() => spansCache.delete(doc));
+    spansCache.set(doc, unpacked);
+  }
+  return spansCache.get(doc);
+}
+
+export class Spans {
+  constructor(packed) {
+    this.fields = {};
+    this.cached = new Map();
+    for (const [name, [joined, numbers]] of Object.entries(packed)) {
+      const terms = joined ? joined.split("\x1f") : [];
+      const items = [];
+      let pos = 0, start = 0;
+      for (let i = 0; i < terms.length; i++) {
+        pos += numbers[3 * i]; start += numbers[3 * i + 1];
+        items.push([terms[i], pos, start, start + numbers[3 * i + 2]]);
+      }
+      this.fields[name] = { terms, items, vocabulary: new Set(terms) };
+    }
+  }
+  names() { return Object.keys(this.fields); }
+  has(name) { return Object.prototype.hasOwnProperty.call(this.fields, name); }
+  vocabulary(name) { return this.has(name) ? this.fields[name].vocabulary : new Set(); }
+  items(name) { return this.has(name) ? this.fields[name].items : []; }
+  positions(name, term) {
+    const key = `${name}\u0000${term}`;
+    if (!this.cached.has(key)) {
+      this.cached.set(key, this.items(name).filter((it) => it[0] === term).map((it) => it[1]).sort((a, b) => a - b));
+    }
+    return this.cached.get(key);
+  }
+  starts(name) { return this.items(name).map((it) => it[2]); }
+  where(name, wanted, limit) {
+    const out = this.items(name).filter((it) => wanted.has(it[0]));
+    return limit == null ? out : out.slice(0, limit);
+  }
+}
+
+// meta.doc_dates (runs) → each document's date; meta.copies → each document's paper
+let docDates = null, paperOf = null;
+export function docDate(doc) {
+  if (!docDates) {
+    docDates = [];
+    for (const [count, code] of meta.doc_dates) for (let i = 0; i < count; i++) docDates.push(meta.dates[code]);
+  }
+  return docDates[doc];
+}
+export function copiesOf(doc) {
+  if (!paperOf) {
+    paperOf = new Map();
+    for (const group of meta.copies) for (const d of group) paperOf.set(d, group);
+  }
+  return paperOf.get(doc) || [doc];
+}
+// the collapse key of scoring.top: a paper is its first copy
+export const paperKey = (doc) => copiesOf(doc)[0];

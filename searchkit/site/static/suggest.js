@@ -1,0 +1,78 @@
+// Mirrors searchkit/suggest.py (jamo, distance, closest) and the
+// Damerau-Levenshtein test of Whoosh's terms_within (at most one edit).
+const BASE = 0xac00, LAST = 0xd7a3;
+const LEADS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ";
+const VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ";
+const TAILS = " ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ";
+
+// suggest.jamo
+export function jamo(text) {
+  let out = "";
+  for (const char of text) {
+    const code = char.codePointAt(0);
+    if (code >= BASE && code <= LAST) {
+      const offset = code - BASE;
+      out += LEADS[Math.floor(offset / 588)] + VOWELS[Math.floor((offset % 588) / 28)] + TAILS[offset % 28].trim();
+    } else out += char;
+  }
+  return out;
+}
+
+// suggest.distance (Levenshtein)
+export function distance(a, b) {
+  a = Array.from(a); b = Array.from(b);
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  a.forEach((ca, i) => {
+    const current = [i + 1];
+    b.forEach((cb, j) => current.push(Math.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca !== cb ? 1 : 0))));
+    previous = current;
+  });
+  return previous[previous.length - 1];
+}
+
+// suggest.closest: [distance, -frequency, candidate] minimum, or null
+export function closest(word, candidates, frequency) {
+  const target = jamo(word);
+  const limit = Math.min(2, Math.max(1, Math.floor(Array.from(target).length / 3)));
+  let best = null;
+  for (const candidate of new Set(candidates)) {
+    if (candidate === word) continue;
+    const d = distance(target, jamo(candidate));
+    if (d > limit) continue;
+    const row = [d, -frequency(candidate), candidate];
+    if (best === null || compare(row, best) < 0) best = row;
+  }
+  return best ? best[2] : null;
+}
+
+function compare(a, b) {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] < b[i]) return -1;
+    if (a[i] > b[i]) return 1;
+  }
+  return 0;
+}
+
+// shards.deletion_keys
+export function deletionKeys(term) {
+  const chars = Array.from(term);
+  const keys = new Set([term]);
+  chars.forEach((_, i) => keys.add(chars.slice(0, i).concat(chars.slice(i + 1)).join("")));
+  return [...keys];
+}
+
+// within one Damerau-Levenshtein edit (what terms_within(…, 1) keeps)
+export function withinOne(a, b) {
+  a = Array.from(a); b = Array.from(b);
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (i === a.length) return true;
+    const rest = (x, from) => x.slice(from).join("");
+    return rest(a, i + 1) === rest(b, i + 1) ||
+      (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(a, i + 2) === rest(b, i + 2));
+  }
+  const [long, short] = a.length > b.length ? [a, b] : [b, a];
+  return long.slice(i + 1).join("") === short.slice(i).join("");
+}

@@ -1,0 +1,74 @@
+"""Serve an exported page on loopback and drive it in headless Chromium.
+
+Used by tests/test_site_browser.py and benchmarks/site/budget.py. The
+server is the standard library's, on 127.0.0.1 and a free port, in a
+thread that `serve` always stops; the browser is Debian's
+/usr/bin/chromium through playwright-core (tests/browser/, `npm ci`),
+which never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+        return f"playwright-core is not installed (run `npm ci` in {BROWSER_DIR})"
+    return None
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a query fetches tens of small files, as from any static host
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """``directory`` over HTTP on a loopback port, stopped on leaving."""
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def drive(url: str, steps: list[dict], timeout: float = 600, **options: Any) -> dict:
+    """Run ``steps`` on the page (see tests/browser/drive.mjs); returns
+    ``{"answers": [...], "requests": [...]}``."""
+    job = json.dumps({"url": url, "steps": steps, **options})
+    done = subprocess.run(["node", str(BROWSER_DIR / "drive.mjs")], input=job, capture_output=True, text=True,
+                          timeout=timeout, cwd=BROWSER_DIR, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"drive.mjs failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def query_step(query: dict) -> dict:
+    """A benchmark query (queries.json) as a step of the page."""
+    sections = query.get("sections") or []
+    return {"type": "query", "q": query["query"], "section": sections[0] if sections else ""}

@@ -1,0 +1,218 @@
+"""The static page's export (no browser): files, atomic writes, bad input,
+the binary formats, and `trend` (tests/test_site_browser.py drives the page)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import searchkit
+from searchkit.site import export as export_module
+from searchkit.site.shards import deletion_keys, fnv1a, posting_block
+from searchkit.site.trend import week_start
+from searchkit.terminal.cli import main
+from tests.conftest import write_posts
+
+
+def read_block(data: bytes) -> tuple[list[int], list[float]]:
+    """A Python reader of `posting_block`, as store.js `read` reads it."""
+    import struct
+
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        n = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return n
+
+    count, distinct = varint(), varint()
+    values = []
+    for _ in range(distinct):
+        values.append(struct.unpack_from("<f", data, at)[0])
+        at += 4
+    docs, last = [], 0
+    for _ in range(count):
+        last += varint()
+        docs.append(last)
+    return docs, [values[varint()] for _ in range(count)]
+
+
+def test_posting_block_round_trips_float32_weights_and_large_gaps() -> None:
+    import numpy as np
+
+    docs = np.array([0, 3, 200, 70000])
+    tf = np.array([np.float32(2.3), 1.0, np.float32(0.7), np.float32(2.3)], dtype=np.float64)
+    assert read_block(posting_block(docs, tf)) == (docs.tolist(), tf.tolist())
+
+
+def test_fnv1a_is_the_reference_hash() -> None:
+    assert fnv1a("") == 0x811C9DC5
+    assert fnv1a("a") == 0xE40C292C  # the published FNV-1a test vector
+    assert fnv1a("확산") != fnv1a("모델")
+
+
+def test_deletion_keys_meet_for_words_one_edit_apart() -> None:
+    for a, b in [("학습", "핰습"), ("모델", "모데"), ("abc", "bac"), ("토큰", "토큰화")]:
+        assert deletion_keys(a) & deletion_keys(b)
+    assert not deletion_keys("학습") & deletion_keys("모델")
+
+
+@pytest.fixture(scope="module")
+def tiny_site(tiny_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "search"
+    searchkit.export_site(tiny_index_dir, out)
+    return out
+
+
+def test_export_writes_the_page_and_sharded_data(tiny_site: Path, tiny_index: searchkit.Index) -> None:
+    for name in ("index.html", "app.js", "searcher.js", "scoring.js", "style.css"):
+        assert (tiny_site / name).is_file(), name
+    meta = json.loads((tiny_site / "data" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["format"] == export_module.FORMAT
+    assert meta["count"] == 6  # six entries: 2501.00005 is posted twice
+    assert meta["copies"] == [[4, 5]]
+    tables = meta["tables"]
+    from searchkit import engine as searcher
+    from searchkit import query, ranking, schema
+
+    assert tables["SUFFIXES"] == sorted(query.SUFFIXES)
+    assert tables["FIELD_WEIGHTS"] == schema.FIELD_WEIGHTS
+    assert (tables["BM25_K1"], tables["BM25_B"], tables["CANDIDATES"]) == (
+        searcher.BM25_K1, searcher.BM25_B, searcher.CANDIDATES)
+    assert tables["PROXIMITY_BONUS"] == ranking.PROXIMITY_BONUS
+    # query understanding's tables reach the page from understand.py, not from copies in the JS
+    from searchkit import understand
+
+    frame, light, verbs = understand.tables()
+    assert (set(tables["FRAME"]), set(tables["LIGHT"])) == (frame, light)
+    assert {k: tuple(v) for k, v in tables["VERBS"].items()} == verbs
+    assert (tables["VERB_WEIGHT"], tables["SIGNIFICANCE_POWER"]) == (understand.VERB_WEIGHT, ranking.SIGNIFICANCE_POWER)
+    # every term's postings are where the dictionary says, with the index's own weights
+    postings = tiny_index.export_source()["postings"]
+    shard = fnv1a("확산") % meta["shards"]["dict"]
+    rows = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
+    for fi, df, idf, group, file, offset, length in rows:
+        field = meta["fields"][fi]
+        data = (tiny_site / "data" / "post" / group / f"{file}.bin").read_bytes()[offset : offset + length]
+        docs, tf = postings.read(field, "확산")
+        assert read_block(data) == (docs.tolist(), tf.tolist())
+        assert (df, idf) == (postings.df(field, "확산"), postings.idf(field, "확산"))
+
+
+def test_export_loads_no_kiwi(tiny_index_dir: Path, tmp_path: Path) -> None:
+    code = ("import sys, searchkit; searchkit.export_site(sys.argv[1], sys.argv[2]); "
+            "print('kiwipiepy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_index_dir), str(tmp_path / "out")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_failed_export_leaves_nothing_that_looks_complete(tiny_index_dir: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export_module, "_write_data", broken)
+    with pytest.raises(searchkit.InputError, match="No space left"):
+        searchkit.export_site(tiny_index_dir, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_replaces_an_earlier_export_but_no_other_directory(tiny_index_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    searchkit.export_site(tiny_index_dir, out)
+    (out / "stale.txt").write_text("from before")
+    searchkit.export_site(tiny_index_dir, out)
+    assert not (out / "stale.txt").exists() and (out / "index.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me")
+    with pytest.raises(searchkit.InputError, match="not empty"):
+        searchkit.export_site(tiny_index_dir, other)
+    assert (other / "mine.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("case", ["missing index", "no parent", "a file"])
+def test_site_command_bad_input_is_one_line_and_exit_2(case: str, tiny_index_dir: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "file").write_text("x")
+    index, out = {
+        "missing index": (tmp_path / "nope", tmp_path / "out"),
+        "no parent": (tiny_index_dir, tmp_path / "a" / "b" / "out"),
+        "a file": (tiny_index_dir, tmp_path / "file"),
+    }[case]
+    with pytest.raises(SystemExit) as exit_:
+        main(["site", str(out), "--index", str(index)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_site_command_prints_what_it_wrote(tiny_index_dir: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["site", str(tmp_path / "out"), "--index", str(tiny_index_dir)])
+    assert exit_.value.code == 0
+    err = capsys.readouterr().err
+    assert "6 entries, 5 papers" in err and "every visit loads" in err
+
+
+# trend
+
+LATER = {
+    "2025-01-22-daily-papers-20250122.md": """\
+---
+layout: post
+date: 2025-01-22 08:00:00
+---
+
+# 1. [Diffusion Again](https://arxiv.org/abs/2501.00009)
+
+## Introduction
+- Goal: 확산 모델을 다시 연구한다.
+
+## Method
+확산 과정을 쓴다.
+""",
+}
+
+
+def test_trend_counts_papers_per_iso_week_with_empty_weeks(tiny_copy: tuple[Path, Path]) -> None:
+    corpus, index_dir = tiny_copy
+    write_posts(corpus, LATER)
+    searchkit.reindex(corpus, index_dir)
+    with searchkit.open_index(index_dir) as index:
+        weeks = searchkit.trend(index, "확산")
+        hits = index.search("확산", limit=100)
+    expected = Counter(week_start(d) for h in hits for d in {week_start(x) for x in h.dates})
+    assert weeks == [("2025-01-06", expected["2025-01-06"]), ("2025-01-13", 0), ("2025-01-20", 1)]
+    assert expected["2025-01-06"] == 2  # 2501.00001 and 2501.00003
+    with searchkit.open_index(index_dir) as index:
+        assert searchkit.trend(index, "확산", since="2025-01-20") == [("2025-01-20", 1)]
+        assert searchkit.trend(index, "로봇", sections="title") == [("2025-01-06", 1)]
+
+
+def test_trend_command_json_and_chart(tiny_index_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["trend", "확산", "--index", str(tiny_index_dir), "--json"])
+    assert exit_.value.code == 0
+    assert json.loads(capsys.readouterr().out) == [{"week": "2025-01-06", "papers": 2}]
+    with pytest.raises(SystemExit) as exit_:
+        main(["trend", "확산", "--index", str(tiny_index_dir)])
+    out = capsys.readouterr().out
+    assert "2025-01-06" in out and "█" in out
+    with pytest.raises(SystemExit) as exit_:
+        main(["trend", "없는단어zz", "--index", str(tiny_index_dir), "--json"])
+    assert exit_.value.code == 1
