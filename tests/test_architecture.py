@@ -78,10 +78,10 @@ def test_no_import_cycles() -> None:
 
 
 def layer(name: str) -> str:
-    if name.startswith("searchkit.backends"):
-        return "backend"
-    if name.startswith("searchkit.terminal"):
-        return "terminal"
+    for prefix, wing in (("searchkit.backends", "backend"), ("searchkit.terminal", "terminal"),
+                         ("searchkit.site", "site")):
+        if name.startswith(prefix):
+            return wing
     return "core"
 
 
@@ -92,13 +92,19 @@ def test_the_core_never_reaches_into_a_backend_or_the_terminal() -> None:
     assert not wrong
 
 
+def test_the_site_wing_uses_the_library_not_the_terminal() -> None:
+    """The export opens an index as any library user does; it never
+    imports the terminal wing (the CLI wraps it, not the other way)."""
+    assert not [(a, b) for a, targets in GRAPH.items() for b in targets if layer(a) == "site" and layer(b) == "terminal"]
+
+
 def test_backends_never_import_each_other_or_the_terminal() -> None:
     wrong = []
     for a, targets in GRAPH.items():
         if layer(a) != "backend":
             continue
         for b in targets:
-            if layer(b) == "terminal":
+            if layer(b) in ("terminal", "site"):
                 wrong.append((a, b))
             for one, other in (("whoosh", "sphinx"), ("sphinx", "whoosh")):
                 if f".backends.{one}" in a and f".backends.{other}" in b:
@@ -108,7 +114,7 @@ def test_backends_never_import_each_other_or_the_terminal() -> None:
 
 @pytest.mark.parametrize(("library", "allowed"), [
     ("click", ("searchkit.terminal.",)),
-    ("rich", ("searchkit.terminal.render", "searchkit.terminal.plain")),
+    ("rich", ("searchkit.terminal.render", "searchkit.terminal.plain", "searchkit.terminal.site")),
     ("kiwipiepy", ("searchkit.analysis",)),
 ])
 def test_heavy_libraries_stay_in_their_modules(library: str, allowed: tuple[str, ...]) -> None:
