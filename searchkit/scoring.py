@@ -69,6 +69,23 @@ class Postings(Protocol):
     def components(self, field: str, term: str, doc: int) -> tuple[float, float, float, float, float]: ...
 
 
+class DensePostings:
+    """`Postings.dense` from a backend's ``term`` (docnums, scores) and
+    ``size``: the one dense form both backends give."""
+
+    size: int
+
+    def term(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
+        docs, scores = self.term(field, term)
+        score, match = np.zeros(self.size), np.zeros(self.size, dtype=bool)
+        score[docs] = scores * boost
+        match[docs] = True
+        return Scored(score, match)
+
+
 @dataclass
 class Plan:
     """A query as scored parts: each part's alternatives and whether it is

@@ -40,7 +40,7 @@ from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
 from ...query import ParsedQuery
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans
-from ...scoring import Scored
+from ...scoring import DensePostings
 from ...store import Manifest
 from . import ClusterURL
 from .config import ID_FIELD
@@ -118,7 +118,7 @@ class ClusterLexicon(Lexicon):
         return None
 
 
-class CandidatePostings:
+class CandidatePostings(DensePostings):
     """`scoring.Postings` over the candidates of one query: docnums are
     positions in ``docs`` (in a full build's order, as Whoosh's docnums
     are after one), term frequencies and field lengths come from
@@ -192,12 +192,6 @@ class CandidatePostings:
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
         return bm25.component(docs, tf, doc, idf, length, average, engine.BM25_K1, engine.BM25_B)
 
-    def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
-        docs, scores = self.term(field, term)
-        score, match = np.zeros(self.size), np.zeros(self.size, dtype=bool)
-        score[docs] = scores * boost
-        match[docs] = True
-        return Scored(score, match)
 
 
 def _length(doc: dict, field: str, names: Sequence[str]) -> int:

@@ -11,14 +11,14 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 
 from ... import bm25
 from ...bm25 import LENGTHS
-from ...scoring import Scored
+from ...scoring import DensePostings
 
 
 class Damaged(Exception):
     """Index data read directly (not through Whoosh) is inconsistent."""
 
 
-class Postings:
+class Postings(DensePostings):
     """Term → (docnums, BM25F scores) over every segment of one reader.
 
     The statistics are the live documents' own, never Whoosh's: Whoosh
@@ -126,12 +126,6 @@ class Postings:
         idf, length, average = self.idf(field, term), float(self.lengths(field)[doc]), self.average(field)
         return bm25.component(docs, tf, doc, idf, length, average, self._k1, self._b)
 
-    def dense(self, field: str, term: str, boost: float = 1.0) -> Scored:
-        docs, scores = self.term(field, term)
-        score, match = np.zeros(self.size), np.zeros(self.size, dtype=bool)
-        score[docs] = scores * boost
-        match[docs] = True
-        return Scored(score, match)
 
 
 def _segment_lengths(reader: Any, field: str) -> np.ndarray:
