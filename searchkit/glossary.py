@@ -160,9 +160,15 @@ class Glossary:
             for source, _ in sources:
                 targets = [(t, text, weight) for t, text in entries if t != source]
                 self._add(_key(source), targets)
+        # mined pairs fill gaps: a term the curated tables already translate
+        # keeps their translations only (a summary's slip, 확산(personalization),
+        # must not turn every 확산 query towards personalization)
+        curated = set(self.synonyms)
         for pair in self.mined:
-            self._add(_key(pair.ko_terms), [(pair.en_terms, pair.en_text, MINED_WEIGHT)])
-            self._add(_key(pair.en_terms), [(pair.ko_terms, pair.ko_text, MINED_WEIGHT)])
+            if _key(pair.ko_terms) not in curated:
+                self._add(_key(pair.ko_terms), [(pair.en_terms, pair.en_text, MINED_WEIGHT)])
+            if _key(pair.en_terms) not in curated:
+                self._add(_key(pair.en_terms), [(pair.ko_terms, pair.ko_text, MINED_WEIGHT)])
 
     def _add(self, source: tuple[str, ...], targets: list[Entry]) -> None:
         """Add targets the source does not have yet, in order."""

@@ -100,3 +100,17 @@ def test_save_keeps_unchanged_posts_and_replaces_changed_ones(tmp_path: Path) ->
     pairs.save(tmp_path, ["b.md"], {})  # b.md deleted
     assert [row[1] for row in pairs.read(tmp_path)] == ["흐름 매칭"]
     assert json.loads((tmp_path / pairs.PAIRS_FILE).read_text(encoding="utf-8"))["version"] == pairs.VERSION
+
+
+def test_mined_pairs_only_fill_gaps_in_the_curated_tables(default_index) -> None:
+    """corpus/ writes 1단계 확산(personalization) once: a term the glossary
+    already translates keeps its curated translations only, while terms it
+    does not know still get their mined ones."""
+    from searchkit.glossary import MINED_WEIGHT
+
+    synonyms = default_index.concepts().synonyms
+    assert ("personalization",) not in {t for t, _, _ in synonyms[("확산",)]}
+    mixed = [s for s, entries in synonyms.items()
+             if any(w == MINED_WEIGHT for _, _, w in entries) and any(w != MINED_WEIGHT for _, _, w in entries)]
+    assert not mixed
+    assert any(all(w == MINED_WEIGHT for _, _, w in entries) for entries in synonyms.values())
