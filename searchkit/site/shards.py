@@ -151,7 +151,7 @@ def phrase_bigrams(synonyms: dict[tuple[str, ...], list]) -> dict[str, list]:
     fetching the candidate's offsets."""
     pairs: dict[str, list] = {}
     for targets in synonyms.values():
-        for terms, _text in targets:
+        for terms, *_ in targets:
             for a, b in zip(terms, terms[1:]):
                 pairs.setdefault(f"{a}\x1f{b}", [])
     return pairs
