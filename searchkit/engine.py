@@ -28,7 +28,7 @@ from .lexicon import Lexicon
 from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
-from .similar import key_terms, surface_forms
+from .similar import key_terms, surface_forms, telling
 from .suggest import closest
 from .understand import understand
 
@@ -217,7 +217,7 @@ class Engine(Index):
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         spans = [c["spans"] for c in copies]
-        self._prefetch((ALL, t) for s in spans for name in s for t in s.terms(name) if _telling(t))
+        self._prefetch((ALL, t) for s in spans for name in s for t in s.terms(name) if telling(t))
         keys = key_terms(spans, lambda t: self.df(ALL, t), self.size)
         forms = surface_forms(spans, copies, {t for t, _ in keys})
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
@@ -378,11 +378,6 @@ def bare_id(arxiv_id: str) -> str:
     if match is None:
         raise QueryError(f"{arxiv_id!r} is not an arXiv id like 2510.00515")
     return match.group(1)
-
-
-def _telling(term: str) -> bool:
-    """Terms worth weighing as a paper's key terms: not single syllables or numbers."""
-    return len(term) > 1 and not term.replace(".", "").isdigit()
 
 
 def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:

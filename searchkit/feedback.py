@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from .hits import Expansion
 from .query import ParsedQuery, Part, is_hangul
 from .ranking import field_terms
+from .similar import telling
 
 DOCS = 5
 """Top papers read for feedback."""
@@ -49,7 +50,7 @@ def expand(
         terms = Counter(t for name in spans for t in field_terms(spans, name))
         length = sum(terms.values()) or 1
         for term, tf in terms.items():
-            if term in asked or not _telling(term):
+            if term in asked or not _addable(term):
                 continue
             found = df(term)
             if found < MIN_DF or found > MAX_DF_SHARE * count:
@@ -64,8 +65,6 @@ def expand(
     return ParsedQuery(parsed.text, parsed.parts + parts, parsed.arxiv_ids, expansions)
 
 
-def _telling(term: str) -> bool:
-    """Words worth adding: two characters or more, not a number."""
-    if len(term) < 2 or term.replace(".", "").isdigit():
-        return False
-    return is_hangul(term) or term.isalpha()
+def _addable(term: str) -> bool:
+    """Words worth adding: telling ones, Korean or letters only."""
+    return telling(term) and (is_hangul(term) or term.isalpha())

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -107,6 +108,14 @@ def save_glossary(generation: Path, base: Path | None, surfaces: list[str], anal
     because the inherited file is a hard link into the live generation."""
     if not surfaces:
         return
+    tmp = generation / (GLOSSARY_FILE + ".tmp")
+    tmp.write_text(json.dumps(glossary_body(surfaces, analysed), ensure_ascii=False), encoding="utf-8")
+    tmp.replace(generation / GLOSSARY_FILE)
+
+
+def glossary_body(surfaces: list[str], analysed: list[list[Term]]) -> dict:
+    """The analysed glossary as stored (a directory's ``glossary.json``,
+    a cluster's generation row): `glossary_surfaces` with their terms."""
     terms = [[t.text for t in _parts_only(ts)] for ts in analysed]
     paired = 2 * len(load_pairs())
     rows = [[terms[i], surfaces[i], terms[i + 1], surfaces[i + 1]] for i in range(0, min(paired, len(surfaces)) - 1, 2)]
@@ -115,10 +124,7 @@ def save_glossary(generation: Path, base: Path | None, surfaces: list[str], anal
         group = [[terms[j], surfaces[j]] for j in range(at, at + 1 + len(members))]
         concepts.append([kind, *group])
         at += 1 + len(members)
-    body = {"digest": _digest(), "pairs": rows, "concepts": concepts}
-    tmp = generation / (GLOSSARY_FILE + ".tmp")
-    tmp.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(generation / GLOSSARY_FILE)
+    return {"digest": _digest(), "pairs": rows, "concepts": concepts}
 
 
 def _parts_only(terms: list) -> list:
@@ -130,14 +136,11 @@ class Glossary:
     """Term sequence → synonyms, both directions, and Korean forms that
     share an English term (대형 언어 모델 ↔ 대규모 언어 모델 via llm)."""
 
-    def __init__(self, generation: Path, mined: list[list] | None = None) -> None:
-        """``mined``: the generation's mined rows when another store
-        supplies them (the cluster's meta index), else read from the
-        generation's ``pairs.json`` (`pairs.read`)."""
+    def __init__(self, body: Mapping, mined: Iterable[Sequence] = ()) -> None:
+        """``body``: the analysed glossary (`glossary_body`); ``mined``: the
+        generation's mined rows (`pairs.read`), wherever they are kept."""
         self.synonyms: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
-        self.mined = mined_pairs.aggregate(mined if mined is not None else mined_pairs.read(generation))
-        path = generation / GLOSSARY_FILE
-        body = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        self.mined = mined_pairs.aggregate(mined)
         english: dict[tuple, list] = defaultdict(list)
         korean: dict[tuple, list] = defaultdict(list)
         for en_terms, en_text, ko_terms, ko_text in body.get("pairs", []):
@@ -169,6 +172,13 @@ class Glossary:
                 self._add(_key(pair.ko_terms), [(pair.en_terms, pair.en_text, MINED_WEIGHT)])
             if _key(pair.en_terms) not in curated:
                 self._add(_key(pair.en_terms), [(pair.ko_terms, pair.ko_text, MINED_WEIGHT)])
+
+    @classmethod
+    def of(cls, generation: Path) -> Glossary:
+        """The glossary of an index directory's generation."""
+        path = generation / GLOSSARY_FILE
+        body = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return cls(body, mined_pairs.read(generation))
 
     def _add(self, source: tuple[str, ...], targets: list[Entry]) -> None:
         """Add targets the source does not have yet, in order."""

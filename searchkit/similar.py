@@ -15,6 +15,19 @@ from .ranking import field_items, field_terms
 from .schema import FIELD_WEIGHTS
 
 KEY_TERMS = 15
+TOP_SCAN, TOP_SHOWN = 40, 8
+"""`stats` lists a field's first `TOP_SHOWN` telling terms among its `TOP_SCAN` most frequent."""
+
+
+def telling(term: str) -> bool:
+    """A term worth weighing or showing as what a text is about: not a
+    single syllable or letter, not a number (3, 2.5)."""
+    return len(term) > 1 and not term.replace(".", "").isdigit()
+
+
+def top_terms(most_frequent: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """A field's top terms for `stats`, from its terms most frequent first."""
+    return [(term, n) for term, n in most_frequent if telling(term)][:TOP_SHOWN]
 
 
 def key_terms(
@@ -34,7 +47,7 @@ def key_terms(
         for field in spans:
             boost = FIELD_WEIGHTS.get(field, 1.0)
             for term, count in Counter(field_terms(spans, field)).items():  # terms only: no offsets unpacked
-                if len(term) > 1 and not term.replace(".", "").isdigit():
+                if telling(term):
                     weighted[term] += boost * count
     scored = []
     for term, tf in weighted.items():

@@ -18,11 +18,8 @@ import zlib
 from collections import Counter
 from collections.abc import Mapping
 
+from ... import similar
 from ...schema import TEXT_FIELDS, Spans
-
-TOP_SCAN, TOP_SHOWN = 40, 8
-"""As the directory lists them: the 40 most frequent terms of a section,
-the first 8 of those worth showing."""
 
 Counts = dict[str, Counter]
 
@@ -70,11 +67,6 @@ def top_terms(counts: Mapping[str, Mapping[str, int]]) -> dict[str, list]:
     out = {}
     for name in TEXT_FIELDS:
         found = counts.get(name, {})
-        largest = heapq.nlargest(TOP_SCAN, ((n, t.encode("utf-8")) for t, n in found.items()))
-        out[name] = [[t.decode("utf-8"), int(n)] for n, t in largest if _telling(t.decode("utf-8"))][:TOP_SHOWN]
+        largest = heapq.nlargest(similar.TOP_SCAN, ((n, t.encode("utf-8")) for t, n in found.items()))
+        out[name] = [[t, n] for t, n in similar.top_terms((t.decode("utf-8"), int(n)) for n, t in largest)]
     return out
-
-
-def _telling(term: str) -> bool:
-    """As the directory's stats: not single syllables or numbers."""
-    return len(term) > 1 and not term.replace(".", "").isdigit()

@@ -21,12 +21,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +33,7 @@ from whoosh.automata import lev
 from ... import bm25, engine
 from ...engine import Engine, Planned, plan
 from ...errors import IndexMissingError
-from ...glossary import GLOSSARY_FILE, Glossary
+from ...glossary import Glossary
 from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
 from ...query import ParsedQuery
@@ -193,7 +191,6 @@ class CandidatePostings(DensePostings):
         return bm25.component(docs, tf, doc, idf, length, average, engine.BM25_K1, engine.BM25_B)
 
 
-
 def _length(doc: dict, field: str, names: Sequence[str]) -> int:
     """A field's length in terms (the combined field's: all sections'), kept with the document."""
     memo = doc.setdefault("_lengths", {})
@@ -263,10 +260,8 @@ class SphinxIndex(Engine):
         self._posts: dict[int, str] = {}
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
-        with tempfile.TemporaryDirectory(prefix="papersearch-glossary-") as tmp:
-            (Path(tmp) / GLOSSARY_FILE).write_text(json.dumps(found.get("glossary") or {}), encoding="utf-8")
-            mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
-            self._glossary = Glossary(Path(tmp) if found.get("glossary") else Path(tmp) / "none", mined=mined)
+        mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
+        self._glossary = Glossary(found.get("glossary") or {}, mined)
 
     # SphinxQL
 

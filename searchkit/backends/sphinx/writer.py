@@ -37,7 +37,7 @@ from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError
-from ...glossary import GLOSSARY_FILE, _digest, glossary_surfaces, save_glossary
+from ...glossary import _digest, glossary_body, glossary_surfaces
 from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans
@@ -333,8 +333,7 @@ class Writer:
             for shard, rows in pending.items():
                 self._insert(shard, rows)
             if surfaces:
-                save_glossary(Path(tmp), None, surfaces, list(analysed))
-                glossary = json.loads((Path(tmp) / GLOSSARY_FILE).read_text(encoding="utf-8"))
+                glossary = glossary_body(surfaces, list(analysed))
             lexicon.close()
             self._push_lexicon(Path(tmp) / "lexicon.sqlite")
         return lengths, docs, glossary or {}, counts

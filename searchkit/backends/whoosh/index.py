@@ -22,6 +22,7 @@ from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
 from ...query import ParsedQuery
 from ...schema import ALL, TEXT_FIELDS, Spans
+from ...similar import TOP_SCAN, top_terms
 from ...store import FORMAT, LEXICON, Manifest, directory, live_generation, read_manifest
 from .postings import Damaged, Postings
 
@@ -141,7 +142,7 @@ class WhooshIndex(Engine):
         self._ix = whoosh_index.open_dir(str(generation))
         try:
             self._lexicon = Lexicon(generation / LEXICON, readonly=True)
-            self._glossary = Glossary(generation)
+            self._glossary = Glossary.of(generation)
             _ = self._reader  # the opening thread's: a damaged segment shows now
         except BaseException:
             self._ix.close()
@@ -282,7 +283,7 @@ class WhooshIndex(Engine):
         dates = sorted({column[d] for d in reader.all_doc_ids()})
         entries, papers = manifest.counts()
         top = {
-            f: [(t.decode(), int(n)) for n, t in reader.most_frequent_terms(f, 40) if _telling(t.decode())][:8]
+            f: top_terms((t.decode(), int(n)) for n, t in reader.most_frequent_terms(f, TOP_SCAN))
             for f in TEXT_FIELDS
         }
         size = sum(p.stat().st_size for p in self.generation.iterdir() if p.is_file())
@@ -302,11 +303,6 @@ class WhooshIndex(Engine):
             codes: dict[str, int] = {}
             reader.papers = np.array([codes.setdefault(i, len(codes)) for i in reader.column("arxiv_id")])
         return len(np.unique(reader.papers[docnums])) if docnums else 0
-
-
-def _telling(term: str) -> bool:
-    """Terms worth listing in stats: not single syllables or numbers."""
-    return len(term) > 1 and not term.replace(".", "").isdigit()
 
 
 def _unpacked(fields: Mapping[str, Any]) -> dict:
