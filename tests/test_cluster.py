@@ -292,6 +292,44 @@ def live_documents(index: searchkit.Index) -> int:
     return int(rows[0][0])
 
 
+@pytest.mark.slow
+def test_serve_answers_for_a_cluster(scratch: tuple[str, Path, Path, Path], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --index URL`: commands for that URL go through the server
+    (its socket in a private directory named by the URL), with the output
+    they have without it; stopping it removes the socket."""
+    from searchkit.terminal.protocol import socket_path
+
+    from .test_serve import Server, papersearch, served_count
+
+    url = scratch[0]
+    runtime, elsewhere = tmp_path / "run", tmp_path / "none"
+    runtime.mkdir(mode=0o700)
+    elsewhere.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # where this test looks for the socket
+    server = Server(url, "--workers", "1", env={"XDG_RUNTIME_DIR": str(runtime)}, log_path=tmp_path / "serve.log")
+    try:
+        server.wait_ready()
+        assert socket_path(url).parent.stat().st_mode & 0o777 == 0o700
+        before = served_count(url)
+        served = papersearch("query", "확산 모델", "--index", url, "--json", env={"XDG_RUNTIME_DIR": str(runtime)})
+        assert served_count(url) == before + 1, "the query did not go through the server"
+        alone = papersearch("query", "확산 모델", "--index", url, "--json", env={"XDG_RUNTIME_DIR": str(elsewhere)})
+        assert served.returncode == alone.returncode == 0, served.stderr + alone.stderr
+        assert json.loads(served.stdout) == json.loads(alone.stdout)
+        second = papersearch("serve", "--index", url, env={"XDG_RUNTIME_DIR": str(runtime)})
+        assert second.returncode == 2 and "already answers" in second.stderr
+    finally:
+        server.stop()
+    assert not socket_path(url).exists()
+
+
+def test_serve_refuses_a_cluster_that_does_not_answer(tmp_path: Path) -> None:
+    done = run("serve", "--index", "sphinx://127.0.0.1:1/papers", env={**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert done.returncode == 2 and "127.0.0.1:1" in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir()), "nothing is made for a cluster that does not answer"
+
+
 def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
     """Each change ranks as a full directory build of the changed corpus
     (an incremental directory build scores the same but may order exact

@@ -45,9 +45,10 @@ class Server:
     nobody reads could fill and stall it), stopped by pid: the master and
     every worker it ever reported, also when a test fails."""
 
-    def __init__(self, index: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        self.index = index
-        self.log_path = index.parent / f"serve-{index.name}.log"
+    def __init__(self, index: Path | str, *args: str, env: dict[str, str] | None = None,
+                 log_path: Path | None = None) -> None:
+        self.index = index  # a directory, or a cluster URL (then give ``log_path``)
+        self.log_path = log_path or index.parent / f"serve-{index.name}.log"
         self.workers: set[int] = set()
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(

@@ -29,7 +29,7 @@ DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
 KEEP_OPEN = False
 """Set by `papersearch serve`: keep each index open for the next command."""
-_open_indexes: dict[Path, Index] = {}
+_open_indexes: dict[Path | str, Index] = {}
 
 
 # Errors → exit codes
@@ -440,18 +440,14 @@ def _open(index_dir: Path) -> Iterator[Index]:
     directory exists but is empty (a fresh clone's ``index/``), so that the
     README's first command works as written. A directory that does not
     exist is a typo, not a request to build."""
-    if isinstance(index_dir, str):  # a cluster URL (see DirectoryPath)
-        with open_index(index_dir) as index:
-            yield index
-        return
-    key = _key(index_dir)
+    key = index_dir if isinstance(index_dir, str) else _key(index_dir)  # a cluster URL is kept as text
     kept = _open_indexes.pop(key, None)
     if kept is not None and kept.is_current():
         index = kept
     else:
         if kept is not None:
             kept.close()
-        index = _open_or_build(index_dir)
+        index = open_index(index_dir) if isinstance(index_dir, str) else _open_or_build(index_dir)
     if KEEP_OPEN:
         _open_indexes[key] = index
         yield index
@@ -498,8 +494,9 @@ def serve_command(index_dir: Path, workers: int | None, timeout: float, max_requ
 
     While it runs, `papersearch query`, `show`, `similar` and `stats` for
     the same index are answered by this process through a socket in the
-    index directory, in a few milliseconds instead of a few hundred; without
-    it they run by themselves as usual. A reindex is picked up at once.
+    index directory (for a cluster URL, in a directory of yours named by the
+    URL), in a few milliseconds instead of a few hundred; without it they
+    run by themselves as usual. A reindex is picked up at once.
 
     \b
     Example:
@@ -509,8 +506,9 @@ def serve_command(index_dir: Path, workers: int | None, timeout: float, max_requ
     from .render import print_line
     from .serve import serve
 
-    if isinstance(index_dir, str):  # a cluster URL: its nodes keep everything warm but the Python process
-        raise InputProblem(f"serve needs an index directory, not the cluster {index_dir} (not yet supported)")
+    if isinstance(index_dir, str):  # a cluster URL: check it answers before forking workers for it
+        with open_index(index_dir):
+            pass
     serve(index_dir, announce=lambda line: print_line(_err(), line), workers=workers, timeout=timeout,
           max_requests=max_requests, command=cli, warm_up=_keep_open)
 

@@ -4,7 +4,8 @@
 A query process spends most of its life importing Whoosh, click and rich
 and opening the index (about 0.3 s, against 0.035 s for a whole SQLite
 FTS5 query process), and loads Kiwi for unseen words. This module imports
-none of that: it looks for the server's socket in the index directory,
+none of that: it looks for the server's socket (in the index directory,
+or for a cluster URL in a private directory named by it, `protocol.home`),
 sends the command line, prints the answer and exits.
 
 The exchange on the socket: the client sends one JSON request and shuts
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .output import emit, reader_left
-from .protocol import PASSED_ENV, SERVED, socket_path
+from .protocol import PASSED_ENV, SERVED, is_cluster, private, socket_path
 
 if TYPE_CHECKING:  # socket (and selectors) load only when a server's socket is there to talk to
     import socket
@@ -80,8 +81,9 @@ def ask_server(argv: list[str]) -> dict | None:
     """The server's answer to this command line, or None when no server
     took it (none running, a stale socket, a server that never replied).
     Raises `ServerFailed` when a server took it and then failed."""
-    path = socket_path(index_dir_from(argv))
-    if not path.exists():
+    location = index_dir_from(argv)
+    path = socket_path(location)
+    if not path.exists() or (is_cluster(location) and not private(path.parent)):
         return None
     tty = sys.stdout.isatty()
     request = {

@@ -11,6 +11,42 @@ SOCKET = "serve.sock"
 SERVED = frozenset({"query", "show", "similar", "stats"})
 """Commands the server answers; reindex and serve always run here."""
 PASSED_ENV = ("NO_COLOR", "TERM", "COLORTERM", "PAPERSEARCH_CORPUS", "PAPERSEARCH_INDEX")
+CLUSTER_SCHEME = "sphinx://"
 
-def socket_path(index_dir: str | os.PathLike) -> Path:
-    return Path(index_dir) / SOCKET
+
+def home(location: str | os.PathLike) -> Path:
+    """Where a server for the index at ``location`` keeps its socket and
+    lock: the index directory itself, or, for a cluster URL (which has no
+    directory here), a directory of this user's named by the URL's hash
+    under ``$XDG_RUNTIME_DIR`` (else the temp dir), so a client finds the
+    server by the same URL it would open."""
+    text = os.fspath(location)
+    if not text.startswith(CLUSTER_SCHEME):
+        return Path(location)
+    import hashlib
+    import tempfile
+
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"papersearch-{os.getuid()}"
+    return base / hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def private(directory: Path) -> bool:
+    """Whether ``directory`` (a cluster's `home` and its parent) is ours
+    alone: in a shared temp dir another user could otherwise plant a
+    socket that receives our command lines."""
+    try:
+        for path in (directory.parent, directory):
+            status = path.lstat()
+            if status.st_uid != os.getuid() or status.st_mode & 0o077 or not path.is_dir() or path.is_symlink():
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def socket_path(location: str | os.PathLike) -> Path:
+    return home(location) / SOCKET
+
+
+def is_cluster(location: str | os.PathLike) -> bool:
+    return os.fspath(location).startswith(CLUSTER_SCHEME)

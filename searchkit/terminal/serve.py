@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
-from .protocol import PASSED_ENV, SERVED, socket_path
+from .protocol import PASSED_ENV, SERVED, home, is_cluster, private, socket_path
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REQUESTS = 5000
@@ -80,7 +80,8 @@ done, and exiting (cut short or recycled)."""
 
 @dataclass(frozen=True)
 class Settings:
-    index_dir: Path
+    index_dir: Path | str
+    """An index directory or a cluster URL."""
     workers: int
     timeout: float
     max_requests: int
@@ -92,17 +93,20 @@ class Settings:
 
 
 def serve(
-    index_dir: Path, announce: Callable[[str], None] = print, *, workers: int | None = None,
+    index_dir: Path | str, announce: Callable[[str], None] = print, *, workers: int | None = None,
     timeout: float = DEFAULT_TIMEOUT, max_requests: int = DEFAULT_MAX_REQUESTS,
     command: Any = None, warm_up: Callable[[], None] = lambda: None,
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM; the socket is removed on the way out.
-    Ctrl-C ends in KeyboardInterrupt (the CLI's exit 130) after cleaning up."""
-    if not index_dir.is_dir():
+    """Serve the index directory or cluster URL ``index_dir`` until Ctrl-C
+    or SIGTERM; the socket is removed on the way out. Ctrl-C ends in
+    KeyboardInterrupt (the CLI's exit 130) after cleaning up."""
+    if is_cluster(index_dir):
+        _private_home(home(index_dir))
+    elif not Path(index_dir).is_dir():
         raise InputError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
     settings = Settings(index_dir, workers or os.cpu_count() or 1, timeout, max_requests, command, warm_up)
     path = socket_path(index_dir)
-    with _single_server(index_dir) as lock, _listening(path) as listener:
+    with _single_server(home(index_dir), index_dir) as lock, _listening(path) as listener:
         master = Master(settings, listener, lock)
         with master.running():
             announce(f"serving {index_dir} on {path} with {settings.workers} workers, "
@@ -112,22 +116,35 @@ def serve(
         raise KeyboardInterrupt
 
 
+def _private_home(directory: Path) -> None:
+    """Make a cluster's server directory (see `protocol.home`), readable by
+    this user alone; one another user made or opened up is refused."""
+    try:
+        directory.parent.mkdir(mode=0o700, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot make the server's directory {directory}: {exc.strerror or exc}") from None
+    if not private(directory):
+        raise InputError(f"{directory} is not private to this user (mode 700, owned by us); remove it and try again")
+
+
 @contextmanager
-def _single_server(index_dir: Path) -> Iterator[IO[str]]:
-    """One server per index: a flock, released by the kernel if it dies.
+def _single_server(directory: Path, index: Path | str) -> Iterator[IO[str]]:
+    """One server per index: a flock in ``directory``, released by the
+    kernel if it dies.
 
     The lock file is removed on the way out, while still locked; so a
     server that locked a file is sure it is still the one at the path
     (another may have opened it just before it was removed), else it tries
     again with the new one."""
-    path = index_dir / "serve.lock"
+    path = directory / "serve.lock"
     while True:
         handle = open(path, "a+")  # noqa: SIM115 - closed below or by the with
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise InputError(f"a server already answers for {index_dir}") from None
+            raise InputError(f"a server already answers for {index}") from None
         try:
             same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
         except FileNotFoundError:
