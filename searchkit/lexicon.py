@@ -1,11 +1,13 @@
-"""Word forms → terms, recorded at index time so queries rarely need Kiwi.
+"""Word forms → terms, recorded at index time so queries never need Kiwi.
 
 Loading Kiwi costs a CLI query about 1.5 s and 500 MB, far more than the
 search itself. But nearly every word a user types already occurs somewhere
 in the corpus, and the indexer has just analysed it there. So the indexer
 records, for each space-separated word form, the terms Kiwi gave it; a
 query whose words are all recorded is analysed by look-up, exactly as the
-corpus was, and only a query with an unseen word pays for Kiwi.
+corpus was, an unseen word made of recorded ones is segmented into them,
+and a query with a word that is neither is read by `standin` from what the
+lexicon holds (its endings and stems), as the static search page reads it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .analysis import Term, analyse
+from .analysis import Term
 
 _WORD = re.compile(r"\S+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
@@ -63,6 +65,7 @@ class Lexicon:
             self._db.execute(_SCHEMA)
         self._lock = threading.Lock()
         self._counts: dict[str, Counter] = {}
+        self._tables: tuple[list[str], dict[str, list]] | None = None
 
     def close(self) -> None:
         """Write what is pending and close; the connection closes even when
@@ -115,20 +118,24 @@ class Lexicon:
                 found.update((word, json.loads(terms)) for word, terms in rows)
         return found
 
-    def entries(self) -> Iterator[tuple[str, list[list]]]:
+    def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
         """Every recorded word form with its terms, in word order: what a
-        static search page (`searchkit.site`) looks words up in."""
+        static search page (`searchkit.site`) looks words up in; with
+        ``hangul``, only words that start with a Hangul syllable (all the
+        stand-in's tables read, `standin.tables`)."""
+        where = " WHERE word >= '\uac00' AND word <= '\ud7a3\U0010ffff'" if hangul else ""
         with self._lock:
             if self._counts:
                 self._flush()
-            rows = self._db.execute("SELECT word, terms FROM words ORDER BY word").fetchall()
+            rows = self._db.execute(f"SELECT word, terms FROM words{where} ORDER BY word").fetchall()
         for word, terms in rows:
             yield word, json.loads(terms)
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:
-        """Analyse query text by look-up, falling back to Kiwi for the whole
-        text when a word is neither recorded nor made of recorded words or
-        ``known`` index terms (Kiwi reads better in context)."""
+        """Analyse query text by look-up. When a word is neither recorded
+        nor made of recorded words or ``known`` index terms, every word of
+        the text is read by the stand-in (`standin.StandIn`), as the static
+        page reads it; Kiwi is never loaded for a query."""
         matches = list(_WORD.finditer(text))
         words = {m.group() for m in matches}
         found = self.lookup([*words, *(w.lower() for w in words)])
@@ -138,7 +145,8 @@ class Lexicon:
         for word in words - found.keys():
             segmented = self.segment(word, known)
             if segmented is None:
-                return analyse(text)
+                found = self._stand_in(words, known)
+                break
             found[word] = segmented
         terms: list[Term] = []
         base = 0
@@ -149,11 +157,20 @@ class Lexicon:
             base += 1 + max((r[1] for r in recorded), default=-1)
         return terms
 
+    def _stand_in(self, words: Iterable[str], known: Callable[[str], bool]) -> dict[str, list[list]]:
+        """Every word as the stand-in reads it."""
+        from .standin import StandIn, tables
+
+        if self._tables is None:  # a pure function of the recorded words: read once
+            self._tables = tables(self.entries(hangul=True))
+        reader = StandIn(self.lookup, known, lambda word: self.segment(word, known), *self._tables)
+        return {word: reader.word(word) for word in words}
+
     def segment(self, word: str, known: Callable[[str], bool] = lambda term: False) -> list[list] | None:
         """Analyse an unseen Korean word from recorded ones: the longest
         recorded prefix, then the rest the same way, a remainder of one or
         two syllables being an ending (향상된다 → 향상; 대규모언어모델 →
-        대규모 + 언어 + 모델). None when that fails: Kiwi decides."""
+        대규모 + 언어 + 모델). None when that fails: the stand-in decides."""
         if not _HANGUL_WORD.fullmatch(word):
             return None
         prefixes = [word[:i] for i in range(len(word), 1, -1)]

@@ -71,6 +71,21 @@ def marked_words(hit: searchkit.Hit) -> set[str]:
 # Ranking
 
 
+def test_a_word_the_corpus_never_wrote_loads_no_kiwi(index: searchkit.Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """펭귄을 is neither recorded nor made of recorded words: the query is
+    read by the stand-in from the lexicon (을 is an ending the corpus
+    wrote), on every backend alike, and Kiwi is never asked."""
+    from searchkit import analysis
+
+    def no_kiwi() -> None:
+        raise AssertionError("a query loaded Kiwi")
+
+    monkeypatch.setattr(analysis, "kiwi", no_kiwi)
+    parsed = index.parse("펭귄을 확산")  # type: ignore[attr-defined]
+    assert [p.label for p in parsed.typed] == ["펭귄", "확산"]
+    assert ids(index.search("펭귄을 확산"))[:2] == ["2501.00001", "2501.00003"]
+
+
 def test_a_word_ranks_the_paper_about_it_first(index: searchkit.Index) -> None:
     hits = index.search("확산")  # 2501.00001 says it in every section, 2501.00003 once
     assert ids(hits)[:2] == ["2501.00001", "2501.00003"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import lexicon as lexicon_module
+from searchkit import analysis
 from searchkit.analysis import Term, analyse
 from searchkit.lexicon import Lexicon, split_words
 
@@ -28,15 +28,16 @@ def lexicon(tmp_path: Path):
 
 
 @pytest.fixture
-def kiwi_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every fallback to Kiwi made by the lexicon."""
+def kiwi_calls(lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every use of Kiwi from here on (the corpus is analysed already)."""
     calls: list[str] = []
+    real = analysis.kiwi
 
-    def spy(text: str) -> list[Term]:
-        calls.append(text)
-        return analyse(text)
+    def spy() -> object:
+        calls.append("kiwi")
+        return real()
 
-    monkeypatch.setattr(lexicon_module, "analyse", spy)
+    monkeypatch.setattr(analysis, "kiwi", spy)
     return calls
 
 
@@ -63,14 +64,21 @@ def test_split_words_leaves_out_words_a_term_straddles() -> None:
 
 @pytest.mark.parametrize("query", ["확산 모델", "강화 학습", "강화학습은", "GPT-4o와 비교하였다.", "보상 및 정책", "모델의 속도를"])
 def test_known_words_are_analysed_like_kiwi(lexicon: Lexicon, kiwi_calls: list[str], query: str) -> None:
-    assert lexicon.analyse(query) == analyse(query)
+    found = lexicon.analyse(query)
     assert kiwi_calls == []
+    assert found == analyse(query)
 
 
-def test_unknown_word_falls_back_to_kiwi_for_the_whole_text(lexicon: Lexicon, kiwi_calls: list[str]) -> None:
-    query = "확산 펭귄"
-    assert lexicon.analyse(query) == analyse(query)
-    assert kiwi_calls == [query]
+def test_an_unknown_word_is_read_by_the_stand_in_never_by_kiwi(lexicon: Lexicon, kiwi_calls: list[str]) -> None:
+    """펭귄 is neither recorded nor made of recorded words: every word of
+    the text is read by the stand-in (recorded readings, endings learnt
+    from the lexicon), and Kiwi is not asked."""
+    known = {"확산", "모델", "속도"}.__contains__
+    assert [(t.text, t.pos) for t in lexicon.analyse("확산 펭귄", known)] == [("확산", 0), ("펭귄", 1)]
+    # 을 closes 모델을 in the corpus: an ending, so an unknown word before it loses it
+    assert [t.text for t in lexicon.analyse("펭귄을 모델의", known)] == ["펭귄", "모델"]
+    assert [t.text for t in lexicon.analyse("GPT-4o로 펭귄", known)] == ["gpt-4o", "gpt", "4", "o", "펭귄"]
+    assert kiwi_calls == []
 
 
 def test_lookup_returns_only_known_words(lexicon: Lexicon) -> None:
@@ -123,5 +131,5 @@ def test_unseen_compounds_and_endings_are_segmented_without_kiwi(tmp_path: Path)
     assert [t.text for t in lex.analyse("향상된다", known)] == ["향상"]
     terms = lex.analyse("생성모델", known)
     assert [("생성모델"[t.start : t.end], t.pos) for t in terms] == [("생성", 0), ("모델", 1)]
-    assert lex.segment("완전히낯선말", known) is None, "unknown pieces go to Kiwi"
+    assert lex.segment("완전히낯선말", known) is None, "unknown pieces go to the stand-in"
     lex.close()

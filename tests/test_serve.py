@@ -65,7 +65,7 @@ class Server:
         return status
 
     def wait_ready(self, timeout: float = 60) -> dict:
-        """Until every worker has warmed up (loading Kiwi takes seconds)."""
+        """Until every worker has warmed up (opened the index)."""
         deadline = time.monotonic() + timeout
         while True:
             assert self.process.poll() is None, f"the server exited {self.process.returncode}: {self.log()}"

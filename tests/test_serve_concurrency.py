@@ -209,7 +209,7 @@ COMMANDS = [
     (("stats", "--json"), {}),
 ]
 """Query, show, similar and stats; hits and none (exit 1); text at several
-widths and JSON; a misspelt word that loads Kiwi and gets a suggestion."""
+widths and JSON; a misspelt word read by the stand-in that gets a suggestion."""
 
 
 def test_eight_clients_at_once_get_the_cold_answers(start_server, default_index_dir: Path, tmp_path: Path) -> None:

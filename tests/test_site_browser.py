@@ -38,50 +38,27 @@ def expected_ids(index: searchkit.Index, query: dict, **options: object) -> list
     return [h.arxiv_id for h in index.search(query["query"], sections=query.get("sections"), **options)]
 
 
-def needs_kiwi(index: searchkit.Index, queries: list[dict]) -> set[str]:
-    """The queries whose words the lexicon cannot analyse, so Python asks
-    Kiwi, which the page does not have (it uses a stand-in, lexicon.js)."""
-    import searchkit.lexicon as lexicon
-
-    asked: list[str] = []
-    real = lexicon.analyse
-    lexicon.analyse = lambda text: (asked.append(text), real(text))[1]
-    try:
-        out = set()
-        for q in queries:
-            before = len(asked)
-            index.search(q["query"], sections=q.get("sections"))
-            if len(asked) > before:
-                out.add(q["id"])
-        return out
-    finally:
-        lexicon.analyse = real
-
-
 def check_parity(index: searchkit.Index, url: str, queries: list[dict]) -> list[str]:
-    """Every query the lexicon analyses ranks the same top 10 on the page
-    as in the library; returns the ids of those that do not (Kiwi's only)."""
+    """Every query ranks the same top 10 on the page as in the library,
+    with the same scores to the bit: the page reads words the library's
+    lexicon cannot analyse with the same stand-in (`standin`), and sums the
+    index's numbers in numpy's order. Returns the ids that differ."""
     answer = drive(url, [query_step(q) for q in queries])
     assert not any("error" in a for a in answer["answers"]), [a for a in answer["answers"] if "error" in a][:3]
-    kiwi = needs_kiwi(index, queries)
     misses = []
     for q, got in zip(queries, answer["answers"]):
         assert got["ids"] == got["dom"]  # data-results lists the hits as drawn
         hits = index.search(q["query"], sections=q.get("sections"))
-        if got["ids"] != [h.arxiv_id for h in hits]:
+        if got["ids"] != [h.arxiv_id for h in hits] or got["scores"] != [h.score for h in hits]:
             misses.append(q["id"])
-        elif q["id"] not in kiwi:  # the same doubles: the page sums the index's numbers in numpy's order
-            assert got["scores"] == [h.score for h in hits], q["id"]
     offsite = [r["url"] for r in answer["requests"] if not loopback(r["url"])]
     assert offsite == []
-    print(f"parity: {len(queries) - len(misses)}/{len(queries)}; misses {misses}; {len(kiwi)} need Kiwi")
-    assert set(misses) <= kiwi, sorted(set(misses) - kiwi)
+    print(f"parity: {len(queries) - len(misses)}/{len(queries)}; misses {misses}")
     return misses
 
 
 def test_parity_on_the_default_corpus(default_index: searchkit.Index, default_site: str) -> None:
-    misses = check_parity(default_index, default_site, QUERIES)
-    assert len(misses) <= 10, misses  # 8 of the 154 at the last count (README, "Search page")
+    assert check_parity(default_index, default_site, QUERIES) == []
 
 
 @pytest.mark.slow
@@ -89,8 +66,7 @@ def test_parity_on_the_shared_corpus(shared_index: searchkit.Index, tmp_path: Pa
     out = tmp_path / "search"
     searchkit.export_site(shared_index.generation.parent, out)
     with serve(out) as url:
-        misses = check_parity(shared_index, url, QUERIES)
-    assert len(misses) <= 4, misses  # 2 of the 154 at the last count
+        assert check_parity(shared_index, url, QUERIES) == []
 
 
 def test_dates_sort_and_switching_synonyms_off_match_the_library(default_index: searchkit.Index,

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import standin
 from ..backends import open_index
 from ..bm25 import LENGTHS
 from ..engine import is_word
@@ -241,9 +242,9 @@ def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:
 
 def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int]:
     entries = list(lexicon.entries())
-    endings, stems = shards.endings_and_stems(entries)
+    endings, stems = standin.tables(entries)  # what the page's stand-in reads, as the library's does
     _write_json(out / "endings.json", endings)
-    return _write_sharded(out / "lex", entries), _write_sharded(out / "stem", stems)
+    return _write_sharded(out / "lex", entries), _write_sharded(out / "stem", list(stems.items()))
 
 
 def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:

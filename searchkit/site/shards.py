@@ -12,10 +12,9 @@ index's own (Whoosh's float32 weights, its length bytes, the live idf).
 
 from __future__ import annotations
 
-import json
 import math
 import struct
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Container, Iterable
 
 import numpy as np
@@ -109,37 +108,6 @@ def group_by_first(synonyms: dict[tuple[str, ...], list]) -> Iterable[tuple[str,
         if source:
             grouped[source[0]]["\x1f".join(source)] = [[list(terms), text, weight] for terms, text, weight in targets]
     return grouped.items()
-
-
-ENDING_MIN = 2
-"""Recorded words an ending must close before the page trusts it."""
-QUERY_ENDINGS = ("려면", "으려면", "하려면", "려고", "으려고", "하려고", "는가", "하는가", "은가", "인가", "는지",
-                 "은지", "나요", "까", "을까", "할까", "야", "어야", "아야", "해야", "해")
-"""Endings of questions and purposes (…하려면?, …하는가?) that a corpus of
-declarative summaries seldom writes, so the lexicon cannot teach them."""
-
-
-def endings_and_stems(entries: list[tuple[str, list[list]]]) -> tuple[list[str], list[tuple[str, list]]]:
-    """What the page uses in place of Kiwi for a word the lexicon cannot
-    analyse (where Python hands the whole query to Kiwi): the endings and
-    particles that the recorded analyses leave after their last term
-    (모델**을**, 학습**하려면**), and each stem's analysis as written before
-    an ending (써 → 쓰 in 써서, 답 in 답하는). Both are read off the lexicon,
-    which holds Kiwi's analyses of the corpus, so no Kiwi is loaded."""
-    endings: Counter[str] = Counter()
-    stems: dict[str, Counter] = defaultdict(Counter)
-    for word, items in entries:
-        if not word or not all("\uac00" <= c <= "\ud7a3" for c in word):
-            continue
-        if not items:
-            endings[word] += 1
-            continue
-        end = max(item[3] for item in items)
-        if 0 < end < len(word) and min(item[2] for item in items) >= 0:
-            endings[word[end:]] += 1
-            stems[word[:end]][json.dumps(items, ensure_ascii=False)] += 1
-    kept = sorted({e for e, n in endings.items() if n >= ENDING_MIN and len(e) <= 4} | set(QUERY_ENDINGS))
-    return kept, sorted((stem, json.loads(c.most_common(1)[0][0])) for stem, c in stems.items())
 
 
 def phrase_bigrams(synonyms: dict[tuple[str, ...], list]) -> dict[str, list]:

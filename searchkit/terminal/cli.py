@@ -490,7 +490,7 @@ def _open_or_build(index_dir: Path) -> Index:
               help="Requests a worker answers before it is replaced (keeps memory flat).")
 @reports_errors
 def serve_command(index_dir: Path, workers: int | None, timeout: float, max_requests: int) -> None:
-    """Keep the index and Kiwi warm; other papersearch commands use it.
+    """Keep the index open and warm; other papersearch commands use it.
 
     While it runs, `papersearch query`, `show`, `similar` and `stats` for
     the same index are answered by this process through a socket in the

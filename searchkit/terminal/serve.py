@@ -1,10 +1,11 @@
 """``papersearch serve``: answer CLI commands from warm worker processes.
 
-The server listens on a Unix socket in the index directory (mode 0600) and
-runs each command line it receives through the same click commands as the
-CLI, with the index kept open (reopened when a reindex publishes a new
-generation) and Kiwi loaded once, and sends back stdout, stderr and the
-exit code (the exchange is described in `client`).
+The server listens on a Unix socket in the index directory (mode 0600; for
+a cluster URL in a private directory, `protocol.home`) and runs each
+command line it receives through the same click commands as the CLI, with
+the index kept open (reopened when a reindex publishes a new generation),
+and sends back stdout, stderr and the exit code (the exchange is described
+in `client`).
 
 Why it is built this way:
 
@@ -619,11 +620,9 @@ def _work(channel: socket.socket, settings: Settings) -> int:
 
 
 def _warm(settings: Settings) -> None:
-    """Load Kiwi and open the index now, not on the first user's time; an
-    index that hangs (a dead network mount) is not waited for past the limit."""
-    from ..analysis import analyse
-
-    analyse("확산 모델")
+    """Open the index now, not on the first user's time (no Kiwi: a query
+    never loads it); an index that hangs (a dead network mount) is not
+    waited for past the limit."""
     try:
         _within(settings.timeout, lambda: _run({"argv": ["stats", "--index", str(settings.index_dir), "--json"]}))
     except _TimeLimit:

@@ -23,7 +23,7 @@ import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,8 @@ CACHED_DOCS = 50_000
 """Decoded documents an open index keeps (about 1 GB at the limit)."""
 FETCH_CHUNK = 1000
 """Documents fetched by id in one statement."""
+ENTRIES_PAGE = 5000
+"""Lexicon rows read a statement when the stand-in reads the whole lexicon once."""
 MIRROR_ATTEMPTS = 3
 """Runs of a batch while an agent fails, when shards have mirrors."""
 DF_BATCH = 16
@@ -101,6 +103,7 @@ class ClusterLexicon(Lexicon):
         self._index = index
         self._lock = threading.Lock()
         self._counts = {}
+        self._tables = None
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         found: dict[str, list[list]] = {}
@@ -111,6 +114,20 @@ class ClusterLexicon(Lexicon):
                                     f"({','.join(map(str, ids))}) LIMIT {len(ids)} OPTION max_matches={len(ids)}")
             found.update((str(word), json.loads(terms)) for word, terms in rows if word in ids.values())
         return found
+
+    def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
+        """Every recorded word form with its terms (what `standin.tables`
+        reads), a page of rows at a time in id order; ``hangul`` is only a
+        hint here (the tables skip other words themselves)."""
+        last = 0
+        while True:
+            rows = self._index.rows(f"SELECT id, word, terms FROM {self._index.url.lexicon} WHERE id > {last} "
+                                    f"ORDER BY id ASC LIMIT {ENTRIES_PAGE} OPTION max_matches={ENTRIES_PAGE}")
+            for _, word, terms in rows:
+                yield str(word), json.loads(terms)
+            if len(rows) < ENTRIES_PAGE:
+                return
+            last = int(rows[-1][0])
 
     def close(self) -> None:
         return None

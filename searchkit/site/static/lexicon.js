@@ -1,6 +1,6 @@
 // Mirrors searchkit/lexicon.py (Lexicon.analyse, Lexicon.segment) and, for
-// words the lexicon cannot analyse (where Python loads Kiwi), a stand-in
-// for analysis.py's normalisation: the page has no Kiwi.
+// words the lexicon cannot analyse, searchkit/standin.py (StandIn): neither
+// the page nor the library loads Kiwi for a query.
 import { meta, lookup, json, sharded } from "./store.js";
 
 const T = () => meta.tables;
@@ -20,8 +20,7 @@ export async function analyse(text, known) {
     if (segmented === null) kiwi = true;
     else found.set(word, segmented);
   }
-  // Python analyses the whole text with Kiwi here; the page has no Kiwi,
-  // so every word gets the stand-in's reading instead
+  // as Lexicon.analyse: every word gets the stand-in's reading (StandIn.word)
   if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
   const terms = [];
   let base = 0;
@@ -58,8 +57,7 @@ export async function segment(word, known) {
 
 const nonEmpty = (items) => Array.isArray(items) && items.length > 0;
 
-// The stand-in for Kiwi on one word (no Python counterpart: Python asks
-// Kiwi). Punctuation is cut off; Latin and digit names are normalised as
+// StandIn.word: one word as Kiwi would most likely read it. Punctuation is cut off; Latin and digit names are normalised as
 // analysis.normalise and analysis._with_names do; a Korean remainder is
 // looked up or segmented again, or kept whole when the index has it.
 export async function standIn(word, known) {
@@ -86,7 +84,7 @@ let endings = null;
 const isHangulWord = (w) => /^[\uac00-\ud7a3]+$/u.test(w);
 const stem = async (p) => (await sharded("stem", p)) ?? null;
 
-// A Korean (or other non-Latin) piece as Kiwi would most likely read it:
+// StandIn._korean (with ._mixed, ._unknown): a Korean (or other non-Latin) piece as Kiwi would most likely read it:
 // the longest head that is a recorded word, an index term or a recorded
 // stem, before an ending the lexicon has seen (메모리로 → 메모리, 써야 → 쓰);
 // a piece that is itself an ending reads as nothing (하려면); then the
@@ -161,7 +159,7 @@ async function koreanStandIn(piece, known) {
   return [[lower, 0, 0, piece.length]];
 }
 
-// A verb stem as written before an ending that merged into its last
+// standin.variants: a verb stem as written before an ending that merged into its last
 // syllable: a final ㄴ ㄹ ㅁ ㅂ taken off (모른 → 모르, 쓴 → 쓰), or ㅓ
 // back to ㅡ (써 → 쓰).
 function variants(head) {
