@@ -227,6 +227,26 @@ def test_up_and_down_by_the_cli(tmp_path: Path, request: pytest.FixtureRequest) 
     assert not list((tmp_path / "c").glob("node-*/searchd.pid"))
 
 
+def test_a_meta_record_past_sphinx_string_limit_reads_back_whole(tmp_path: Path,
+                                                                  request: pytest.FixtureRequest) -> None:
+    """Sphinx 2.2 cuts a string attribute at 4 MB without a word: a
+    50,000-paper manifest was cut, and the cluster could not be opened.
+    A long record is kept in pieces and reads back as written."""
+    from searchkit.backends.sphinx import ClusterURL, meta
+
+    url = ClusterURL.parse(start(tmp_path / "c", 1, request))
+    node = meta.open_node(url)
+    try:
+        body = {"posts": [os.urandom(32).hex() for _ in range(200_000)], "한국어": "확산 모델"}  # 13 MB, ~6 MB packed
+        meta.put(node, url, meta.GEN_ROW + 7, body)
+        assert meta.get(node, url, meta.GEN_ROW + 7) == body
+        assert len(meta.pieces(node, url, [meta.GEN_ROW + 7])) >= 6
+        meta.put(node, url, meta.GEN_ROW + 7, {"small": 1})  # a short body replaces it in place
+        assert meta.get(node, url, meta.GEN_ROW + 7) == {"small": 1}
+    finally:
+        node.close()
+
+
 def test_errors_are_one_line(clusters: dict, tmp_path: Path) -> None:
     url = clusters[1][0]
     port = _nodes().free_ports(1)[0]

@@ -6,11 +6,19 @@ glossary and top terms, ``VOCABULARY_ROW + G`` its terms, ``COUNTS_ROW +
 G`` each section's term counts (compressed; the next reindex updates them
 for the stats' top terms). A reindex writes its generation's rows, then
 flips row 1 in one REPLACE: that statement is the publish.
+
+A body longer than `PIECE` is compressed and cut into pieces, each in a
+row of its own (`PIECES_ROW`), written before the row that names them:
+Sphinx 2.2 keeps at most 4 MB of a string attribute and silently cuts the
+rest, and a 50,000-paper manifest is longer (it was cut, and the cluster
+could not be opened again).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from typing import Any
 
 from . import ClusterURL
@@ -25,16 +33,59 @@ COUNTS_ROW = 2 << 40
 section, read only by the next reindex."""
 
 
+PIECES_ROW = 3 << 40
+"""``PIECES_ROW + row * MAX_PIECES + k``: piece k of a long body of ``row``."""
+MAX_PIECES = 1 << 12
+PIECE = 1 << 20
+"""Characters of one piece (base64: bytes too), well under Sphinx's 4 MB."""
+PIECES_KEY = "__pieces__"
+
+
 def put(node: Node, url: ClusterURL, row: int, body: Any) -> None:
-    """Write one meta row (replacing it)."""
+    """Write one meta row (replacing it); a long body goes to pieces first."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > PIECE // 4 and len(text.encode("utf-8")) > PIECE:
+        packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+        pieces = [packed[i : i + PIECE] for i in range(0, len(packed), PIECE)]
+        if len(pieces) > MAX_PIECES:
+            raise ClusterError(f"a meta record of {len(packed):,} bytes is too large for the cluster at {url}")
+        first = PIECES_ROW + row * MAX_PIECES
+        for k, piece in enumerate(pieces):
+            _replace(node, url, first + k, piece)
+        text = json.dumps({PIECES_KEY: len(pieces)})
+    _replace(node, url, row, text)
+
+
+def _replace(node: Node, url: ClusterURL, row: int, text: str) -> None:
     node.execute(f"REPLACE INTO {url.meta} (id, body_text, kind, body) VALUES ({row}, '', {row}, {quote(text)})")
 
 
 def get(node: Node, url: ClusterURL, row: int) -> Any:
     """One meta row's body, None when it is absent."""
     rows = node.rows(f"SELECT body FROM {url.meta} WHERE id = {row}")
-    return json.loads(rows[0][0]) if rows else None
+    if not rows:
+        return None
+    body = json.loads(rows[0][0])
+    if not (isinstance(body, dict) and PIECES_KEY in body):
+        return body
+    count, first = int(body[PIECES_KEY]), PIECES_ROW + row * MAX_PIECES
+    found = node.rows(f"SELECT id, body FROM {url.meta} WHERE id >= {first} AND id < {first + count} "
+                      f"ORDER BY id ASC LIMIT {count} OPTION max_matches={count}")
+    if [int(i) for i, _ in found] != list(range(first, first + count)):
+        raise ClusterError(f"the cluster at {url} is damaged: record {row} lacks some of its {count} pieces; "
+                           f"run `papersearch reindex --full --index {url}`")
+    return json.loads(zlib.decompress(base64.b64decode("".join(str(b) for _, b in found))).decode("utf-8"))
+
+
+def pieces(node: Node, url: ClusterURL, rows: list[int]) -> list[int]:
+    """The ids of the pieces of these rows' bodies (to delete with them)."""
+    out: list[int] = []
+    for row in rows:
+        first = PIECES_ROW + row * MAX_PIECES
+        sql = (f"SELECT id FROM {url.meta} WHERE id >= {first} AND id < {first + MAX_PIECES} "
+               f"LIMIT {MAX_PIECES} OPTION max_matches={MAX_PIECES}")
+        out += [int(r[0]) for r in node.rows(sql)]
+    return out
 
 
 def check_index(node: Node, url: ClusterURL) -> None:

@@ -47,6 +47,7 @@ from . import counts as term_counts
 from .config import ID_FIELD
 from .conn import Node, connect, values
 from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
+from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
 CLUSTER_FORMAT = 4
@@ -371,8 +372,10 @@ class Writer:
             "LIMIT 1000")]
         old += [int(r[0]) for r in self.node.rows(
             f"SELECT id FROM {self.url.meta} WHERE id >= {COUNTS_ROW} AND id < {COUNTS_ROW + new} LIMIT 1000")]
-        if old:
-            self.node.execute(f"DELETE FROM {self.url.meta} WHERE id IN ({','.join(map(str, old))})")
+        old += meta_pieces(self.node, self.url, old)
+        for start in range(0, len(old), 1000):
+            chunk = ",".join(map(str, old[start : start + 1000]))
+            self.node.execute(f"DELETE FROM {self.url.meta} WHERE id IN ({chunk})")
 
 
 def _row(doc: int, new: int, paper: Paper, fields: list[list[Term]], own: list[str]) -> tuple:
