@@ -10,8 +10,10 @@ directory, of a 1-node and of a 3-node cluster, each a whole process
 size on disk (a cluster's after its nodes stopped and saved their RAM
 chunks). The indexes stay in ``--work`` for the query phase.
 
-``query``: both clusters up again on their data, the three indexes open
-in this process; each query runs once to warm, then the backends take
+``query``: the clusters built so far up again on their data, the indexes
+open in this process; each query runs once to warm (and the clusters' top
+10 is compared with the directory's: the window must not change an
+answer at any size), then the backends take
 turns query by query (so a load spike hits all three alike) for p50/p95
 in process; then ``python -m searchkit query`` as a whole process against
 each (wall time, peak RSS), and searchd's peak RSS over the phase.
@@ -27,6 +29,7 @@ Results merge into ``WORK/results.json``; ``--table`` prints them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -155,14 +158,23 @@ def query(work: Path, repeat: int) -> None:
     import searchkit
 
     results = load(work)
-    with Up(1, work / "c1") as one, Up(3, work / "c3") as three:
-        urls = {"dir": str(work / "dir"), "c1": one, "c3": three}
+    with contextlib.ExitStack() as stack:
+        urls = {"dir": str(work / "dir")}
+        for count in NODES:  # only the clusters built so far
+            if f"c{count}" in results.get("build", {}):
+                urls[f"c{count}"] = stack.enter_context(Up(count, work / f"c{count}"))
         indexes = {name: searchkit.open_index(location) for name, location in urls.items()}
         try:
             times: dict[str, list[float]] = {name: [] for name in indexes}
-            for q in QUERIES:  # warm: Kiwi, caches, first reads
-                for index in indexes.values():
-                    index.search(q).total  # noqa: B018 - the CLI prints the total too
+            tops: dict[str, list] = {name: [] for name in indexes}
+            for q in QUERIES:  # warm: caches, first reads; and each backend's top 10, compared below
+                for name, index in indexes.items():
+                    found = index.search(q)
+                    found.total  # noqa: B018 - the CLI prints the total too
+                    tops[name].append([(h.arxiv_id, h.score) for h in found])
+            agree = {name: [q for q, a, b in zip(QUERIES, tops["dir"], tops[name])
+                            if [i for i, _ in a] != [i for i, _ in b]] for name in urls if name != "dir"}
+            print("top-10 disagreements with the directory:", json.dumps(agree, ensure_ascii=False), flush=True)
             for _ in range(repeat):
                 for q in QUERIES:
                     for name, index in indexes.items():
@@ -176,7 +188,7 @@ def query(work: Path, repeat: int) -> None:
         for q in WHOLE_PROCESS:
             for name, location in urls.items():
                 whole[name].append(child([PY, "-m", "searchkit", "query", q, "--index", location], ok=(0, 1)))
-        rss = {"c1": searchd_rss(work / "c1"), "c3": searchd_rss(work / "c3")}
+        rss = {name: searchd_rss(work / name) for name in urls if name != "dir"}
     results["query"] = {
         name: {"p50_ms": statistics.median(t), "p95_ms": percentile(t, 0.95), "runs": len(t),
                "whole_s": statistics.median(r["s"] for r in whole[name]),
@@ -185,6 +197,8 @@ def query(work: Path, repeat: int) -> None:
         for name, t in times.items()
     }
     results["query"]["at"] = time.time()
+    results["query"]["disagree"] = agree
+    results["query"]["tops"] = tops
     save(work, results)
 
 
@@ -221,6 +235,8 @@ def table(results: dict) -> str:
     head = f"{results.get('papers', '?')} papers ({results.get('corpus', '')})"
     lines = [head, "", "| backend | measure | time | peak RSS | size |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    for name, differ in results.get("query", {}).get("disagree", {}).items():
+        lines.append(f"\n{name}: top 10 unlike the directory's for {len(differ)} of {len(QUERIES)} queries {differ}")
     return "\n".join(lines)
 
 
