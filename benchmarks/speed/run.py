@@ -370,8 +370,14 @@ def served_queries(corpus: Corpus, index: Path) -> list[Run]:
         server.wait(30)
 
 
+BASELINES_UP_TO = 50_000
+"""Papers up to which tantivy and bm25s are built beside papersearch
+(`--baselines-up-to`): they need the whole corpus analysed by Kiwi again."""
+
+
 def latency(corpus: Corpus, index: Path) -> dict:
-    result = json.loads(run([PY, HERE / "latency.py", index, corpus.path, *QUERIES]).stdout)
+    skip = ["--no-baselines"] if corpus.papers > BASELINES_UP_TO else []
+    result = json.loads(run([PY, HERE / "latency.py", index, corpus.path, *skip, *QUERIES]).stdout)
     tantivy = result.get("tantivy", {})
     if "p50_ms" in tantivy:
         result["ratio_p50"] = result["papersearch"]["p50_ms"] / tantivy["p50_ms"]
@@ -589,6 +595,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None,
                         help="where synthetic corpora (synth-N/) and big indexes are kept between runs "
                              "(default /work/bench if it exists, else --work)")
+    parser.add_argument("--baselines-up-to", type=int, default=BASELINES_UP_TO, metavar="PAPERS",
+                        help="build the in-process baselines (tantivy, bm25s) only for corpora this size or smaller")
     parser.add_argument("--reuse-builds", action="store_true",
                         help="keep an index built by an earlier run with its reindex figures (said in the table)")
     parser.add_argument("--report", type=Path, metavar="RESULTS_JSON",
@@ -624,6 +632,8 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
 
+    global BASELINES_UP_TO
+    BASELINES_UP_TO = args.baselines_up_to
     MEASURED["commit"] = _commit()
     results["environment"]["commit"] = MEASURED["commit"]
     if args.snapshot:
