@@ -30,6 +30,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "SUFFIXES": sorted(query.SUFFIXES),
         # lexicon.py
         "HANGUL_WORD": lexicon._HANGUL_WORD.pattern,
+        "PARTICLES": sorted(lexicon.PARTICLES),
         # analysis.py (the page's stand-in for Kiwi on words the lexicon cannot analyse)
         "STOP_WORDS": sorted(analysis.STOP_WORDS),
         "UNCHANGED": sorted(analysis._UNCHANGED),
