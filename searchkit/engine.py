@@ -382,9 +382,16 @@ def bare_id(arxiv_id: str) -> str:
 
 def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:
     """Two Korean words typed apart also match the compound written as one
-    word (희소 어텐션 → 희소어텐션), when the index has it."""
-    joined = ["".join(pair) for pair in neighbour_pairs(parsed)]
-    return [word for word in joined if is_hangul(word) and known(word)]
+    word (희소 어텐션 → 희소어텐션), and two Latin words a name written as one
+    (flash attention → FlashAttention, dino v3 → DINOv3), when the index has it."""
+    joined = ["".join(pair) for pair in neighbour_pairs(parsed) if is_hangul("".join(pair))]
+    names = [p.alternatives[0] for p in parsed.typed if not p.required]
+    joined += [a[-1] + b[0] for a, b in zip(names, names[1:]) if _NAME.fullmatch(a[-1] + b[0])]
+    return [word for word in dict.fromkeys(joined) if known(word)]
+
+
+_NAME = re.compile(r"[a-z][a-z0-9]*")
+"""A name written as one word: ASCII letters, then letters or digits."""
 
 
 def check_limit(limit: object) -> int:

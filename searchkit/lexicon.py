@@ -24,6 +24,10 @@ from .analysis import Term
 
 _WORD = re.compile(r"\S+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
+PARTICLES = frozenset("을를이가은는의에로와과")
+"""Case particles: after a recorded word they are the particle, even when
+Kiwi once slipped and left one as an index term (얼굴을 → 얼굴, not 얼굴 + 을,
+a phrase no summary holds)."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, terms TEXT NOT NULL) WITHOUT ROWID"
 
 
@@ -181,7 +185,7 @@ class Lexicon:
             if not found.get(prefix):
                 continue
             rest = word[len(prefix) :]
-            tail = self.lookup([rest]).get(rest) if rest else []
+            tail = self.lookup([rest]).get(rest) if rest and rest not in PARTICLES else []
             if tail is None and known(rest):
                 tail = [[rest, 0, 0, len(rest)]]
             if tail is None:

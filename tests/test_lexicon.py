@@ -133,3 +133,12 @@ def test_unseen_compounds_and_endings_are_segmented_without_kiwi(tmp_path: Path)
     assert [("생성모델"[t.start : t.end], t.pos) for t in terms] == [("생성", 0), ("모델", 1)]
     assert lex.segment("완전히낯선말", known) is None, "unknown pieces go to the stand-in"
     lex.close()
+
+
+def test_a_particle_after_a_recorded_word_is_no_term_even_when_the_index_has_it(tmp_path: Path) -> None:
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add((text, analyse(text)) for text in ["얼굴 생성", "생각 사슬"])
+    known = {"얼굴", "생각", "을", "의"}.__contains__  # a stray 을 or 의 some summary left as a term
+    assert [t.text for t in lex.analyse("얼굴을", known)] == ["얼굴"]
+    assert [t.text for t in lex.analyse("생각의 사슬", known)] == ["생각", "사슬"]
+    lex.close()

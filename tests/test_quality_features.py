@@ -61,3 +61,17 @@ def test_papers_covering_more_words_rank_first(default_index) -> None:
     words = {"시각", "토큰", "압축"}
     found = {f.text[s:e] for f in top.highlights.values() for s, e in f.spans}
     assert words <= found
+
+
+def test_names_typed_apart_also_match_the_name_written_as_one_word() -> None:
+    from searchkit.engine import joined_words
+    from searchkit.query import ParsedQuery, Part
+
+    def query(*words: tuple[tuple[str, ...], ...]) -> ParsedQuery:
+        return ParsedQuery("", tuple(Part(alternatives, label=alternatives[0][0]) for alternatives in words))
+
+    index = {"flashattention", "dinov3", "희소어텐션"}.__contains__
+    assert joined_words(query((("flash",),), (("attention",),)), index) == ["flashattention"]
+    assert joined_words(query((("dino",),), (("v3",), ("v", "3"))), index) == ["dinov3"]
+    assert joined_words(query((("희소",),), (("어텐션",),)), index) == ["희소어텐션"]
+    assert joined_words(query((("world",),), (("model",),)), index) == [], "only names the index has"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import analysis, glossary, highlight, lexicon, query, ranking, schema, scoring, understand
+from .. import analysis, engine, glossary, highlight, lexicon, query, ranking, schema, scoring, understand
 
 
 def tables(constants: dict[str, Any]) -> dict[str, Any]:
@@ -27,9 +27,12 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "MAX_QUERY": query.MAX_QUERY,
         "PHRASE": query._PHRASE.pattern,
         "ARXIV": query._ARXIV.pattern,
+        # engine.py
+        "JOINED_NAME": engine._NAME.pattern,
         "SUFFIXES": sorted(query.SUFFIXES),
         # lexicon.py
         "HANGUL_WORD": lexicon._HANGUL_WORD.pattern,
+        "PARTICLES": sorted(lexicon.PARTICLES),
         # analysis.py (the page's stand-in for Kiwi on words the lexicon cannot analyse)
         "STOP_WORDS": sorted(analysis.STOP_WORDS),
         "UNCHANGED": sorted(analysis._UNCHANGED),

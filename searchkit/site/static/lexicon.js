@@ -42,7 +42,7 @@ export async function segment(word, known) {
     if (!nonEmpty(found.get(prefix)) && (await known(prefix))) found.set(prefix, [[prefix, 0, 0, prefix.length]]);
     if (!nonEmpty(found.get(prefix))) continue;
     const rest = word.slice(prefix.length);
-    let tail = rest ? (await lookup([rest])).get(rest) ?? null : [];
+    let tail = rest && !T().PARTICLES.includes(rest) ? (await lookup([rest])).get(rest) ?? null : [];
     if (tail === null && (await known(rest))) tail = [[rest, 0, 0, rest.length]];
     if (tail === null) tail = await segment(rest, known);
     if (tail === null && rest.length <= 2) tail = [];

@@ -153,7 +153,13 @@ async function attachPairs(alt) {
 
 // searcher._joined_words
 async function joinedWords(parsed) {
-  const words = neighbourPairs(parsed).map(([a, b]) => a + b).filter(isHangul);
+  const joined = neighbourPairs(parsed).map(([a, b]) => a + b).filter(isHangul);
+  const names = typed(parsed).filter((p) => !p.required).map((p) => p.alternatives[0]);
+  for (let i = 0; i + 1 < names.length; i++) {
+    const word = names[i][names[i].length - 1] + names[i + 1][0];
+    if (new RegExp(`^(?:${T().JOINED_NAME})$`, "u").test(word)) joined.push(word);
+  }
+  const words = [...new Set(joined)];
   const present = await Promise.all(words.map(known));
   return words.filter((_, i) => present[i]);
 }
