@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -53,9 +54,19 @@ SYNONYM_KINDS = ("synonym", "narrower")
 Entry = tuple[tuple[str, ...], str, float]  # analysed terms, surface text, weight
 
 
+@cache
+def _table(name: str) -> bytes:
+    """A data table of the package, read once per process: a reindex takes
+    its surfaces, its analysed body and its digest from one snapshot, even
+    if the package is upgraded while it runs (re-read at the end, a longer
+    table misaligned the body with the surfaces analysed at the start, and
+    a digest of new tables over an old body would never be refreshed)."""
+    return files("searchkit").joinpath(f"data/{name}").read_bytes()
+
+
 def load_pairs() -> list[tuple[str, str]]:
     """The curated (english, korean) pairs shipped with the package."""
-    text = files("searchkit").joinpath("data/glossary.tsv").read_text(encoding="utf-8")
+    text = _table("glossary.tsv").decode("utf-8")
     rows = [line.split("\t") for line in text.splitlines()[1:] if line.strip()]
     return [(row[0].strip(), row[1].strip()) for row in rows if len(row) == 2]
 
@@ -63,7 +74,7 @@ def load_pairs() -> list[tuple[str, str]]:
 def load_concepts(kinds: tuple[str, ...] | None = None) -> list[tuple[str, str, tuple[str, ...]]]:
     """The hand-written concept entries, ``(kind, head, members)``, of the
     given kinds (all when None); ``#`` lines are comments."""
-    text = files("searchkit").joinpath("data/concepts.tsv").read_text(encoding="utf-8")
+    text = _table("concepts.tsv").decode("utf-8")
     out = []
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
@@ -85,8 +96,7 @@ def glossary_surfaces() -> list[str]:
 
 
 def _digest() -> str:
-    data = files("searchkit").joinpath("data")
-    source = b"".join(data.joinpath(name).read_bytes() for name in ("glossary.tsv", "concepts.tsv"))
+    source = b"".join(_table(name) for name in ("glossary.tsv", "concepts.tsv"))
     return hashlib.sha256(source + ANALYZER_VERSION.encode()).hexdigest()
 
 

@@ -131,3 +131,27 @@ def test_rules_live_in_the_data_file() -> None:
     frame, light, verbs = understand.tables()
     assert "방법" in frame and "연구" in light and "완화" in verbs["줄이"]
     assert Path(searchkit.__file__).with_name("data").joinpath("concepts.tsv").is_file()
+
+
+def test_a_reindex_reads_the_glossary_tables_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Surfaces, analysed body and digest come from one snapshot of the
+    tables: a package upgraded during a long reindex (seen: a longer
+    glossary.tsv under a running 200k build) must neither crash the body
+    nor store a digest of tables the body was not made from."""
+    from searchkit import glossary
+
+    data = tmp_path / "searchkit" / "data"
+    data.mkdir(parents=True)
+    (data / "glossary.tsv").write_text("english\tkorean\ndiffusion\t확산\n", encoding="utf-8")
+    (data / "concepts.tsv").write_text("synonym\t비디오\t영상\n", encoding="utf-8")
+    monkeypatch.setattr(glossary, "files", lambda package: tmp_path / package)
+    glossary._table.cache_clear()
+    try:
+        surfaces, digest = glossary.glossary_surfaces(), glossary._digest()
+        (data / "glossary.tsv").write_text("english\tkorean\ndiffusion\t확산\nreward\t보상\n", encoding="utf-8")
+        analysed = [[glossary.Term(s, 0, 0, len(s))] for s in surfaces]
+        body = glossary.glossary_body(surfaces, analysed)
+        assert surfaces == ["diffusion", "확산", "비디오", "영상"]
+        assert [row[1] for row in body["pairs"]] == ["diffusion"] and body["digest"] == digest
+    finally:
+        glossary._table.cache_clear()
