@@ -20,7 +20,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from .. import __version__
-from ..backends import open_index
+from ..backends import is_cluster, open_index
 from ..engine import Index
 from ..errors import IndexMissingError, NotFoundError, SearchkitError
 from ..schema import SECTION_GROUPS
@@ -131,7 +131,7 @@ class DirectoryPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value:
             self.fail("empty path; is a variable unset?", param, ctx)
-        if isinstance(value, str) and value.startswith("sphinx://"):  # a cluster URL, kept as text
+        if is_cluster(value):  # a cluster URL, kept as text
             return value
         return super().convert(value, param, ctx)
 

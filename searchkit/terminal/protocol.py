@@ -1,17 +1,20 @@
 """What the client and `serve` agree on: where the socket is, which
 commands a server answers, which environment variables travel with a
-request. Standard library only."""
+request. Standard library only, and `backends`' rule of what a cluster
+URL is (a module of a few lines that imports no backend)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from ..backends import is_cluster  # the one rule of a cluster URL; re-exported for client and serve
+
 SOCKET = "serve.sock"
 SERVED = frozenset({"query", "show", "similar", "stats"})
 """Commands the server answers; reindex and serve always run here."""
 PASSED_ENV = ("NO_COLOR", "TERM", "COLORTERM", "PAPERSEARCH_CORPUS", "PAPERSEARCH_INDEX")
-CLUSTER_SCHEME = "sphinx://"
+__all__ = ["PASSED_ENV", "SERVED", "SOCKET", "home", "is_cluster", "private", "socket_path"]
 
 
 def home(location: str | os.PathLike) -> Path:
@@ -20,14 +23,13 @@ def home(location: str | os.PathLike) -> Path:
     directory here), a directory of this user's named by the URL's hash
     under ``$XDG_RUNTIME_DIR`` (else the temp dir), so a client finds the
     server by the same URL it would open."""
-    text = os.fspath(location)
-    if not text.startswith(CLUSTER_SCHEME):
+    if not is_cluster(location):
         return Path(location)
     import hashlib
     import tempfile
 
     base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"papersearch-{os.getuid()}"
-    return base / hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return base / hashlib.sha256(str(location).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def private(directory: Path) -> bool:
@@ -46,7 +48,3 @@ def private(directory: Path) -> bool:
 
 def socket_path(location: str | os.PathLike) -> Path:
     return home(location) / SOCKET
-
-
-def is_cluster(location: str | os.PathLike) -> bool:
-    return os.fspath(location).startswith(CLUSTER_SCHEME)

@@ -44,7 +44,7 @@ PIECES_KEY = "__pieces__"
 def put(node: Node, url: ClusterURL, row: int, body: Any) -> None:
     """Write one meta row (replacing it); a long body goes to pieces first."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    if len(text) > PIECE // 4 and len(text.encode("utf-8")) > PIECE:
+    if len(text.encode("utf-8")) > PIECE:
         packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
         pieces = [packed[i : i + PIECE] for i in range(0, len(packed), PIECE)]
         if len(pieces) > MAX_PIECES:
