@@ -9,6 +9,7 @@ tests of a full build build from scratch.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,17 @@ from pathlib import Path
 import pytest
 
 import searchkit
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Without the package's dependencies every test module would fail to
+    import with a traceback of its own: say it once instead (exit 4)."""
+    missing = [name for name in ("whoosh", "kiwipiepy", "click", "rich", "numpy", "hypothesis")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.exit(f"papersearch's dependencies are not installed for this Python ({', '.join(missing)}): "
+                    'run the README\'s test command, pip install -e ".[test]" && pytest', returncode=4)
+
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO / "corpus"
