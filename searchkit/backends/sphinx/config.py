@@ -25,13 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
-from ...schema import TEXT_FIELDS
+from ...schema import ALL, TEXT_FIELDS
 
 CHARSET = "0..9, A..Z->a..z, _, a..z, U+AC00..U+D7A3, U+3131..U+318E"
 """Hangul syllables and jamo, digits and Latin stay whole; every other
 character is hex-encoded into a term by `terms.encode` first."""
 ID_FIELD = "aid"
 """A text field holding the encoded arXiv id, so copies are found by MATCH."""
+LENGTH_COLUMNS: dict[str, str] = {ALL: "alen", **{name: f"len_{name}" for name in TEXT_FIELDS}}
+"""Each document's field lengths as Whoosh's scorer sees them (rounded
+through one byte), the combined field's too: Sphinx's expression ranker
+reads them to compute a term's exact BM25 (see `certify`)."""
 AGENT_CONNECT_MS = 500
 AGENT_QUERY_MS = 20000
 
@@ -142,6 +146,7 @@ def _shard_schema() -> list[str]:
         "rt_attr_uint = born",
         "rt_attr_uint = died",
         "rt_attr_uint = day",
+        *(f"rt_attr_uint = {column}" for column in LENGTH_COLUMNS.values()),
         "rt_attr_string = arxiv_id",
         "rt_attr_string = post",
         "rt_attr_string = date",

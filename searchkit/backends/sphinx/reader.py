@@ -1,19 +1,19 @@
 """Cluster → hits: the `Index` interface over a Sphinx distributed index.
 
-Sphinx's own scores cannot rank exactly (RT indexes keep no field-length
-totals, IDF is per shard and per chunk), so the engine only finds
-candidates: for each query a bounded window of the documents Sphinx's
-ranker puts first, across all shards (see `window`), with their stored
-spans. The ranking is then the directory backend's, computed by the same
-code (`scoring.plan/top/matching`, `ranking.coverage/proximity`,
-`highlight`) over `CandidatePostings`: a term's frequencies and each
-field's length are read from the candidates' spans, N and df are exact
-live-generation counts over every shard (``COUNT(*) … MATCH('@field
-term')``), average lengths come from the manifest's per-post totals. This
-is Elasticsearch's dfs_query_then_fetch plus a rescore window, with the
-statistics global, so the number of shards never changes a score. Totals
-and date order need no spans: Sphinx counts the matches and lists their
-dates itself.
+Sphinx's own scores cannot rank a query exactly (RT indexes keep no
+field-length totals, IDF is per shard and per chunk), so the engine only
+finds candidates: for each term of a query, the documents in order of the
+term's exact score, across all shards, read until no unseen document can
+reach the top (see `window` and `certify`), with their stored spans. The
+ranking is then the directory backend's, computed by the same code
+(`scoring.plan/top/matching`, `ranking.coverage/proximity`, `highlight`)
+over `CandidatePostings`: a term's frequencies and each field's length are
+read from the candidates' spans, N and df are exact live-generation counts
+over every shard (``COUNT(*) … MATCH('@field term')``), average lengths
+come from the manifest's per-post totals. This is Elasticsearch's
+dfs_query_then_fetch, with the statistics global, so the number of shards
+never changes a score. Totals and date order need no spans: Sphinx counts
+the matches and lists their dates itself.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ from ...query import ParsedQuery
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans
 from ...scoring import DensePostings
 from ...store import Manifest
-from . import ClusterURL
+from . import ClusterURL, certify
 from .config import ID_FIELD
 from .conn import ClusterError, Node, connect, quote
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
-from .window import DATE_BATCH, Windowed, excluded, ranker
-from .writer import live_filter, word_id
+from .window import DATE_BATCH, Windowed, excluded
+from .writer import CLUSTER_FORMAT, live_filter, word_id
 
 MAX_CANDIDATES = 200_000
 """Documents one listing by id may return (a paper's copies, the matching
@@ -261,6 +261,10 @@ class SphinxIndex(Engine):
         found = get(self._node, self.url, GEN_ROW + self.generation)
         if not found:
             raise ClusterError(f"cluster at {self.url} has no manifest for its live generation {self.generation}")
+        if found.get("cluster_format") != CLUSTER_FORMAT:
+            raise ClusterError(f"cluster at {self.url} was written by another papersearch (cluster format "
+                               f"{found.get('cluster_format')}, this one reads {CLUSTER_FORMAT}): run `papersearch "
+                               f"reindex --index {self.url}` to rebuild it")
         data = found["manifest"]
         self.manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
         self._totals = self.manifest.field_totals()
@@ -401,17 +405,40 @@ class SphinxIndex(Engine):
             self._posts.clear()
         self._posts.update((int(i), str(post)) for i, post in rows)
 
-    def _window(self, match: str, scope: Sequence[str], size: int, since: str | None, until: str | None,
-                counting: Sequence[str] = ()) -> tuple[list[int], int, list[list[tuple]]]:
-        """The ``size`` best matches by Sphinx's ranker over every shard,
-        how many documents match in all, and the answers to the
-        ``counting`` statements, sent in the same round trip."""
-        tail = f"LIMIT {size} OPTION max_matches={size}, ranker={ranker(scope)}, idf='plain,tfidf_unnormalized'"
-        answers = self._answers([f"SELECT id, post FROM {self.url.name} WHERE {self._where(match, since, until)} "
-                                 f"{tail}", *counting])
-        rows, meta = answers[0]
+    def _read_lists(self, lists: certify.Lists, depths: Mapping[certify.Key, int], since: str | None,
+                    until: str | None, counting: Sequence[str] = ()) -> list[list[tuple]]:
+        """Read each (field, term) list to its depth into ``lists``, over
+        every shard, in as few round trips as a batch allows; returns the
+        answers to the ``counting`` statements, sent with the first."""
+        keys = list(depths)
+        statements = list(counting) + [self._list_statement(key, depths[key], since, until) for key in keys]
+        answers = [a for start in range(0, len(statements), DF_BATCH)
+                   for a in self._answers(statements[start : start + DF_BATCH])]
+        for key, (rows, meta) in zip(keys, answers[len(counting):]):
+            self._remember([(i, post) for i, _, post, _ in rows])
+            lists.add(key, depths[key], [(int(i), str(paper), int(w)) for i, paper, _, w in rows],
+                      int(meta.get("total_found", len(rows))))
+        return [rows for rows, _ in answers[: len(counting)]]
+
+    def _list_statement(self, key: certify.Key, depth: int, since: str | None, until: str | None) -> str:
+        """The term's documents by its exact BM25 (`certify.ranker`)."""
+        field, term = key
+        option = certify.ranker(key, bm25.idf(self._count_live, self.df(field, term)),
+                                bm25.average(self._totals.get(field, 0), self._count_live),
+                                engine.BM25_K1, engine.BM25_B)
+        return (f"SELECT id, arxiv_id, post, WEIGHT() FROM {self.url.name} WHERE "
+                f"{self._where(certify.match(key), since, until)} LIMIT {depth} OPTION max_matches={depth}, {option}")
+
+    def _id_matches(self, arxiv_ids: Sequence[str], since: str | None, until: str | None) -> list[int]:
+        """Every live copy of papers asked for by id (they score through
+        their id, which no list ranks)."""
+        if not arxiv_ids:
+            return []
+        rows = self._select([f"SELECT id, post FROM {self.url.name} WHERE "
+                             f"{self._where(f'@{ID_FIELD} ({any_of(list(arxiv_ids))})', since, until)} "
+                             f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
         self._remember(rows)
-        return [int(i) for i, _ in rows], int(meta.get("total_found", len(rows))), [a for a, _ in answers[1:]]
+        return [int(i) for i, _ in rows]
 
     def _latest(self, match: str, scope: Sequence[str], limit: int, since: str | None, until: str | None,
                 exclude: str | None) -> list[str]:

@@ -1,47 +1,24 @@
-"""A query on the cluster: a bounded window of candidates, rescored exactly.
+"""A query on the cluster: candidates found by Sphinx, scored exactly here.
 
 Scoring every live document that holds a query term means fetching and
 decoding most of the corpus for a common term. Instead (Elasticsearch's
-dfs_query_then_fetch with a rescore window) each shard ranks its matches
-with Sphinx's own ranker and the distributed index returns the best
-``window`` of them; papersearch then fetches only those documents' spans
-and scores them exactly, with the directory's code (`engine.plan` over
-`reader.CandidatePostings`) and global statistics (df and N counted over
-every shard, average lengths from the manifest), so a score never depends
-on the window or the number of shards; only which papers are candidates
-does.
+dfs_query_then_fetch, with the candidates certified) Sphinx lists, for
+each term of the query, the documents in order of that term's exact BM25
+over every shard (`certify`), and papersearch fetches only the documents
+that may still reach the top and scores them with the directory's code
+(`engine.plan` over `reader.CandidatePostings`) and global statistics (df
+and N counted over every shard, average lengths from the manifest). The
+lists are read deeper until no unseen document can reach the top, so the
+top is the directory's whatever the corpus size or the number of shards.
 
-Why the window gives the exact top n, and when it might not. The exact
-scores of the candidates are the directory's; the top n is exact as soon
-as every paper of the exact top n has its best copy in the window. That is
-certain when the window holds every match (Sphinx's ``total_found`` is
-within it: the whole 738-paper corpus for most queries), and otherwise
-likely because Sphinx ranks by nearly the same formula: ``bm25f(k1, 0,
-{field weights})`` is the directory's BM25F with the same k1 and field
-weights, its tf saturating the same way. It differs in that (1) it has no
-length normalisation (b = 0: Sphinx 2.2's RT indexes keep no field-length
-totals), so a short document with few occurrences ranks lower in Sphinx
-than in papersearch; (2) its idf is each shard's ``log(N/df)``, not the
-global ``log(N/(df+1)) + 1``, which weighs common terms less; (3) it adds
-a part's alternatives (glossary expansions) where papersearch takes the
-best one, and ignores their lower weights and similar's key-term weights;
-(4) its phrases count positions as Sphinx does (a name like ``GPT-4o``
-is one extra position there). A paper can miss the window when it is far
-shorter than the window's documents and matches only through few
-occurrences, or when its rank comes from an expansion; the window is made
-generous (`WINDOW` per shard and more with phrases, expansions or date
-filters, `window_size`): on the 738-paper corpus all 154 judged queries
-rank as the directory at this window, and 143 (1 shard) and 150 (3
-shards) still do at a tenth of it (tests/test_cluster.py,
-``test_the_window_ranks_the_judged_queries…``). It is not rare at scale:
-at 50,000 synthetic papers 10 of the speed benchmark's 19 queries rank
-otherwise on 1 shard (3 on 3 shards), mostly for want of length
-normalisation (a one-word query such as LLM differs), and a window of
-3,000 a shard was needed for all 19 (benchmarks/speed/cluster.py prints
-the disagreements). A certified window needs a bound: each document's
-length stored as an attribute, Sphinx ranking by an upper bound of the
-exact score, and the window widened until the 10th exact score passes
-the bound of the first document left out.
+Sphinx's own ranking of a whole query could not promise that: its BM25F
+in 2.2 has no length normalisation and a per-shard idf, and a window of
+its best documents missed papers at scale (at 50,000 synthetic papers 10 of
+the speed benchmark's 19 queries ranked otherwise on 1 shard; a window of
+3,000 documents a shard was needed for all 19).
+
+Totals and date order need no scores: Sphinx counts the matches and lists
+their dates itself.
 """
 
 from __future__ import annotations
@@ -51,35 +28,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...engine import CANDIDATES, Planned
+from ...engine import Planned
 from ...query import ParsedQuery, Part
-from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS
+from ...schema import ALL, TEXT_FIELDS
+from . import certify
 from .config import ID_FIELD
 from .terms import encode
 
 if TYPE_CHECKING:
     from .reader import SphinxIndex
 
-WINDOW = 200
-"""Documents each shard contributes to a query's candidates for every
-`engine.CANDIDATES` (30) papers asked for: the distributed index returns
-the best ``WINDOW × shards`` (so the window per shard is WINDOW on
-average), about seven times the papers the re-ranking looks at, per shard."""
-WIDER = 2
-"""The window's factor when ranks depend on what Sphinx cannot weigh
-(phrases, whose positions it counts otherwise, expansions and weighted
-terms it adds up unweighted) or the query has a date filter."""
 DATE_BATCH = 500
 """Matches read per step, latest first, when sorting by date."""
-SCALE = 10000
-"""Sphinx weights are integers: the ranker's float times this."""
-
-
-def window_size(parsed: ParsedQuery, limit: int, shards: int, filtered: bool) -> int:
-    """How many documents the distributed index returns for ``limit`` papers."""
-    per_shard = WINDOW * -(-limit // CANDIDATES)
-    wide = filtered or any(p.weight != 1.0 or len(a) > 1 for p in parsed.parts for a in p.alternatives)
-    return per_shard * (WIDER if wide else 1) * shards
 
 
 def fields_of(scope: Sequence[str]) -> tuple[str, ...]:
@@ -96,33 +56,19 @@ def part_expression(part: Part) -> str:
     return "(" + " | ".join(dict.fromkeys(alternative(a) for a in part.alternatives)) + ")"
 
 
-def match_expressions(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str]) -> tuple[str, str]:
-    """(boolean, ranked): the query's matches as the directory defines
-    them (every required part — quoted phrases — when there is one, else
-    any part, joined compound or arXiv id), and the same with the optional
-    words added by MAYBE, so the ranker sees them without them matching."""
+def match_expression(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str]) -> str:
+    """The query's matches as the directory defines them: every required
+    part (quoted phrases) when there is one, else any part, joined
+    compound or arXiv id."""
     fields = "@(" + ",".join(fields_of(scope)) + ") "
     required = [part_expression(p) for p in parsed.parts if p.required]
-    optional = [part_expression(p) for p in parsed.parts if not p.required]
-    optional += [f"({encode(word)})" for word in joined]
+    if required:
+        return f"({fields}{' '.join(required)})"
+    optional = [part_expression(p) for p in parsed.parts] + [f"({encode(word)})" for word in joined]
     either = [f"({fields}{' | '.join(optional)})"] if optional else []
     if parsed.arxiv_ids:
         either.append(f"(@{ID_FIELD} ({' | '.join(encode(i) for i in parsed.arxiv_ids)}))")
-    if not required:
-        expression = " | ".join(either)
-        return expression, expression
-    boolean = f"({fields}{' '.join(required)})"
-    return boolean, (f"{boolean} MAYBE ({' | '.join(either)})" if either else boolean)
-
-
-def ranker(scope: Sequence[str]) -> str:
-    """Sphinx's BM25F with the directory's k1 and field weights, b = 0.
-    Its weights must be integers: tenfold, and k1 tenfold with them, which
-    gives the same ranking (tf' (k1 + 1) / (tf' + k1) only scales)."""
-    from ...engine import BM25_K1
-
-    weights = ", ".join(f"{f}={round(10 * FIELD_WEIGHTS.get(f, 1.0))}" for f in fields_of(scope))
-    return f"expr('{SCALE}*bm25f({10 * BM25_K1:g}, 0, {{{weights}}})')"
+    return " | ".join(either)
 
 
 class Windowed(Planned):
@@ -135,11 +81,9 @@ class Windowed(Planned):
                  since: str | None, until: str | None, exclude: str | None) -> None:  # noqa: D107
         self._index, self._parsed, self._scope, self._joined = index, parsed, scope, list(joined)
         self._since, self._until, self._exclude = since, until, exclude
-        self._boolean, self._ranked = match_expressions(parsed, scope, self._joined)
+        self._boolean = match_expression(parsed, scope, self._joined)
         self._inner: Planned | None = None
         self._total: int | None = None
-        self.exhaustive = False
-        """Whether the last window held every match (then its top is certainly exact)."""
 
     def _plan_over(self, ids: list[int]) -> Planned:
         index = self._index
@@ -164,14 +108,25 @@ class Windowed(Planned):
         return self._current.explain(docnum, score, covered, near)
 
     def top(self, limit: int) -> list[tuple[int, float]]:
-        """The best ``limit`` papers among the window's documents."""
-        size = window_size(self._parsed, max(CANDIDATES, limit), self._index.shard_count,
-                           bool(self._since or self._until))
-        counting = self._index._count_statements(self._boolean, self._since, self._until, self._exclude)
-        ids, found, counted = self._index._window(self._ranked, self._scope, size, self._since, self._until, counting)
-        self.exhaustive = found <= len(ids)
-        self._total = self._index._counted(counted, self._exclude)
-        return self._plan_over(ids).top(limit)
+        """The exact best ``limit`` papers: the query's lists read deeper
+        until the ``limit``-th best score among the documents fetched beats
+        what any unseen document could score (see `certify`). The total
+        comes in the first round trip."""
+        index, parsed, scope, joined = self._index, self._parsed, self._scope, self._joined
+        counting = index._count_statements(self._boolean, self._since, self._until, self._exclude)
+        lists = certify.Lists()
+        depths = {key: certify.DEPTH for key in certify.keys(parsed, scope, joined)}
+        named = index._id_matches(parsed.arxiv_ids, self._since, self._until)
+        while True:
+            counted = index._read_lists(lists, depths, self._since, self._until, counting)
+            if counting:
+                self._total, counting = index._counted(counted, self._exclude), []
+            ids = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude)
+            found = self._plan_over(sorted(set(ids) | set(named))).top(limit)
+            open_lists = lists.open()
+            if not open_lists or certify.certified(found, limit, certify.bound(parsed, scope, joined, lists)):
+                return found
+            depths = {key: lists.depth[key] * certify.GROWTH for key in open_lists}
 
     def matching(self) -> list[int]:
         """Every match among the last question's documents."""

@@ -27,7 +27,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from typing import Any
 
 from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
+from ...bm25 import quantised_length
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces
@@ -44,21 +45,22 @@ from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
 from . import ClusterURL
 from . import counts as term_counts
-from .config import ID_FIELD
+from .config import ID_FIELD, LENGTH_COLUMNS
 from .conn import Node, connect, values
 from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
 from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 4
+CLUSTER_FORMAT = 5
 """Bumped when the documents' layout or the generation row changes (3: mined
-term pairs per post): forces a full rebuild."""
+term pairs per post; 5: field lengths as attributes): forces a full rebuild."""
 FOREVER = 4294967295
 """``died`` of a document no reindex has replaced (uint32 max)."""
 BATCH_DOCS = 64
 """Documents per INSERT: spans and texts make a row ~20 kB."""
 SELECT_CHUNK = 5000
-COLUMNS = ("id", *TEXT_FIELDS, ID_FIELD, "born", "died", "day", "arxiv_id", "post", "date", "url", "spans", "texts")
+COLUMNS = ("id", *TEXT_FIELDS, ID_FIELD, "born", "died", "day", *LENGTH_COLUMNS.values(), "arxiv_id", "post", "date",
+           "url", "spans", "texts")
 
 
 def shard_of(arxiv_id: str, shards: int) -> int:
@@ -130,6 +132,16 @@ class Shard:
         for node in self.replicas:
             node.execute(sql)
 
+    def add_columns(self, columns: Iterable[str]) -> None:
+        """Add the integer attributes a shard made by an older papersearch
+        lacks (Sphinx 2.2 alters an RT index in place; the rebuild that
+        CLUSTER_FORMAT forces fills them)."""
+        for node in self.replicas:
+            have = {str(name) for name, _ in node.rows(f"DESCRIBE {self.index}")}
+            for column in columns:
+                if column not in have:
+                    node.execute(f"ALTER TABLE {self.index} ADD COLUMN {column} INTEGER")
+
     def ids(self, where: str) -> list[int]:
         """Ids of the documents matching ``where``, from the first replica."""
         rows = self.replicas[0].rows(
@@ -171,6 +183,8 @@ class Writer:
             for shard in topology(self.node, url)["shards"]:
                 replicas = [connect(r["host"], r["sql_port"]) for r in shard["replicas"]]
                 self.shards.append(Shard(shard["index"], replicas))
+            for target in self.shards:
+                target.add_columns(LENGTH_COLUMNS.values())
         except BaseException:
             self.close()
             raise
@@ -389,8 +403,10 @@ def _row(doc: int, new: int, paper: Paper, fields: list[list[Term]], own: list[s
         spans[name] = [words, base64.b64encode(numbers).decode("ascii")]
         texts[name] = text
     encoded = [field_text([t.text for t in terms]) if text else "" for terms, text in zip(fields, own)]
-    return (doc, *encoded, encode(paper.arxiv_id), new, FOREVER, int(paper.date.replace("-", "")), paper.arxiv_id,
-            paper.post, paper.date, paper.url, _json(spans), _json(texts))
+    sizes = [len(terms) if text else 0 for terms, text in zip(fields, own)]
+    lengths = [int(quantised_length(n)) for n in (sum(sizes), *sizes)]  # LENGTH_COLUMNS' order
+    return (doc, *encoded, encode(paper.arxiv_id), new, FOREVER, int(paper.date.replace("-", "")), *lengths,
+            paper.arxiv_id, paper.post, paper.date, paper.url, _json(spans), _json(texts))
 
 
 def _json(data: Any) -> str:

@@ -1,0 +1,181 @@
+"""The exact top of a query on a cluster, certified rather than hoped for.
+
+Sphinx cannot rank a whole query as the directory does (see `window`), but
+it can rank one term exactly: with a single keyword matched, a field's
+``hit_count`` is the term's frequency there, and the expression ranker can
+read each document's field lengths (attributes the writer stores, rounded
+as Whoosh rounds them) and take the global idf and average length as
+constants. So each (field, term) of the query gets a list, its documents in
+order of that term's exact BM25, over every shard. This is Fagin's
+threshold algorithm: a document in no list's top ``depth`` scores at most
+what the query's formula gives with every term at its list's last score
+(`bound`), and once the k-th best exact score among the documents seen
+passes that bound, no unseen document can enter the top k. Until then the
+lists are read deeper. The answer is exact by construction, whatever the
+corpus size, number of shards or query; only the work depends on them.
+
+Which seen documents need their spans fetched is bounded the same way: a
+document's score lies between what its lists say (absent terms as 0) and
+that plus the last score of each list it is absent from; those whose upper
+bound cannot reach the k-th best lower bound are never fetched.
+
+Sphinx computes in 32-bit floats and returns integer weights (the score
+times `SCALE`): every bound taken from a weight is widened by `SLACK`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ...query import ParsedQuery
+from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS
+from .config import LENGTH_COLUMNS
+from .terms import encode
+
+SCALE = 100_000
+"""A list's weight is its term's exact score times this, as an integer."""
+SLACK = 1e-5
+"""Relative error allowed between Sphinx's float32 score and the exact one."""
+DEPTH = 128
+"""Documents each list returns first; `GROWTH` times more each time it
+must be read deeper."""
+GROWTH = 4
+
+Key = tuple[str, str]
+"""(field, term): one list. The field is a section or the combined `ALL`."""
+
+
+def keys(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str]) -> list[Key]:
+    """Every (field, term) the query's score adds up."""
+    terms = [t for part in parsed.parts for alt in part.alternatives for t in alt] + list(joined)
+    return list(dict.fromkeys((f, t) for t in terms for f in scope))
+
+
+def ranker(key: Key, idf: float, average: float, k1: float, b: float) -> str:
+    """Sphinx's OPTION for the term's exact BM25 (times `SCALE`): the
+    combined field's frequency is each section's count times its weight,
+    as the indexer adds them (field weights are integers: tenfold, and the
+    sum divided by ten)."""
+    name, _ = key
+    length = LENGTH_COLUMNS[name]
+    tf = "sum(user_weight*hit_count)*0.1"
+    expression = (f"{SCALE * idf * (k1 + 1):.6f}*{tf}/({tf}+{k1 * (1 - b):.9f}+{k1 * b / average:.12f}*{length})")
+    names = TEXT_FIELDS if name == ALL else (name,)
+    weights = ", ".join(f"{n}={round(10 * FIELD_WEIGHTS[n]) if name == ALL else 10}" for n in names)
+    return f"ranker=expr('{expression}'), field_weights=({weights})"
+
+
+def match(key: Key) -> str:
+    """The list's MATCH: the term in the field, or in any section."""
+    name, term = key
+    scope = "@(" + ",".join(TEXT_FIELDS) + ")" if name == ALL else f"@{name}"
+    return f"{scope} {encode(term)}"
+
+
+@dataclass
+class Lists:
+    """What the lists have shown so far: each list's documents with their
+    weights, its depth, and whether it is read to the end."""
+
+    depth: dict[Key, int] = field(default_factory=dict)
+    weights: dict[Key, dict[int, int]] = field(default_factory=dict)
+    last: dict[Key, int] = field(default_factory=dict)
+    ended: dict[Key, bool] = field(default_factory=dict)
+    papers: dict[int, str] = field(default_factory=dict)
+
+    def add(self, key: Key, depth: int, rows: Sequence[tuple[int, str, int]], found: int) -> None:
+        """One list's answer at ``depth``: (id, arXiv id, weight) rows, best first."""
+        self.depth[key] = depth
+        self.weights[key] = {doc: weight for doc, _, weight in rows}
+        self.papers.update((doc, paper) for doc, paper, _ in rows)
+        self.ended[key] = found <= len(rows)
+        self.last[key] = rows[-1][2] if rows else 0
+
+    def open(self) -> list[Key]:
+        """Lists not read to the end."""
+        return [k for k, ended in self.ended.items() if not ended]
+
+    def ceiling(self, key: Key) -> float:
+        """The most an unseen document can score on this list."""
+        return 0.0 if self.ended[key] else high(self.last[key])
+
+
+def high(weight: int) -> float:
+    return (weight + 2) / SCALE * (1 + SLACK)
+
+
+def low(weight: int) -> float:
+    return max(0.0, (weight - 2) / SCALE * (1 - SLACK))
+
+
+Value = Callable[[Key], float]
+
+
+def score(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], value: Value,
+          singles_only: bool = False) -> float:
+    """The query's formula (see `scoring.plan`) with each (field, term)'s
+    score given by ``value``: each part's best alternative, its terms'
+    scores summed over the fields with each field's weight and the part's;
+    joined compounds added. With ``singles_only``, phrases count 0 (a
+    lower bound: a phrase scores only where it stands)."""
+    total = 0.0
+    for part in parsed.parts:
+        best = 0.0
+        for alt in part.alternatives:
+            if singles_only and len(alt) > 1:
+                continue
+            best = max(best, sum(FIELD_WEIGHTS.get(f, 1.0) * part.weight * value((f, t)) for f in scope for t in alt))
+        total += best
+    return total + sum(FIELD_WEIGHTS.get(f, 1.0) * value((f, w)) for w in joined for f in scope)
+
+
+def bound(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists) -> float:
+    """The most a document seen in no list can score."""
+    return score(parsed, scope, joined, lists.ceiling)
+
+
+def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,
+                   limit: int, exclude: str | None = None) -> list[int]:
+    """The seen documents that may still be among the top ``limit``: every
+    one whose upper bound reaches the ``limit``-th best lower bound among
+    papers (``exclude``, a paper left out of the answer, not counted). A
+    lower bound needs the document to match, which only holds when the
+    query requires nothing (then any single term seen is a match)."""
+    seen = sorted({doc for found in lists.weights.values() for doc in found})
+    uppers = {doc: score(parsed, scope, joined, _upper(lists, doc)) for doc in seen}
+    if any(part.required for part in parsed.parts):
+        return seen
+    best: dict[str, float] = {}
+    for doc in seen:
+        lower = score(parsed, scope, joined, _lower(lists, doc), singles_only=True)
+        paper = lists.papers[doc]
+        if paper == exclude:
+            continue
+        best[paper] = max(best.get(paper, 0.0), lower)
+    ranked = sorted(best.values(), reverse=True)
+    floor = ranked[limit - 1] if len(ranked) >= limit else 0.0
+    return [doc for doc in seen if uppers[doc] >= floor]
+
+
+def _upper(lists: Lists, doc: int) -> Value:
+    def value(key: Key) -> float:
+        weight = lists.weights.get(key, {}).get(doc)
+        return lists.ceiling(key) if weight is None else high(weight)
+    return value
+
+
+def _lower(lists: Lists, doc: int) -> Value:
+    def value(key: Key) -> float:
+        weight = lists.weights.get(key, {}).get(doc)
+        return 0.0 if weight is None else low(weight)
+    return value
+
+
+def certified(top: Sequence[tuple[int, float]], limit: int, ceiling: float) -> bool:
+    """Whether no unseen document can enter this top: the ``limit``-th
+    exact score beats the bound (strictly: a tie would go by document
+    order), or nothing unseen can score at all."""
+    if ceiling <= 0.0:
+        return True
+    return len(top) >= limit and top[limit - 1][1] > ceiling
