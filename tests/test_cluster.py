@@ -386,6 +386,25 @@ def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
 
 
+def test_a_connection_searchd_closed_while_idle_is_opened_again(clusters: dict,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """searchd 2.2 drops a SphinxQL connection idle for 15 minutes, which a
+    long reindex's meta connection is while Kiwi works: the next statement
+    after `conn.IDLE` seconds pings and reconnects instead of failing."""
+    import socket
+
+    from searchkit.backends.sphinx import conn
+
+    url = searchkit.backends.sphinx.ClusterURL.parse(clusters[1][0])
+    node = conn.connect(url.host, url.port)
+    try:
+        node._db._sock.shutdown(socket.SHUT_RDWR)  # as searchd's close looks from here
+        monkeypatch.setattr(conn, "IDLE", 0.0)
+        assert node.rows("SHOW STATUS LIKE 'uptime'")
+    finally:
+        node.close()
+
+
 def test_a_cluster_of_an_older_format_is_refused_then_rebuilt(scratch: tuple[str, Path, Path, Path]) -> None:
     """A cluster written before the shards kept field lengths (format 4,
     no length attributes): a query says in one line to reindex, and the

@@ -6,6 +6,7 @@ Every failure to reach a node, or a statement a node refuses, becomes an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from typing import Any
@@ -14,6 +15,12 @@ from ...errors import InputError
 
 TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+IDLE = 300.0
+"""Seconds a connection may sit unused before its next statement checks it
+(a ping that reconnects): searchd 2.2 closes a SphinxQL connection idle for
+15 minutes (``g_iClientQlTimeout``, not configurable), which a long
+reindex's meta connection is while Kiwi analyses (a 200,000-paper build
+died on it with "Lost connection to MySQL server during query")."""
 
 
 class ClusterError(InputError):
@@ -56,6 +63,19 @@ class Node:
 
     def __init__(self, host: str, port: int, db: Any) -> None:
         self.host, self.port, self._db = host, port, db
+        self._used = time.monotonic()
+
+    def _cursor(self) -> Any:
+        """A cursor on a live connection: one idle past `IDLE` is pinged
+        first and opened again if searchd closed it."""
+        now = time.monotonic()
+        if now - self._used > IDLE:
+            try:
+                self._db.ping(reconnect=False)
+            except _pymysql().Error:
+                self._db.connect()  # raises pymysql's error if the node is gone: the caller's one line
+        self._used = now
+        return self._db.cursor()
 
     @property
     def address(self) -> str:
@@ -65,7 +85,7 @@ class Node:
         """Run one statement and return its rows."""
         pymysql = _pymysql()
         try:
-            with self._db.cursor() as cursor:
+            with self._cursor() as cursor:
                 cursor.execute(sql)
                 return list(cursor.fetchall())
         except pymysql.Error as exc:
@@ -79,7 +99,7 @@ class Node:
         pymysql = _pymysql()
         out: list[list[tuple]] = []
         try:
-            with self._db.cursor() as cursor:
+            with self._cursor() as cursor:
                 cursor.execute(";\n".join(statements))
                 out.append(list(cursor.fetchall()))
                 while cursor.nextset():
@@ -96,7 +116,7 @@ class Node:
         """Run a statement that changes data; the rows it affected."""
         pymysql = _pymysql()
         try:
-            with self._db.cursor() as cursor:
+            with self._cursor() as cursor:
                 return int(cursor.execute(sql))
         except pymysql.Error as exc:
             raise ClusterError(f"cluster node {self.address}: {_reason(exc)}") from None
