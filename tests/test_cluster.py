@@ -210,7 +210,7 @@ def test_a_list_weight_brackets_the_exact_term_score(opened: dict) -> None:
     index._read_lists(lists, dict.fromkeys(keys, 100_000), None, None)
     checked = 0
     for key in keys:
-        docs = index._documents(sorted(lists.weights[key], key=index._order_key))
+        docs = index._in_build_order(lists.weights[key])
         postings = CandidatePostings(docs, index._count_live, index.df, index._totals)
         found, scores = postings.term(*key)
         exact = {docs[i]["id"]: score for i, score in zip(found.tolist(), scores.tolist())}

@@ -27,6 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from ...query import ParsedQuery
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS
@@ -101,38 +104,54 @@ class Lists:
         return 0.0 if self.ended[key] else high(self.last[key])
 
 
-def high(weight: int) -> float:
+def high(weight: Any) -> Any:
+    """The most the exact score can be, given Sphinx's weight (or weights)."""
     return (weight + 2) / SCALE * (1 + SLACK)
 
 
-def low(weight: int) -> float:
-    return max(0.0, (weight - 2) / SCALE * (1 - SLACK))
+def low(weight: Any) -> Any:
+    """The least the exact score can be, given Sphinx's weight (or weights)."""
+    return np.maximum(0.0, (weight - 2) / SCALE * (1 - SLACK))
 
 
-Value = Callable[[Key], float]
+Value = Callable[[Key], Any]
 
 
 def score(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], value: Value,
-          singles_only: bool = False) -> float:
+          singles_only: bool = False) -> Any:
     """The query's formula (see `scoring.plan`) with each (field, term)'s
-    score given by ``value``: each part's best alternative, its terms'
-    scores summed over the fields with each field's weight and the part's;
-    joined compounds added. With ``singles_only``, phrases count 0 (a
-    lower bound: a phrase scores only where it stands)."""
-    total = 0.0
+    score given by ``value`` (a number, or an array over documents): each
+    part's best alternative, its terms' scores summed over the fields with
+    each field's weight and the part's; joined compounds added. With
+    ``singles_only``, phrases count 0 (a lower bound: a phrase scores only
+    where it stands)."""
+    total: Any = 0.0
     for part in parsed.parts:
-        best = 0.0
+        best: Any = 0.0
         for alt in part.alternatives:
-            if singles_only and len(alt) > 1:
-                continue
-            best = max(best, sum(FIELD_WEIGHTS.get(f, 1.0) * part.weight * value((f, t)) for f in scope for t in alt))
-        total += best
+            if not (singles_only and len(alt) > 1):
+                best = np.maximum(best, sum(FIELD_WEIGHTS.get(f, 1.0) * part.weight * value((f, t))
+                                            for f in scope for t in alt))
+        total = total + best
     return total + sum(FIELD_WEIGHTS.get(f, 1.0) * value((f, w)) for w in joined for f in scope)
 
 
 def bound(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists) -> float:
     """The most a document seen in no list can score."""
-    return score(parsed, scope, joined, lists.ceiling)
+    return float(score(parsed, scope, joined, lists.ceiling))
+
+
+def holding_up(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists) -> list[Key]:
+    """The open lists the bound rests on: those of each part's alternative
+    that gives the part its bound, and the joined compounds'. Reading
+    these deeper is what lowers `bound`; the others can wait."""
+    keys: list[Key] = []
+    for part in parsed.parts:
+        best = max(part.alternatives, key=lambda alt: sum(FIELD_WEIGHTS.get(f, 1.0) * lists.ceiling((f, t))
+                                                          for f in scope for t in alt))
+        keys += [(f, t) for f in scope for t in best]
+    keys += [(f, w) for w in joined for f in scope]
+    return [k for k in dict.fromkeys(keys) if not lists.ended.get(k, True)] or lists.open()
 
 
 def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,
@@ -142,33 +161,34 @@ def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[s
     papers (``exclude``, a paper left out of the answer, not counted). A
     lower bound needs the document to match, which only holds when the
     query requires nothing (then any single term seen is a match)."""
-    seen = sorted({doc for found in lists.weights.values() for doc in found})
-    uppers = {doc: score(parsed, scope, joined, _upper(lists, doc)) for doc in seen}
+    seen = np.array(sorted({doc for found in lists.weights.values() for doc in found}), dtype=np.int64)
     if any(part.required for part in parsed.parts):
-        return seen
+        return seen.tolist()
+    uppers = score(parsed, scope, joined, _over(lists, seen, high, lists.ceiling))
+    lowers = score(parsed, scope, joined, _over(lists, seen, low, lambda key: 0.0), singles_only=True)
     best: dict[str, float] = {}
-    for doc in seen:
-        lower = score(parsed, scope, joined, _lower(lists, doc), singles_only=True)
+    for doc, lower in zip(seen.tolist(), np.broadcast_to(lowers, seen.shape).tolist()):
         paper = lists.papers[doc]
-        if paper == exclude:
-            continue
-        best[paper] = max(best.get(paper, 0.0), lower)
+        if paper != exclude and lower > best.get(paper, 0.0):
+            best[paper] = lower
     ranked = sorted(best.values(), reverse=True)
     floor = ranked[limit - 1] if len(ranked) >= limit else 0.0
-    return [doc for doc in seen if uppers[doc] >= floor]
+    return seen[np.broadcast_to(uppers, seen.shape) >= floor].tolist()
 
 
-def _upper(lists: Lists, doc: int) -> Value:
-    def value(key: Key) -> float:
-        weight = lists.weights.get(key, {}).get(doc)
-        return lists.ceiling(key) if weight is None else high(weight)
-    return value
-
-
-def _lower(lists: Lists, doc: int) -> Value:
-    def value(key: Key) -> float:
-        weight = lists.weights.get(key, {}).get(doc)
-        return 0.0 if weight is None else low(weight)
+def _over(lists: Lists, seen: np.ndarray, convert: Callable[[np.ndarray], np.ndarray],
+          otherwise: Callable[[Key], float]) -> Value:
+    """Each list's value for every seen document: its weight converted,
+    or ``otherwise`` where the list has not shown it."""
+    def value(key: Key) -> np.ndarray:
+        out = np.full(len(seen), otherwise(key))
+        found = lists.weights.get(key, {})
+        if found:
+            docs = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+            weights = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+            at = np.searchsorted(seen, docs)
+            out[at] = convert(weights)
+        return out
     return value
 
 

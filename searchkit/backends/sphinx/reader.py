@@ -278,7 +278,6 @@ class SphinxIndex(Engine):
         self._failed: set[str] = set()
         self._seen_dead: set[str] = set()
         self._docs: dict[int, dict] = {}
-        self._posts: dict[int, str] = {}
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
         mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
@@ -393,17 +392,11 @@ class SphinxIndex(Engine):
     def shard_count(self) -> int:
         return len(self._replicas)
 
-    def _order_key(self, doc: int) -> tuple[str, int]:
-        """A full build's order (posts by name, papers as written): docnum
-        order breaks exact ties, whatever order reindexes added them in."""
-        return self._posts.get(doc, ""), doc
-
-    def _remember(self, rows: Sequence[tuple]) -> None:
-        """Note each document's post (for `_order_key`), bounded as the
-        document cache is."""
-        if len(self._posts) > 4 * CACHED_DOCS:
-            self._posts.clear()
-        self._posts.update((int(i), str(post)) for i, post in rows)
+    def _in_build_order(self, ids: Iterable[int]) -> list[dict]:
+        """The documents with these ids in a full build's order (posts by
+        name, papers as written): docnum order breaks exact ties, whatever
+        order reindexes added them in."""
+        return sorted(self._documents(list(ids)), key=lambda d: (d["post"], d["id"]))
 
     def _read_lists(self, lists: certify.Lists, depths: Mapping[certify.Key, int], since: str | None,
                     until: str | None, counting: Sequence[str] = ()) -> list[list[tuple]]:
@@ -415,8 +408,7 @@ class SphinxIndex(Engine):
         answers = [a for start in range(0, len(statements), DF_BATCH)
                    for a in self._answers(statements[start : start + DF_BATCH])]
         for key, (rows, meta) in zip(keys, answers[len(counting):]):
-            self._remember([(i, post) for i, _, post, _ in rows])
-            lists.add(key, depths[key], [(int(i), str(paper), int(w)) for i, paper, _, w in rows],
+            lists.add(key, depths[key], [(int(i), str(paper), int(w)) for i, paper, w in rows],
                       int(meta.get("total_found", len(rows))))
         return [rows for rows, _ in answers[: len(counting)]]
 
@@ -426,7 +418,7 @@ class SphinxIndex(Engine):
         option = certify.ranker(key, bm25.idf(self._count_live, self.df(field, term)),
                                 bm25.average(self._totals.get(field, 0), self._count_live),
                                 engine.BM25_K1, engine.BM25_B)
-        return (f"SELECT id, arxiv_id, post, WEIGHT() FROM {self.url.name} WHERE "
+        return (f"SELECT id, arxiv_id, WEIGHT() FROM {self.url.name} WHERE "
                 f"{self._where(certify.match(key), since, until)} LIMIT {depth} OPTION max_matches={depth}, {option}")
 
     def _id_matches(self, arxiv_ids: Sequence[str], since: str | None, until: str | None) -> list[int]:
@@ -434,11 +426,10 @@ class SphinxIndex(Engine):
         their id, which no list ranks)."""
         if not arxiv_ids:
             return []
-        rows = self._select([f"SELECT id, post FROM {self.url.name} WHERE "
+        rows = self._select([f"SELECT id FROM {self.url.name} WHERE "
                              f"{self._where(f'@{ID_FIELD} ({any_of(list(arxiv_ids))})', since, until)} "
                              f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
-        self._remember(rows)
-        return [int(i) for i, _ in rows]
+        return [int(row[0]) for row in rows]
 
     def _latest(self, match: str, scope: Sequence[str], limit: int, since: str | None, until: str | None,
                 exclude: str | None) -> list[str]:
@@ -468,10 +459,9 @@ class SphinxIndex(Engine):
         for start in range(0, len(papers), FETCH_CHUNK):
             chunk = list(papers[start : start + FETCH_CHUNK])
             both = f"({match}) (@{ID_FIELD} ({any_of(chunk)}))"
-            rows = self._select([f"SELECT id, post FROM {self.url.name} WHERE {self._where(both, since, until)} "
+            rows = self._select([f"SELECT id FROM {self.url.name} WHERE {self._where(both, since, until)} "
                                  f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
-            self._remember(rows)
-            ids += [int(i) for i, _ in rows]
+            ids += [int(row[0]) for row in rows]
         return ids
 
     def _count_statements(self, match: str, since: str | None, until: str | None, exclude: str | None) -> list[str]:
@@ -524,10 +514,9 @@ class SphinxIndex(Engine):
 
     def _copies(self, arxiv_id: str) -> list[dict]:
         match = f"@{ID_FIELD} ({any_of([arxiv_id])})"
-        rows = self._select([f"SELECT id, post FROM {self.url.name} WHERE {self._where(match)} "
+        rows = self._select([f"SELECT id FROM {self.url.name} WHERE {self._where(match)} "
                              f"LIMIT {MAX_CANDIDATES} OPTION max_matches={MAX_CANDIDATES}, ranker=none"])[0]
-        self._remember(rows)
-        docs = self._documents(sorted((int(i) for i, _ in rows), key=self._order_key))
+        docs = self._in_build_order(int(row[0]) for row in rows)
         return sorted((d for d in docs if d["arxiv_id"] == arxiv_id), key=lambda d: d["date"])
 
     def paper(self, arxiv_id: str):  # noqa: ANN201 - Index.paper
@@ -623,6 +612,7 @@ def _scoped(field: str, terms: list[str]) -> str:
 
 def _stored(row: tuple) -> dict:
     """A fetched document as `searcher.Planned` reads stored fields."""
-    doc, arxiv_id, day, url, spans, _post = row
+    doc, arxiv_id, day, url, spans, post = row
     packed = {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(spans).items()}
-    return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "spans": Spans(packed)}
+    return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "post": str(post),
+            "spans": Spans(packed)}

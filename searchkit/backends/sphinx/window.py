@@ -87,7 +87,7 @@ class Windowed(Planned):
 
     def _plan_over(self, ids: list[int]) -> Planned:
         index = self._index
-        docs = index._documents(sorted(ids, key=index._order_key))
+        docs = index._in_build_order(ids)
         self._inner = index._planned_over(docs, self._parsed, self._scope, self._joined, self._exclude)
         return self._inner
 
@@ -123,10 +123,10 @@ class Windowed(Planned):
                 self._total, counting = index._counted(counted, self._exclude), []
             ids = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude)
             found = self._plan_over(sorted(set(ids) | set(named))).top(limit)
-            open_lists = lists.open()
-            if not open_lists or certify.certified(found, limit, certify.bound(parsed, scope, joined, lists)):
+            if not lists.open() or certify.certified(found, limit, certify.bound(parsed, scope, joined, lists)):
                 return found
-            depths = {key: lists.depth[key] * certify.GROWTH for key in open_lists}
+            depths = {key: lists.depth[key] * certify.GROWTH
+                      for key in certify.holding_up(parsed, scope, joined, lists)}
 
     def matching(self) -> list[int]:
         """Every match among the last question's documents."""
