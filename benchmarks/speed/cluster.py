@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import own_rss
+
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 NODES = (1, 3)
@@ -53,19 +55,20 @@ WHOLE_PROCESS = ["확산 모델", "모델을 학습하는 방법", "강화학습
 
 
 def child(cmd: list, ok: tuple[int, ...] = (0,)) -> dict:
-    """A child process's wall seconds and peak RSS (``os.wait4`` gives
-    exactly this child's rusage)."""
+    """A child process's wall seconds and its own peak RSS (`peak`)."""
+    wrapped, peak_of = own_rss.wrap([str(c) for c in cmd])
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], cwd=HERE, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(wrapped, cwd=HERE, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        rss, _ = peak_of(usage.ru_maxrss / 1024)
         err.seek(0)
         code = os.waitstatus_to_exitcode(status)
         if code not in ok:
             raise SystemExit(f"{' '.join(map(str, cmd))} exited {code}:\n{err.read().decode()[-2000:]}")
         out.seek(0)
-        return {"s": seconds, "rss_mb": usage.ru_maxrss / 1024, "stdout": out.read().decode()[-500:]}
+        return {"s": seconds, "rss_mb": rss, "stdout": out.read().decode()[-500:]}
 
 
 def size(path: Path) -> int:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import own_rss
 import synth
 
 from searchkit.corpus import parse_post
@@ -110,8 +111,8 @@ def run(cmd: list[str | Path], ok: tuple[int, ...] = (0,), env: dict[str, str] |
     read as the child writes, as a terminal would; stdin stays /dev/null,
     so nothing is paged.
 
-    ``os.wait4`` returns the rusage of exactly this child, so peak RSS
-    needs neither ``/usr/bin/time`` nor a wrapper process.
+    Peak RSS is the child's own (`peak`: wait4 alone also counts this
+    process's memory, which the child shares until it execs).
     """
     environ = {**os.environ, **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -125,8 +126,9 @@ def run(cmd: list[str | Path], ok: tuple[int, ...] = (0,), env: dict[str, str] |
 
             master, slave = pty.openpty()
             fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        wrapped, peak_of = own_rss.wrap([str(c) for c in cmd])
         started = time.perf_counter()
-        child = subprocess.Popen([str(c) for c in cmd], cwd=HERE, stdout=slave if tty else out, stderr=err,
+        child = subprocess.Popen(wrapped, cwd=HERE, stdout=slave if tty else out, stderr=err,
                                  stdin=subprocess.DEVNULL, env=environ)
         if tty:
             os.close(slave)
@@ -140,7 +142,8 @@ def run(cmd: list[str | Path], ok: tuple[int, ...] = (0,), env: dict[str, str] |
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        result = Run(seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace"), err.read().decode())
+        output = out.read().decode(errors="replace")
+        result = Run(seconds, peak_of(usage.ru_maxrss / 1024)[0], output, err.read().decode())
     if child.returncode not in ok:
         raise SystemExit(f"{' '.join(map(str, cmd))} exited {child.returncode}:\n{result.stderr[-2000:]}")
     return result
@@ -392,11 +395,14 @@ def served_queries(corpus: Corpus, index: Path) -> list[Run]:
 
 BASELINES_UP_TO = 50_000
 """Papers up to which tantivy and bm25s are built beside papersearch
-(`--baselines-up-to`): they need the whole corpus analysed by Kiwi again."""
+(the default of `--baselines-up-to`): they need the whole corpus analysed
+by Kiwi again."""
+SETTINGS = {"baselines_up_to": BASELINES_UP_TO}
+"""Options of this run that stages read (set once by `main`)."""
 
 
 def latency(corpus: Corpus, index: Path) -> dict:
-    skip = ["--no-baselines"] if corpus.papers > BASELINES_UP_TO else []
+    skip = ["--no-baselines"] if corpus.papers > SETTINGS["baselines_up_to"] else []
     result = json.loads(run([PY, HERE / "latency.py", index, corpus.path, *skip, *QUERIES]).stdout)
     tantivy = result.get("tantivy", {})
     if "p50_ms" in tantivy:
@@ -652,8 +658,7 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
 
-    global BASELINES_UP_TO
-    BASELINES_UP_TO = args.baselines_up_to
+    SETTINGS["baselines_up_to"] = args.baselines_up_to
     MEASURED["commit"] = _commit()
     results["environment"]["commit"] = MEASURED["commit"]
     if args.snapshot:
