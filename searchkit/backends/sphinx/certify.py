@@ -88,12 +88,15 @@ class Lists:
     papers: dict[int, str] = field(default_factory=dict)
 
     def add(self, key: Key, depth: int, rows: Sequence[tuple[int, str, int]], found: int) -> None:
-        """One list's answer at ``depth``: (id, arXiv id, weight) rows, best first."""
+        """One list's next rows, read down to ``depth``: (id, arXiv id,
+        weight), best first, after those read before; ``found`` is how
+        many documents the list has in all."""
         self.depth[key] = depth
-        self.weights[key] = {doc: weight for doc, _, weight in rows}
+        self.weights.setdefault(key, {}).update((doc, weight) for doc, _, weight in rows)
         self.papers.update((doc, paper) for doc, paper, _ in rows)
-        self.ended[key] = found <= len(rows)
-        self.last[key] = rows[-1][2] if rows else 0
+        self.ended[key] = found <= depth
+        if rows:
+            self.last[key] = rows[-1][2]
 
     def open(self) -> list[Key]:
         """Lists not read to the end."""
@@ -155,16 +158,17 @@ def holding_up(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str],
 
 
 def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,
-                   limit: int, exclude: str | None = None) -> list[int]:
+                   limit: int, exclude: str | None = None, at_least: float = 0.0) -> list[int]:
     """The seen documents that may still be among the top ``limit``: every
-    one whose upper bound reaches the ``limit``-th best lower bound among
-    papers (``exclude``, a paper left out of the answer, not counted). A
-    lower bound needs the document to match, which only holds when the
-    query requires nothing (then any single term seen is a match)."""
+    one whose upper bound reaches ``at_least`` (the ``limit``-th best exact
+    score so far) and the ``limit``-th best lower bound among papers
+    (``exclude``, a paper left out of the answer, not counted). A lower
+    bound needs the document to match, which only holds when the query
+    requires nothing (then any single term seen is a match)."""
     seen = np.array(sorted({doc for found in lists.weights.values() for doc in found}), dtype=np.int64)
+    uppers = np.broadcast_to(score(parsed, scope, joined, _over(lists, seen, high, lists.ceiling)), seen.shape)
     if any(part.required for part in parsed.parts):
-        return seen.tolist()
-    uppers = score(parsed, scope, joined, _over(lists, seen, high, lists.ceiling))
+        return seen[uppers >= at_least].tolist()
     lowers = score(parsed, scope, joined, _over(lists, seen, low, lambda key: 0.0), singles_only=True)
     best: dict[str, float] = {}
     for doc, lower in zip(seen.tolist(), np.broadcast_to(lowers, seen.shape).tolist()):
@@ -172,8 +176,8 @@ def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[s
         if paper != exclude and lower > best.get(paper, 0.0):
             best[paper] = lower
     ranked = sorted(best.values(), reverse=True)
-    floor = ranked[limit - 1] if len(ranked) >= limit else 0.0
-    return seen[np.broadcast_to(uppers, seen.shape) >= floor].tolist()
+    floor = max(at_least, ranked[limit - 1] if len(ranked) >= limit else 0.0)
+    return seen[uppers >= floor].tolist()
 
 
 def _over(lists: Lists, seen: np.ndarray, convert: Callable[[np.ndarray], np.ndarray],
@@ -192,10 +196,9 @@ def _over(lists: Lists, seen: np.ndarray, convert: Callable[[np.ndarray], np.nda
     return value
 
 
-def certified(top: Sequence[tuple[int, float]], limit: int, ceiling: float) -> bool:
-    """Whether no unseen document can enter this top: the ``limit``-th
-    exact score beats the bound (strictly: a tie would go by document
-    order), or nothing unseen can score at all."""
-    if ceiling <= 0.0:
-        return True
-    return len(top) >= limit and top[limit - 1][1] > ceiling
+def certified_at(kth: float, ceiling: float) -> bool:
+    """Whether no unseen document can enter a top whose last (``limit``-th)
+    exact score is ``kth`` (0 while fewer papers are found): it beats the
+    bound strictly (a tie would go by document order), or nothing unseen
+    can score at all."""
+    return ceiling <= 0.0 or kth > ceiling

@@ -404,7 +404,8 @@ class SphinxIndex(Engine):
         every shard, in as few round trips as a batch allows; returns the
         answers to the ``counting`` statements, sent with the first."""
         keys = list(depths)
-        statements = list(counting) + [self._list_statement(key, depths[key], since, until) for key in keys]
+        statements = list(counting) + [self._list_statement(key, lists.depth.get(key, 0), depths[key], since, until)
+                                       for key in keys]
         answers = [a for start in range(0, len(statements), DF_BATCH)
                    for a in self._answers(statements[start : start + DF_BATCH])]
         for key, (rows, meta) in zip(keys, answers[len(counting):]):
@@ -412,14 +413,16 @@ class SphinxIndex(Engine):
                       int(meta.get("total_found", len(rows))))
         return [rows for rows, _ in answers[: len(counting)]]
 
-    def _list_statement(self, key: certify.Key, depth: int, since: str | None, until: str | None) -> str:
-        """The term's documents by its exact BM25 (`certify.ranker`)."""
+    def _list_statement(self, key: certify.Key, start: int, depth: int, since: str | None, until: str | None) -> str:
+        """The term's documents by its exact BM25 (`certify.ranker`), those
+        ranked from ``start`` down to ``depth`` (the ones above were read)."""
         field, term = key
         option = certify.ranker(key, bm25.idf(self._count_live, self.df(field, term)),
                                 bm25.average(self._totals.get(field, 0), self._count_live),
                                 engine.BM25_K1, engine.BM25_B)
         return (f"SELECT id, arxiv_id, WEIGHT() FROM {self.url.name} WHERE "
-                f"{self._where(certify.match(key), since, until)} LIMIT {depth} OPTION max_matches={depth}, {option}")
+                f"{self._where(certify.match(key), since, until)} LIMIT {start}, {depth - start} "
+                f"OPTION max_matches={depth}, {option}")
 
     def _id_matches(self, arxiv_ids: Sequence[str], since: str | None, until: str | None) -> list[int]:
         """Every live copy of papers asked for by id (they score through

@@ -109,24 +109,47 @@ class Windowed(Planned):
 
     def top(self, limit: int) -> list[tuple[int, float]]:
         """The exact best ``limit`` papers: the query's lists read deeper
-        until the ``limit``-th best score among the documents fetched beats
-        what any unseen document could score (see `certify`). The total
-        comes in the first round trip."""
+        until the ``limit``-th best score among the documents scored beats
+        what any unseen document could score (see `certify`). Each round
+        scores only documents not scored before whose upper bound reaches
+        the ``limit``-th best score so far (a score never changes: the
+        statistics are global). The total comes in the first round trip."""
         index, parsed, scope, joined = self._index, self._parsed, self._scope, self._joined
         counting = index._count_statements(self._boolean, self._since, self._until, self._exclude)
         lists = certify.Lists()
         depths = {key: certify.DEPTH for key in certify.keys(parsed, scope, joined)}
-        named = index._id_matches(parsed.arxiv_ids, self._since, self._until)
+        fresh = set(index._id_matches(parsed.arxiv_ids, self._since, self._until))
+        best: dict[str, tuple[float, tuple[str, int], int]] = {}  # paper → (score, build order, id)
+        scored: set[int] = set()
         while True:
             counted = index._read_lists(lists, depths, self._since, self._until, counting)
             if counting:
                 self._total, counting = index._counted(counted, self._exclude), []
-            ids = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude)
-            found = self._plan_over(sorted(set(ids) | set(named))).top(limit)
-            if not lists.open() or certify.certified(found, limit, certify.bound(parsed, scope, joined, lists)):
-                return found
+            kth = _kth(best, limit)
+            fresh |= set(certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth))
+            self._score(fresh - scored, best)
+            scored |= fresh
+            if not lists.open() or certify.certified_at(_kth(best, limit), certify.bound(parsed, scope, joined,
+                                                                                           lists)):
+                break
             depths = {key: lists.depth[key] * certify.GROWTH
                       for key in certify.holding_up(parsed, scope, joined, lists)}
+        chosen = sorted(best.values(), key=lambda b: (-b[0], b[1]))[:limit]
+        return self._plan_over([doc for _, _, doc in chosen]).top(limit)
+
+    def _score(self, ids: set[int], best: dict[str, tuple[float, tuple[str, int], int]]) -> None:
+        """Score these documents exactly; keep each paper's best copy (the
+        first in build order among equals, as the directory keeps it)."""
+        if not ids:
+            return
+        planned = self._plan_over(list(ids))
+        docs = [planned._peek(n) for n in range(len(ids))]
+        for docnum, score in planned.top(len(ids)):
+            doc = docs[docnum]
+            entry = (score, (doc["post"], doc["id"]), doc["id"])
+            old = best.get(doc["arxiv_id"])
+            if old is None or score > old[0] or (score == old[0] and entry[1] < old[1]):
+                best[doc["arxiv_id"]] = entry
 
     def matching(self) -> list[int]:
         """Every match among the last question's documents."""
@@ -149,6 +172,13 @@ class Windowed(Planned):
         if self._total is None:
             self._total = self._index._count(self._boolean, self._since, self._until, self._exclude)
         return self._total, True
+
+
+def _kth(best: dict[str, tuple[float, tuple[str, int], int]], limit: int) -> float:
+    """The ``limit``-th best score so far (0 while fewer papers)."""
+    if len(best) < limit:
+        return 0.0
+    return sorted((entry[0] for entry in best.values()), reverse=True)[limit - 1]
 
 
 def excluded(docs: Sequence[dict], exclude: str | None) -> np.ndarray | None:
