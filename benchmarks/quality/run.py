@@ -1,6 +1,6 @@
 """Search quality: nDCG@10, MRR@10 and Recall@10 for papersearch and baselines.
 
-    python benchmarks/quality/run.py [--split all|tune|heldout] [--no-nori] [--json OUT]
+    python benchmarks/quality/run.py [--no-nori | --only-papersearch] [--json OUT]
 
 Runs the judged queries of ``queries.json`` over ../shared/corpus/daily-papers
 with papersearch and, in the same run, with the baselines of ``baselines.py``

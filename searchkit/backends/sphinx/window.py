@@ -143,7 +143,7 @@ class Windowed(Planned):
         if not ids:
             return
         planned = self._plan_over(list(ids))
-        docs = [planned._peek(n) for n in range(len(ids))]
+        docs = [planned.stored(n) for n in range(len(ids))]
         for docnum, score in planned.top(len(ids)):
             doc = docs[docnum]
             entry = (score, (doc["post"], doc["id"]), doc["id"])
