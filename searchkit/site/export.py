@@ -155,8 +155,8 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
     postings, reader, stored = source["postings"], source["reader"], source["stored"]
     live = postings.live()
     renumber = np.cumsum(live) - 1  # live documents keep their order: ties break alike
-    bigrams = shards.phrase_bigrams(source["glossary"].synonyms)
-    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, bigrams)
+    grams = shards.Grams(TEXT_FIELDS)
+    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, grams)
     dates = sorted(set(doc_dates))
     date_index = {d: i for i, d in enumerate(dates)}
     runs: list[list[int]] = []
@@ -175,7 +175,7 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
             (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
             for paper in by_paper)),
         "gloss": _write_sharded(out / "gloss", shards.group_by_first(source["glossary"].synonyms)),
-        "bigram": _write_sharded(out / "bigram", sorted(bigrams.items())),
+        "gram": _write_grams(out / "gram", grams),
         "sugg": _write_suggestions(out, postings, reader),
     }
     counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber)
@@ -198,20 +198,14 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
 
 
 def _write_documents(out: Path, documents: Any, post_url: str,
-                     bigrams: dict[str, list]) -> tuple[list[str], list[str]]:
+                     grams: shards.Grams) -> tuple[list[str], list[str]]:
     """One text file and one offsets file per live document, written as
     they are read (a large index's stored fields never sit in memory
-    whole); ``bigrams`` gets each document holding one of its word pairs
-    (see `shards.phrase_bigrams`). Returns each document's arXiv id and date."""
+    whole); ``grams`` gets each document's runs of terms (see
+    `shards.Grams`). Returns each document's arXiv id and date."""
     papers, dates = [], []
-    bit = {name: 1 << i for i, name in enumerate(TEXT_FIELDS)}
     for i, d in enumerate(documents):
-        masks: dict[str, int] = defaultdict(int)
-        for name in d["spans"]:
-            for pair in shards.adjacent_pairs(d["spans"][name], bigrams):
-                masks[pair] |= bit.get(name, 0)
-        for pair, mask in masks.items():
-            bigrams[pair].append([i, mask])
+        grams.add(i, d["spans"])
         papers.append(d["arxiv_id"])
         dates.append(d["date"])
         _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {
@@ -238,6 +232,14 @@ def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:
     for i, shard in enumerate(shards.split(items, count)):
         _write_json(directory / f"{i}.json", shard)
     return count
+
+
+def _write_grams(directory: Path, grams: shards.Grams) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    files_ = grams.shards(POSTING_TARGET)
+    for i, data in enumerate(files_):
+        (directory / f"{i}.bin").write_bytes(data)
+    return len(files_)
 
 
 def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int]:

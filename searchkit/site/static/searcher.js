@@ -92,7 +92,8 @@ export async function search(query, { limit = 10, sections = null, since = null,
     candidates = ranked.slice(0, limit).map(([d, score]) => [d, score, 1.0, 1.0]);
   } else {
     const wanted = Math.max(T().CANDIDATES, limit);
-    const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans, wanted);
+    // phrases are settled by their grams, so the offsets fetched are those of the re-ranked candidates only
+    const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans);
     check();
     const loaded = await Promise.all(found.map(([d]) => store.spans(d)));
     candidates = found.map(([d, score], i) => [d, score, coverage(loaded[i], fields, parsed), proximity(loaded[i], fields, parsed)]);
@@ -133,22 +134,24 @@ async function planQuery(parsed, fields, within) {
       words.flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
     Promise.all(parsed.arxiv_ids.map(async (id) => dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST))),
   ]);
-  await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachPairs)));
+  await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachGrams)));
   return { parts, extras: [...joined, ...ids], within };
 }
 
-// a phrase's exported word pairs: document → sections holding all of them
-async function attachPairs(alt) {
-  const keys = alt.phrase.slice(0, -1).map((a, i) => `${a}\x1f${alt.phrase[i + 1]}`);
-  const lists = await Promise.all(keys.map((k) => store.sharded("bigram", k)));
-  if (lists.some((l) => l === undefined)) return;
+// a phrase's exported grams (shards.Grams): document → sections that may hold it. A phrase of
+// two or three terms is its gram (exact); a longer one is in no section lacking one of its runs of three
+export const phraseGrams = (terms) => (terms.length <= 3 ? [terms] : terms.slice(0, -2).map((_, i) => terms.slice(i, i + 3)))
+  .map((run) => run.join("\x1f"));
+
+async function attachGrams(alt) {
+  const lists = await Promise.all(phraseGrams(alt.phrase).map(store.gram));
   let masks = null;
   for (const list of lists) {
     const next = new Map();
     for (const [doc, mask] of list) if (!masks || masks.has(doc)) next.set(doc, (masks ? masks.get(doc) : ~0) & mask);
     masks = next;
   }
-  alt.bigram = { masks, exact: keys.length === 1 };
+  alt.grams = { masks, exact: alt.phrase.length <= 3 };
 }
 
 // searcher._joined_words

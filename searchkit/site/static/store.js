@@ -100,6 +100,49 @@ export function fieldLengths(field) {
   return lengthCache.get(field);
 }
 
+// shards.Grams: a run of two or three terms (joined by U+001F) → Map document → section bit mask;
+// an empty Map when no section of the corpus holds it (every gram is exported)
+const gramShards = new Map();
+export async function gram(key) {
+  const file = `gram/${shardOf(key, meta.shards.gram)}.bin`;
+  if (!gramShards.has(file)) gramShards.set(file, binary(file).then(gramIndex));
+  const { buffer, where } = await gramShards.get(file);
+  const out = new Map();
+  const at = where.get(key);
+  if (!at) return out;
+  const bytes = new Uint8Array(buffer, at[0], at[1]);
+  let i = 0, doc = 0;
+  const varint = () => {
+    let n = 0, shift = 0, byte;
+    do { byte = bytes[i++]; n += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return n;
+  };
+  while (i < bytes.length) { doc += varint(); out.set(doc, varint()); }
+  return out;
+}
+
+// shards.gram_shard: the header (count, then each key and its block's length), then the blocks
+const decoder = new TextDecoder();
+function gramIndex(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let i = 0;
+  const varint = () => {
+    let n = 0, shift = 0, byte;
+    do { byte = bytes[i++]; n += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return n;
+  };
+  const entries = [];
+  for (let count = varint(); count > 0; count--) {
+    const size = varint();
+    const key = decoder.decode(bytes.subarray(i, i + size));
+    i += size;
+    entries.push([key, varint()]);
+  }
+  const where = new Map();
+  for (const [key, length] of entries) { where.set(key, [i, length]); i += length; }
+  return { buffer, where };
+}
+
 export const arxivDocs = async (id) => (await sharded("ids", id)) || [];
 export const glossaryEntries = async (first) => (await json(`gloss/${shardOf(first, meta.shards.gloss)}.json`))[first] || {};
 export const suggestions = async (key) => (await sharded("sugg", key)) || [];
