@@ -150,7 +150,9 @@ def test_export_writes_the_page_and_sharded_data(tiny_site: Path, tiny_index: se
     # every term's postings are where the dictionary says, with the index's own weights
     postings = tiny_index.export_source()["postings"]
     shard = fnv1a("확산") % meta["shards"]["dict"]
-    rows = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
+    *rows, synonyms = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
+    # the row ends with the glossary sources starting with the term (확산 모델 → diffusion model, …)
+    assert synonyms["확산\x1f모델"] == [[list(t), text, w] for t, text, w in tiny_index.export_source()["glossary"].synonyms[("확산", "모델")]]
     for fi, df, idf, group, file, offset, length in rows:
         field = meta["fields"][fi]
         data = (tiny_site / "data" / "post" / group / f"{file}.bin").read_bytes()[offset : offset + length]

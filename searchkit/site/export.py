@@ -174,11 +174,11 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
         "ids": _write_sharded(out / "ids", sorted(
             (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
             for paper in by_paper)),
-        "gloss": _write_sharded(out / "gloss", shards.group_by_first(source["glossary"].synonyms)),
         "gram": _write_grams(out / "gram", grams),
         "sugg": _write_suggestions(out, postings, reader),
     }
-    counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber)
+    glossary = dict(shards.group_by_first(source["glossary"].synonyms))
+    counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber, glossary)
     for field in FIELDS:
         lengths = postings.lengths(field)[live]
         codes = np.searchsorted(LENGTHS, lengths)
@@ -260,10 +260,14 @@ def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:
     return _write_sharded(out / "sugg", sorted(keyed.items()))
 
 
-def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray) -> tuple[int, dict[str, int]]:
+def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray,
+                    glossary: dict[str, Any]) -> tuple[int, dict[str, int]]:
     """Posting blocks (binary, see `shards.posting_block`) in hashed shards,
     one group for ``all`` and one for the sections (an unrestricted query
-    reads only the first); the dictionary says where each block is."""
+    reads only the first); the dictionary says where each block is. A
+    term's glossary entries (sources starting with it, `shards.group_by_first`)
+    close its dictionary row: the page reads a typed word's statistics and
+    synonyms in one fetch."""
     blocks: dict[str, list[tuple[str, int, bytes]]] = {"a": [], "s": []}
     stats: dict[str, list] = defaultdict(list)
     for fi, field in enumerate(FIELDS):
@@ -287,8 +291,9 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray)
         (out / "post" / group).mkdir(parents=True, exist_ok=True)
         for name, data in files_.items():
             (out / "post" / group / f"{name}.bin").write_bytes(bytes(data))
-    entries = ((term, [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in rows])
-               for term, rows in stats.items())
+    entries = ((term, [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in stats.get(term, ())]
+                + ([glossary[term]] if term in glossary else []))
+               for term in {**stats, **glossary})
     return _write_sharded(out / "dict", entries), counts
 
 

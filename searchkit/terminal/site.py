@@ -59,9 +59,10 @@ def first_query_bytes(index_dir: Path, out: Path, query: str) -> int:
     wanted |= {data / "lex" / f"{shard_of(w, counts['lex'])}.json" for w in words + [w.lower() for w in words]}
     for term in {t for part in parsed.parts for alt in part.alternatives for t in alt}:
         shard = data / "dict" / f"{shard_of(term, counts['dict'])}.json"
-        wanted |= {shard, data / "gloss" / f"{shard_of(term, counts['gloss'])}.json"}
-        for fi, _df, _idf, group, file, *_ in json.loads(shard.read_text(encoding="utf-8")).get(term, []):
-            if meta["fields"][fi] == "all":
+        wanted.add(shard)
+        for row in json.loads(shard.read_text(encoding="utf-8")).get(term, []):
+            if isinstance(row, list) and meta["fields"][row[0]] == "all":
+                group, file = row[3], row[4]
                 wanted.add(data / "post" / group / f"{file}.bin")
     for rank, hit in enumerate(hits):
         ids = json.loads((data / "ids" / f"{shard_of(hit.arxiv_id, counts['ids'])}.json").read_text(encoding="utf-8"))

@@ -50,14 +50,24 @@ export async function lookup(words) {
   return out;
 }
 
-// The term dictionary: term → {field: {df, idf, group, file, offset, length}}
+// The term dictionary: term → {field: {df, idf, group, file, offset, length}}; a last
+// element that is an object holds the glossary sources starting with the term
 export async function entry(term) {
   const rows = await sharded("dict", term);
   const out = {};
-  for (const [fi, df, idf, group, file, offset, length] of rows || []) {
+  for (const row of rows || []) {
+    if (!Array.isArray(row)) continue;
+    const [fi, df, idf, group, file, offset, length] = row;
     out[meta.fields[fi]] = { df, idf, group, file, offset, length };
   }
   return out;
+}
+
+// glossary sources (terms joined by U+001F) starting with the term → their targets
+export async function glossaryEntries(first) {
+  const rows = (await sharded("dict", first)) || [];
+  const last = rows[rows.length - 1];
+  return last && !Array.isArray(last) ? last : {};
 }
 
 export async function df(field, term) {
@@ -144,7 +154,6 @@ function gramIndex(buffer) {
 }
 
 export const arxivDocs = async (id) => (await sharded("ids", id)) || [];
-export const glossaryEntries = async (first) => (await json(`gloss/${shardOf(first, meta.shards.gloss)}.json`))[first] || {};
 export const suggestions = async (key) => (await sharded("sugg", key)) || [];
 
 // per-document files
