@@ -199,7 +199,8 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
 
 def _write_documents(out: Path, documents: Any, post_url: str,
                      grams: shards.Grams) -> tuple[list[str], list[str]]:
-    """One text file and one offsets file per live document, written as
+    """One file per live document (its texts, links and stored offsets: a
+    hit needs both, and one request is a round fewer), written as
     they are read (a large index's stored fields never sit in memory
     whole); ``grams`` gets each document's runs of terms (see
     `shards.Grams`). Returns each document's arXiv id and date."""
@@ -208,13 +209,12 @@ def _write_documents(out: Path, documents: Any, post_url: str,
         grams.add(i, d["spans"])
         papers.append(d["arxiv_id"])
         dates.append(d["date"])
-        _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {
+        spans = d["spans"]
+        _write_json(out / "doc" / str(i // BUCKET) / f"{i}.json", {
             "arxiv_id": d["arxiv_id"], "title": d["title"], "url": d["url"], "date": d["date"],
             "post": _post_url(post_url, d["post"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
+            "spans": {name: shards.compact_spans(spans[name]) for name in spans},
         })
-        spans = d["spans"]
-        _write_json(out / "spans" / str(i // BUCKET) / f"{i}.json",
-                    {name: shards.compact_spans(spans[name]) for name in spans})
     return papers, dates
 
 

@@ -33,7 +33,7 @@ export async function dense(field, term, boost = 1.0) {
   return { score, match, phrase: null };
 }
 
-// scoring.plan: every alternative of every part scored
+// scoring.plan: every alternative of every part scored (and, for the re-ranking, which terms each document holds)
 export async function plan(parts, fields, weights) {
   const seen = new Map();
   const terms = new Set();
@@ -43,7 +43,10 @@ export async function plan(parts, fields, weights) {
     seen.set(k, await dense(f, t));
   }));
   const get = (f, t) => seen.get(`${f}\u0000${t}`);
-  return parts.map((p) => [p.alternatives.map((alt) => alternative(get, alt, fields, weights, p.weight)), p.required]);
+  const scored = parts.map((p) => [p.alternatives.map((alt) => alternative(get, alt, fields, weights, p.weight)), p.required]);
+  // whether a document holds a term of the parts in one of the fields (ranking.coverage's question)
+  const present = (doc, term) => fields.some((f) => get(f, term).match[doc] === 1);
+  return { parts: scored, present };
 }
 
 // scoring._alternative

@@ -156,15 +156,15 @@ function gramIndex(buffer) {
 export const arxivDocs = async (id) => (await sharded("ids", id)) || [];
 export const suggestions = async (key) => (await sharded("sugg", key)) || [];
 
-// per-document files
+// per-document files: the entry's texts and links, and its stored offsets
 const bucket = (doc) => Math.floor(doc / meta.bucket);
-export const text = (doc) => json(`text/${bucket(doc)}/${doc}.json`);
+export const text = (doc) => json(`doc/${bucket(doc)}/${doc}.json`);
 
 // schema.Spans: field → [term, pos, start, end] items, with the accessors ranking.py uses
 const spansCache = new Map();
 export function spans(doc) {
   if (!spansCache.has(doc)) {
-    const unpacked = json(`spans/${bucket(doc)}/${doc}.json`).then((packed) => new Spans(packed));
+    const unpacked = text(doc).then((stored) => new Spans(stored.spans));
     unpacked.catch(() => spansCache.delete(doc));
     spansCache.set(doc, unpacked);
   }
