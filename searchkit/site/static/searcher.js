@@ -21,6 +21,7 @@ export const known = async (term) => (await store.df(T().ALL, term)) > 0;
 // Engine.parse: analysed, expanded by the concept layer unless not, then understood
 export async function parse(query, doExpand = true) {
   let parsed = await splitCompounds(await parseQuery(query, known), known);
+  joinedWords(parsed).catch(() => {}); // the joined words' dictionary shards, fetched beside the expansions'
   parsed = doExpand ? await expand(parsed) : parsed;
   return understand(parsed, (term) => store.df(T().ALL, term), store.meta.count, doExpand);
 }
@@ -164,6 +165,8 @@ function roundHalfEven(x) {
 // WhooshIndex._plan: scored parts, joined compounds and arXiv ids as extra clauses
 async function planQuery(parsed, fields, within) {
   // the three kinds of clause are read at once; their order in extras is Python's
+  // a phrase's grams are fetched beside the postings
+  for (const p of parsed.parts) for (const alt of p.alternatives) if (alt.length > 1) phraseGrams(alt).forEach(store.gram);
   const [{ parts, present }, joined, ids] = await Promise.all([
     plan(parsed.parts, fields, T().FIELD_WEIGHTS),
     joinedWords(parsed).then((words) => Promise.all(

@@ -12,9 +12,12 @@ export async function open(dataUrl = "data/") {
   return meta;
 }
 
-function fetchOnce(path, kind) {
+// A document's file (texts and offsets) is fetched at low priority: a search overtaken by a
+// newer keystroke may still have them queued, and the browser serves at most six requests
+// to a host at once, so the newer search's shards go first.
+function fetchOnce(path, kind, priority = "high") {
   if (!cache.has(path)) {
-    const promise = fetch(base + path).then((r) => {
+    const promise = fetch(base + path, { priority }).then((r) => {
       if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
       return kind === "json" ? r.json() : r.arrayBuffer();
     });
@@ -158,7 +161,7 @@ export const suggestions = async (key) => (await sharded("sugg", key)) || [];
 
 // per-document files: the entry's texts and links, and its stored offsets
 const bucket = (doc) => Math.floor(doc / meta.bucket);
-export const text = (doc) => json(`doc/${bucket(doc)}/${doc}.json`);
+export const text = (doc) => fetchOnce(`doc/${bucket(doc)}/${doc}.json`, "json", "low");
 
 // schema.Spans: field → [term, pos, start, end] items, with the accessors ranking.py uses
 const spansCache = new Map();
