@@ -151,8 +151,15 @@ def test_export_writes_the_page_and_sharded_data(tiny_site: Path, tiny_index: se
     postings = tiny_index.export_source()["postings"]
     shard = fnv1a("확산") % meta["shards"]["dict"]
     *rows, synonyms = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
-    # the row ends with the glossary sources starting with the term (확산 모델 → diffusion model, …)
-    assert synonyms["확산\x1f모델"] == [[list(t), text, w] for t, text, w in tiny_index.export_source()["glossary"].synonyms[("확산", "모델")]]
+    # the row ends with the glossary sources starting with the term (확산 모델 → diffusion model, …),
+    # each synonym with its terms' rows in `all` (0 for a term the index lacks)
+    targets = tiny_index.export_source()["glossary"].synonyms[("확산", "모델")]
+    assert [entry[:3] for entry in synonyms["확산\x1f모델"]] == [[list(t), text, w] for t, text, w in targets]
+    for terms, _text, _weight, all_rows in synonyms["확산\x1f모델"]:
+        for term, row in zip(terms, all_rows):
+            shard = json.loads((tiny_site / "data" / "dict" / f"{fnv1a(term) % meta['shards']['dict']}.json")
+                               .read_text(encoding="utf-8"))
+            assert row == next((r for r in shard.get(term, []) if isinstance(r, list) and r[0] == 0), 0)
     for fi, df, idf, group, file, offset, length in rows:
         field = meta["fields"][fi]
         data = (tiny_site / "data" / "post" / group / f"{file}.bin").read_bytes()[offset : offset + length]

@@ -267,7 +267,7 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray,
     reads only the first); the dictionary says where each block is. A
     term's glossary entries (sources starting with it, `shards.group_by_first`)
     close its dictionary row: the page reads a typed word's statistics and
-    synonyms in one fetch."""
+    synonyms in one fetch, and each synonym's postings in the next."""
     blocks: dict[str, list[tuple[str, int, bytes]]] = {"a": [], "s": []}
     stats: dict[str, list] = defaultdict(list)
     for fi, field in enumerate(FIELDS):
@@ -291,9 +291,17 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray,
         (out / "post" / group).mkdir(parents=True, exist_ok=True)
         for name, data in files_.items():
             (out / "post" / group / f"{name}.bin").write_bytes(bytes(data))
-    entries = ((term, [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in stats.get(term, ())]
-                + ([glossary[term]] if term in glossary else []))
-               for term in {**stats, **glossary})
+    def rows(term: str) -> list:
+        return [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in stats.get(term, ())]
+
+    def all_row(term: str) -> list | int:
+        return next((row for row in rows(term) if row[0] == 0), 0)
+
+    # each synonym carries its terms' `all` rows (0: not in the index), so the page reads an
+    # expansion's postings without first fetching its terms' dictionary shards
+    glossary = {first: {source: [[*target, [all_row(t) for t in target[0]]] for target in targets]
+                        for source, targets in sources.items()} for first, sources in glossary.items()}
+    entries = ((term, rows(term) + ([glossary[term]] if term in glossary else [])) for term in {**stats, **glossary})
     return _write_sharded(out / "dict", entries), counts
 
 

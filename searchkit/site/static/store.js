@@ -13,7 +13,7 @@ export async function open(dataUrl = "data/") {
 }
 
 // A document's file (texts and offsets) is fetched at low priority: a search overtaken by a
-// newer keystroke may still have them queued, and the browser serves at most six requests
+// newer keystroke may still have such files queued, and the browser serves at most six requests
 // to a host at once, so the newer search's shards go first.
 function fetchOnce(path, kind, priority = "high") {
   if (!cache.has(path)) {
@@ -66,21 +66,38 @@ export async function entry(term) {
   return out;
 }
 
-// glossary sources (terms joined by U+001F) starting with the term → their targets
+// glossary sources (terms joined by U+001F) starting with the term → their targets, each
+// [terms, text, weight, the terms' `all` rows]; the rows are kept for `row`
+const allRows = new Map();
 export async function glossaryEntries(first) {
   const rows = (await sharded("dict", first)) || [];
   const last = rows[rows.length - 1];
-  return last && !Array.isArray(last) ? last : {};
+  if (!last || Array.isArray(last)) return {};
+  for (const targets of Object.values(last)) {
+    for (const [terms, , , found] of targets) terms.forEach((t, i) => allRows.set(t, found[i]));
+  }
+  return last;
+}
+
+// a term's dictionary entry in one field, from a synonym's rows when they have it
+async function row(field, term) {
+  if (field === meta.tables.ALL && allRows.has(term)) {
+    const found = allRows.get(term);
+    if (!found) return undefined;
+    const [, df, idf, group, file, offset, length] = found;
+    return { df, idf, group, file, offset, length };
+  }
+  return (await entry(term))[field];
 }
 
 export async function df(field, term) {
-  const e = (await entry(term))[field];
+  const e = await row(field, term);
   return e ? e.df : 0;
 }
 
 // shards.posting_block → (docs, tf)
 export async function read(field, term) {
-  const e = (await entry(term))[field];
+  const e = await row(field, term);
   if (!e) return { docs: new Int32Array(0), tf: new Float64Array(0), idf: 0 };
   const buffer = await binary(`post/${e.group}/${e.file}.bin`);
   const view = new DataView(buffer, e.offset, e.length);
