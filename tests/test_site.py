@@ -13,7 +13,7 @@ import pytest
 
 import searchkit
 from searchkit.site import export as export_module
-from searchkit.site.shards import deletion_keys, fnv1a, posting_block
+from searchkit.site.shards import Grams, deletion_keys, fnv1a, posting_block
 from searchkit.site.trend import week_start
 from searchkit.terminal.cli import main
 from tests.conftest import write_posts
@@ -48,12 +48,61 @@ def read_block(data: bytes) -> tuple[list[int], list[float]]:
     return docs, [values[varint()] for _ in range(count)]
 
 
+def read_grams(data: bytes) -> dict[str, dict[int, int]]:
+    """A Python reader of `gram_shard`, as store.js `gram` reads it: gram → {document: section mask}."""
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        n = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return n
+
+    heads = []
+    for _ in range(varint()):
+        size = varint()
+        key = data[at : at + size].decode("utf-8")
+        at += size
+        heads.append((key, varint()))
+    out: dict[str, dict[int, int]] = {}
+    for key, length in heads:
+        end, doc, docs = at + length, 0, {}
+        while at < end:
+            doc += varint()
+            docs[doc] = varint()
+        out[key] = docs
+    return out
+
+
 def test_posting_block_round_trips_float32_weights_and_large_gaps() -> None:
     import numpy as np
 
     docs = np.array([0, 3, 200, 70000])
     tf = np.array([np.float32(2.3), 1.0, np.float32(0.7), np.float32(2.3)], dtype=np.float64)
     assert read_block(posting_block(docs, tf)) == (docs.tolist(), tf.tolist())
+
+
+def test_grams_hold_every_run_of_two_and_three_terms_by_section() -> None:
+    # (term, position, start, end); 모델 and 모델링 share a position, as a compound's parts do
+    title = [("확산", 0, 0, 2), ("모델", 1, 3, 5), ("모델링", 1, 3, 6), ("학습", 2, 7, 9)]
+    method = [("확산", 0, 0, 2), ("학습", 5, 3, 5), ("모델", 6, 6, 8)]
+    grams = Grams(("title", "method"))
+    grams.add(3, {"title": title, "method": method})
+    grams.add(200, {"method": method})
+    shards = [read_grams(data) for data in grams.shards(target=40)]
+    assert len(shards) > 1
+    found = {key: docs for shard in shards for key, docs in shard.items()}
+    assert found == {
+        "확산\x1f모델": {3: 0b01}, "확산\x1f모델링": {3: 0b01}, "모델\x1f학습": {3: 0b01}, "모델링\x1f학습": {3: 0b01},
+        "확산\x1f모델\x1f학습": {3: 0b01}, "확산\x1f모델링\x1f학습": {3: 0b01}, "학습\x1f모델": {3: 0b10, 200: 0b10},
+    }
+    for i, shard in enumerate(shards):  # each gram in the shard its hash picks, as the page looks it up
+        assert all(fnv1a(key) % len(shards) == i for key in shard)
 
 
 def test_fnv1a_is_the_reference_hash() -> None:
@@ -101,7 +150,16 @@ def test_export_writes_the_page_and_sharded_data(tiny_site: Path, tiny_index: se
     # every term's postings are where the dictionary says, with the index's own weights
     postings = tiny_index.export_source()["postings"]
     shard = fnv1a("확산") % meta["shards"]["dict"]
-    rows = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
+    *rows, synonyms = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
+    # the row ends with the glossary sources starting with the term (확산 모델 → diffusion model, …),
+    # each synonym with its terms' rows in `all` (0 for a term the index lacks)
+    targets = tiny_index.export_source()["glossary"].synonyms[("확산", "모델")]
+    assert [entry[:3] for entry in synonyms["확산\x1f모델"]] == [[list(t), text, w] for t, text, w in targets]
+    for terms, _text, _weight, all_rows in synonyms["확산\x1f모델"]:
+        for term, row in zip(terms, all_rows):
+            shard = json.loads((tiny_site / "data" / "dict" / f"{fnv1a(term) % meta['shards']['dict']}.json")
+                               .read_text(encoding="utf-8"))
+            assert row == next((r for r in shard.get(term, []) if isinstance(r, list) and r[0] == 0), 0)
     for fi, df, idf, group, file, offset, length in rows:
         field = meta["fields"][fi]
         data = (tiny_site / "data" / "post" / group / f"{file}.bin").read_bytes()[offset : offset + length]

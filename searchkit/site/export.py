@@ -155,8 +155,8 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
     postings, reader, stored = source["postings"], source["reader"], source["stored"]
     live = postings.live()
     renumber = np.cumsum(live) - 1  # live documents keep their order: ties break alike
-    bigrams = shards.phrase_bigrams(source["glossary"].synonyms)
-    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, bigrams)
+    grams = shards.Grams(TEXT_FIELDS)
+    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, grams)
     dates = sorted(set(doc_dates))
     date_index = {d: i for i, d in enumerate(dates)}
     runs: list[list[int]] = []
@@ -174,11 +174,11 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
         "ids": _write_sharded(out / "ids", sorted(
             (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
             for paper in by_paper)),
-        "gloss": _write_sharded(out / "gloss", shards.group_by_first(source["glossary"].synonyms)),
-        "bigram": _write_sharded(out / "bigram", sorted(bigrams.items())),
+        "gram": _write_grams(out / "gram", grams),
         "sugg": _write_suggestions(out, postings, reader),
     }
-    counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber)
+    glossary = dict(shards.group_by_first(source["glossary"].synonyms))
+    counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber, glossary)
     for field in FIELDS:
         lengths = postings.lengths(field)[live]
         codes = np.searchsorted(LENGTHS, lengths)
@@ -198,29 +198,23 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
 
 
 def _write_documents(out: Path, documents: Any, post_url: str,
-                     bigrams: dict[str, list]) -> tuple[list[str], list[str]]:
-    """One text file and one offsets file per live document, written as
+                     grams: shards.Grams) -> tuple[list[str], list[str]]:
+    """One file per live document (its texts, links and stored offsets: a
+    hit needs both, and one request is a round fewer), written as
     they are read (a large index's stored fields never sit in memory
-    whole); ``bigrams`` gets each document holding one of its word pairs
-    (see `shards.phrase_bigrams`). Returns each document's arXiv id and date."""
+    whole); ``grams`` gets each document's runs of terms (see
+    `shards.Grams`). Returns each document's arXiv id and date."""
     papers, dates = [], []
-    bit = {name: 1 << i for i, name in enumerate(TEXT_FIELDS)}
     for i, d in enumerate(documents):
-        masks: dict[str, int] = defaultdict(int)
-        for name in d["spans"]:
-            for pair in shards.adjacent_pairs(d["spans"][name], bigrams):
-                masks[pair] |= bit.get(name, 0)
-        for pair, mask in masks.items():
-            bigrams[pair].append([i, mask])
+        grams.add(i, d["spans"])
         papers.append(d["arxiv_id"])
         dates.append(d["date"])
-        _write_json(out / "text" / str(i // BUCKET) / f"{i}.json", {
+        spans = d["spans"]
+        _write_json(out / "doc" / str(i // BUCKET) / f"{i}.json", {
             "arxiv_id": d["arxiv_id"], "title": d["title"], "url": d["url"], "date": d["date"],
             "post": _post_url(post_url, d["post"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
+            "spans": {name: shards.compact_spans(spans[name]) for name in spans},
         })
-        spans = d["spans"]
-        _write_json(out / "spans" / str(i // BUCKET) / f"{i}.json",
-                    {name: shards.compact_spans(spans[name]) for name in spans})
     return papers, dates
 
 
@@ -238,6 +232,14 @@ def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:
     for i, shard in enumerate(shards.split(items, count)):
         _write_json(directory / f"{i}.json", shard)
     return count
+
+
+def _write_grams(directory: Path, grams: shards.Grams) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    files_ = grams.shards(POSTING_TARGET)
+    for i, data in enumerate(files_):
+        (directory / f"{i}.bin").write_bytes(data)
+    return len(files_)
 
 
 def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int]:
@@ -258,10 +260,14 @@ def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:
     return _write_sharded(out / "sugg", sorted(keyed.items()))
 
 
-def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray) -> tuple[int, dict[str, int]]:
+def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray,
+                    glossary: dict[str, Any]) -> tuple[int, dict[str, int]]:
     """Posting blocks (binary, see `shards.posting_block`) in hashed shards,
     one group for ``all`` and one for the sections (an unrestricted query
-    reads only the first); the dictionary says where each block is."""
+    reads only the first); the dictionary says where each block is. A
+    term's glossary entries (sources starting with it, `shards.group_by_first`)
+    close its dictionary row: the page reads a typed word's statistics and
+    synonyms in one fetch, and each synonym's postings in the next."""
     blocks: dict[str, list[tuple[str, int, bytes]]] = {"a": [], "s": []}
     stats: dict[str, list] = defaultdict(list)
     for fi, field in enumerate(FIELDS):
@@ -285,8 +291,17 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray)
         (out / "post" / group).mkdir(parents=True, exist_ok=True)
         for name, data in files_.items():
             (out / "post" / group / f"{name}.bin").write_bytes(bytes(data))
-    entries = ((term, [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in rows])
-               for term, rows in stats.items())
+    def rows(term: str) -> list:
+        return [[fi, df, idf, group, *where[term, fi]] for fi, df, idf, group in stats.get(term, ())]
+
+    def all_row(term: str) -> list | int:
+        return next((row for row in rows(term) if row[0] == 0), 0)
+
+    # each synonym carries its terms' `all` rows (0: not in the index), so the page reads an
+    # expansion's postings without first fetching its terms' dictionary shards
+    glossary = {first: {source: [[*target, [all_row(t) for t in target[0]]] for target in targets]
+                        for source, targets in sources.items()} for first, sources in glossary.items()}
+    entries = ((term, rows(term) + ([glossary[term]] if term in glossary else [])) for term in {**stats, **glossary})
     return _write_sharded(out / "dict", entries), counts
 
 

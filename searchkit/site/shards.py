@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import struct
 from collections import defaultdict
-from collections.abc import Container, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -110,30 +110,80 @@ def group_by_first(synonyms: dict[tuple[str, ...], list]) -> Iterable[tuple[str,
     return grouped.items()
 
 
-def phrase_bigrams(synonyms: dict[tuple[str, ...], list]) -> dict[str, list]:
-    """The word pairs of the glossary's multi-word synonyms (diffusion
-    model, 대형 언어 모델), each to be filled with the documents holding it
-    in consecutive positions and in which sections. A glossary phrase is
-    checked in every candidate whose words co-occur; with these the page
-    settles a two-word phrase, and rules out a longer one, without
-    fetching the candidate's offsets."""
-    pairs: dict[str, list] = {}
-    for targets in synonyms.values():
-        for terms, *_ in targets:
-            for a, b in zip(terms, terms[1:]):
-                pairs.setdefault(f"{a}\x1f{b}", [])
-    return pairs
+GRAM = 3
+"""The longest run of consecutive terms exported as a gram (see `Grams`)."""
 
 
-def adjacent_pairs(items: list[tuple[str, int, int, int]], wanted: Container[str]) -> set[str]:
-    """The ``wanted`` pairs (``a\x1fb``) standing at positions p, p + 1 in one field."""
+class Grams:
+    """Every run of two and of three terms standing at consecutive
+    positions in some section of the corpus (a "gram", keyed by its terms
+    joined by U+001F), with the documents holding it and in which sections.
+
+    A quoted phrase or a glossary phrase is checked against these instead
+    of each candidate's offsets: a phrase of two or three terms is in a
+    section exactly when its gram is (a gram the table lacks is in no
+    document), and a longer one is ruled out where one of its three-term
+    runs is missing. Added document by document, in document order, as
+    varint pairs (document gap, section bit mask), read by `store.js` `gram`.
+    """
+
+    def __init__(self, sections: tuple[str, ...]) -> None:
+        self.bit = {name: 1 << i for i, name in enumerate(sections)}
+        self.blocks: dict[str, bytearray] = {}
+        self.last: dict[str, int] = {}
+
+    def add(self, doc: int, spans: dict[str, list[tuple[str, int, int, int]]]) -> None:
+        masks: dict[str, int] = defaultdict(int)
+        for name, items in spans.items():
+            for key in adjacent_grams(items):
+                masks[key] |= self.bit.get(name, 0)
+        for key, mask in masks.items():
+            block = self.blocks.get(key)
+            if block is None:
+                block = self.blocks[key] = bytearray()
+            varint(block, doc - self.last.get(key, 0))
+            varint(block, mask)
+            self.last[key] = doc
+
+    def shards(self, target: int) -> list[bytes]:
+        """The grams in ``shard_count`` hashed shards (`gram_shard`)."""
+        size = sum(len(k.encode("utf-8")) + len(b) for k, b in self.blocks.items())
+        grouped: list[dict[str, bytes]] = [{} for _ in range(shard_count(size, target))]
+        for key in sorted(self.blocks):
+            grouped[shard_of(key, len(grouped))][key] = bytes(self.blocks[key])
+        return [gram_shard(group) for group in grouped]
+
+
+def adjacent_grams(items: list[tuple[str, int, int, int]]) -> set[str]:
+    """The grams (terms joined by U+001F) of every two and three terms at
+    positions p, p + 1 (, p + 2) of one field, as `scoring._has_phrase`
+    matches a phrase (several terms may share a position)."""
     at: dict[int, list[str]] = defaultdict(list)
     for term, pos, *_ in items:
         at[pos].append(term)
     found = set()
     for pos, firsts in at.items():
-        for b in at.get(pos + 1, ()):
-            for a in firsts:
-                if (key := f"{a}\x1f{b}") in wanted:
-                    found.add(key)
+        seconds = at.get(pos + 1)
+        if not seconds:
+            continue
+        thirds = at.get(pos + 2, ())
+        for a in firsts:
+            for b in seconds:
+                found.add(f"{a}\x1f{b}")
+                found.update(f"{a}\x1f{b}\x1f{c}" for c in thirds)
     return found
+
+
+def gram_shard(blocks: dict[str, bytes]) -> bytes:
+    """One file of grams: their count, then each gram's UTF-8 length, UTF-8
+    bytes and block length, then the blocks in the same order (one fetch
+    answers a lookup, as a JSON shard would, without JSON's bulk)."""
+    head, body = bytearray(), bytearray()
+    varint(head, len(blocks))
+    for key, block in blocks.items():
+        raw = key.encode("utf-8")
+        varint(head, len(raw))
+        head += raw
+        varint(head, len(block))
+        body += block
+    return bytes(head + body)

@@ -41,8 +41,9 @@ def run_site(index_dir: Path, out_dir: Path, post_url: str | None, console: Any)
 def first_query_bytes(index_dir: Path, out: Path, query: str) -> int:
     """About what the page downloads, gzipped, to answer ``query`` after
     loading: itself, and the shards of the query's words, terms, synonyms
-    and candidates, found from the library's own answer (the page fetches
-    the same files; a phrase check or a total may add offsets files).
+    and hits, found from the library's own answer (the page fetches the
+    same files, and grams for phrases and neighbouring words, and the files
+    of other candidates still in reach of the first page).
     0 when the lexicon does not know the query's words."""
     from ..backends import open_index
 
@@ -54,22 +55,20 @@ def first_query_bytes(index_dir: Path, out: Path, query: str) -> int:
         if len(index.export_source()["lexicon"].lookup(words)) < len(set(words)):
             return 0  # analysing it would load Kiwi, which an export never does
         parsed = index.parse(query)
-        hits = index.search(query, limit=max(meta["tables"]["CANDIDATES"], 10))
+        hits = index.search(query, limit=10)
     wanted = {p for p in out.iterdir() if p.is_file()} | {data / "meta.json", data / "len" / "all.bin"}
     wanted |= {data / "lex" / f"{shard_of(w, counts['lex'])}.json" for w in words + [w.lower() for w in words]}
     for term in {t for part in parsed.parts for alt in part.alternatives for t in alt}:
         shard = data / "dict" / f"{shard_of(term, counts['dict'])}.json"
-        wanted |= {shard, data / "gloss" / f"{shard_of(term, counts['gloss'])}.json"}
-        for fi, _df, _idf, group, file, *_ in json.loads(shard.read_text(encoding="utf-8")).get(term, []):
-            if meta["fields"][fi] == "all":
+        wanted.add(shard)
+        for row in json.loads(shard.read_text(encoding="utf-8")).get(term, []):
+            if isinstance(row, list) and meta["fields"][row[0]] == "all":
+                group, file = row[3], row[4]
                 wanted.add(data / "post" / group / f"{file}.bin")
-    for rank, hit in enumerate(hits):
+    for hit in hits:
         ids = json.loads((data / "ids" / f"{shard_of(hit.arxiv_id, counts['ids'])}.json").read_text(encoding="utf-8"))
         doc = ids[hit.arxiv_id][0][0]
-        bucket = str(doc // meta["bucket"])
-        wanted.add(data / "spans" / bucket / f"{doc}.json")
-        if rank < 10:
-            wanted.add(data / "text" / bucket / f"{doc}.json")
+        wanted.add(data / "doc" / str(doc // meta["bucket"]) / f"{doc}.json")
     return sum(len(gzip.compress(p.read_bytes(), 6)) for p in wanted if p.is_file())
 
 

@@ -120,8 +120,8 @@ async function totals(o, found, ms) {
   if (results.dataset.key !== keyOf(o)) return;
   const counted = await found.count();
   if (results.dataset.key !== keyOf(o)) return;
-  // past COUNT_BUDGET phrase checks the total is estimated, and the trend drawn from
-  // the matches found so far (checking every candidate would fetch thousands of files)
+  // past COUNT_BUDGET phrase checks the total is estimated, as the terminal's is (the
+  // page shows the library's number), and the trend drawn from the matches found so far
   const docs = counted.docs;
   const n = counted.total;
   $("stats").textContent = `${counted.exact ? "" : "about "}${n} paper${n === 1 ? "" : "s"}, ${ms} ms`;

@@ -9,7 +9,10 @@ const T = () => meta.tables;
 export async function analyse(text, known) {
   const matches = [...text.matchAll(/\S+/gu)];
   const words = [...new Set(matches.map((m) => m[0]))];
-  const found = await lookup([...words, ...words.map((w) => w.toLowerCase())]);
+  const forms = [...new Set([...words, ...words.map((w) => w.toLowerCase())])];
+  // a word is most often its own term: its dictionary row (and glossary entries) fetched beside its lexicon shard
+  for (const w of forms) sharded("dict", w).catch(() => {});
+  const found = await lookup(forms);
   for (const word of words) {
     if (!found.has(word) && found.has(word.toLowerCase())) found.set(word, found.get(word.toLowerCase()));
   }

@@ -20,13 +20,14 @@ export function neighbourPairs(parsed, least = 0.0) {
   return [...pairs.values()];
 }
 
-// ranking.coverage: words counted by significance ** SIGNIFICANCE_POWER; a found expansion covers its words
-export function coverage(spans, fields, parsed) {
+// ranking.coverage: words counted by significance ** SIGNIFICANCE_POWER; a found expansion
+// covers its words. Told whether the document holds a term in the searched sections
+// (`present`): the page reads that from the postings it scored (`all` holds every section's
+// terms) rather than from the stored offsets, which gives the same
+export function coverage(present, parsed) {
   const parts = typed(parsed);
   if (parts.length <= 1) return 1.0;
-  const present = new Set();
-  for (const name of fields) for (const t of spans.vocabulary(name)) present.add(t);
-  const found = (p) => p.alternatives.some((alt) => alt.every((t) => present.has(t)));
+  const found = (p) => p.alternatives.some((alt) => alt.every(present));
   const through = new Set();
   for (const p of parsed.parts) if (p.covers.length && found(p)) for (const label of p.covers) through.add(label);
   const weights = parts.map((p) => p.significance ** T().SIGNIFICANCE_POWER);
@@ -45,6 +46,24 @@ export function proximity(spans, fields, parsed) {
     if (candidates.some((name) => isNear(spans.positions(name, a), spans.positions(name, b)))) near += weights[i];
   });
   return 1.0 + T().PROXIMITY_BONUS * near / pySum(weights);
+}
+
+// the least and the most ranking.proximity can give a document without its offsets: a
+// neighbouring pair standing side by side in a searched section (`adjacent`, from the grams)
+// is near, one whose two words the document does not both hold (`present`) is not (no Python
+// counterpart: the page's re-ranking reads the offsets only of candidates these bounds leave
+// in reach of the first page)
+export function proximityBounds(present, adjacent, parsed) {
+  const pairs = neighbourPairs(parsed, T().PROXIMITY_MIN_SIGNIFICANCE);
+  if (!pairs.length) return [1.0, 1.0];
+  const weights = pairWeights(parsed, pairs);
+  let least = 0.0, most = 0.0;
+  pairs.forEach(([a, b], i) => {
+    if (adjacent(a, b)) least += weights[i];
+    if (present(a) && present(b)) most += weights[i];
+  });
+  const total = pySum(weights);
+  return [1.0 + T().PROXIMITY_BONUS * least / total, 1.0 + T().PROXIMITY_BONUS * most / total];
 }
 
 // ranking._pair_weights

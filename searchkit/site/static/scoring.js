@@ -33,7 +33,7 @@ export async function dense(field, term, boost = 1.0) {
   return { score, match, phrase: null };
 }
 
-// scoring.plan: every alternative of every part scored
+// scoring.plan: every alternative of every part scored (and, for the re-ranking, which terms each document holds)
 export async function plan(parts, fields, weights) {
   const seen = new Map();
   const terms = new Set();
@@ -43,7 +43,10 @@ export async function plan(parts, fields, weights) {
     seen.set(k, await dense(f, t));
   }));
   const get = (f, t) => seen.get(`${f}\u0000${t}`);
-  return parts.map((p) => [p.alternatives.map((alt) => alternative(get, alt, fields, weights, p.weight)), p.required]);
+  const scored = parts.map((p) => [p.alternatives.map((alt) => alternative(get, alt, fields, weights, p.weight)), p.required]);
+  // whether a document holds a term of the parts in one of the fields (ranking.coverage's question)
+  const present = (doc, term) => fields.some((f) => get(f, term).match[doc] === 1);
+  return { parts: scored, present };
 }
 
 // scoring._alternative
@@ -67,20 +70,21 @@ function alternative(get, terms, fields, weights, weight) {
     perField.push([field, share]);
   }
   if (terms.length === 1) return { score, match, phrase: null };
-  return { score, match, phrase: terms, perField, bigram: null };
+  return { score, match, phrase: terms, perField, grams: null };
 }
 
-// The exported word pairs of a phrase (shards.phrase_bigrams) settle its
-// check without the document's offsets: a pair missing from a section
-// rules the phrase out there; a two-word phrase is its pair. Returns
-// true or false when settled, null when the offsets must decide (no
-// Python counterpart: Python reads the offsets, which gives the same).
-function pairVerdict(alt, field, doc) {
-  if (!alt.bigram) return null;
-  const mask = alt.bigram.masks.get(doc) || 0;
+// The exported grams of a phrase (shards.Grams) settle its check without
+// the document's offsets: a phrase of two or three terms is in a section
+// exactly when its gram is; a longer one is ruled out where one of its
+// runs of three is missing. Returns true or false when settled, null when
+// the offsets must decide (no Python counterpart: Python reads the
+// offsets, which gives the same).
+function gramVerdict(alt, field, doc) {
+  if (!alt.grams) return null;
+  const mask = alt.grams.masks.get(doc) || 0;
   const bits = field === T().ALL ? ~0 : 1 << T().TEXT_FIELDS.indexOf(field);
   if (!(mask & bits)) return false;
-  return alt.bigram.exact ? true : null;
+  return alt.grams.exact ? true : null;
 }
 
 // whether some phrase check of the document needs its offsets
@@ -88,7 +92,7 @@ function needsSpans(planned, doc) {
   for (const [alternatives] of planned) {
     for (const alt of alternatives) {
       if (!alt.phrase || !alt.match[doc]) continue;
-      for (const [field, share] of alt.perField) if (share[doc] && pairVerdict(alt, field, doc) === null) return true;
+      for (const [field, share] of alt.perField) if (share[doc] && gramVerdict(alt, field, doc) === null) return true;
     }
   }
   return false;
@@ -126,14 +130,12 @@ function bounds(planned, extras) {
 }
 
 // scoring.top: the limit best documents, one per paper, as [doc, score]
-export async function top(planned, extras, limit, key, within = null, stored = loadSpans, prefetch = 0) {
+export async function top(planned, extras, limit, key, within = null, stored = loadSpans) {
   if (limit < 1) return [];
   const { upper, eligible, sure } = bounds(planned, extras);
   const candidates = [];
   for (let d = 0; d < eligible.length; d++) if (eligible[d] && (!within || within[d])) candidates.push(d);
   candidates.sort((a, b) => (upper[b] - upper[a]) || (a - b));
-  // the re-ranking reads the best candidates' offsets: fetched now, beside any phrase checks
-  candidates.slice(0, prefetch).forEach((d) => stored(d));
   const best = new Map();
   for (let start = 0; start < candidates.length; start += T().CHUNK) {
     const chunk = candidates.slice(start, start + T().CHUNK);
@@ -211,7 +213,7 @@ function phraseScore(spans, alt, doc) {
   let score = 0.0, found = false;
   for (const [field, share] of alt.perField) {
     if (!share[doc]) continue;
-    const verdict = pairVerdict(alt, field, doc);
+    const verdict = gramVerdict(alt, field, doc);
     if (verdict !== null ? verdict : hasPhrase(spans, alt.phrase, field)) { score += share[doc]; found = true; }
   }
   return found ? score : null;

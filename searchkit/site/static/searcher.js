@@ -4,7 +4,7 @@
 import * as store from "./store.js";
 import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, singleTerms, phrases, knows } from "./query.js";
 import { plan, dense, top, matching } from "./scoring.js";
-import { coverage, proximity, neighbourPairs } from "./ranking.js";
+import { coverage, proximity, proximityBounds, neighbourPairs } from "./ranking.js";
 import { understand } from "./understand.js";
 import { highlight } from "./highlight.js";
 import { closest, deletionKeys, withinOne } from "./suggest.js";
@@ -21,6 +21,7 @@ export const known = async (term) => (await store.df(T().ALL, term)) > 0;
 // Engine.parse: analysed, expanded by the concept layer unless not, then understood
 export async function parse(query, doExpand = true) {
   let parsed = await splitCompounds(await parseQuery(query, known), known);
+  joinedWords(parsed).catch(() => {}); // the joined words' dictionary shards, fetched beside the expansions'
   parsed = doExpand ? await expand(parsed) : parsed;
   return understand(parsed, (term) => store.df(T().ALL, term), store.meta.count, doExpand);
 }
@@ -74,7 +75,9 @@ export async function search(query, { limit = 10, sections = null, since = null,
   }
   const unrestricted = fields.length === T().TEXT_FIELDS.length;
   for (const f of unrestricted ? [T().ALL] : fields) store.fieldLengths(f); // fetched beside the postings
-  const planned = await planQuery(parsed, unrestricted ? [T().ALL] : fields, within);
+  // the neighbouring words' grams, for the re-ranking's bounds, fetched beside the postings
+  const adjacent = sort === "date" ? null : neighbourGrams(parsed, fields);
+  const planned = { ...(await planQuery(parsed, unrestricted ? [T().ALL] : fields, within)), adjacent };
   check();
   let candidates;
   if (sort === "date") {
@@ -92,15 +95,11 @@ export async function search(query, { limit = 10, sections = null, since = null,
     candidates = ranked.slice(0, limit).map(([d, score]) => [d, score, 1.0, 1.0]);
   } else {
     const wanted = Math.max(T().CANDIDATES, limit);
-    const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans, wanted);
+    const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans);
     check();
-    const loaded = await Promise.all(found.map(([d]) => store.spans(d)));
-    candidates = found.map(([d, score], i) => [d, score, coverage(loaded[i], fields, parsed), proximity(loaded[i], fields, parsed)]);
-    candidates = candidates.map((c, i) => [c, i]).sort((x, y) => {
-      const kx = -x[0][1] * x[0][2] * x[0][3], ky = -y[0][1] * y[0][2] * y[0][3];
-      return kx - ky || x[1] - y[1];
-    }).map(([c]) => c);
+    candidates = await rerank(found, parsed, fields, planned, limit);
   }
+  check();
   const [hits, suggestion] = await Promise.all([
     Promise.all(candidates.slice(0, limit).map(([d, score, c, p]) => hit(d, score * c * p, parsed, fields))),
     suggest(parsed),
@@ -109,6 +108,45 @@ export async function search(query, { limit = 10, sections = null, since = null,
     hits, expansions: parsed.expansions, suggestion, query: parsed.text, parsed,
     planned: { ...planned, within }, count: () => count(planned, within),
   };
+}
+
+// engine.Engine.search's re-ranking of the candidates by score × coverage × proximity, ordered
+// as Python's stable sort orders them. Only candidates that can reach the first `limit` are
+// re-ranked, and only their files (offsets and texts) are fetched: coverage is read from the
+// postings already scored, and proximity is bounded from the grams of the neighbouring words
+// (`proximityBounds`). The `limit` best by those bounds are fetched first, then any other
+// whose best can still beat the `limit`-th of what the candidates surely reach.
+async function rerank(found, parsed, fields, planned, limit) {
+  const adjacent = await planned.adjacent;
+  const covers = found.map(([d]) => coverage((t) => planned.present(d, t), parsed));
+  const widen = (x, sign) => x + sign * Math.abs(x) * 1e-9; // room for rounding
+  const low = [], high = [];
+  found.forEach(([d, score], i) => {
+    const [least, most] = proximityBounds((t) => planned.present(d, t), (a, b) => adjacent(d, a, b), parsed);
+    const base = score * covers[i];
+    low.push(widen(Math.min(base * least, base * most), -1));
+    high.push(widen(Math.max(base * least, base * most), 1));
+  });
+  const order = found.map((_, i) => i).sort((i, j) => high[j] - high[i] || i - j);
+  const near = new Map(); // candidate → its proximity, read from its offsets
+  const key = (i) => found[i][1] * covers[i] * near.get(i); // the sort key, as the sort below computes it
+  for (let next = order.slice(0, limit); next.length;) {
+    const loaded = await Promise.all(next.map((i) => store.spans(found[i][0])));
+    next.forEach((i, k) => near.set(i, proximity(loaded[k], fields, parsed)));
+    const reached = found.map((_, i) => (near.has(i) ? key(i) : low[i])).sort((a, b) => b - a);
+    const floor = found.length > limit ? reached[limit - 1] : -Infinity;
+    next = order.filter((i) => !near.has(i) && high[i] >= floor);
+  }
+  return [...near.keys()].map((i) => [found[i][0], found[i][1], covers[i], near.get(i), i])
+    .sort((x, y) => -x[1] * x[2] * x[3] - -y[1] * y[2] * y[3] || x[4] - y[4]);
+}
+
+// whether two words stand side by side in a document's searched sections, from their gram
+async function neighbourGrams(parsed, fields) {
+  const pairs = neighbourPairs(parsed, T().PROXIMITY_MIN_SIGNIFICANCE);
+  const masks = new Map(await Promise.all(pairs.map(async ([a, b]) => [`${a}\x1f${b}`, await store.gram(`${a}\x1f${b}`)])));
+  const bits = fields.reduce((m, f) => m | (1 << T().TEXT_FIELDS.indexOf(f)), 0);
+  return (doc, a, b) => ((masks.get(`${a}\x1f${b}`)?.get(doc) || 0) & bits) !== 0;
 }
 
 // Planned.count: matching papers, estimated past COUNT_BUDGET phrase checks
@@ -127,28 +165,32 @@ function roundHalfEven(x) {
 // WhooshIndex._plan: scored parts, joined compounds and arXiv ids as extra clauses
 async function planQuery(parsed, fields, within) {
   // the three kinds of clause are read at once; their order in extras is Python's
-  const [parts, joined, ids] = await Promise.all([
+  // a phrase's grams are fetched beside the postings
+  for (const p of parsed.parts) for (const alt of p.alternatives) if (alt.length > 1) phraseGrams(alt).forEach(store.gram);
+  const [{ parts, present }, joined, ids] = await Promise.all([
     plan(parsed.parts, fields, T().FIELD_WEIGHTS),
     joinedWords(parsed).then((words) => Promise.all(
       words.flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
     Promise.all(parsed.arxiv_ids.map(async (id) => dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST))),
   ]);
-  await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachPairs)));
-  return { parts, extras: [...joined, ...ids], within };
+  await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachGrams)));
+  return { parts, extras: [...joined, ...ids], within, present };
 }
 
-// a phrase's exported word pairs: document → sections holding all of them
-async function attachPairs(alt) {
-  const keys = alt.phrase.slice(0, -1).map((a, i) => `${a}\x1f${alt.phrase[i + 1]}`);
-  const lists = await Promise.all(keys.map((k) => store.sharded("bigram", k)));
-  if (lists.some((l) => l === undefined)) return;
+// a phrase's exported grams (shards.Grams): document → sections that may hold it. A phrase of
+// two or three terms is its gram (exact); a longer one is in no section lacking one of its runs of three
+export const phraseGrams = (terms) => (terms.length <= 3 ? [terms] : terms.slice(0, -2).map((_, i) => terms.slice(i, i + 3)))
+  .map((run) => run.join("\x1f"));
+
+async function attachGrams(alt) {
+  const lists = await Promise.all(phraseGrams(alt.phrase).map(store.gram));
   let masks = null;
   for (const list of lists) {
     const next = new Map();
     for (const [doc, mask] of list) if (!masks || masks.has(doc)) next.set(doc, (masks ? masks.get(doc) : ~0) & mask);
     masks = next;
   }
-  alt.bigram = { masks, exact: keys.length === 1 };
+  alt.grams = { masks, exact: alt.phrase.length <= 3 };
 }
 
 // searcher._joined_words

@@ -12,9 +12,12 @@ export async function open(dataUrl = "data/") {
   return meta;
 }
 
-function fetchOnce(path, kind) {
+// A document's file (texts and offsets) is fetched at low priority: a search overtaken by a
+// newer keystroke may still have such files queued, and the browser serves at most six requests
+// to a host at once, so the newer search's shards go first.
+function fetchOnce(path, kind, priority = "high") {
   if (!cache.has(path)) {
-    const promise = fetch(base + path).then((r) => {
+    const promise = fetch(base + path, { priority }).then((r) => {
       if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
       return kind === "json" ? r.json() : r.arrayBuffer();
     });
@@ -50,24 +53,51 @@ export async function lookup(words) {
   return out;
 }
 
-// The term dictionary: term → {field: {df, idf, group, file, offset, length}}
+// The term dictionary: term → {field: {df, idf, group, file, offset, length}}; a last
+// element that is an object holds the glossary sources starting with the term
 export async function entry(term) {
   const rows = await sharded("dict", term);
   const out = {};
-  for (const [fi, df, idf, group, file, offset, length] of rows || []) {
+  for (const row of rows || []) {
+    if (!Array.isArray(row)) continue;
+    const [fi, df, idf, group, file, offset, length] = row;
     out[meta.fields[fi]] = { df, idf, group, file, offset, length };
   }
   return out;
 }
 
+// glossary sources (terms joined by U+001F) starting with the term → their targets, each
+// [terms, text, weight, the terms' `all` rows]; the rows are kept for `row`
+const allRows = new Map();
+export async function glossaryEntries(first) {
+  const rows = (await sharded("dict", first)) || [];
+  const last = rows[rows.length - 1];
+  if (!last || Array.isArray(last)) return {};
+  for (const targets of Object.values(last)) {
+    for (const [terms, , , found] of targets) terms.forEach((t, i) => allRows.set(t, found[i]));
+  }
+  return last;
+}
+
+// a term's dictionary entry in one field, from a synonym's rows when they have it
+async function row(field, term) {
+  if (field === meta.tables.ALL && allRows.has(term)) {
+    const found = allRows.get(term);
+    if (!found) return undefined;
+    const [, df, idf, group, file, offset, length] = found;
+    return { df, idf, group, file, offset, length };
+  }
+  return (await entry(term))[field];
+}
+
 export async function df(field, term) {
-  const e = (await entry(term))[field];
+  const e = await row(field, term);
   return e ? e.df : 0;
 }
 
 // shards.posting_block → (docs, tf)
 export async function read(field, term) {
-  const e = (await entry(term))[field];
+  const e = await row(field, term);
   if (!e) return { docs: new Int32Array(0), tf: new Float64Array(0), idf: 0 };
   const buffer = await binary(`post/${e.group}/${e.file}.bin`);
   const view = new DataView(buffer, e.offset, e.length);
@@ -100,19 +130,61 @@ export function fieldLengths(field) {
   return lengthCache.get(field);
 }
 
+// shards.Grams: a run of two or three terms (joined by U+001F) → Map document → section bit mask;
+// an empty Map when no section of the corpus holds it (every gram is exported)
+const gramShards = new Map();
+export async function gram(key) {
+  const file = `gram/${shardOf(key, meta.shards.gram)}.bin`;
+  if (!gramShards.has(file)) gramShards.set(file, binary(file).then(gramIndex));
+  const { buffer, where } = await gramShards.get(file);
+  const out = new Map();
+  const at = where.get(key);
+  if (!at) return out;
+  const bytes = new Uint8Array(buffer, at[0], at[1]);
+  let i = 0, doc = 0;
+  const varint = () => {
+    let n = 0, shift = 0, byte;
+    do { byte = bytes[i++]; n += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return n;
+  };
+  while (i < bytes.length) { doc += varint(); out.set(doc, varint()); }
+  return out;
+}
+
+// shards.gram_shard: the header (count, then each key and its block's length), then the blocks
+const decoder = new TextDecoder();
+function gramIndex(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let i = 0;
+  const varint = () => {
+    let n = 0, shift = 0, byte;
+    do { byte = bytes[i++]; n += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return n;
+  };
+  const entries = [];
+  for (let count = varint(); count > 0; count--) {
+    const size = varint();
+    const key = decoder.decode(bytes.subarray(i, i + size));
+    i += size;
+    entries.push([key, varint()]);
+  }
+  const where = new Map();
+  for (const [key, length] of entries) { where.set(key, [i, length]); i += length; }
+  return { buffer, where };
+}
+
 export const arxivDocs = async (id) => (await sharded("ids", id)) || [];
-export const glossaryEntries = async (first) => (await json(`gloss/${shardOf(first, meta.shards.gloss)}.json`))[first] || {};
 export const suggestions = async (key) => (await sharded("sugg", key)) || [];
 
-// per-document files
+// per-document files: the entry's texts and links, and its stored offsets
 const bucket = (doc) => Math.floor(doc / meta.bucket);
-export const text = (doc) => json(`text/${bucket(doc)}/${doc}.json`);
+export const text = (doc) => fetchOnce(`doc/${bucket(doc)}/${doc}.json`, "json", "low");
 
 // schema.Spans: field → [term, pos, start, end] items, with the accessors ranking.py uses
 const spansCache = new Map();
 export function spans(doc) {
   if (!spansCache.has(doc)) {
-    const unpacked = json(`spans/${bucket(doc)}/${doc}.json`).then((packed) => new Spans(packed));
+    const unpacked = text(doc).then((stored) => new Spans(stored.spans));
     unpacked.catch(() => spansCache.delete(doc));
     spansCache.set(doc, unpacked);
   }
