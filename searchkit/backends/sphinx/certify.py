@@ -86,6 +86,9 @@ class Lists:
     last: dict[Key, int] = field(default_factory=dict)
     ended: dict[Key, bool] = field(default_factory=dict)
     papers: dict[int, str] = field(default_factory=dict)
+    completed: set[int] = field(default_factory=set)
+    """Documents whose weight in every list is known (`complete`): a list
+    that has no weight for one of them does not hold it (its score is 0)."""
 
     def add(self, key: Key, depth: int, rows: Sequence[tuple[int, str, int]], found: int) -> None:
         """One list's next rows, read down to ``depth``: (id, arXiv id,
@@ -97,6 +100,11 @@ class Lists:
         self.ended[key] = found <= depth
         if rows:
             self.last[key] = rows[-1][2]
+
+    def complete(self, key: Key, rows: Sequence[tuple[int, int]]) -> None:
+        """Weights of chosen documents in one list, wherever they rank in it:
+        (id, weight) for each of them that the list holds."""
+        self.weights.setdefault(key, {}).update(rows)
 
     def open(self) -> list[Key]:
         """Lists not read to the end."""
@@ -183,9 +191,13 @@ def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[s
 def _over(lists: Lists, seen: np.ndarray, convert: Callable[[np.ndarray], np.ndarray],
           otherwise: Callable[[Key], float]) -> Value:
     """Each list's value for every seen document: its weight converted,
-    or ``otherwise`` where the list has not shown it."""
+    0 where a completed document is not in the list, or ``otherwise``
+    where the list has not shown it."""
+    known = np.isin(seen, np.fromiter(lists.completed, dtype=np.int64, count=len(lists.completed)))
+
     def value(key: Key) -> np.ndarray:
         out = np.full(len(seen), otherwise(key))
+        out[known] = 0.0
         found = lists.weights.get(key, {})
         if found:
             docs = np.fromiter(found.keys(), dtype=np.int64, count=len(found))

@@ -413,15 +413,32 @@ class SphinxIndex(Engine):
                       int(meta.get("total_found", len(rows))))
         return [rows for rows, _ in answers[: len(counting)]]
 
-    def _list_statement(self, key: certify.Key, start: int, depth: int, since: str | None, until: str | None) -> str:
+    def _complete(self, lists: certify.Lists, ids: Sequence[int], since: str | None, until: str | None) -> None:
+        """Read every list's weight for these documents (those a list holds
+        below the depth read so far too), so their scores are known to
+        within `certify.SLACK` and need no unseen list's ceiling."""
+        keys = list(lists.depth)
+        for start in range(0, len(ids), FETCH_CHUNK):
+            chunk = list(ids[start : start + FETCH_CHUNK])
+            statements = [self._list_statement(key, 0, len(chunk), since, until, chunk) for key in keys]
+            answers = [rows for first in range(0, len(statements), DF_BATCH)
+                       for rows in self._select(statements[first : first + DF_BATCH])]
+            for key, rows in zip(keys, answers):
+                lists.complete(key, [(int(i), int(w)) for i, _, w in rows])
+        lists.completed.update(ids)
+
+    def _list_statement(self, key: certify.Key, start: int, depth: int, since: str | None, until: str | None,
+                        among: Sequence[int] = ()) -> str:
         """The term's documents by its exact BM25 (`certify.ranker`), those
-        ranked from ``start`` down to ``depth`` (the ones above were read)."""
+        ranked from ``start`` down to ``depth`` (the ones above were read),
+        only ``among`` these ids when given."""
         field, term = key
         option = certify.ranker(key, bm25.idf(self._count_live, self.df(field, term)),
                                 bm25.average(self._totals.get(field, 0), self._count_live),
                                 engine.BM25_K1, engine.BM25_B)
+        ids = f" AND id IN ({','.join(map(str, among))})" if among else ""
         return (f"SELECT id, arxiv_id, WEIGHT() FROM {self.url.name} WHERE "
-                f"{self._where(certify.match(key), since, until)} LIMIT {start}, {depth - start} "
+                f"{self._where(certify.match(key), since, until)}{ids} LIMIT {start}, {depth - start} "
                 f"OPTION max_matches={depth}, {option}")
 
     def _id_matches(self, arxiv_ids: Sequence[str], since: str | None, until: str | None) -> list[int]:

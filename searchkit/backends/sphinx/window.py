@@ -126,7 +126,12 @@ class Windowed(Planned):
             if counting:
                 self._total, counting = index._counted(counted, self._exclude), []
             kth = _kth(best, limit)
-            fresh |= set(certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth))
+            wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth)
+            unknown = [doc for doc in wanted if doc not in lists.completed]
+            if unknown:  # their weights in every list narrow their bounds: fewer documents to score
+                index._complete(lists, unknown, self._since, self._until)
+                wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth)
+            fresh |= set(wanted)
             self._score(fresh - scored, best)
             scored |= fresh
             if not lists.open() or certify.certified_at(_kth(best, limit), certify.bound(parsed, scope, joined,
