@@ -19,62 +19,54 @@ from searchkit.terminal.cli import main
 from tests.conftest import write_posts
 
 
+class Bytes:
+    """A cursor over exported bytes, reading what store.js reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at = data, 0
+
+    def varint(self) -> int:
+        n = shift = 0
+        while True:
+            byte = self.data[self.at]
+            self.at += 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return n
+
+    def take(self, size: int) -> bytes:
+        self.at += size
+        return self.data[self.at - size : self.at]
+
+
 def read_block(data: bytes) -> tuple[list[int], list[float]]:
     """A Python reader of `posting_block`, as store.js `read` reads it."""
     import struct
 
-    at = 0
-
-    def varint() -> int:
-        nonlocal at
-        n = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            n |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return n
-
-    count, distinct = varint(), varint()
-    values = []
-    for _ in range(distinct):
-        values.append(struct.unpack_from("<f", data, at)[0])
-        at += 4
+    cursor = Bytes(data)
+    count, distinct = cursor.varint(), cursor.varint()
+    values = [struct.unpack("<f", cursor.take(4))[0] for _ in range(distinct)]
     docs, last = [], 0
     for _ in range(count):
-        last += varint()
+        last += cursor.varint()
         docs.append(last)
-    return docs, [values[varint()] for _ in range(count)]
+    return docs, [values[cursor.varint()] for _ in range(count)]
 
 
 def read_grams(data: bytes) -> dict[str, dict[int, int]]:
     """A Python reader of `gram_shard`, as store.js `gram` reads it: gram → {document: section mask}."""
-    at = 0
-
-    def varint() -> int:
-        nonlocal at
-        n = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            n |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return n
-
+    cursor = Bytes(data)
     heads = []
-    for _ in range(varint()):
-        size = varint()
-        key = data[at : at + size].decode("utf-8")
-        at += size
-        heads.append((key, varint()))
+    for _ in range(cursor.varint()):
+        key = cursor.take(cursor.varint()).decode("utf-8")
+        heads.append((key, cursor.varint()))
     out: dict[str, dict[int, int]] = {}
     for key, length in heads:
-        end, doc, docs = at + length, 0, {}
-        while at < end:
-            doc += varint()
-            docs[doc] = varint()
+        end, doc, docs = cursor.at + length, 0, {}
+        while cursor.at < end:
+            doc += cursor.varint()
+            docs[doc] = cursor.varint()
         out[key] = docs
     return out
 
