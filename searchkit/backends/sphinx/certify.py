@@ -141,10 +141,14 @@ def score(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], valu
         best: Any = 0.0
         for alt in part.alternatives:
             if not (singles_only and len(alt) > 1):
-                best = np.maximum(best, sum(FIELD_WEIGHTS.get(f, 1.0) * part.weight * value((f, t))
-                                            for f in scope for t in alt))
+                best = np.maximum(best, part.weight * _weighted(alt, scope, value))
         total = total + best
-    return total + sum(FIELD_WEIGHTS.get(f, 1.0) * value((f, w)) for w in joined for f in scope)
+    return total + sum(_weighted((w,), scope, value) for w in joined)
+
+
+def _weighted(terms: Sequence[str], scope: Sequence[str], value: Value) -> Any:
+    """The terms' values summed over the fields, each field's weight applied."""
+    return sum(FIELD_WEIGHTS.get(f, 1.0) * value((f, t)) for f in scope for t in terms)
 
 
 def bound(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists) -> float:
@@ -158,8 +162,7 @@ def holding_up(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str],
     these deeper is what lowers `bound`; the others can wait."""
     keys: list[Key] = []
     for part in parsed.parts:
-        best = max(part.alternatives, key=lambda alt: sum(FIELD_WEIGHTS.get(f, 1.0) * lists.ceiling((f, t))
-                                                          for f in scope for t in alt))
+        best = max(part.alternatives, key=lambda alt: _weighted(alt, scope, lists.ceiling))
         keys += [(f, t) for f in scope for t in best]
     keys += [(f, w) for w in joined for f in scope]
     return [k for k in dict.fromkeys(keys) if not lists.ended.get(k, True)] or lists.open()

@@ -59,10 +59,11 @@ ENTRIES_PAGE = 5000
 """Lexicon rows read a statement when the stand-in reads the whole lexicon once."""
 MIRROR_ATTEMPTS = 3
 """Runs of a batch while an agent fails, when shards have mirrors."""
-DF_BATCH = 16
-"""COUNT statements sent in one round trip. Past searchd's
-``max_batch_queries`` (32) a batch over agents silently counts only the
-local shard (measured on 2.2.11 with 64), so batches stay well below it."""
+BATCH = 16
+"""Statements sent in one round trip (each with its SHOW META). Past
+searchd's ``max_batch_queries`` (32) a batch over agents silently counts
+only the local shard (measured on 2.2.11 with 64), so `_answers` cuts
+every longer list of statements into batches of this size."""
 ALL_FIELDS = "@(" + ",".join(TEXT_FIELDS) + ")"
 _AGENT = re.compile(r"agent ([^\s:]+:\d+)")
 
@@ -294,12 +295,18 @@ class SphinxIndex(Engine):
         return [rows for rows, _ in self._answers(statements)]
 
     def _answers(self, statements: Sequence[str]) -> list[tuple[list[tuple], dict[str, str]]]:
-        """Run queries against the distributed index, each followed by SHOW
-        META (given with its rows), and note the agents that did not answer. Sphinx 2.2.11 does
-        not retry a query on another mirror: the query that finds a mirror
-        dead misses that shard (``ha_strategy = nodeads`` leaves the dead
-        mirror out of later ones), so with mirrors a batch with a failed
-        agent is run again, up to `MIRROR_ATTEMPTS` times."""
+        """Run queries against the distributed index, `BATCH` to a round
+        trip, each followed by SHOW META (given with its rows), and note
+        the agents that did not answer."""
+        return [answer for start in range(0, len(statements), BATCH)
+                for answer in self._batch(statements[start : start + BATCH])]
+
+    def _batch(self, statements: Sequence[str]) -> list[tuple[list[tuple], dict[str, str]]]:
+        """One round trip of `_answers`. Sphinx 2.2.11 does not retry a
+        query on another mirror: the query that finds a mirror dead misses
+        that shard (``ha_strategy = nodeads`` leaves the dead mirror out of
+        later ones), so with mirrors a batch with a failed agent is run
+        again, up to `MIRROR_ATTEMPTS` times."""
         batch = [s for statement in statements for s in (statement, "SHOW META")]
         mirrored = any(len(replicas) > 1 for replicas in self._replicas)
         for _ in range(MIRROR_ATTEMPTS if mirrored else 1):
@@ -340,12 +347,9 @@ class SphinxIndex(Engine):
     def _prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
         """Count df for every (field, term) not known yet, in batches."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._df]
-        for start in range(0, len(wanted), DF_BATCH):
-            chunk = wanted[start : start + DF_BATCH]
-            statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {self._where(_scoped(f, [t]))}"
-                          for f, t in chunk]
-            for key, rows in zip(chunk, self._select(statements)):
-                self._df[key] = int(rows[0][0]) if rows else 0
+        statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {self._where(_scoped(f, [t]))}" for f, t in wanted]
+        for key, rows in zip(wanted, self._select(statements)):
+            self._df[key] = int(rows[0][0]) if rows else 0
 
     def df(self, field: str, term: str) -> int:
         """Live documents of the generation holding the term, over all shards."""
@@ -388,10 +392,6 @@ class SphinxIndex(Engine):
                     day=lambda d: docs[d]["date"], read=docs.__getitem__,
                     distinct=lambda found: len({docs[d]["arxiv_id"] for d in found}))
 
-    @property
-    def shard_count(self) -> int:
-        return len(self._replicas)
-
     def _in_build_order(self, ids: Iterable[int]) -> list[dict]:
         """The documents with these ids in a full build's order (posts by
         name, papers as written): docnum order breaks exact ties, whatever
@@ -401,13 +401,12 @@ class SphinxIndex(Engine):
     def _read_lists(self, lists: certify.Lists, depths: Mapping[certify.Key, int], since: str | None,
                     until: str | None, counting: Sequence[str] = ()) -> list[list[tuple]]:
         """Read each (field, term) list to its depth into ``lists``, over
-        every shard, in as few round trips as a batch allows; returns the
-        answers to the ``counting`` statements, sent with the first."""
+        every shard; returns the answers to the ``counting`` statements,
+        sent with the lists."""
         keys = list(depths)
         statements = list(counting) + [self._list_statement(key, lists.depth.get(key, 0), depths[key], since, until)
                                        for key in keys]
-        answers = [a for start in range(0, len(statements), DF_BATCH)
-                   for a in self._answers(statements[start : start + DF_BATCH])]
+        answers = self._answers(statements)
         for key, (rows, meta) in zip(keys, answers[len(counting):]):
             lists.add(key, depths[key], [(int(i), str(paper), int(w)) for i, paper, w in rows],
                       int(meta.get("total_found", len(rows))))
@@ -421,9 +420,7 @@ class SphinxIndex(Engine):
         for start in range(0, len(ids), FETCH_CHUNK):
             chunk = list(ids[start : start + FETCH_CHUNK])
             statements = [self._list_statement(key, 0, len(chunk), since, until, chunk) for key in keys]
-            answers = [rows for first in range(0, len(statements), DF_BATCH)
-                       for rows in self._select(statements[first : first + DF_BATCH])]
-            for key, rows in zip(keys, answers):
+            for key, rows in zip(keys, self._select(statements)):
                 lists.complete(key, [(int(i), int(w)) for i, _, w in rows])
         lists.completed.update(ids)
 

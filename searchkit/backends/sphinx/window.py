@@ -118,7 +118,7 @@ class Windowed(Planned):
         counting = index._count_statements(self._boolean, self._since, self._until, self._exclude)
         lists = certify.Lists()
         depths = {key: certify.DEPTH for key in certify.keys(parsed, scope, joined)}
-        fresh = set(index._id_matches(parsed.arxiv_ids, self._since, self._until))
+        named = set(index._id_matches(parsed.arxiv_ids, self._since, self._until))  # no list ranks an id
         best: dict[str, tuple[float, tuple[str, int], int]] = {}  # paper → (score, build order, id)
         scored: set[int] = set()
         while True:
@@ -131,8 +131,8 @@ class Windowed(Planned):
             if unknown:  # their weights in every list narrow their bounds: fewer documents to score
                 index._complete(lists, unknown, self._since, self._until)
                 wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth)
-            fresh |= set(wanted)
-            self._score(fresh - scored, best)
+            fresh = (set(wanted) | named) - scored
+            self._score(fresh, best)
             scored |= fresh
             if not lists.open() or certify.certified_at(_kth(best, limit), certify.bound(parsed, scope, joined,
                                                                                            lists)):
