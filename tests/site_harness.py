@@ -71,6 +71,24 @@ def drive(url: str, steps: list[dict], timeout: float = 600, **options: Any) -> 
     return json.loads(done.stdout)
 
 
+TYPING = Path(__file__).resolve().parents[1] / "benchmarks" / "site" / "typing.mjs"
+
+
+def typing(url: str, queries: list[str], timeout: float = 600, **options: Any) -> dict:
+    """Type each query into the page over the bare DevTools protocol (no
+    automation library watching requests; see benchmarks/site/typing.mjs)
+    and return ``{"cold": [ms...], "warm": [ms...], "ids": [...]}``: the
+    last keystroke to results drawn, first with the shards fetched, then
+    again with them in the page's memory."""
+    job = json.dumps({"url": url, "queries": queries, **options})
+    done = subprocess.run(["node", str(TYPING)], input=job, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    answer = json.loads(done.stdout) if done.returncode == 0 and done.stdout else {"error": done.stderr[-2000:]}
+    if "error" in answer:
+        raise RuntimeError(f"typing.mjs failed ({done.returncode}): {answer['error']}")
+    return answer
+
+
 def query_step(query: dict) -> dict:
     """A benchmark query (queries.json) as a step of the page."""
     sections = query.get("sections") or []

@@ -15,7 +15,7 @@ import pytest
 
 import searchkit
 from tests.conftest import REPO
-from tests.site_harness import drive, missing, query_step, serve
+from tests.site_harness import drive, missing, query_step, serve, typing
 
 QUERIES = json.loads((REPO / "benchmarks" / "quality" / "queries.json").read_text(encoding="utf-8"))
 
@@ -59,6 +59,16 @@ def check_parity(index: searchkit.Index, url: str, queries: list[dict]) -> list[
 
 def test_parity_on_the_default_corpus(default_index: searchkit.Index, default_site: str) -> None:
     assert check_parity(default_index, default_site, QUERIES) == []
+
+
+def test_typed_over_the_bare_protocol_the_page_answers_as_the_library(default_index: searchkit.Index,
+                                                                     default_site: str) -> None:
+    """benchmarks/site/typing.mjs, which times the keystroke budget, types
+    into the real page key by key and reads what it drew."""
+    queries = [q["query"] for q in QUERIES if not q.get("sections")][:3]
+    typed = typing(default_site, queries, delay=30)
+    assert typed["ids"] == [" ".join(expected_ids(default_index, {"query": q})) for q in queries]
+    assert len(typed["warm"]) == len(queries) and min(typed["cold"] + typed["warm"]) > 0
 
 
 @pytest.mark.slow
