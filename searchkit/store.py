@@ -10,7 +10,9 @@ Layout::
 A reindex builds a new generation beside the live one and publishes it with
 one ``os.replace`` of ``CURRENT``; a reindex killed at any moment leaves the
 old generation live. Readers resolve ``CURRENT`` once and keep their
-generation; the previous one is kept for them until the next publish.
+generation, pinned (`pin`): a shared ``flock`` on its directory, which
+`cleanup` never removes while any reader holds it, however many publishes
+go by; the previous generation is kept besides, for readers still opening.
 """
 
 from __future__ import annotations
@@ -127,6 +129,27 @@ def live_generation(index_dir: Path) -> Path:
     if not _GEN.match(name) or not (index_dir / name).is_dir():
         raise _corrupt(index_dir, f"{POINTER} names a missing generation {name!r}")
     return index_dir / name
+
+
+def pin(index_dir: Path) -> tuple[Path, int]:
+    """The live generation, held against `cleanup` until the returned file
+    descriptor is closed. Without it a reader kept open across two
+    reindexes lost its files to the second one's cleanup: a thread opening
+    its own Whoosh reader then failed as "damaged". A generation removed
+    between reading ``CURRENT`` and taking the lock is noticed (its
+    manifest is gone: cleanup deletes under the exclusive lock) and the
+    pointer read again."""
+    for _ in range(10):
+        generation = live_generation(index_dir)
+        try:
+            fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            continue
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if (generation / MANIFEST).exists():
+            return generation, fd
+        os.close(fd)
+    raise _corrupt(index_dir, f"its live generation kept disappearing while being opened ({POINTER} changing)")
 
 
 def read_manifest(generation: Path) -> Manifest:
@@ -251,7 +274,25 @@ def cleanup(index_dir: Path) -> None:
     keep = {live, *(p.name for p in older[-_KEEP_OLD:])}
     for path in gens:
         if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_unpinned(path)
+
+
+def _remove_unpinned(generation: Path) -> None:
+    """Remove a generation unless a reader pins it (`pin`): it is then left
+    for a later cleanup, after the reader closes."""
+    try:
+        fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a reader holds it
+        os.close(fd)
+        return
+    try:
+        shutil.rmtree(generation, ignore_errors=True)
+    finally:
+        os.close(fd)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -8,6 +8,7 @@ with no error (an id query with no hit, another `similar` list).
 
 from __future__ import annotations
 
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchkit
+from tests.conftest import REPO
 
 QUERIES = [
     "확산 모델", "강화 학습 보상", "시각 토큰 압축", '"언어 모델" 환각', "에이전트", "2510.00515",
@@ -164,3 +166,23 @@ def test_an_empty_index_path_is_refused() -> None:
 ])
 def test_every_form_of_an_id_people_paste(default_index: searchkit.Index, form: str) -> None:
     assert default_index.paper(form).arxiv_id == "2510.00515"
+
+
+def test_an_open_index_outlives_any_number_of_reindexes(default_index_dir: Path, tmp_path: Path) -> None:
+    """An index kept open (a long-lived app's) pins its generation: before,
+    the second reindex's cleanup deleted it under the reader, and a thread
+    opening its own reader then failed as "damaged, run reindex --full"."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(default_index_dir, index_dir)
+    op = ("search", "확산 모델")
+    with searchkit.open_index(index_dir) as index:
+        before = answer(index, op)
+        for _ in range(3):
+            searchkit.reindex(REPO / "corpus", index_dir, full=True)
+        assert not index.is_current()
+        with ThreadPoolExecutor(2) as pool:  # new threads: each opens its own reader on the old generation
+            assert list(pool.map(lambda _: answer(index, op), range(2))) == [before, before]
+        assert index.generation.is_dir()
+    searchkit.reindex(REPO / "corpus", index_dir, full=True)
+    assert not index.generation.exists(), "a closed index's generation is left behind"
+    assert len([p for p in index_dir.iterdir() if p.name.startswith("gen-")]) == 2

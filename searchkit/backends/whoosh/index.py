@@ -4,6 +4,7 @@ share between threads (each reads through its own `_Reader`)."""
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -23,26 +24,30 @@ from ...lexicon import Lexicon
 from ...query import ParsedQuery
 from ...schema import ALL, TEXT_FIELDS, Spans
 from ...similar import TOP_SCAN, top_terms
-from ...store import FORMAT, LEXICON, Manifest, directory, live_generation, read_manifest
+from ...store import FORMAT, LEXICON, Manifest, directory, live_generation, pin, read_manifest
 from .postings import Damaged, Postings
 
 
 def open_directory(index_dir: str | Path) -> WhooshIndex:
     """Open the live generation of the index directory at ``index_dir``."""
     index = directory(index_dir)
-    generation = live_generation(index)
-    manifest = read_manifest(generation)
-    if manifest.format != FORMAT:
-        raise IndexCorruptError(
-            f"index at {index} has an older format; run `papersearch reindex --full --index {index}`"
-        )
+    generation, pinned = pin(index)
     try:
-        return WhooshIndex(generation, manifest)
-    except Exception as exc:  # Whoosh raises many types for damaged files
-        raise IndexCorruptError(
-            f"index at {index} cannot be opened ({exc.__class__.__name__}); "
-            f"run `papersearch reindex --full --index {index}`"
-        ) from None
+        manifest = read_manifest(generation)
+        if manifest.format != FORMAT:
+            raise IndexCorruptError(
+                f"index at {index} has an older format; run `papersearch reindex --full --index {index}`"
+            )
+        try:
+            return WhooshIndex(generation, manifest, pinned)
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            raise IndexCorruptError(
+                f"index at {index} cannot be opened ({exc.__class__.__name__}); "
+                f"run `papersearch reindex --full --index {index}`"
+            ) from None
+    except BaseException:
+        os.close(pinned)
+        raise
 
 
 class _Reader:
@@ -131,7 +136,7 @@ class WhooshIndex(Engine):
     """One generation of a Whoosh index, with its lexicon. One open index
     may be shared by threads: each reads through its own `_Reader`."""
 
-    def __init__(self, generation: Path, manifest: Manifest | None = None) -> None:
+    def __init__(self, generation: Path, manifest: Manifest | None = None, pinned: int | None = None) -> None:
         self.generation = generation
         self._totals = (manifest or read_manifest(generation)).field_totals()
         self._lock = threading.Lock()
@@ -147,6 +152,8 @@ class WhooshIndex(Engine):
         except BaseException:
             self._ix.close()
             raise
+        # the generation's pin (`store.pin`), released on close or when the index is dropped
+        self._unpin = weakref.finalize(self, os.close, pinned) if pinned is not None else None
 
     @property
     def _reader(self) -> _Reader:
@@ -183,6 +190,8 @@ class WhooshIndex(Engine):
             reader.close()
         self._ix.close()
         self._lexicon.close()
+        if self._unpin is not None:
+            self._unpin()
 
     def is_current(self) -> bool:
         try:
