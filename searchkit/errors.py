@@ -41,3 +41,9 @@ class NotFoundError(SearchkitError):
 
 class IndexClosedError(SearchkitError):
     """The `Index` was closed (``close()`` or the end of its ``with``) and then used."""
+
+
+class IndexStaleError(SearchkitError):
+    """An open cluster index fell two generations behind the live one while
+    it was read: the rows it reads are being removed, so it must be opened
+    again (exit code 1)."""

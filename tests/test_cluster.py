@@ -14,6 +14,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -328,7 +330,7 @@ def live_documents(index: searchkit.Index) -> int:
 
 @pytest.mark.slow
 def test_serve_answers_for_a_cluster(scratch: tuple[str, Path, Path, Path], tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                     monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """`serve --index URL`: commands for that URL go through the server
     (its socket in a private directory named by the URL), with the output
     they have without it; stopping it removes the socket."""
@@ -337,7 +339,11 @@ def test_serve_answers_for_a_cluster(scratch: tuple[str, Path, Path, Path], tmp_
     from .test_serve import Server, papersearch, served_count
 
     url = scratch[0]
-    runtime, elsewhere = tmp_path / "run", tmp_path / "none"
+    # a short runtime directory: the socket's path must fit AF_UNIX's 108 bytes, and tmp_path
+    # grows with pytest's run counter (pytest-101/...) until it does not
+    short = Path(tempfile.mkdtemp(prefix="ps-"))
+    request.addfinalizer(lambda: shutil.rmtree(short, ignore_errors=True))
+    runtime, elsewhere = short / "run", short / "none"
     runtime.mkdir(mode=0o700)
     elsewhere.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # where this test looks for the socket
@@ -499,6 +505,53 @@ def test_killed_node_gives_partial_results(scratch: tuple[str, Path, Path, Path]
     assert strict.returncode == 2 and len(strict.stderr.strip().splitlines()) == 1
     assert "did not answer" in strict.stderr and "Traceback" not in strict.stderr
 
+
+
+def test_each_thread_hears_of_the_shards_its_own_queries_missed(scratch: tuple[str, Path, Path, Path]) -> None:
+    """One open index, two threads: a thread's results report the shards
+    that failed its own batches. With one set for the index, a thread that
+    finished first took (and cleared) the other's failures, whose partial
+    results were then shown as complete."""
+    url, _, _, directory = scratch
+    with searchkit.open_index(url) as index:
+        kill_node(directory, 3)
+        failed = threading.Event()
+        other: list = []
+
+        def asks_for_status() -> None:
+            failed.wait(30)
+            other.append(index._status())
+
+        thread = threading.Thread(target=asks_for_status)
+        thread.start()
+        index._select([f"SELECT id FROM {index.url.name} LIMIT 1"])  # this thread's batch misses node 3
+        failed.set()
+        thread.join(30)
+        assert not other[0].partial, "another thread's status took this one's failures"
+        assert index._status().partial
+
+
+def test_an_index_two_generations_behind_refuses_rather_than_miss_rows(
+        scratch: tuple[str, Path, Path, Path]) -> None:
+    """A publish deletes the rows dead before it, so a generation two behind
+    the live one may read incompletely: one generation behind still answers
+    as before; two behind is a clear error, never a silently shorter list."""
+    url, corpus, _, _ = scratch
+    posts = sorted(corpus.glob("*.md"))
+    with searchkit.open_index(url) as index:
+        before = index.search("확산 모델", limit=20)
+        posts[0].write_text(posts[0].read_text(encoding="utf-8").replace("확산", "디퓨전"), encoding="utf-8")
+        searchkit.reindex(corpus, url)
+        again = index.search("확산 모델", limit=20)
+        assert same_ranking(before, again) and before.total == again.total
+        posts[1].write_text(posts[1].read_text(encoding="utf-8").replace("확산", "디퓨전"), encoding="utf-8")
+        searchkit.reindex(corpus, url)
+        with pytest.raises(searchkit.SearchkitError, match="open the index again"):
+            index.search("확산 모델", limit=20)
+        with pytest.raises(searchkit.SearchkitError, match="open the index again"):
+            index.paper(before[0].arxiv_id)
+    with searchkit.open_index(url) as reopened:
+        assert reopened.generation == index.generation + 2 and reopened.search("확산 모델", limit=20)
 
 
 def test_a_mirror_answers_for_a_killed_node(tmp_path: Path, request: pytest.FixtureRequest) -> None:

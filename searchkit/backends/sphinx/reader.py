@@ -32,7 +32,7 @@ from whoosh.automata import lev
 
 from ... import bm25, engine
 from ...engine import Engine, Planned, plan
-from ...errors import IndexMissingError
+from ...errors import IndexMissingError, IndexStaleError, NotFoundError
 from ...glossary import Glossary
 from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
@@ -276,8 +276,7 @@ class SphinxIndex(Engine):
         self._replicas = [[(f"{r['host']}:{r['api_port']}", f"{r['host']}:{r['sql_port']}") for r in shard["replicas"]]
                           for shard in topology(self._node, self.url)["shards"]]
         self._df: dict[tuple[str, str], int] = {}
-        self._failed: set[str] = set()
-        self._seen_dead: set[str] = set()
+        self._agents = threading.local()  # each thread's failed agents, for its own results (`_status`)
         self._docs: dict[int, dict] = {}
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self)
@@ -316,21 +315,32 @@ class SphinxIndex(Engine):
                       for m in _AGENT.findall(str(value))}
             if not failed:
                 break
-            self._seen_dead |= failed
-        self._failed |= failed
+            self._dead_agents()[1].update(failed)
+        self._dead_agents()[0].update(failed)
         return [(rows, {str(k): str(v) for k, v in meta}) for rows, meta in zip(answers[0::2], answers[1::2])]
 
+    def _dead_agents(self) -> tuple[set[str], set[str]]:
+        """This thread's agents that failed a batch's last run, and those
+        seen failing in any run, since its last `_status`. Per thread: with
+        one set for the index, a thread finishing its search took (and
+        cleared) the failures of another's, whose partial results were
+        then shown as complete."""
+        if not hasattr(self._agents, "failed"):
+            self._agents.failed, self._agents.seen = set(), set()
+        return self._agents.failed, self._agents.seen
+
     def _status(self) -> ShardStatus:
-        """The shards missing from the searches since the last status. A
-        warning names the agent, not the shard it was asked for: a shard is
-        missing when the last run of a batch had a failed agent holding it
-        and every other copy of it was seen failing too (``nodeads`` sends
-        a retry to a copy not seen failing)."""
-        dead = self._failed | self._seen_dead
+        """The shards missing from this thread's searches since its last
+        status. A warning names the agent, not the shard it was asked for:
+        a shard is missing when the last run of a batch had a failed agent
+        holding it and every other copy of it was seen failing too
+        (``nodeads`` sends a retry to a copy not seen failing)."""
+        last, seen = self._dead_agents()
+        dead = last | seen
         failed = [replicas for replicas in self._replicas
-                  if any(api in self._failed for api, _ in replicas) and all(api in dead for api, _ in replicas)]
+                  if any(api in last for api, _ in replicas) and all(api in dead for api, _ in replicas)]
         nodes = tuple(sorted({sql for replicas in failed for api, sql in replicas if api in dead}))
-        self._failed, self._seen_dead = set(), set()
+        self._agents.failed, self._agents.seen = set(), set()
         return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), nodes)
 
     def _where(self, match: str | None, since: str | None = None, until: str | None = None) -> str:
@@ -365,9 +375,25 @@ class SphinxIndex(Engine):
 
     def is_current(self) -> bool:
         try:
-            return live(self._node, self.url) == self.generation
+            with self._lock:
+                return live(self._node, self.url) == self.generation
         except ClusterError:
             return False
+
+    def _still_whole(self) -> None:
+        """Raise `IndexStaleError` once the cluster has published two
+        generations past this one: each publish deletes the rows dead
+        before it (`writer.Writer._clean`), so this generation's reads may
+        then miss documents, an answer wrong with no sign. Checked after
+        the reads: a live generation of at most ours + 1 then means no
+        deletion touching ours had begun while they ran."""
+        with self._lock:
+            current = live(self._node, self.url)
+        if current > self.generation + 1:
+            raise IndexStaleError(
+                f"the cluster at {self.url} has published generation {current} since this index opened generation "
+                f"{self.generation}, whose rows are being removed: open the index again"
+            )
 
     # the Engine primitives
 
@@ -520,7 +546,10 @@ class SphinxIndex(Engine):
         return self._counted(self._select(self._count_statements(match, since, until, exclude)), exclude)
 
     def _finish(self, results: Results) -> Results:
-        """Results carrying which shards answered (see `ShardStatus`)."""
+        """Results carrying which shards answered (see `ShardStatus`),
+        from a generation still whole (`_still_whole`; the total was
+        counted already, in the window's round trip)."""
+        self._still_whole()
         results.shards = self._status()  # type: ignore[attr-defined]
         return results
 
@@ -537,14 +566,27 @@ class SphinxIndex(Engine):
         return sorted((d for d in docs if d["arxiv_id"] == arxiv_id), key=lambda d: d["date"])
 
     def paper(self, arxiv_id: str):  # noqa: ANN201 - Index.paper
-        view = super().paper(arxiv_id)
+        try:
+            view = super().paper(arxiv_id)
+        except NotFoundError:  # not found in a generation whose rows are going is no answer
+            self._still_whole()
+            raise
+        self._still_whole()
         self._status()
         return view
+
+    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        try:
+            return super().similar(arxiv_id, limit=limit)
+        except NotFoundError:
+            self._still_whole()
+            raise
 
     def _vocabulary(self) -> list[str]:
         """The generation's terms, read on the first suggestion."""
         if self._terms is None:
-            self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
+            with self._lock:
+                self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
         return self._terms
 
     def _documents(self, ids: list[int]) -> list[dict]:
@@ -606,7 +648,9 @@ class SphinxIndex(Engine):
         """Bytes the shards take on disk and in RAM (first replica of each;
         a node that does not answer counts 0), from SHOW INDEX … STATUS."""
         total = 0
-        for shard in topology(self._node, self.url)["shards"]:
+        with self._lock:
+            shards = topology(self._node, self.url)["shards"]
+        for shard in shards:
             replica = shard["replicas"][0]
             try:
                 node = connect(replica["host"], replica["sql_port"])
