@@ -188,7 +188,9 @@ def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored
     if budget is not None and len(unsure) > budget:
         checked = unsure[np.linspace(0, len(unsure) - 1, budget).astype(np.int64)]
     found = [doc for doc in checked.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
-    docs = np.union1d(np.flatnonzero(eligible & member), np.asarray(found, dtype=np.int64))
+    # two disjoint sorted lists (found ⊆ unsure, outside member): np.union1d's answer without
+    # np.unique, which imports numpy.ma (16 ms of a cold query) in numpy 2.4
+    docs = np.sort(np.concatenate((np.flatnonzero(eligible & member), np.asarray(found, dtype=np.int64))))
     left = len(unsure) - len(checked)
     return Matches(docs, left, len(found) / len(checked) if left else 0.0)
 

@@ -75,3 +75,24 @@ def test_names_typed_apart_also_match_the_name_written_as_one_word() -> None:
     assert joined_words(query((("dino",),), (("v3",), ("v", "3"))), index) == ["dinov3"]
     assert joined_words(query((("희소",),), (("어텐션",),)), index) == ["희소어텐션"]
     assert joined_words(query((("world",),), (("model",),)), index) == [], "only names the index has"
+
+
+def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index_dir: Path, tmp_path: Path) -> None:
+    """Reindex stores the built look-up table (`glossary.TABLE_FILE`) so an
+    open does not rebuild it; it is used only for the very sources it was
+    built from."""
+    import shutil
+
+    from searchkit.glossary import TABLE_FILE, Glossary, _StoredTable
+    from searchkit.store import live_generation
+
+    generation = live_generation(default_index_dir)
+    stored, built = Glossary.of(generation), Glossary._built(generation)
+    assert isinstance(stored.synonyms, _StoredTable)
+    assert dict(stored.synonyms) == dict(built.synonyms) and stored.mined == built.mined
+    copy = tmp_path / "gen"
+    shutil.copytree(generation, copy)
+    (copy / "pairs.json").write_text('{"version": 0, "posts": {}}', encoding="utf-8")  # the sources change
+    assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)
+    (copy / TABLE_FILE).unlink()
+    assert dict(Glossary.of(copy).synonyms) == dict(Glossary._built(copy).synonyms)

@@ -311,7 +311,8 @@ class WhooshIndex(Engine):
         if reader.papers is None:  # one code a paper, read once: totals count thousands of matches
             codes: dict[str, int] = {}
             reader.papers = np.array([codes.setdefault(i, len(codes)) for i in reader.column("arxiv_id")])
-        return len(np.unique(reader.papers[docnums])) if docnums else 0
+        # distinct codes counted without np.unique, which imports numpy.ma (16 ms cold) in numpy 2.4
+        return int(np.count_nonzero(np.bincount(reader.papers[docnums]))) if docnums else 0
 
 
 def _unpacked(fields: Mapping[str, Any]) -> dict:

@@ -24,7 +24,7 @@ from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
-from ...glossary import glossary_changed, glossary_texts, save_glossary
+from ...glossary import glossary_changed, glossary_texts, save_glossary, save_table
 from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
@@ -300,6 +300,7 @@ def _write(
                 progress("analysing papers", i + 1, len(papers))
         save_glossary(generation, base, glossary, list(analysed))
         pairs.save(generation, stale_posts, mined)
+        save_table(generation)
         # a full build's segments never need merging; an incremental one's
         # small segments do, now and then (Whoosh's MERGE_SMALL)
         writer.commit(optimize=bool(rewrite), merge=base is not None)
