@@ -23,8 +23,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .output import emit, reader_left
 from .protocol import PASSED_ENV, SERVED, is_cluster, private, socket_path
@@ -74,7 +75,31 @@ def main() -> None:
                 sys.exit(reader_left())
     from .cli import main as run_here
 
+    if argv and argv[0] in SERVED:
+        _without_teardown(run_here, argv)
     run_here(argv)
+
+
+def _without_teardown(run: Callable[[list[str]], None], argv: list[str]) -> NoReturn:
+    """Run a read-only command, then end the process at once, output
+    flushed: the interpreter's teardown (freeing numpy's, Whoosh's and
+    the index's objects, one by one) took 20-60 ms of every cold query,
+    and a command that only reads has nothing to write back (the OS closes
+    its files). An exception other than an exit still ends the usual way."""
+    try:
+        run(argv)
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = reader_left()
+    os._exit(code if isinstance(code, int) else 0)
 
 
 def ask_server(argv: list[str]) -> dict | None:
