@@ -419,11 +419,11 @@ def test_a_cluster_of_an_older_format_is_refused_then_rebuilt(scratch: tuple[str
     from searchkit.backends.sphinx.config import LENGTH_COLUMNS
 
     url, corpus, index_dir, _ = scratch
-    with searchkit.open_index(url) as cluster:
+    with searchkit.open_index(url) as cluster, cluster._connection() as first:
         row = meta.GEN_ROW + cluster.generation
-        body = meta.get(cluster._node, cluster.url, row)
-        meta.put(cluster._node, cluster.url, row, {**body, "cluster_format": 4})
-        for shard in meta.topology(cluster._node, cluster.url)["shards"]:
+        body = meta.get(first, cluster.url, row)
+        meta.put(first, cluster.url, row, {**body, "cluster_format": 4})
+        for shard in meta.topology(first, cluster.url)["shards"]:
             node = cluster_node(shard)
             for column in LENGTH_COLUMNS.values():
                 node.execute(f"ALTER TABLE {shard['index']} DROP COLUMN {column}")
@@ -529,6 +529,39 @@ def test_each_thread_hears_of_the_shards_its_own_queries_missed(scratch: tuple[s
         thread.join(30)
         assert not other[0].partial, "another thread's status took this one's failures"
         assert index._status().partial
+
+
+def test_one_threads_long_search_does_not_hold_up_anothers(opened: dict, directory_index: searchkit.Index,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads share one open cluster index, each statement on a connection
+    of its own: while one thread's batch takes seconds (held here in the
+    middle of its search), another thread's whole search completes, and
+    both answer as the directory does. With one connection under a lock,
+    the second waited for the first."""
+    from searchkit.backends.sphinx import conn
+
+    index = opened[3]
+    slow, done = threading.Event(), threading.Event()
+    batch = conn.Node.batch
+    released: list[bool] = []
+
+    def held(node, statements):  # noqa: ANN001, ANN202 - conn.Node.batch
+        if threading.current_thread().name == "slow" and not slow.is_set():
+            slow.set()
+            released.append(done.wait(10))  # until the other thread's search is over
+        return batch(node, statements)
+
+    monkeypatch.setattr(conn.Node, "batch", held)
+    answers: dict[str, searchkit.Results] = {}
+    first = threading.Thread(target=lambda: answers.update(slow=index.search("강화 학습 보상", limit=10)), name="slow")
+    first.start()
+    assert slow.wait(20)
+    answers["fast"] = index.search("확산 모델", limit=10)  # while the slow thread holds its connection
+    done.set()
+    first.join(30)
+    assert released == [True], "the other search waited for the held one"
+    assert same_ranking(answers["fast"], directory_index.search("확산 모델", limit=10))
+    assert same_ranking(answers["slow"], directory_index.search("강화 학습 보상", limit=10))
 
 
 def test_an_index_two_generations_behind_refuses_rather_than_miss_rows(

@@ -24,6 +24,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from whoosh.automata import lev
 
 from ... import bm25, engine
 from ...engine import Engine, Planned, plan
-from ...errors import IndexMissingError, IndexStaleError, NotFoundError
+from ...errors import IndexClosedError, IndexMissingError, IndexStaleError, NotFoundError
 from ...glossary import Glossary
 from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
@@ -243,23 +244,51 @@ def _counts(doc: dict) -> dict[str, Counter]:
 class SphinxIndex(Engine):
     """One generation of a cluster. Queries go to the distributed index on
     the first node; a shard that does not answer leaves results from the
-    others, flagged on `Results.shards`. One connection, used under a lock."""
+    others, flagged on `Results.shards`. Threads share it: each statement
+    borrows a connection of its own from a pool (`_connection`), so one
+    thread's long search does not hold up another's."""
 
     def __init__(self, url: ClusterURL) -> None:
         self.url = url
-        self._lock = threading.RLock()
-        self._node: Node = open_node(url)
+        self._lock = threading.RLock()  # the pool and the caches, never held over a statement
+        first = open_node(url)
+        self._idle: list[Node] = [first]
+        self._closed = False
         try:
-            self._load()
+            self._load(first)
         except BaseException:
-            self._node.close()
+            first.close()
             raise
 
-    def _load(self) -> None:
-        self.generation = live(self._node, self.url)
+    @contextmanager
+    def _connection(self) -> Iterator[Node]:
+        """A connection to the first node for one statement or batch: an
+        idle one, or a new one when every other is in use. With one
+        connection under a lock, a thread's search waited for each batch
+        of any other thread's, seconds each on a big cluster. A connection
+        that failed is closed, not given back."""
+        with self._lock:
+            if self._closed:
+                raise IndexClosedError(f"the index at {self.url} is closed; open it again to search it")
+            node = self._idle.pop() if self._idle else None
+        if node is None:
+            node = connect(self.url.host, self.url.port)
+        try:
+            yield node
+        except BaseException:
+            node.close()
+            raise
+        with self._lock:
+            if self._closed:
+                node.close()
+            else:
+                self._idle.append(node)
+
+    def _load(self, node: Node) -> None:
+        self.generation = live(node, self.url)
         if not self.generation:
             raise IndexMissingError(f"no index at {self.url} yet: run `papersearch reindex --index {self.url}`")
-        found = get(self._node, self.url, GEN_ROW + self.generation)
+        found = get(node, self.url, GEN_ROW + self.generation)
         if not found:
             raise ClusterError(f"cluster at {self.url} has no manifest for its live generation {self.generation}")
         if found.get("cluster_format") != CLUSTER_FORMAT:
@@ -274,7 +303,7 @@ class SphinxIndex(Engine):
         copies = Counter(i for post in self.manifest.posts.values() for i in post.get("ids", []))
         self._reposted = sorted(i for i, n in copies.items() if n > 1)
         self._replicas = [[(f"{r['host']}:{r['api_port']}", f"{r['host']}:{r['sql_port']}") for r in shard["replicas"]]
-                          for shard in topology(self._node, self.url)["shards"]]
+                          for shard in topology(node, self.url)["shards"]]
         self._df: dict[tuple[str, str], int] = {}
         self._agents = threading.local()  # each thread's failed agents, for its own results (`_status`)
         self._docs: dict[int, dict] = {}
@@ -286,8 +315,8 @@ class SphinxIndex(Engine):
     # SphinxQL
 
     def rows(self, sql: str) -> list[tuple]:
-        with self._lock:
-            return self._node.rows(sql)
+        with self._connection() as node:
+            return node.rows(sql)
 
     def _select(self, statements: Sequence[str]) -> list[list[tuple]]:
         """Each statement's rows (see `_answers`)."""
@@ -309,8 +338,8 @@ class SphinxIndex(Engine):
         batch = [s for statement in statements for s in (statement, "SHOW META")]
         mirrored = any(len(replicas) > 1 for replicas in self._replicas)
         for _ in range(MIRROR_ATTEMPTS if mirrored else 1):
-            with self._lock:
-                answers = self._node.batch(batch)
+            with self._connection() as node:
+                answers = node.batch(batch)
             failed = {m for meta in answers[1::2] for key, value in meta if key == "warning"
                       for m in _AGENT.findall(str(value))}
             if not failed:
@@ -370,13 +399,18 @@ class SphinxIndex(Engine):
     # the Index interface
 
     def close(self) -> None:
+        """Close every idle connection; one in use is closed when its
+        statement ends. Later calls raise `IndexClosedError`."""
         with self._lock:
-            self._node.close()
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for node in idle:
+            node.close()
 
     def is_current(self) -> bool:
         try:
-            with self._lock:
-                return live(self._node, self.url) == self.generation
+            with self._connection() as node:
+                return live(node, self.url) == self.generation
         except ClusterError:
             return False
 
@@ -387,8 +421,8 @@ class SphinxIndex(Engine):
         then miss documents, an answer wrong with no sign. Checked after
         the reads: a live generation of at most ours + 1 then means no
         deletion touching ours had begun while they ran."""
-        with self._lock:
-            current = live(self._node, self.url)
+        with self._connection() as node:
+            current = live(node, self.url)
         if current > self.generation + 1:
             raise IndexStaleError(
                 f"the cluster at {self.url} has published generation {current} since this index opened generation "
@@ -585,26 +619,31 @@ class SphinxIndex(Engine):
     def _vocabulary(self) -> list[str]:
         """The generation's terms, read on the first suggestion."""
         if self._terms is None:
-            with self._lock:
-                self._terms = list(get(self._node, self.url, VOCABULARY_ROW + self.generation) or [])
+            with self._connection() as node:
+                self._terms = list(get(node, self.url, VOCABULARY_ROW + self.generation) or [])
         return self._terms
 
     def _documents(self, ids: list[int]) -> list[dict]:
         """The documents with these ids, spans decoded, read once per open
         index: a document's id is never reused (generation << 32 | sequence),
-        so its content never changes. Section texts come later, for hits."""
+        so its content never changes. Section texts come later, for hits.
+        The cache is locked only to look and to store, never over a read."""
         with self._lock:
-            missing = [i for i in ids if i not in self._docs]
-            if len(self._docs) + len(missing) > CACHED_DOCS:
+            have = {i: self._docs[i] for i in ids if i in self._docs}
+        missing = [i for i in dict.fromkeys(ids) if i not in have]
+        fetched: dict[int, dict] = {}
+        for start in range(0, len(missing), FETCH_CHUNK):
+            chunk = missing[start : start + FETCH_CHUNK]
+            rows = self._select([f"SELECT id, arxiv_id, date, url, spans, post FROM {self.url.name} WHERE id IN "
+                                 f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
+                                 f"OPTION max_matches={len(chunk)}, ranker=none"])[0]
+            fetched.update((int(row[0]), _stored(row)) for row in rows)
+        with self._lock:
+            if len(self._docs) + len(fetched) > CACHED_DOCS:
                 self._docs.clear()
-                missing = list(ids)
-            for start in range(0, len(missing), FETCH_CHUNK):
-                chunk = missing[start : start + FETCH_CHUNK]
-                rows = self._select([f"SELECT id, arxiv_id, date, url, spans, post FROM {self.url.name} WHERE id IN "
-                                     f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
-                                     f"OPTION max_matches={len(chunk)}, ranker=none"])[0]
-                self._docs.update((int(row[0]), _stored(row)) for row in rows)
-            return [self._docs[i] for i in ids if i in self._docs]
+            self._docs.update(fetched)
+        have.update(fetched)
+        return [have[i] for i in ids if i in have]
 
     def _with_texts(self, docs: Sequence[dict]) -> None:
         """Fetch the section texts of these candidates, in one query."""
@@ -648,8 +687,8 @@ class SphinxIndex(Engine):
         """Bytes the shards take on disk and in RAM (first replica of each;
         a node that does not answer counts 0), from SHOW INDEX … STATUS."""
         total = 0
-        with self._lock:
-            shards = topology(self._node, self.url)["shards"]
+        with self._connection() as node:
+            shards = topology(node, self.url)["shards"]
         for shard in shards:
             replica = shard["replicas"][0]
             try:
