@@ -151,8 +151,10 @@ def _parts_only(terms: list) -> list:
 
 def _sources_digest(generation: Path) -> str:
     """What a generation's table is built from: its analysed glossary and
-    its mined pairs, byte for byte (either may be missing)."""
-    digest = hashlib.sha256()
+    its mined pairs, byte for byte (either may be missing), and the code
+    that builds it (this module, the miner's aggregation, the query terms'
+    keys): a table stored by another papersearch is built again."""
+    digest = hashlib.sha256(_builder_digest().encode())
     for name in (GLOSSARY_FILE, mined_pairs.PAIRS_FILE):
         try:
             digest.update((generation / name).read_bytes())
@@ -160,6 +162,14 @@ def _sources_digest(generation: Path) -> str:
             digest.update(b"-")
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+@cache
+def _builder_digest() -> str:
+    from . import query
+
+    modules = (__file__, mined_pairs.__file__, query.__file__)
+    return hashlib.sha256(b"".join(Path(m).read_bytes() for m in modules)).hexdigest()
 
 
 def save_table(generation: Path) -> None:

@@ -42,6 +42,8 @@ MIN_ACRONYM_COUNT = 2
 """An acronym alone must be written for its Korean term at least twice:
 once is mostly a paper's own method name (과제 생성 시스템(MAHTG)),
 while LLM, SAE, T2V recur."""
+MIN_SINGLE_COUNT = 2
+"""A one-term Korean side must be written with its English at least twice."""
 MIN_SHARE = 0.25
 """A source keeps a target only if at least this share of the source's
 pairs name it: 모델(CADD) once among thirty other English forms of 모델
@@ -286,6 +288,8 @@ def aggregate(rows: Iterable[Sequence]) -> list[Mined]:
     out = []
     for (ko, en), n in counts.most_common():
         if n < MIN_ACRONYM_COUNT and _is_acronym(surfaces[("en", en)].most_common(1)[0][0]):
+            continue
+        if n < MIN_SINGLE_COUNT and len(ko) == 1:
             continue
         if n < MIN_SHARE * by_ko[ko] or n < MIN_SHARE * by_en[en]:
             continue

@@ -92,6 +92,18 @@ def test_aggregate_drops_rare_acronyms_and_minor_targets() -> None:
     assert kept == {("희소 자기부호기", "SAE"): 2, ("모델", "model"): 5}
 
 
+def test_aggregate_wants_a_one_word_korean_side_twice() -> None:
+    """모델(Composer), 이해(expert), 생성(rollout): a common Korean word
+    written once beside an English name names a thing, it does not
+    translate it; a query with 이해 expanded to expert. Twice or more, or a
+    longer Korean side, is kept."""
+    rows = [[["모델"], "모델", ["composer"], "Composer"], [["이해"], "이해", ["expert"], "expert"]]
+    rows += [[["환각"], "환각", ["hallucination"], "hallucination"]] * 2
+    rows += [[["흐름", "매칭"], "흐름 매칭", ["flow", "matching"], "flow matching"]]
+    kept = {(m.ko_text, m.en_text) for m in pairs.aggregate(rows)}
+    assert kept == {("환각", "hallucination"), ("흐름 매칭", "flow matching")}
+
+
 def test_save_keeps_unchanged_posts_and_replaces_changed_ones(tmp_path: Path) -> None:
     one = pairs.Pair(("흐름", "매칭"), "흐름 매칭", ("flow", "match"), "flow matching")
     two = pairs.Pair(("희소",), "희소", ("sparse",), "sparse")

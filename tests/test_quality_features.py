@@ -77,12 +77,14 @@ def test_names_typed_apart_also_match_the_name_written_as_one_word() -> None:
     assert joined_words(query((("world",),), (("model",),)), index) == [], "only names the index has"
 
 
-def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index_dir: Path, tmp_path: Path) -> None:
+def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index_dir: Path, tmp_path: Path,
+                                                                    monkeypatch) -> None:
     """Reindex stores the built look-up table (`glossary.TABLE_FILE`) so an
     open does not rebuild it; it is used only for the very sources it was
-    built from."""
+    built from, by the very code."""
     import shutil
 
+    from searchkit import glossary
     from searchkit.glossary import TABLE_FILE, Glossary, _StoredTable
     from searchkit.store import live_generation
 
@@ -90,6 +92,9 @@ def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index
     stored, built = Glossary.of(generation), Glossary._built(generation)
     assert isinstance(stored.synonyms, _StoredTable)
     assert dict(stored.synonyms) == dict(built.synonyms) and stored.mined == built.mined
+    with monkeypatch.context() as patched:  # another papersearch's aggregation or weights
+        patched.setattr(glossary, "_builder_digest", lambda: "other code")
+        assert not isinstance(Glossary.of(generation).synonyms, _StoredTable)
     copy = tmp_path / "gen"
     shutil.copytree(generation, copy)
     (copy / "pairs.json").write_text('{"version": 0, "posts": {}}', encoding="utf-8")  # the sources change
