@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import pairs as mined_pairs
 from .analysis import ANALYZER_VERSION, Term
+from .errors import IndexCorruptError
 from .hits import Expansion
 from .query import ParsedQuery, Part, content_terms, is_hangul, unique
 
@@ -201,7 +202,12 @@ class _StoredTable(Mapping):
     def __getitem__(self, source: tuple[str, ...]) -> list[Entry]:
         key = "\x1f".join(source)
         if key not in self._parsed:
-            self._parsed[key] = [(tuple(t), text, weight) for t, text, weight in json.loads(self._raw[key])]
+            try:
+                entries = [(tuple(t), text, weight) for t, text, weight in json.loads(self._raw[key])]
+            except (ValueError, TypeError):  # a damaged line: written whole (tmp + rename), so the disk's fault
+                raise IndexCorruptError(f"{TABLE_FILE} has a damaged line for {' '.join(source)!r}; "
+                                        "run `papersearch reindex --full`") from None
+            self._parsed[key] = entries
         return self._parsed[key]
 
     def __contains__(self, source: object) -> bool:
@@ -273,8 +279,12 @@ class Glossary:
         except (OSError, ValueError):
             lines = []
         if lines and lines[0] == _sources_digest(generation):
+            try:
+                table = _StoredTable(lines[1:])
+            except ValueError:  # a line without its tab: build the table instead
+                return cls._built(generation)
             glossary = cls({})
-            glossary.synonyms = _StoredTable(lines[1:])
+            glossary.synonyms = table
             glossary._mined, glossary._generation = None, generation
             return glossary
         return cls._built(generation)

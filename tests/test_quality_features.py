@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+import searchkit
 from searchkit.suggest import closest, distance, jamo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,3 +104,11 @@ def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index
     assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)
     (copy / TABLE_FILE).unlink()
     assert dict(Glossary.of(copy).synonyms) == dict(Glossary._built(copy).synonyms)
+    lines = (generation / TABLE_FILE).read_text(encoding="utf-8").splitlines()
+    (copy / "pairs.json").write_bytes((generation / "pairs.json").read_bytes())
+    (copy / TABLE_FILE).write_text("\n".join([*lines, "a line without its tab"]) + "\n", encoding="utf-8")
+    assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)  # built instead
+    source, _ = lines[1].split("\t", 1)
+    (copy / TABLE_FILE).write_text("\n".join([lines[0], source + "\t[[garbled"]) + "\n", encoding="utf-8")
+    with pytest.raises(searchkit.IndexCorruptError, match="damaged line"):
+        Glossary.of(copy).synonyms[tuple(source.split("\x1f"))]
