@@ -116,8 +116,13 @@ try {
 } catch (err) {
   out = { error: String(err && err.stack || err) };
 } finally {
-  browser.kill();
-  await new Promise((resolve) => (browser.exitCode !== null ? resolve() : browser.on("exit", resolve)));
-  rmSync(profile, { recursive: true, force: true });
+  // Chromium closed as it asks to be (its helper processes exit before it does), killed only if it
+  // does not within 5 s; the profile's files may still be going away, hence the retries
+  const exited = new Promise((resolve) => (browser.exitCode !== null ? resolve() : browser.on("exit", resolve)));
+  send("Browser.close").catch(() => {});
+  const timer = setTimeout(() => browser.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+  rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 process.stdout.write(JSON.stringify(out));
