@@ -131,23 +131,31 @@ def live_generation(index_dir: Path) -> Path:
     return index_dir / name
 
 
-def pin(index_dir: Path) -> tuple[Path, int]:
+def pin(index_dir: Path) -> tuple[Path, int | None]:
     """The live generation, held against `cleanup` until the returned file
     descriptor is closed. Without it a reader kept open across two
     reindexes lost its files to the second one's cleanup: a thread opening
     its own Whoosh reader then failed as "damaged". A generation removed
     between reading ``CURRENT`` and taking the lock is noticed (its
-    manifest is gone: cleanup deletes under the exclusive lock) and the
-    pointer read again."""
+    manifest is gone and ``CURRENT`` names another: cleanup deletes under
+    the exclusive lock) and the pointer read again. Where a directory
+    cannot be locked (a file system without ``flock``), the generation is
+    read unpinned, as before pins existed (None)."""
     for _ in range(10):
         generation = live_generation(index_dir)
         try:
             fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
             continue
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        if (generation / MANIFEST).exists():
-            return generation, fd
+        except OSError:
+            return generation, None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:
+            os.close(fd)
+            return generation, None
+        if (generation / MANIFEST).exists() or live_generation(index_dir) == generation:
+            return generation, fd  # a missing manifest of the live generation is read_manifest's error to name
         os.close(fd)
     raise _corrupt(index_dir, f"its live generation kept disappearing while being opened ({POINTER} changing)")
 
@@ -282,13 +290,16 @@ def _remove_unpinned(generation: Path) -> None:
     for a later cleanup, after the reader closes."""
     try:
         fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
+    except OSError:  # nothing a reader could have pinned either
+        shutil.rmtree(generation, ignore_errors=True)
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # a reader holds it
+    except BlockingIOError:  # a reader holds it
         os.close(fd)
         return
+    except OSError:  # no flock on this file system: nobody can pin, removed as before pins existed
+        pass
     try:
         shutil.rmtree(generation, ignore_errors=True)
     finally:

@@ -167,7 +167,7 @@ def test_second_reindex_waits_for_the_first(default_index_dir: Path, tmp_path: P
     assert not thread.is_alive()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "delete", "pointer"])
+@pytest.mark.parametrize("damage", ["truncate", "delete", "pointer", "manifest"])
 def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path, damage: str) -> None:
     index = tmp_path / "index"
     shutil.copytree(default_index_dir, index)
@@ -178,12 +178,15 @@ def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path
             handle.truncate(100)
     elif damage == "delete":
         segment.unlink()
+    elif damage == "manifest":  # the live generation's own manifest gone: named, not taken for a race
+        (generation / "manifest.json").unlink()
     else:
         (index / POINTER).write_text("gen-999999\n")
     result = CliRunner().invoke(cli, ["query", "확산 모델", "--index", str(index)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert str(index) in result.output and "reindex --full" in result.output
+    assert damage != "manifest" or "manifest.json" in result.output
     # and the repair command repairs it
     searchkit.reindex(ROOT / "corpus", index, full=True)
     assert _snapshot(index)["확산 모델"]

@@ -46,7 +46,8 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
                 f"run `papersearch reindex --full --index {index}`"
             ) from None
     except BaseException:
-        os.close(pinned)
+        if pinned is not None:
+            os.close(pinned)
         raise
 
 
