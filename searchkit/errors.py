@@ -44,6 +44,7 @@ class IndexClosedError(SearchkitError):
 
 
 class IndexStaleError(SearchkitError):
-    """An open cluster index fell two generations behind the live one while
-    it was read: the rows it reads are being removed, so it must be opened
-    again (exit code 1)."""
+    """An open cluster index fell two generations behind the live one (or
+    the cluster was rebuilt under it) while it was read: the rows it reads
+    are being removed, so it must be opened again (exit code 2, like a
+    damaged index)."""

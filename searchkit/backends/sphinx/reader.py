@@ -411,7 +411,7 @@ class SphinxIndex(Engine):
         try:
             with self._connection() as node:
                 return live(node, self.url) == self.generation
-        except ClusterError:
+        except (ClusterError, IndexClosedError):
             return False
 
     def _still_whole(self) -> None:
@@ -423,7 +423,7 @@ class SphinxIndex(Engine):
         deletion touching ours had begun while they ran."""
         with self._connection() as node:
             current = live(node, self.url)
-        if current > self.generation + 1:
+        if current not in (self.generation, self.generation + 1):  # two publishes on, or rebuilt from scratch
             raise IndexStaleError(
                 f"the cluster at {self.url} has published generation {current} since this index opened generation "
                 f"{self.generation}, whose rows are being removed: open the index again"
@@ -599,7 +599,17 @@ class SphinxIndex(Engine):
         docs = self._in_build_order(int(row[0]) for row in rows)
         return sorted((d for d in docs if d["arxiv_id"] == arxiv_id), key=lambda d: d["date"])
 
+    def _fresh(self) -> None:
+        """Forget this thread's failed agents from a call that ended in an
+        error before its status was taken: they belong to that call."""
+        self._agents.failed, self._agents.seen = set(), set()
+
+    def search(self, query: str, **options: Any) -> Results:
+        self._fresh()
+        return super().search(query, **options)
+
     def paper(self, arxiv_id: str):  # noqa: ANN201 - Index.paper
+        self._fresh()
         try:
             view = super().paper(arxiv_id)
         except NotFoundError:  # not found in a generation whose rows are going is no answer
@@ -610,6 +620,7 @@ class SphinxIndex(Engine):
         return view
 
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
+        self._fresh()
         try:
             return super().similar(arxiv_id, limit=limit)
         except NotFoundError:
@@ -671,12 +682,14 @@ class SphinxIndex(Engine):
         return {k: tuple(sorted(v)) for k, v in found.items()}
 
     def stats(self) -> IndexStats:
+        self._fresh()
         where = live_filter(self.generation)
         first, last = self._select([
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day ASC LIMIT 1",
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day DESC LIMIT 1",
         ])
         entries, papers = self.manifest.counts()
+        self._still_whole()
         self._status()
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
