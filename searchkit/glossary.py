@@ -150,27 +150,40 @@ def _parts_only(terms: list) -> list:
     return [t for i, t in enumerate(terms) if not (i + 1 < len(terms) and terms[i + 1].pos == t.pos)]
 
 
-def _sources_digest(generation: Path) -> str:
+def _sources_digest(generation: Path) -> str | None:
     """What a generation's table is built from: its analysed glossary and
-    its mined pairs, byte for byte (either may be missing), and the code
-    that builds it (this module, the miner's aggregation, the query terms'
-    keys): a table stored by another papersearch is built again."""
-    digest = hashlib.sha256(_builder_digest().encode())
+    its mined pairs (either may be missing), and the code that builds it
+    (this module, the miner's aggregation, the query terms' keys), so a
+    table stored by another papersearch is built again. The two files are
+    named by identity (inode, size, modification time), not read: they are
+    replaced, never rewritten in place, and pairs.json reaches megabytes at
+    50,000 papers. None when the code cannot be read: no table is then
+    stored or trusted."""
+    if _BUILDER is None:
+        return None
+    digest = hashlib.sha256(_BUILDER.encode())
     for name in (GLOSSARY_FILE, mined_pairs.PAIRS_FILE):
         try:
-            digest.update((generation / name).read_bytes())
+            found = (generation / name).stat()
+            digest.update(f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}".encode())
         except OSError:
             digest.update(b"-")
         digest.update(b"\0")
     return digest.hexdigest()
 
 
-@cache
-def _builder_digest() -> str:
+def _builder_digest() -> str | None:
+    """The source of the code the table depends on, read once at import
+    (a package upgraded during a long reindex must not stamp a table built
+    by the old code as the new code's); None where it cannot be read (a
+    zip or frozen install)."""
     from . import query
 
-    modules = (__file__, mined_pairs.__file__, query.__file__)
-    return hashlib.sha256(b"".join(Path(m).read_bytes() for m in modules)).hexdigest()
+    try:
+        modules = (__file__, mined_pairs.__file__, query.__file__)
+        return hashlib.sha256(b"".join(Path(m).read_bytes() for m in modules)).hexdigest()
+    except (OSError, TypeError):
+        return None
 
 
 def save_table(generation: Path) -> None:
@@ -179,8 +192,11 @@ def save_table(generation: Path) -> None:
     building it on every open, and builds it again should the sources ever
     differ. Then one line a source: its terms joined by U+001F, a tab, its
     entries as JSON."""
+    stamp = _sources_digest(generation)
+    if stamp is None:
+        return
     table = Glossary._built(generation).synonyms
-    lines = [_sources_digest(generation)] + [
+    lines = [stamp] + [
         "\x1f".join(source) + "\t" + json.dumps([[list(t), text, weight] for t, text, weight in entries],
                                                 ensure_ascii=False)
         for source, entries in table.items()
@@ -278,7 +294,7 @@ class Glossary:
             lines = (generation / TABLE_FILE).read_text(encoding="utf-8").split("\n")
         except (OSError, ValueError):
             lines = []
-        if lines and lines[0] == _sources_digest(generation):
+        if lines and lines[0] and lines[0] == _sources_digest(generation):
             try:
                 table = _StoredTable(lines[1:])
             except ValueError:  # a line without its tab: build the table instead
@@ -354,3 +370,6 @@ def _source_terms(part: Part) -> tuple[str, ...]:
     if len(part.alternatives) > 1 and not is_hangul(first[0]):
         return part.alternatives[1]
     return first
+
+
+_BUILDER = _builder_digest()

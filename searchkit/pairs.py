@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis import Term
-from .query import SUFFIXES
+from .query import SUFFIXES, content_terms
 
 PAIRS_FILE = "pairs.json"
 VERSION = 1
@@ -289,7 +289,7 @@ def aggregate(rows: Iterable[Sequence]) -> list[Mined]:
     for (ko, en), n in counts.most_common():
         if n < MIN_ACRONYM_COUNT and _is_acronym(surfaces[("en", en)].most_common(1)[0][0]):
             continue
-        if n < MIN_SINGLE_COUNT and len(ko) == 1:
+        if n < MIN_SINGLE_COUNT and len(content_terms(ko)) == 1:  # as the glossary keys it: 정확도 is 정확
             continue
         if n < MIN_SHARE * by_ko[ko] or n < MIN_SHARE * by_en[en]:
             continue

@@ -84,7 +84,7 @@ def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index
                                                                     monkeypatch) -> None:
     """Reindex stores the built look-up table (`glossary.TABLE_FILE`) so an
     open does not rebuild it; it is used only for the very sources it was
-    built from, by the very code."""
+    built from, by the very code; a damaged one is built anew or named."""
     import shutil
 
     from searchkit import glossary
@@ -96,19 +96,22 @@ def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index
     assert isinstance(stored.synonyms, _StoredTable)
     assert dict(stored.synonyms) == dict(built.synonyms) and stored.mined == built.mined
     with monkeypatch.context() as patched:  # another papersearch's aggregation or weights
-        patched.setattr(glossary, "_builder_digest", lambda: "other code")
+        patched.setattr(glossary, "_BUILDER", "other code")
         assert not isinstance(Glossary.of(generation).synonyms, _StoredTable)
     copy = tmp_path / "gen"
     shutil.copytree(generation, copy)
+    assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)  # other files: not its sources
+    glossary.save_table(copy)
+    assert isinstance(Glossary.of(copy).synonyms, _StoredTable)
     (copy / "pairs.json").write_text('{"version": 0, "posts": {}}', encoding="utf-8")  # the sources change
     assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)
     (copy / TABLE_FILE).unlink()
     assert dict(Glossary.of(copy).synonyms) == dict(Glossary._built(copy).synonyms)
     lines = (generation / TABLE_FILE).read_text(encoding="utf-8").splitlines()
-    (copy / "pairs.json").write_bytes((generation / "pairs.json").read_bytes())
-    (copy / TABLE_FILE).write_text("\n".join([*lines, "a line without its tab"]) + "\n", encoding="utf-8")
+    stamp = glossary._sources_digest(copy)
+    (copy / TABLE_FILE).write_text("\n".join([stamp, *lines[1:], "a line without its tab"]) + "\n", encoding="utf-8")
     assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)  # built instead
     source, _ = lines[1].split("\t", 1)
-    (copy / TABLE_FILE).write_text("\n".join([lines[0], source + "\t[[garbled"]) + "\n", encoding="utf-8")
+    (copy / TABLE_FILE).write_text("\n".join([stamp, source + "\t[[garbled"]) + "\n", encoding="utf-8")
     with pytest.raises(searchkit.IndexCorruptError, match="damaged line"):
         Glossary.of(copy).synonyms[tuple(source.split("\x1f"))]
