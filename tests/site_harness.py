@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -74,18 +76,25 @@ def drive(url: str, steps: list[dict], timeout: float = 600, **options: Any) -> 
 TYPING = Path(__file__).resolve().parents[1] / "benchmarks" / "site" / "typing.mjs"
 
 
-def typing(url: str, queries: list[str], timeout: float = 600, **options: Any) -> dict:
+def type_queries(url: str, queries: list[str], timeout: float = 600, **options: Any) -> dict:
     """Type each query into the page over the bare DevTools protocol (no
     automation library watching requests; see benchmarks/site/typing.mjs)
     and return ``{"cold": [ms...], "warm": [ms...], "ids": [...]}``: the
     last keystroke to results drawn, first with the shards fetched, then
     again with them in the page's memory."""
     job = json.dumps({"url": url, "queries": queries, **options})
-    done = subprocess.run(["node", str(TYPING)], input=job, capture_output=True, text=True, timeout=timeout,
-                          check=False)
-    answer = json.loads(done.stdout) if done.returncode == 0 and done.stdout else {"error": done.stderr[-2000:]}
+    # its own process group: on a timeout node and the Chromium it started are stopped together
+    with subprocess.Popen(["node", str(TYPING)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as typist:
+        try:
+            out, err = typist.communicate(job, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(typist.pid, signal.SIGKILL)
+            typist.communicate()
+            raise RuntimeError(f"typing.mjs did not finish in {timeout:g} s") from None
+    answer = json.loads(out) if typist.returncode == 0 and out else {"error": err[-2000:]}
     if "error" in answer:
-        raise RuntimeError(f"typing.mjs failed ({done.returncode}): {answer['error']}")
+        raise RuntimeError(f"typing.mjs failed ({typist.returncode}): {answer['error']}")
     return answer
 
 

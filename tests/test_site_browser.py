@@ -15,7 +15,7 @@ import pytest
 
 import searchkit
 from tests.conftest import REPO
-from tests.site_harness import drive, missing, query_step, serve, typing
+from tests.site_harness import drive, missing, query_step, serve, type_queries
 
 QUERIES = json.loads((REPO / "benchmarks" / "quality" / "queries.json").read_text(encoding="utf-8"))
 
@@ -66,7 +66,7 @@ def test_typed_over_the_bare_protocol_the_page_answers_as_the_library(default_in
     """benchmarks/site/typing.mjs, which times the keystroke budget, types
     into the real page key by key and reads what it drew."""
     queries = [q["query"] for q in QUERIES if not q.get("sections")][:3]
-    typed = typing(default_site, queries, delay=30)
+    typed = type_queries(default_site, queries, delay=30)
     assert typed["ids"] == [" ".join(expected_ids(default_index, {"query": q})) for q in queries]
     assert len(typed["warm"]) == len(queries) and min(typed["cold"] + typed["warm"]) > 0
 

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import searchkit  # noqa: E402
-from tests.site_harness import drive, missing, serve, typing  # noqa: E402
+from tests.site_harness import drive, missing, serve, type_queries  # noqa: E402
 
 BYTES_BUDGET = ((738, 150_000), (50_000, 300_000))
 """(entries, gzipped bytes of the first query): the issue's budgets, at 738 and at 50,000 papers."""
@@ -79,7 +79,7 @@ def measure(index: Path, site: Path | None) -> dict:
         queries = [q["query"] for q in json.loads(QUERIES.read_text(encoding="utf-8"))[:20]]
         with serve(out) as url:
             first = [first_query_bytes(out, url, q) for q in FIRST_QUERIES]
-            typed = typing(url, queries)
+            typed = type_queries(url, queries)
             steps = [{"type": "query", "q": "모델"}] + [{"type": "latency", "q": q} for q in queries]
             engine = ENGINE % json.dumps(queries, ensure_ascii=False)
             watched = drive(url, steps + [{"type": "eval", "js": engine}])["answers"][1:]

@@ -32,8 +32,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // the DevTools protocol over fds 3 (to Chromium) and 4 (from it), messages ended by NUL
 let nextId = 0, pending = "";
 const waiting = new Map();
+// a browser that dies (or never starts) fails every command still waiting, so `finally` runs
+const gone = (why) => { for (const { reject } of waiting.values()) reject(new Error(why)); waiting.clear(); };
+const exited = new Promise((resolve) => {
+  browser.on("exit", (code, signal) => { gone(`chromium exited (${code ?? signal})`); resolve(); });
+  browser.on("error", (err) => { gone(`chromium: ${err.message}`); resolve(); }); // never started: no exit follows
+});
+browser.stdio[3].on("error", () => {}); // EPIPE once it is gone: reported by the exit above
+browser.stdio[4].setEncoding("utf8"); // a character split between chunks stays whole
 browser.stdio[4].on("data", (chunk) => {
-  pending += chunk.toString("utf8");
+  pending += chunk;
   for (let end; (end = pending.indexOf("\0")) >= 0; pending = pending.slice(end + 1)) {
     const message = JSON.parse(pending.slice(0, end));
     if (message.id === undefined || !waiting.has(message.id)) continue;
@@ -44,9 +52,11 @@ browser.stdio[4].on("data", (chunk) => {
   }
 });
 function send(method, params = {}, sessionId = undefined) {
+  if (browser.exitCode !== null || browser.signalCode !== null) return Promise.reject(new Error("chromium is gone"));
   const id = ++nextId;
+  const answer = new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
   browser.stdio[3].write(JSON.stringify({ id, method, params, sessionId }) + "\0");
-  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+  return answer;
 }
 
 let session;
@@ -118,7 +128,6 @@ try {
 } finally {
   // Chromium closed as it asks to be (its helper processes exit before it does), killed only if it
   // does not within 5 s; the profile's files may still be going away, hence the retries
-  const exited = new Promise((resolve) => (browser.exitCode !== null ? resolve() : browser.on("exit", resolve)));
   send("Browser.close").catch(() => {});
   const timer = setTimeout(() => browser.kill("SIGKILL"), 5000);
   await exited;
