@@ -564,6 +564,17 @@ def test_one_threads_long_search_does_not_hold_up_anothers(opened: dict, directo
     assert same_ranking(answers["slow"], directory_index.search("강화 학습 보상", limit=10))
 
 
+def test_a_calls_failed_agents_stay_with_that_call(opened: dict) -> None:
+    """A call that raised before taking its status (a `show` of a missing
+    paper while a node was down) left its failed agents to the thread's
+    next call, which then said a shard had not answered."""
+    index = opened[3]
+    agent = index._replicas[0][0][0]
+    for left in index._dead_agents():  # as such a call leaves them
+        left.add(agent)
+    assert not index.search("확산 모델", limit=5).shards.partial
+
+
 def test_an_index_two_generations_behind_refuses_rather_than_miss_rows(
         scratch: tuple[str, Path, Path, Path]) -> None:
     """A publish deletes the rows dead before it, so a generation two behind
