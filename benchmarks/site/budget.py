@@ -37,6 +37,7 @@ from tests.site_harness import drive, missing, serve, type_queries  # noqa: E402
 BYTES_BUDGET = ((738, 150_000), (50_000, 300_000))
 """(entries, gzipped bytes of the first query): the issue's budgets, at 738 and at 50,000 papers."""
 KEYSTROKE_BUDGET_MS = 50
+"""Last keystroke to results drawn, median, at 738 papers (the issue sets none at 50,000)."""
 FIRST_QUERIES = ["확산 모델", "강화 학습 보상", '"대형 언어 모델" 추론', "2510.00515"]
 QUERIES = REPO / "benchmarks" / "quality" / "queries.json"
 ENGINE = """(async () => { const s = await import('./searcher.js'); const out = [];
@@ -128,8 +129,11 @@ def main() -> None:
         print(f"last keystroke → results drawn ({what}): median {t['median']:.1f} ms, worst {t['max']:.1f} ms "
               f"({t['n']} queries)")
     typed = result["keystroke_to_results_ms"]["median"]
-    print(f"keystroke budget {KEYSTROKE_BUDGET_MS} ms (median, shards fetched): "
-          f"{'met' if typed <= KEYSTROKE_BUDGET_MS else 'OVER'}")
+    if papers <= BYTES_BUDGET[0][0]:
+        print(f"keystroke budget {KEYSTROKE_BUDGET_MS} ms (median, shards fetched): "
+              f"{'met' if typed <= KEYSTROKE_BUDGET_MS else 'OVER'}")
+    else:
+        print(f"keystroke budget {KEYSTROKE_BUDGET_MS} ms: set at {BYTES_BUDGET[0][0]} papers only")
     print(f"load average during the run: {result['load_average']:.1f}")
 
 
