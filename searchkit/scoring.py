@@ -21,7 +21,8 @@ every score against Whoosh's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -149,7 +150,7 @@ def top(
     best: dict[str, tuple[int, float]] = {}
     for start in range(0, len(order), CHUNK):
         chunk = order[start : start + CHUNK]
-        if len(best) >= limit and upper[chunk[0]] < _kth(best, limit):
+        if len(best) >= limit and upper[chunk[0]] < kth_best((score for _, score in best.values()), limit):
             break
         for doc in chunk.tolist():
             score = upper[doc] if sure[doc] else _exact(planned, extras, doc, stored(doc))
@@ -195,8 +196,11 @@ def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored
     return Matches(docs, left, len(found) / len(checked) if left else 0.0)
 
 
-def _kth(best: Mapping[str, tuple[int, float]], k: int) -> float:
-    return sorted((score for _, score in best.values()), reverse=True)[k - 1]
+def kth_best(scores: Iterable[float], k: int) -> float:
+    """The ``k``-th best of these scores, 0 while there are fewer (a top
+    not full yet bounds nothing)."""
+    best = heapq.nlargest(k, scores)
+    return best[k - 1] if len(best) >= k else 0.0
 
 
 def _bounds(postings: Postings, planned: Plan, extras: Sequence[Scored]) -> tuple[np.ndarray, ...]:

@@ -62,15 +62,28 @@ def serve(directory: Path) -> Iterator[str]:
         thread.join(5)
 
 
+def _node(script: Path, job: dict, timeout: float) -> tuple[int, str, str]:
+    """Run a node script on a JSON job: (exit code, stdout, stderr). In its
+    own process group, so that on a timeout node and the Chromium it
+    started are stopped together."""
+    with subprocess.Popen(["node", str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=BROWSER_DIR, start_new_session=True) as run:
+        try:
+            out, err = run.communicate(json.dumps(job), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate()
+            raise RuntimeError(f"{script.name} did not finish in {timeout:g} s") from None
+    return run.returncode, out, err
+
+
 def drive(url: str, steps: list[dict], timeout: float = 600, **options: Any) -> dict:
     """Run ``steps`` on the page (see tests/browser/drive.mjs); returns
     ``{"answers": [...], "requests": [...]}``."""
-    job = json.dumps({"url": url, "steps": steps, **options})
-    done = subprocess.run(["node", str(BROWSER_DIR / "drive.mjs")], input=job, capture_output=True, text=True,
-                          timeout=timeout, cwd=BROWSER_DIR, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"drive.mjs failed ({done.returncode}): {done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    code, out, err = _node(BROWSER_DIR / "drive.mjs", {"url": url, "steps": steps, **options}, timeout)
+    if code != 0:
+        raise RuntimeError(f"drive.mjs failed ({code}): {err[-2000:]}")
+    return json.loads(out)
 
 
 TYPING = Path(__file__).resolve().parents[1] / "benchmarks" / "site" / "typing.mjs"
@@ -82,19 +95,10 @@ def type_queries(url: str, queries: list[str], timeout: float = 600, **options: 
     and return ``{"cold": [ms...], "warm": [ms...], "ids": [...]}``: the
     last keystroke to results drawn, first with the shards fetched, then
     again with them in the page's memory."""
-    job = json.dumps({"url": url, "queries": queries, **options})
-    # its own process group: on a timeout node and the Chromium it started are stopped together
-    with subprocess.Popen(["node", str(TYPING)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True) as typist:
-        try:
-            out, err = typist.communicate(job, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(typist.pid, signal.SIGKILL)
-            typist.communicate()
-            raise RuntimeError(f"typing.mjs did not finish in {timeout:g} s") from None
-    answer = json.loads(out) if typist.returncode == 0 and out else {"error": err[-2000:]}
+    code, out, err = _node(TYPING, {"url": url, "queries": queries, **options}, timeout)
+    answer = json.loads(out) if code == 0 and out else {"error": err[-2000:]}
     if "error" in answer:
-        raise RuntimeError(f"typing.mjs failed ({typist.returncode}): {answer['error']}")
+        raise RuntimeError(f"typing.mjs failed ({code}): {answer['error']}")
     return answer
 
 

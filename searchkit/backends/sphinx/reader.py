@@ -23,9 +23,10 @@ import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 import numpy as np
@@ -241,6 +242,26 @@ def _counts(doc: dict) -> dict[str, Counter]:
     return doc["_counts"]
 
 
+def _answering(method: Callable) -> Callable:
+    """A public call of `SphinxIndex`: it starts with this thread's failed
+    agents forgotten, and its answer (a "not found" too) stands only if
+    the generation it read is still whole (`SphinxIndex._still_whole`,
+    checked after the reads)."""
+
+    @wraps(method)
+    def call(self: SphinxIndex, *args: Any, **kwargs: Any) -> Any:
+        self._fresh()
+        try:
+            answer = method(self, *args, **kwargs)
+        except NotFoundError:
+            self._still_whole()
+            raise
+        self._still_whole()
+        return answer
+
+    return call
+
+
 class SphinxIndex(Engine):
     """One generation of a cluster. Queries go to the distributed index on
     the first node; a shard that does not answer leaves results from the
@@ -369,7 +390,7 @@ class SphinxIndex(Engine):
         failed = [replicas for replicas in self._replicas
                   if any(api in last for api, _ in replicas) and all(api in dead for api, _ in replicas)]
         nodes = tuple(sorted({sql for replicas in failed for api, sql in replicas if api in dead}))
-        self._agents.failed, self._agents.seen = set(), set()
+        self._fresh()
         return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), nodes)
 
     def _where(self, match: str | None, since: str | None = None, until: str | None = None) -> str:
@@ -580,10 +601,7 @@ class SphinxIndex(Engine):
         return self._counted(self._select(self._count_statements(match, since, until, exclude)), exclude)
 
     def _finish(self, results: Results) -> Results:
-        """Results carrying which shards answered (see `ShardStatus`),
-        from a generation still whole (`_still_whole`; the total was
-        counted already, in the window's round trip)."""
-        self._still_whole()
+        """Results carrying which shards answered (see `ShardStatus`)."""
         results.shards = self._status()  # type: ignore[attr-defined]
         return results
 
@@ -600,32 +618,14 @@ class SphinxIndex(Engine):
         return sorted((d for d in docs if d["arxiv_id"] == arxiv_id), key=lambda d: d["date"])
 
     def _fresh(self) -> None:
-        """Forget this thread's failed agents from a call that ended in an
-        error before its status was taken: they belong to that call."""
+        """Forget this thread's failed agents: a call that ended in an
+        error before its status was taken leaves them, and they belong to
+        that call."""
         self._agents.failed, self._agents.seen = set(), set()
 
-    def search(self, query: str, **options: Any) -> Results:
-        self._fresh()
-        return super().search(query, **options)
-
-    def paper(self, arxiv_id: str):  # noqa: ANN201 - Index.paper
-        self._fresh()
-        try:
-            view = super().paper(arxiv_id)
-        except NotFoundError:  # not found in a generation whose rows are going is no answer
-            self._still_whole()
-            raise
-        self._still_whole()
-        self._status()
-        return view
-
-    def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
-        self._fresh()
-        try:
-            return super().similar(arxiv_id, limit=limit)
-        except NotFoundError:
-            self._still_whole()
-            raise
+    search = _answering(Engine.search)
+    paper = _answering(Engine.paper)
+    similar = _answering(Engine.similar)
 
     def _vocabulary(self) -> list[str]:
         """The generation's terms, read on the first suggestion."""
@@ -681,16 +681,14 @@ class SphinxIndex(Engine):
             found.setdefault(str(arxiv_id), set()).add(str(day))
         return {k: tuple(sorted(v)) for k, v in found.items()}
 
+    @_answering
     def stats(self) -> IndexStats:
-        self._fresh()
         where = live_filter(self.generation)
         first, last = self._select([
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day ASC LIMIT 1",
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day DESC LIMIT 1",
         ])
         entries, papers = self.manifest.counts()
-        self._still_whole()
-        self._status()
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
             str(last[0][0]) if last else None, self._size(), self.manifest.analyzer, self.manifest.kiwi, self._top,

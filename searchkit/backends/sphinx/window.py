@@ -31,6 +31,7 @@ import numpy as np
 from ...engine import Planned
 from ...query import ParsedQuery, Part
 from ...schema import ALL, TEXT_FIELDS
+from ...scoring import kth_best
 from . import certify
 from .config import ID_FIELD
 from .terms import encode
@@ -181,9 +182,7 @@ class Windowed(Planned):
 
 def _kth(best: dict[str, tuple[float, tuple[str, int], int]], limit: int) -> float:
     """The ``limit``-th best score so far (0 while fewer papers)."""
-    if len(best) < limit:
-        return 0.0
-    return sorted((entry[0] for entry in best.values()), reverse=True)[limit - 1]
+    return kth_best((entry[0] for entry in best.values()), limit)
 
 
 def excluded(docs: Sequence[dict], exclude: str | None) -> np.ndarray | None:
