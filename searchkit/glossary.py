@@ -186,6 +186,24 @@ def _builder_digest() -> str | None:
         return None
 
 
+def refresh_table(generation: Path) -> None:
+    """Store the table of a live generation whose table is missing or was
+    stamped by other code (an index built before an upgrade): a reindex
+    with nothing to do otherwise leaves every later open building it (24
+    ms of a 250 ms cold query at 738 papers). The table is derived and
+    replaced whole, so a reader sees the old file or the new one; a
+    directory the user cannot write keeps building it, as before."""
+    try:
+        first = (generation / TABLE_FILE).open(encoding="utf-8").readline().rstrip("\n")
+    except (OSError, ValueError):
+        first = ""
+    if first != _sources_digest(generation):
+        try:
+            save_table(generation)
+        except OSError:
+            return
+
+
 def save_table(generation: Path) -> None:
     """Store the generation's built look-up table (`TABLE_FILE`), stamped
     with its sources on the first line: `Glossary.of` reads it instead of

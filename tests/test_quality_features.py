@@ -10,6 +10,8 @@ import pytest
 import searchkit
 from searchkit.suggest import closest, distance, jamo
 
+from .conftest import DEFAULT_CORPUS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -115,3 +117,26 @@ def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index
     (copy / TABLE_FILE).write_text("\n".join([stamp, source + "\t[[garbled"]) + "\n", encoding="utf-8")
     with pytest.raises(searchkit.IndexCorruptError, match="damaged line"):
         Glossary.of(copy).synonyms[tuple(source.split("\x1f"))]
+
+
+def test_a_reindex_with_nothing_to_do_stores_a_table_other_code_stamped(default_index_dir: Path, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """After an upgrade every open would build the table again (its stamp
+    names the old code) until the corpus changed: a reindex with nothing
+    to index stores it for the code now running."""
+    import shutil
+
+    from searchkit import glossary
+    from searchkit.glossary import Glossary, _StoredTable
+    from searchkit.store import live_generation
+
+    index = tmp_path / "index"
+    shutil.copytree(default_index_dir, index)
+    monkeypatch.setattr(glossary, "_BUILDER", "the upgraded code")
+    generation = live_generation(index)
+    assert not isinstance(Glossary.of(generation).synonyms, _StoredTable)
+    report = searchkit.reindex(DEFAULT_CORPUS, index)
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert live_generation(index) == generation
+    assert isinstance(Glossary.of(generation).synonyms, _StoredTable)
+    assert dict(Glossary.of(generation).synonyms) == dict(Glossary._built(generation).synonyms)

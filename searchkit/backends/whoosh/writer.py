@@ -24,7 +24,7 @@ from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post, find_posts
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
-from ...glossary import glossary_changed, glossary_texts, save_glossary, save_table
+from ...glossary import glossary_changed, glossary_texts, refresh_table, save_glossary, save_table
 from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
@@ -237,6 +237,7 @@ def _apply(
     if guard is not None:
         guard.check(change.remaining)
     if base is not None and not changed and not removed and not glossary_changed(base):
+        refresh_table(base)
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
     try:
