@@ -45,6 +45,16 @@ DEPTH = 128
 must be read deeper."""
 GROWTH = 4
 
+SWEEP_CLAUSES = 64
+"""Most clauses (AND of words, OR'ed) a sweep's MATCH may have: Sphinx
+evaluates a long one slowly (at 50,000 papers 36 clauses took 68 ms, 61
+took 130 ms, 195 took 1.1 s)."""
+SWEEP_DOCS = 8192
+"""Most documents a sweep may bring: each is then completed, one
+statement per list and thousand documents. A sweep is also never asked
+for more documents than reading the lists on would bring (their new
+documents are completed just the same, and a round may not end it)."""
+
 Key = tuple[str, str]
 """(field, term): one list. The field is a section or the combined `ALL`."""
 
@@ -85,6 +95,8 @@ class Lists:
     weights: dict[Key, dict[int, int]] = field(default_factory=dict)
     last: dict[Key, int] = field(default_factory=dict)
     ended: dict[Key, bool] = field(default_factory=dict)
+    found: dict[Key, int] = field(default_factory=dict)
+    """How many documents each list has in all."""
     papers: dict[int, str] = field(default_factory=dict)
     completed: set[int] = field(default_factory=set)
     """Documents whose weight in every list is known (`complete`): a list
@@ -98,6 +110,7 @@ class Lists:
         self.weights.setdefault(key, {}).update((doc, weight) for doc, _, weight in rows)
         self.papers.update((doc, paper) for doc, paper, _ in rows)
         self.ended[key] = found <= depth
+        self.found[key] = found
         if rows:
             self.last[key] = rows[-1][2]
 
@@ -105,6 +118,10 @@ class Lists:
         """Weights of chosen documents in one list, wherever they rank in it:
         (id, weight) for each of them that the list holds."""
         self.weights.setdefault(key, {}).update(rows)
+
+    def deeper(self, keys: Sequence[Key]) -> int:
+        """Rows that reading these lists `GROWTH` times deeper would bring."""
+        return sum(min(self.found[k], self.depth[k] * GROWTH) - self.depth[k] for k in keys)
 
     def open(self) -> list[Key]:
         """Lists not read to the end."""
@@ -166,6 +183,58 @@ def holding_up(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str],
         keys += [(f, t) for f in scope for t in best]
     keys += [(f, w) for w in joined for f in scope]
     return [k for k in dict.fromkeys(keys) if not lists.ended.get(k, True)] or lists.open()
+
+
+def sweep(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,
+          at_least: float) -> list[list[str]] | None:
+    """The sets of words a document unseen by every list must hold to
+    score ``at_least`` (the k-th best exact score so far): a MATCH of
+    their union finds every such document, so scoring the few it finds
+    certifies the top without reading the lists deeper. Unseen, a
+    document scores at most the sum, over the words it holds, of each
+    word's `ceilings`; the sets are those whose sum reaches ``at_least``,
+    minimal in the words' order (largest ceiling first). None when
+    nothing is known yet, or over `SWEEP_CLAUSES` sets."""
+    if at_least <= 0.0:
+        return None
+    items = sorted(((c, w) for w, c in ceilings(parsed, scope, joined, lists).items() if c > 0.0), reverse=True)
+    after = [0.0] * (len(items) + 1)  # what the words from i on can add at most
+    for i in range(len(items) - 1, -1, -1):
+        after[i] = after[i + 1] + items[i][0]
+    found: list[list[str]] = []
+    rounding = at_least * 1e-9  # sums taken in another order differ in the last bits: err towards more
+
+    def walk(start: int, need: float, held: list[str]) -> bool:
+        if need <= rounding:
+            found.append(held)
+            return len(found) <= SWEEP_CLAUSES
+        for i in range(start, len(items)):
+            if after[i] < need - rounding:
+                return True
+            if not walk(i + 1, need - items[i][0], held + [items[i][1]]):
+                return False
+        return True
+
+    return found if walk(0, at_least, []) else None
+
+
+def ceilings(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists) -> dict[str, float]:
+    """Each word's most to the score of a document no list has shown:
+    its lists' ceilings with the field weights, times its part's weight
+    and the most times one alternative of the part holds it (the query's
+    formula takes one alternative a part; adding all of them only
+    overstates), summed over the parts and compounds holding it."""
+    def most(word: str) -> float:
+        return sum(FIELD_WEIGHTS.get(f, 1.0) * lists.ceiling((f, word)) for f in scope)
+
+    out: dict[str, float] = {}
+    for part in parsed.parts:
+        for word in dict.fromkeys(t for alt in part.alternatives for t in alt):
+            times = max(alt.count(word) for alt in part.alternatives)
+            out[word] = out.get(word, 0.0) + part.weight * times * most(word)
+    for word in joined:
+        out[word] = out.get(word, 0.0) + most(word)
+    return out
 
 
 def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,

@@ -519,6 +519,13 @@ class SphinxIndex(Engine):
                 f"{self._where(certify.match(key), since, until)}{ids} LIMIT {start}, {depth - start} "
                 f"OPTION max_matches={depth}, {option}")
 
+    def _sweep(self, match: str, since: str | None, until: str | None, most: int) -> dict[int, str] | None:
+        """The live documents matching, with their papers; None when more
+        than ``most``."""
+        rows = self._select([f"SELECT id, arxiv_id FROM {self.url.name} WHERE {self._where(match, since, until)} "
+                             f"LIMIT {most + 1} OPTION max_matches={most + 1}, ranker=none"])[0]
+        return None if len(rows) > most else {int(i): str(paper) for i, paper in rows}
+
     def _id_matches(self, arxiv_ids: Sequence[str], since: str | None, until: str | None) -> list[int]:
         """Every live copy of papers asked for by id (they score through
         their id, which no list ranks)."""
