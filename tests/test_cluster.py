@@ -271,6 +271,26 @@ def test_a_list_weight_brackets_the_exact_term_score(opened: dict) -> None:
     assert checked > 1000
 
 
+def test_completing_more_documents_than_an_id_filter_takes_stays_whole(opened: dict) -> None:
+    """`_complete` reads a list's weights for any number of documents:
+    past searchd's ``max_filter_values`` (4096) each agent would refuse
+    the statement and the weights of two shards of three would be lost."""
+    from searchkit.backends.sphinx import certify
+
+    index = opened[3]
+    key = ("all", "모델")
+    whole = certify.Lists()
+    index._read_lists(whole, {key: 100_000}, None, None)
+    real = sorted(whole.weights[key])
+    unknown = [(index.generation << 32) + (1 << 31) + n for n in range(6000)]  # ids no document has
+    completed = certify.Lists()
+    index._read_lists(completed, {key: 1}, None, None)
+    index._fresh()
+    index._complete(completed, unknown[:3000] + real + unknown[3000:], None, None)
+    assert not index._status().partial
+    assert completed.weights[key] == whole.weights[key] and len(real) > 100
+
+
 # Lifecycle and errors
 
 

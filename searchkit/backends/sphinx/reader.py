@@ -57,6 +57,11 @@ CACHED_DOCS = 50_000
 """Decoded documents an open index keeps (about 1 GB at the limit)."""
 FETCH_CHUNK = 1000
 """Documents fetched by id in one statement."""
+COMPLETE_CHUNK = 4096
+"""Documents whose weight in a list one statement reads: searchd's
+``max_filter_values`` (4096 by default) is the most an ``id IN`` may
+hold; past it each agent refuses the query (a warning, so partial
+results)."""
 ENTRIES_PAGE = 5000
 """Lexicon rows read a statement when the stand-in reads the whole lexicon once."""
 MIRROR_ATTEMPTS = 3
@@ -496,10 +501,12 @@ class SphinxIndex(Engine):
     def _complete(self, lists: certify.Lists, ids: Sequence[int], since: str | None, until: str | None) -> None:
         """Read every list's weight for these documents (those a list holds
         below the depth read so far too), so their scores are known to
-        within `certify.SLACK` and need no unseen list's ceiling."""
+        within `certify.SLACK` and need no unseen list's ceiling. Each
+        statement scans its term's whole posting list whatever the ids,
+        hence as many ids a statement as Sphinx takes."""
         keys = list(lists.depth)
-        for start in range(0, len(ids), FETCH_CHUNK):
-            chunk = list(ids[start : start + FETCH_CHUNK])
+        for start in range(0, len(ids), COMPLETE_CHUNK):
+            chunk = list(ids[start : start + COMPLETE_CHUNK])
             statements = [self._list_statement(key, 0, len(chunk), since, until, chunk) for key in keys]
             for key, rows in zip(keys, self._select(statements)):
                 lists.complete(key, [(int(i), int(w)) for i, _, w in rows])
