@@ -18,9 +18,11 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .analysis import Term
+from .errors import IndexCorruptError
 
 _WORD = re.compile(r"\S+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
@@ -62,14 +64,29 @@ class Lexicon:
     """
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
+        self._path = path
         if readonly:
             self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
             self._db = sqlite3.connect(str(path))
-            self._db.execute(_SCHEMA)
+            with self._reading():  # a reindex adds to the live generation's copy: it must be whole
+                self._db.execute(_SCHEMA)
         self._lock = threading.Lock()
         self._counts: dict[str, Counter] = {}
         self._tables: tuple[list[str], dict[str, list]] | None = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """SQLite's and JSON's complaints about a truncated or garbled
+        table as a damaged index with its repair; SQLite opens the file
+        lazily, so they surface at the first look-up, in a query."""
+        try:
+            yield
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            index = self._path.parent.parent
+            raise IndexCorruptError(
+                f"index at {index} is damaged (its lexicon: {exc}); run `papersearch reindex --full --index {index}`"
+            ) from None
 
     def close(self) -> None:
         """Write what is pending and close; the connection closes even when
@@ -118,8 +135,9 @@ class Lexicon:
             for chunk in range(0, len(unique), 500):
                 part = unique[chunk : chunk + 500]
                 marks = ",".join("?" * len(part))
-                rows = self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part).fetchall()
-                found.update((word, json.loads(terms)) for word, terms in rows)
+                with self._reading():
+                    rows = self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part).fetchall()
+                    found.update((word, json.loads(terms)) for word, terms in rows)
         return found
 
     def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
@@ -131,9 +149,15 @@ class Lexicon:
         with self._lock:
             if self._counts:
                 self._flush()
-            rows = self._db.execute(f"SELECT word, terms FROM words{where} ORDER BY word").fetchall()
+            with self._reading():
+                rows = self._db.execute(f"SELECT word, terms FROM words{where} ORDER BY word").fetchall()
         for word, terms in rows:
-            yield word, json.loads(terms)
+            try:
+                found = json.loads(terms)
+            except ValueError:
+                with self._reading():
+                    raise
+            yield word, found
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:
         """Analyse query text by look-up. When a word is neither recorded

@@ -34,6 +34,9 @@ POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
 FORMAT = 6
+DERIVED = frozenset({"synonyms.tsv"})
+"""Files of a generation a reindex may refresh in place (`glossary.TABLE_FILE`),
+so `Manifest.files` leaves them out."""
 """Bumped when the index layout or schema changes: forces a rebuild (6: the
 analyzer Whoosh pickles into the schema moved to `backends.whoosh.schema`)."""
 
@@ -54,6 +57,11 @@ class Manifest:
     analyzer: str
     kiwi: str
     posts: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, int] | None = None
+    """Each file of a directory generation with its size, as written: an
+    open checks them (`check_files`), because Whoosh reads a missing or
+    short column file as default values and a missing glossary reads as
+    none, wrong answers with no sign. None where nothing was recorded."""
 
     def counts(self) -> tuple[int, int]:
         """(paper entries, distinct arXiv ids) in this generation."""
@@ -70,7 +78,8 @@ class Manifest:
         return totals
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
+        data = {key: value for key, value in self.__dict__.items() if value is not None}
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
 
 
 # Paths
@@ -163,9 +172,30 @@ def pin(index_dir: Path) -> tuple[Path, int | None]:
 def read_manifest(generation: Path) -> Manifest:
     try:
         data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"], data.get("files"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise _corrupt(generation.parent, f"unreadable {MANIFEST} ({exc.__class__.__name__})") from None
+
+
+def check_files(generation: Path, manifest: Manifest) -> None:
+    """Raise `IndexCorruptError` naming the first recorded file of the
+    generation that is gone or not the size it was written at: a stat a
+    file, nothing read."""
+    for name, size in sorted((manifest.files or {}).items()):
+        try:
+            found = (generation / name).stat().st_size
+        except OSError:
+            raise _corrupt(generation.parent, f"{generation.name}/{name} is missing") from None
+        if found != size:
+            raise _corrupt(generation.parent, f"{generation.name}/{name} has {found} bytes, {size} were written")
+
+
+def _recorded(generation: Path) -> dict[str, int]:
+    """The generation's files and sizes for `Manifest.files`: not the
+    manifest, derived tables, temporary or lock files."""
+    return {p.name: p.stat().st_size for p in generation.iterdir()
+            if p.is_file() and p.name != MANIFEST and p.name not in DERIVED
+            and not p.name.endswith((".tmp", "LOCK", "-journal", "-wal", "-shm"))}
 
 
 def _corrupt(index_dir: Path, why: str) -> IndexCorruptError:
@@ -258,6 +288,9 @@ def generation_bytes(generation: Path) -> int:
 
 
 def write_manifest(generation: Path, manifest: Manifest) -> None:
+    """Write the manifest last, once every other file of the generation is
+    written, with their sizes (`Manifest.files`)."""
+    manifest.files = _recorded(generation)
     _write_atomic(generation / MANIFEST, manifest.to_json())
 
 

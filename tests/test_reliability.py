@@ -7,6 +7,7 @@ answers, then that the next reindex repairs everything.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -167,12 +168,17 @@ def test_second_reindex_waits_for_the_first(default_index_dir: Path, tmp_path: P
     assert not thread.is_alive()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "delete", "pointer", "manifest"])
+@pytest.mark.parametrize("damage", ["truncate", "delete", "pointer", "manifest", "column", "lengths", "glossary",
+                                    "lexicon", "lexicon-unrecorded"])
 def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path, damage: str) -> None:
+    """Every damage is named, never answered around: Whoosh reads a missing
+    column (arXiv ids, lengths) as defaults, a missing glossary read as no
+    expansions, and SQLite opens the lexicon only at the first look-up."""
     index = tmp_path / "index"
     shutil.copytree(default_index_dir, index)
     generation = live_generation(index)
     segment = max((p for p in generation.iterdir() if p.name.startswith("MAIN_")), key=lambda p: p.stat().st_size)
+    lexicon = generation / "lexicon.sqlite"
     if damage == "truncate":
         with open(segment, "r+b") as handle:
             handle.truncate(100)
@@ -180,6 +186,21 @@ def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path
         segment.unlink()
     elif damage == "manifest":  # the live generation's own manifest gone: named, not taken for a race
         (generation / "manifest.json").unlink()
+    elif damage == "column":
+        next(generation.glob("*.arxiv_id.col")).unlink()
+    elif damage == "lengths":
+        length = next(generation.glob("*._all_len.col"))
+        length.write_bytes(length.read_bytes()[:20])
+    elif damage == "glossary":
+        (generation / "glossary.json").unlink()
+    elif damage.startswith("lexicon"):  # garbled, its size kept; unrecorded: as an index from before the record
+        data = bytearray(lexicon.read_bytes())
+        data[16:] = bytes(len(data) - 16)
+        lexicon.write_bytes(bytes(data))
+        if damage == "lexicon-unrecorded":
+            manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+            del manifest["files"]
+            (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     else:
         (index / POINTER).write_text("gen-999999\n")
     result = CliRunner().invoke(cli, ["query", "확산 모델", "--index", str(index)])

@@ -24,7 +24,7 @@ from ...lexicon import Lexicon
 from ...query import ParsedQuery
 from ...schema import ALL, TEXT_FIELDS, Spans
 from ...similar import TOP_SCAN, top_terms
-from ...store import FORMAT, LEXICON, Manifest, directory, live_generation, pin, read_manifest
+from ...store import FORMAT, LEXICON, Manifest, check_files, directory, live_generation, pin, read_manifest
 from .postings import Damaged, Postings
 
 
@@ -38,6 +38,7 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
             raise IndexCorruptError(
                 f"index at {index} has an older format; run `papersearch reindex --full --index {index}`"
             )
+        check_files(generation, manifest)
         try:
             return WhooshIndex(generation, manifest, pinned)
         except Exception as exc:  # Whoosh raises many types for damaged files
