@@ -199,3 +199,27 @@ def test_the_served_path_honours_columns(start_server) -> None:
     assert cold.returncode == served.returncode == 0
     assert max(cell_len(line) for line in cold.stdout.splitlines()) <= 40
     assert served.stdout == cold.stdout
+
+
+def test_what_a_server_cannot_be_sent_is_answered_here(served, tmp_path: Path) -> None:
+    """Undecodable bytes in an argument or the working directory, and a
+    removed working directory, cannot travel in the protocol's UTF-8 JSON:
+    the command runs in its own process, as with no server, rather than
+    failing only because a server is running."""
+    index, _ = served
+    before = served_count(index)
+    word = "확산 " + b"\xff".decode("utf-8", "surrogateescape")
+    odd = subprocess.run([sys.executable, "-m", "searchkit", "query", word, "--index", str(index), "--json"],
+                         capture_output=True, env=ENV, timeout=60, stdin=subprocess.DEVNULL)
+    assert odd.returncode == 0, odd.stderr.decode(errors="replace")
+    assert json.loads(odd.stdout)["hits"]
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+              f"sys.argv = ['papersearch', 'query', '확산', '--index', {str(index)!r}, '--json']; "
+              "from searchkit.terminal.client import main; main()")
+    removed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV,
+                             timeout=60, stdin=subprocess.DEVNULL)
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(removed.stdout)["hits"]
+    assert served_count(index) == before, "neither went through the server"

@@ -110,14 +110,20 @@ def ask_server(argv: list[str]) -> dict | None:
     path = socket_path(location)
     if not path.exists() or (is_cluster(location) and not private(path.parent)):
         return None
+    try:
+        cwd = os.getcwd()
+    except OSError:  # a removed working directory: answered here, as with no server
+        return None
     tty = sys.stdout.isatty()
     request = {
         "argv": argv,
-        "cwd": os.getcwd(),
+        "cwd": cwd,
         "env": {k: os.environ[k] for k in PASSED_ENV if k in os.environ},
         "tty": tty,
         "columns": columns(tty),
     }
+    if not _utf8(request):  # bytes no UTF-8 decodes (a path, an argument): answered here, as with no server
+        return None
     try:
         answer = exchange(path, request)
     except NotServed:
@@ -125,6 +131,17 @@ def ask_server(argv: list[str]) -> dict | None:
     if not _is_answer(answer):
         raise ServerFailed(f"the server at {path} sent a garbled answer")
     return answer
+
+
+def _utf8(request: dict) -> bool:
+    """Whether the request is text a server can read: Python hands over
+    undecodable bytes as lone surrogates, which the protocol's UTF-8
+    JSON cannot carry."""
+    try:
+        json.dumps(request, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def columns(tty: bool) -> int | None:
