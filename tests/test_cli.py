@@ -165,6 +165,23 @@ def test_empty_index_directory_is_built_from_the_corpus(
     assert "Legged Robots that Walk" in result.stdout
 
 
+def test_a_query_never_builds_an_index_among_other_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a directory empty but for dot files (a repository's .gitkeep)
+    is built in on a first query; a directory someone keeps files in is
+    left as it is, with the usual message."""
+    corpus = write_posts(tmp_path / "corpus", TINY_POSTS)
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "important.txt").write_text("mine", encoding="utf-8")
+    monkeypatch.setenv("PAPERSEARCH_CORPUS", str(corpus))
+    result = run("query", "로봇", "--index", str(index))
+    assert_one_line_error(result, 2, f"no index at {index}: run `papersearch reindex --index {index}`")
+    assert sorted(p.name for p in index.iterdir()) == ["important.txt"]
+    (index / "important.txt").unlink()
+    (index / ".gitkeep").write_text("", encoding="utf-8")
+    assert run("query", "로봇", "--index", str(index)).exit_code == 0
+
+
 def test_damaged_index_exits_2(tiny_copy: tuple[Path, Path]) -> None:
     _, index = tiny_copy
     (index / "CURRENT").write_text("gen-999999\n", encoding="utf-8")

@@ -220,3 +220,21 @@ def test_analyzer_change_forces_full_rebuild(default_index_dir: Path, tmp_path: 
     report = searchkit.reindex(ROOT / "corpus", index)
     assert report.full and report.notices
     assert "rebuilding in full" in report.notices[0]
+
+
+def test_an_index_built_again_from_nothing_is_not_taken_for_the_open_one(default_index_dir: Path,
+                                                                         tmp_path: Path) -> None:
+    """A removed index built again starts its generations over at
+    gen-000001: an index kept open (a server's) must see that it is not
+    the one it reads, though the names are the same."""
+    index = tmp_path / "index"
+    shutil.copytree(default_index_dir, index)
+    with searchkit.open_index(index) as kept:
+        assert kept.is_current()
+        name = live_generation(index).name
+        shutil.rmtree(index)
+        searchkit.reindex(ROOT / "corpus", index)
+        assert live_generation(index).name == name
+        assert not kept.is_current()
+    with searchkit.open_index(index) as fresh:
+        assert fresh.is_current()

@@ -223,3 +223,16 @@ def test_what_a_server_cannot_be_sent_is_answered_here(served, tmp_path: Path) -
     assert removed.returncode == 0, removed.stderr
     assert json.loads(removed.stdout)["hits"]
     assert served_count(index) == before, "neither went through the server"
+
+
+def test_an_index_directory_the_server_cannot_write_is_one_line(tmp_path: Path) -> None:
+    """The server keeps its lock (and socket) in the index directory: one
+    it cannot write (read-only, not a directory) is named, no traceback."""
+    from searchkit.errors import InputError
+    from searchkit.terminal.serve import _single_server
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match=r"cannot serve IDX: cannot write .*a-file/serve.lock"), \
+            _single_server(blocked, "IDX"):
+        pass

@@ -24,6 +24,7 @@ from ..backends import is_cluster, open_index
 from ..engine import Index
 from ..errors import IndexMissingError, NotFoundError, SearchkitError
 from ..schema import SECTION_GROUPS
+from ..store import POINTER
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -466,13 +467,20 @@ def _key(index_dir: Path) -> Path:
         return Path(os.path.abspath(index_dir))
 
 
+def _nothing_of_others(index_dir: Path) -> bool:
+    """Whether the directory holds only what papersearch writes (its lock,
+    pointer and generations) and dot files (a repository's .gitkeep): a
+    query builds an index only there, never among someone's files."""
+    return all(entry.name.startswith((".", "gen-")) or entry.name == POINTER for entry in index_dir.iterdir())
+
+
 def _open_or_build(index_dir: Path) -> Index:
     try:
         return open_index(index_dir)
     except IndexMissingError:
         # an empty $PAPERSEARCH_CORPUS is unset, as click treats the options' variables
         corpus = Path(os.environ.get("PAPERSEARCH_CORPUS") or DEFAULT_CORPUS)
-        if not index_dir.is_dir() or not corpus.is_dir():
+        if not index_dir.is_dir() or not corpus.is_dir() or not _nothing_of_others(index_dir):
             raise
         from .render import print_line, print_report
 

@@ -140,7 +140,11 @@ def _single_server(directory: Path, index: Path | str) -> Iterator[IO[str]]:
     again with the new one."""
     path = directory / "serve.lock"
     while True:
-        handle = open(path, "a+")  # noqa: SIM115 - closed below or by the with
+        try:
+            handle = open(path, "a+")  # noqa: SIM115 - closed below or by the with
+        except OSError as exc:  # a read-only index directory, one not ours
+            raise InputError(f"cannot serve {index}: cannot write {path} ({exc.strerror or exc}); the server keeps "
+                             "its lock and socket there") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

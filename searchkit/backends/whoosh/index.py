@@ -52,6 +52,13 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
         raise
 
 
+def _identity(generation: Path, opened: int | None = None) -> tuple[int, int]:
+    """The generation directory itself (device, inode), from the descriptor
+    that pins it when there is one."""
+    found = os.fstat(opened) if opened is not None else os.stat(generation)
+    return found.st_dev, found.st_ino
+
+
 class _Reader:
     """One thread's view of a generation: a Whoosh reader and what is
     read from it once. Whoosh's readers seek and read shared file handles,
@@ -140,6 +147,7 @@ class WhooshIndex(Engine):
 
     def __init__(self, generation: Path, manifest: Manifest | None = None, pinned: int | None = None) -> None:
         self.generation = generation
+        self._identity = _identity(generation, pinned)
         self._totals = (manifest or read_manifest(generation)).field_totals()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -196,9 +204,13 @@ class WhooshIndex(Engine):
             self._unpin()
 
     def is_current(self) -> bool:
+        """Whether the live generation is the one this index reads: the
+        same name and the same directory, since an index removed and
+        built again starts its names over (gen-000001 again)."""
         try:
-            return live_generation(self.generation.parent) == self.generation
-        except SearchkitError:
+            live = live_generation(self.generation.parent)
+            return live == self.generation and _identity(live) == self._identity
+        except (SearchkitError, OSError):
             return False
 
     # the Engine primitives
