@@ -243,6 +243,26 @@ def test_a_sweep_asks_for_every_set_of_words_that_could_reach_the_kth_score(monk
     assert certify.sweep(parsed, ("title",), [], lists, ceiling["e"]) is None
 
 
+def test_a_sweep_written_factored_matches_what_its_clauses_match(opened: dict) -> None:
+    """`window.factored` writes shared leading words once; Sphinx must
+    match exactly the documents the clauses side by side match (its ``|``
+    binds tighter than AND: unbracketed, the count was 0 for 17,132)."""
+    from searchkit.backends.sphinx.terms import encode
+    from searchkit.backends.sphinx.window import factored
+
+    assert factored([["a", "b"], ["a", "c", "d"], ["b", "c"]]) == "(a ((b) | (c ((d))))) | (b ((c)))"
+    index = opened[3]
+    words = ["모델", "확산", "강화", "학습", "토큰", "llm", "언어"]
+    sets = [[words[:2], words[1:3], [words[0], words[3], words[4]], [words[5]]],
+            [[a, b] for i, a in enumerate(words) for b in words[i + 1 :]],
+            [[words[0], words[2], words[3]], [words[0], words[2], words[6]], [words[0], words[5]], [words[4]]]]
+    for clauses in sets:
+        flat = " | ".join("(" + " ".join(encode(w) for w in clause) + ")" for clause in clauses)
+        counts = [index._count(f"@(title,goal,method) ({written})", None, None, None)
+                  for written in (flat, factored(clauses))]
+        assert counts[0] == counts[1] > 0, clauses
+
+
 def test_a_list_weight_brackets_the_exact_term_score(opened: dict) -> None:
     """What certification rests on: Sphinx's score of one term (its
     expression ranker over hit counts and the stored field lengths) lies,
