@@ -19,7 +19,11 @@ INTRO_SECTIONS = ("goal", "motivation", "contribution")
 SECTIONS = INTRO_SECTIONS + ("method", "results", "limitations", "conclusion")
 """Summary sections of a paper, in reading order."""
 
-_HEADING = re.compile(r"^#\s+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
+_H1 = re.compile(r"^ {0,3}#[ \t]")
+"""A level-1 heading as CommonMark reads one: up to three spaces, then
+``#`` and a space or a tab. Every test for "a paper starts here" uses it,
+so a heading the renderer shows is never glued onto the paper before it."""
+_HEADING = re.compile(r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
 _SECTION = re.compile(r"^##\s+(?P<name>[^\s#].*?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -174,7 +178,7 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
     body_start, date = 0, None
     if lines and lines[0].strip() == "---":
         # a heading cannot be front matter: an unclosed block ends there
-        stops = (i for i in range(1, len(lines)) if lines[i].strip() == "---" or lines[i].startswith("# "))
+        stops = (i for i in range(1, len(lines)) if lines[i].strip() == "---" or _H1.match(lines[i]))
         end = next(stops, len(lines))
         closed = end < len(lines) and lines[end].strip() == "---"
         if not closed:
@@ -241,7 +245,7 @@ def _front_date(lines: list[str], end: int) -> tuple[str, int] | None:
 
 def _paper_blocks(lines: list[str], start: int) -> list[tuple[int, int]]:
     """Line ranges, each from a level-1 heading to the next one."""
-    heads = [i for i in range(start, len(lines)) if lines[i].startswith("# ")]
+    heads = [i for i in range(start, len(lines)) if _H1.match(lines[i])]
     return [(h, heads[k + 1] if k + 1 < len(heads) else len(lines)) for k, h in enumerate(heads)]
 
 

@@ -194,6 +194,39 @@ def test_heading_without_link_is_reported_and_others_kept() -> None:
     assert str(problems[0]) == "corpus/2025-01-01-daily-papers-20250101.md:10: paper heading has no arXiv link; paper skipped"
 
 
+def test_tab_and_indented_level_one_headings_start_papers() -> None:
+    # CommonMark: up to three spaces before "#", then a space or a tab.
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n\n"
+        "#\t2. [Second Paper](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n\n"
+        "   # 3. [Third Paper](https://arxiv.org/abs/2510.10003)\n## Method\n셋째.\n"
+    )
+    papers, problems = parse(text)
+    assert problems == []
+    assert [(p.arxiv_id, p.title, p.line) for p in papers] == [
+        ("2510.10001", "First Paper", 6), ("2510.10002", "Second Paper", 10), ("2510.10003", "Third Paper", 14)
+    ]
+    assert [p.sections["method"] for p in papers] == ["첫째.", "둘째.", "셋째."]
+
+
+def test_four_space_indent_or_no_space_is_not_a_heading() -> None:
+    # Four spaces make a code block and "#2." is a paragraph: both stay text of the paper before.
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n"
+        "    # 2. [Code](https://arxiv.org/abs/2510.10002)\n"
+        "#2. [Paragraph](https://arxiv.org/abs/2510.10003)\n"
+    )
+    papers, problems = parse(text)
+    assert [p.arxiv_id for p in papers] == ["2510.10001"]
+    assert problems == []
+
+
+def test_unclosed_front_matter_ends_at_an_indented_heading() -> None:
+    papers, problems = parse("---\ndate: 2025-01-01\n  # 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n방법.\n")
+    assert [(p.arxiv_id, p.line) for p in papers] == [("2501.00001", 3)]
+    assert [p.reason for p in problems] == ["front matter is never closed with ---"]
+
+
 def test_invalid_utf8_is_a_fatal_problem_naming_the_byte(tmp_path: Path) -> None:
     path = tmp_path / "2025-01-01-daily-papers-20250101.md"
     raw = (FRONT + "# 1. [T](https://arxiv.org/abs/2501.00001)\n").encode()
