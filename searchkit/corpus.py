@@ -177,10 +177,7 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
     problems: list[Problem] = []
     body_start, date = 0, None
     if lines and lines[0].strip() == "---":
-        # a heading cannot be front matter: an unclosed block ends there
-        stops = (i for i in range(1, len(lines)) if lines[i].strip() == "---" or _H1.match(lines[i]))
-        end = next(stops, len(lines))
-        closed = end < len(lines) and lines[end].strip() == "---"
+        end, closed = _front_matter_end(lines)
         if not closed:
             problems.append(Problem(path, 1, "front matter is never closed with ---"))
         date = _checked_front_date(lines, end, path, name, problems)
@@ -190,6 +187,22 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
     if date is None:
         date = _file_date(path, name, problems)
     return body_start, date, problems
+
+
+def _front_matter_end(lines: list[str]) -> tuple[int, bool]:
+    """The closing ``---`` line and True, or, for front matter never
+    closed, the first level-1 heading (the body's start) and False.
+
+    A ``#`` line before the closing ``---`` is a YAML comment, not a paper
+    (``# published the next morning``), so it does not end the front
+    matter. A paper heading (``# 1. [Title](url)``, a shape no comment
+    takes) does: then the ``---`` further down is the body's thematic
+    break, and the front matter was never closed; taking it as the close
+    would hide the papers above it."""
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), len(lines))
+    if close < len(lines) and not any(_HEADING.match(lines[i].rstrip()) for i in range(1, close)):
+        return close, True
+    return next((i for i in range(1, len(lines)) if _H1.match(lines[i])), len(lines)), False
 
 
 def _checked_front_date(lines: list[str], end: int, path: str, name: str, problems: list[Problem]) -> str | None:

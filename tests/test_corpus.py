@@ -271,6 +271,29 @@ def test_unclosed_front_matter_is_warned() -> None:
     assert [(p.line, p.reason) for p in problems][0] == (1, "front matter is never closed with ---")
 
 
+COMMENTED_FRONT = "---\nlayout: post\n# published the next morning\ndate: 2025-10-07 08:15:00\n---\n"
+
+
+@pytest.mark.parametrize("name", ["2025-10-06-daily-papers-20251006.md", "notes.md"])
+def test_yaml_comment_does_not_end_the_front_matter(name: str) -> None:
+    # A file name without a date was skipped: the date line came after the comment.
+    text = COMMENTED_FRONT + "# 1. [A Paper](https://arxiv.org/abs/2510.10001)\n## Method\n방법.\n"
+    papers, problems = parse(text, name)
+    assert problems == []
+    assert [(p.arxiv_id, p.date, p.line) for p in papers] == [("2510.10001", "2025-10-07", 6)]
+
+
+def test_unclosed_front_matter_is_not_closed_by_a_thematic_break_below_a_paper() -> None:
+    text = (
+        "---\ndate: 2025-01-01\n"
+        "# 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n방법.\n---\n"
+        "# 2. [U](https://arxiv.org/abs/2501.00002)\n## Method\n방법.\n"
+    )
+    papers, problems = parse(text)
+    assert [(p.arxiv_id, p.line) for p in papers] == [("2501.00001", 3), ("2501.00002", 7)]
+    assert [(p.line, p.reason) for p in problems] == [(1, "front matter is never closed with ---")]
+
+
 def test_unknown_section_is_warned_and_ignored() -> None:
     text = FRONT + "# 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n방법.\n## Foo\n버려질 내용.\n## Results\n결과.\n"
     papers, problems = parse(text)
