@@ -24,7 +24,8 @@ _H1 = re.compile(r"^ {0,3}#[ \t]")
 ``#`` and a space or a tab. Every test for "a paper starts here" uses it,
 so a heading the renderer shows is never glued onto the paper before it."""
 _HEADING = re.compile(r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+# the link forms a query takes as an id (engine._ID): a heading arXiv shows is indexable
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
 _SECTION = re.compile(r"^##\s+(?P<name>[^\s#].*?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LABEL = re.compile(

@@ -194,6 +194,13 @@ def test_heading_without_link_is_reported_and_others_kept() -> None:
     assert str(problems[0]) == "corpus/2025-01-01-daily-papers-20250101.md:10: paper heading has no arXiv link; paper skipped"
 
 
+@pytest.mark.parametrize("path", ["abs/2510.10001", "pdf/2510.10001v2", "html/2510.10001", "html/2510.10001v2"])
+def test_every_arxiv_link_form_a_query_takes_is_a_paper(path: str) -> None:
+    papers, problems = parse(FRONT + f"# 1. [T](https://arxiv.org/{path})\n## Method\n방법.\n")
+    assert problems == []
+    assert [(p.arxiv_id, p.url) for p in papers] == [("2510.10001", f"https://arxiv.org/{path}")]
+
+
 def test_tab_and_indented_level_one_headings_start_papers() -> None:
     # CommonMark: up to three spaces before "#", then a space or a tab.
     text = FRONT + (
