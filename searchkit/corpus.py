@@ -10,8 +10,12 @@ and no paper disappears without a word.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
+import os
 import re
+import stat
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,15 +121,31 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
             shown = str(path).encode("utf-8", "backslashreplace").decode()
             problems.append(Problem(shown, 0, "file name is not valid UTF-8", fatal=True))
             continue
-        try:
-            if path.is_file():
-                paths.append(path)
-                continue
-            reason = "is a directory, not a post" if path.is_dir() else "is not a regular file"
-        except OSError as exc:  # symlink loops, permission problems
-            reason = f"cannot be read ({exc.strerror or exc})"
-        problems.append(Problem(str(path), 0, reason, fatal=True))
+        reason = _not_a_post(path)
+        if reason is None:
+            paths.append(path)
+        else:
+            problems.append(Problem(str(path), 0, reason, fatal=True))
     return paths, problems
+
+
+def _not_a_post(path: Path) -> str | None:
+    """Why ``path`` is no readable post file, or None when it is one.
+    ``Path.is_file`` answers False for a dangling link and a symlink loop
+    alike; the user needs to know which link to mend, as
+    `store.check_directory` tells for directories."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symlink loop"
+        if exc.errno == errno.ENOENT:
+            with suppress(OSError):  # gone since: the link, not only its target
+                return f"is a symlink to {os.readlink(path)}, which does not exist"
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISREG(info.st_mode):
+        return None
+    return "is a directory, not a post" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
 
 
 # Parsing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -381,6 +382,21 @@ def test_find_posts_reports_directories_named_like_posts(tmp_path: Path) -> None
     assert [p.name for p in paths] == ["2025-01-01-a.md"]
     assert [(Path(p.path).name, p.reason, p.fatal) for p in problems] == [
         ("2025-01-02-b.md", "is a directory, not a post", True)
+    ]
+
+
+def test_find_posts_names_what_is_wrong_with_a_link(tmp_path: Path) -> None:
+    write_posts(tmp_path, {"2025-01-01-a.md": FRONT})
+    (tmp_path / "2025-01-02-dangling.md").symlink_to("gone.md")
+    (tmp_path / "2025-01-03-loop.md").symlink_to("2025-01-03-loop.md")
+    (tmp_path / "2025-01-04-linked.md").symlink_to("2025-01-01-a.md")  # a good link is a post
+    os.mkfifo(tmp_path / "2025-01-05-fifo.md")  # reading it would block the reindex
+    paths, problems = find_posts(tmp_path)
+    assert [p.name for p in paths] == ["2025-01-01-a.md", "2025-01-04-linked.md"]
+    assert [(Path(p.path).name, p.reason) for p in problems] == [
+        ("2025-01-02-dangling.md", "is a symlink to gone.md, which does not exist"),
+        ("2025-01-03-loop.md", "is a symlink loop"),
+        ("2025-01-05-fifo.md", "is not a regular file"),
     ]
 
 

@@ -415,9 +415,9 @@ def _replace_by_latin1(post: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (_replace_by_dangling_link, "is not a regular file"),
+        (_replace_by_dangling_link, "is a symlink to /nonexistent/x.md, which does not exist"),
         (_replace_by_directory, "is a directory, not a post"),
-        (_replace_by_link_loop, "is not a regular file"),
+        (_replace_by_link_loop, "is a symlink loop"),
         (_replace_by_latin1, "is not valid UTF-8"),
     ],
 )
