@@ -10,8 +10,12 @@ and no paper disappears without a word.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
+import os
 import re
+import stat
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +23,13 @@ INTRO_SECTIONS = ("goal", "motivation", "contribution")
 SECTIONS = INTRO_SECTIONS + ("method", "results", "limitations", "conclusion")
 """Summary sections of a paper, in reading order."""
 
-_HEADING = re.compile(r"^#\s+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+_H1 = re.compile(r"^ {0,3}#[ \t]")
+"""A level-1 heading as CommonMark reads one: up to three spaces, then
+``#`` and a space or a tab. Every test for "a paper starts here" uses it,
+so a heading the renderer shows is never glued onto the paper before it."""
+_HEADING = re.compile(r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
+# the link forms a query takes as an id (engine._ID): a heading arXiv shows is indexable
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
 _SECTION = re.compile(r"^##\s+(?P<name>[^\s#].*?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LABEL = re.compile(
@@ -112,15 +121,31 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
             shown = str(path).encode("utf-8", "backslashreplace").decode()
             problems.append(Problem(shown, 0, "file name is not valid UTF-8", fatal=True))
             continue
-        try:
-            if path.is_file():
-                paths.append(path)
-                continue
-            reason = "is a directory, not a post" if path.is_dir() else "is not a regular file"
-        except OSError as exc:  # symlink loops, permission problems
-            reason = f"cannot be read ({exc.strerror or exc})"
-        problems.append(Problem(str(path), 0, reason, fatal=True))
+        reason = _not_a_post(path)
+        if reason is None:
+            paths.append(path)
+        else:
+            problems.append(Problem(str(path), 0, reason, fatal=True))
     return paths, problems
+
+
+def _not_a_post(path: Path) -> str | None:
+    """Why ``path`` is no readable post file, or None when it is one.
+    ``Path.is_file`` answers False for a dangling link and a symlink loop
+    alike; the user needs to know which link to mend, as
+    `store.check_directory` tells for directories."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symlink loop"
+        if exc.errno == errno.ENOENT:
+            with suppress(OSError):  # gone since: the link, not only its target
+                return f"is a symlink to {os.readlink(path)}, which does not exist"
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISREG(info.st_mode):
+        return None
+    return "is a directory, not a post" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
 
 
 # Parsing
@@ -173,10 +198,7 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
     problems: list[Problem] = []
     body_start, date = 0, None
     if lines and lines[0].strip() == "---":
-        # a heading cannot be front matter: an unclosed block ends there
-        stops = (i for i in range(1, len(lines)) if lines[i].strip() == "---" or lines[i].startswith("# "))
-        end = next(stops, len(lines))
-        closed = end < len(lines) and lines[end].strip() == "---"
+        end, closed = _front_matter_end(lines)
         if not closed:
             problems.append(Problem(path, 1, "front matter is never closed with ---"))
         date = _checked_front_date(lines, end, path, name, problems)
@@ -186,6 +208,22 @@ def _front_matter(lines: list[str], path: str, name: str) -> tuple[int, str | No
     if date is None:
         date = _file_date(path, name, problems)
     return body_start, date, problems
+
+
+def _front_matter_end(lines: list[str]) -> tuple[int, bool]:
+    """The closing ``---`` line and True, or, for front matter never
+    closed, the first level-1 heading (the body's start) and False.
+
+    A ``#`` line before the closing ``---`` is a YAML comment, not a paper
+    (``# published the next morning``), so it does not end the front
+    matter. A paper heading (``# 1. [Title](url)``, a shape no comment
+    takes) does: then the ``---`` further down is the body's thematic
+    break, and the front matter was never closed; taking it as the close
+    would hide the papers above it."""
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), len(lines))
+    if close < len(lines) and not any(_HEADING.match(lines[i].rstrip()) for i in range(1, close)):
+        return close, True
+    return next((i for i in range(1, len(lines)) if _H1.match(lines[i])), len(lines)), False
 
 
 def _checked_front_date(lines: list[str], end: int, path: str, name: str, problems: list[Problem]) -> str | None:
@@ -241,7 +279,7 @@ def _front_date(lines: list[str], end: int) -> tuple[str, int] | None:
 
 def _paper_blocks(lines: list[str], start: int) -> list[tuple[int, int]]:
     """Line ranges, each from a level-1 heading to the next one."""
-    heads = [i for i in range(start, len(lines)) if lines[i].startswith("# ")]
+    heads = [i for i in range(start, len(lines)) if _H1.match(lines[i])]
     return [(h, heads[k + 1] if k + 1 < len(heads) else len(lines)) for k, h in enumerate(heads)]
 
 

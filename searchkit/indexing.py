@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis import Term
-from .corpus import Paper, Post, Problem, parse_post
+from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .schema import ALL, TEXT_FIELDS
 
 Progress = Callable[[str, int, int], None]
@@ -47,9 +47,14 @@ class ReindexReport:
 
 
 
-def parse_all(paths: list[Path], progress: Progress | None) -> list[Post]:
-    """Every post parsed (cheap: a reindex needs their digests anyway)."""
-    posts = []
+def read_corpus(corpus: Path, progress: Progress | None) -> list[Post]:
+    """Every ``*.md`` entry of ``corpus`` as a `Post`, parsed (cheap: a
+    reindex needs their digests anyway). An entry `find_posts` cannot open
+    (a directory, a broken link, a symlink loop) becomes a skipped post
+    too, not a missing one: `diff` then keeps its last good version until
+    the file is deleted, as it does for a post that cannot be parsed."""
+    paths, problems = find_posts(corpus)
+    posts = [Post(problem.path, "", (), (problem,)) for problem in problems]
     for done, path in enumerate(paths, 1):
         posts.append(parse_post(path))
         if progress:
@@ -76,8 +81,9 @@ class Change:
     """What a reindex must write: posts whose digest changed (or are new),
     posts gone from the corpus, and how many posts the index keeps.
 
-    A post that could not be parsed counts as present: its last good
-    version stays (a half-saved post must not delete its papers)."""
+    A post that could not be read or parsed counts as present: its last
+    good version stays (a half-saved post, or one whose link broke, must
+    not delete its papers); only a deleted file removes them."""
 
     changed: list[Post]
     removed: list[str]

@@ -479,6 +479,17 @@ def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
 
 
+def test_a_post_replaced_by_a_broken_link_keeps_its_papers(scratch: tuple[str, Path, Path, Path]) -> None:
+    url, corpus, _, _ = scratch
+    post = sorted(corpus.glob("*.md"))[0]
+    post.unlink()
+    post.symlink_to("/nonexistent/x.md")
+    report = searchkit.reindex(corpus, url)
+    assert (report.removed, report.entries, len(report.skipped)) == (0, 46, 1)
+    post.unlink()  # deleting the file is what removes its papers
+    assert searchkit.reindex(corpus, url).removed == 1
+
+
 def test_a_connection_searchd_closed_while_idle_is_opened_again(clusters: dict,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """searchd 2.2 drops a SphinxQL connection idle for 15 minutes, which a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -194,6 +195,46 @@ def test_heading_without_link_is_reported_and_others_kept() -> None:
     assert str(problems[0]) == "corpus/2025-01-01-daily-papers-20250101.md:10: paper heading has no arXiv link; paper skipped"
 
 
+@pytest.mark.parametrize("path", ["abs/2510.10001", "pdf/2510.10001v2", "html/2510.10001", "html/2510.10001v2"])
+def test_every_arxiv_link_form_a_query_takes_is_a_paper(path: str) -> None:
+    papers, problems = parse(FRONT + f"# 1. [T](https://arxiv.org/{path})\n## Method\n방법.\n")
+    assert problems == []
+    assert [(p.arxiv_id, p.url) for p in papers] == [("2510.10001", f"https://arxiv.org/{path}")]
+
+
+def test_tab_and_indented_level_one_headings_start_papers() -> None:
+    # CommonMark: up to three spaces before "#", then a space or a tab.
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n\n"
+        "#\t2. [Second Paper](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n\n"
+        "   # 3. [Third Paper](https://arxiv.org/abs/2510.10003)\n## Method\n셋째.\n"
+    )
+    papers, problems = parse(text)
+    assert problems == []
+    assert [(p.arxiv_id, p.title, p.line) for p in papers] == [
+        ("2510.10001", "First Paper", 6), ("2510.10002", "Second Paper", 10), ("2510.10003", "Third Paper", 14)
+    ]
+    assert [p.sections["method"] for p in papers] == ["첫째.", "둘째.", "셋째."]
+
+
+def test_four_space_indent_or_no_space_is_not_a_heading() -> None:
+    # Four spaces make a code block and "#2." is a paragraph: both stay text of the paper before.
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n"
+        "    # 2. [Code](https://arxiv.org/abs/2510.10002)\n"
+        "#2. [Paragraph](https://arxiv.org/abs/2510.10003)\n"
+    )
+    papers, problems = parse(text)
+    assert [p.arxiv_id for p in papers] == ["2510.10001"]
+    assert problems == []
+
+
+def test_unclosed_front_matter_ends_at_an_indented_heading() -> None:
+    papers, problems = parse("---\ndate: 2025-01-01\n  # 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n방법.\n")
+    assert [(p.arxiv_id, p.line) for p in papers] == [("2501.00001", 3)]
+    assert [p.reason for p in problems] == ["front matter is never closed with ---"]
+
+
 def test_invalid_utf8_is_a_fatal_problem_naming_the_byte(tmp_path: Path) -> None:
     path = tmp_path / "2025-01-01-daily-papers-20250101.md"
     raw = (FRONT + "# 1. [T](https://arxiv.org/abs/2501.00001)\n").encode()
@@ -236,6 +277,29 @@ def test_unclosed_front_matter_is_warned() -> None:
     papers, problems = parse("---\ndate: 2025-01-01\n# 1. [T](https://arxiv.org/abs/2501.00001)\n")
     assert [p.arxiv_id for p in papers] == ["2501.00001"]
     assert [(p.line, p.reason) for p in problems][0] == (1, "front matter is never closed with ---")
+
+
+COMMENTED_FRONT = "---\nlayout: post\n# published the next morning\ndate: 2025-10-07 08:15:00\n---\n"
+
+
+@pytest.mark.parametrize("name", ["2025-10-06-daily-papers-20251006.md", "notes.md"])
+def test_yaml_comment_does_not_end_the_front_matter(name: str) -> None:
+    # A file name without a date was skipped: the date line came after the comment.
+    text = COMMENTED_FRONT + "# 1. [A Paper](https://arxiv.org/abs/2510.10001)\n## Method\n방법.\n"
+    papers, problems = parse(text, name)
+    assert problems == []
+    assert [(p.arxiv_id, p.date, p.line) for p in papers] == [("2510.10001", "2025-10-07", 6)]
+
+
+def test_unclosed_front_matter_is_not_closed_by_a_thematic_break_below_a_paper() -> None:
+    text = (
+        "---\ndate: 2025-01-01\n"
+        "# 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n방법.\n---\n"
+        "# 2. [U](https://arxiv.org/abs/2501.00002)\n## Method\n방법.\n"
+    )
+    papers, problems = parse(text)
+    assert [(p.arxiv_id, p.line) for p in papers] == [("2501.00001", 3), ("2501.00002", 7)]
+    assert [(p.line, p.reason) for p in problems] == [(1, "front matter is never closed with ---")]
 
 
 def test_unknown_section_is_warned_and_ignored() -> None:
@@ -318,6 +382,21 @@ def test_find_posts_reports_directories_named_like_posts(tmp_path: Path) -> None
     assert [p.name for p in paths] == ["2025-01-01-a.md"]
     assert [(Path(p.path).name, p.reason, p.fatal) for p in problems] == [
         ("2025-01-02-b.md", "is a directory, not a post", True)
+    ]
+
+
+def test_find_posts_names_what_is_wrong_with_a_link(tmp_path: Path) -> None:
+    write_posts(tmp_path, {"2025-01-01-a.md": FRONT})
+    (tmp_path / "2025-01-02-dangling.md").symlink_to("gone.md")
+    (tmp_path / "2025-01-03-loop.md").symlink_to("2025-01-03-loop.md")
+    (tmp_path / "2025-01-04-linked.md").symlink_to("2025-01-01-a.md")  # a good link is a post
+    os.mkfifo(tmp_path / "2025-01-05-fifo.md")  # reading it would block the reindex
+    paths, problems = find_posts(tmp_path)
+    assert [p.name for p in paths] == ["2025-01-01-a.md", "2025-01-04-linked.md"]
+    assert [(Path(p.path).name, p.reason) for p in problems] == [
+        ("2025-01-02-dangling.md", "is a symlink to gone.md, which does not exist"),
+        ("2025-01-03-loop.md", "is a symlink loop"),
+        ("2025-01-05-fifo.md", "is not a regular file"),
     ]
 
 

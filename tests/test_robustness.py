@@ -37,9 +37,10 @@ def paper_block(draw: st.DrawFn, number: int) -> tuple[str, str | None]:
     title = draw(st.text(alphabet="abc XYZ-·𝑘<>*", min_size=1, max_size=30)).replace("]", "")
     if not title.strip():
         title = "Untitled"
-    head = f"# {number}. [{title}](https://arxiv.org/abs/{arxiv})"
+    hashes = draw(st.sampled_from(["# ", "#\t", "  # ", "   #\t"]))  # every level-1 heading CommonMark reads
+    head = f"{hashes}{number}. [{title}](https://arxiv.org/{draw(st.sampled_from(['abs', 'pdf', 'html']))}/{arxiv})"
     if kind == "no-link":
-        head = f"# {number}. {title}"
+        head = f"{hashes}{number}. {title}"
     lines = [head, ""]
     if kind != "no-sections":
         for name in SECTION_NAMES:
@@ -62,6 +63,7 @@ def post_text(draw: st.DrawFn) -> tuple[str, set[str]]:
                 '---\nlayout: post\ntitle: "Daily Papers"\ndate: 2025-10-06 08:15:00\n---\n',
                 "---\ntitle: [unclosed\ndate: : :\n---\n",
                 "---\ndate: 2025-10-06\n",  # never closed
+                "---\n# a YAML comment\ndate: 2025-10-06\n---\n",
                 "",
             ]
         )

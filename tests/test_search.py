@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -390,6 +391,54 @@ def test_broken_posts_are_skipped_and_reported(tiny_copy: tuple[Path, Path]) -> 
         ("2025-01-11-binary.md", f"is not valid UTF-8 (byte {len(head)})", True),
     ]
     assert (report.added, report.entries, report.papers) == (0, 6, 5)
+
+
+def _replace_by_dangling_link(post: Path) -> None:
+    post.unlink()
+    post.symlink_to("/nonexistent/x.md")
+
+
+def _replace_by_directory(post: Path) -> None:
+    post.unlink()
+    post.mkdir()
+
+
+def _replace_by_link_loop(post: Path) -> None:
+    post.unlink()
+    post.symlink_to(post.name)
+
+
+def _replace_by_latin1(post: Path) -> None:
+    post.write_bytes(post.read_bytes() + b"\xff")
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_replace_by_dangling_link, "is a symlink to /nonexistent/x.md, which does not exist"),
+        (_replace_by_directory, "is a directory, not a post"),
+        (_replace_by_link_loop, "is a symlink loop"),
+        (_replace_by_latin1, "is not valid UTF-8"),
+    ],
+)
+def test_a_post_that_cannot_be_read_keeps_its_last_good_version(
+    tiny_copy: tuple[Path, Path], damage: Callable[[Path], None], reason: str
+) -> None:
+    # The README: a post that cannot be read is skipped, its earlier version stays until the file is deleted.
+    corpus, index = tiny_copy
+    post = corpus / "2025-01-06-daily-papers-20250106.md"
+    damage(post)
+    report = searchkit.reindex(corpus, index)
+    assert (report.removed, report.entries, report.papers) == (0, 6, 5)
+    assert [(Path(p.path).name, p.reason.startswith(reason)) for p in report.skipped] == [(post.name, True)]
+    with searchkit.open_index(index) as opened:
+        assert opened.paper("2501.00001").arxiv_id == "2501.00001"
+    if post.is_dir() and not post.is_symlink():
+        post.rmdir()
+    else:
+        post.unlink()
+    report = searchkit.reindex(corpus, index)  # deleting the file is what removes its papers
+    assert (report.removed, report.entries, report.papers) == (1, 4, 3)
 
 
 def test_a_post_that_breaks_keeps_its_last_good_version(tiny_copy: tuple[Path, Path]) -> None:

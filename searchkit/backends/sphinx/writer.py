@@ -36,10 +36,10 @@ from typing import Any
 from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...bm25 import quantised_length
-from ...corpus import Paper, Post, find_posts
+from ...corpus import Paper, Post
 from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces
-from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
+from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
@@ -95,18 +95,17 @@ def reindex(
         try:
             current = writer.recover()
             manifest, glossary, notices, rebuild = writer.base(current, full)
-            paths, problems = find_posts(corpus)
-            posts = parse_all(paths, progress)
-            skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
+            posts = read_corpus(corpus, progress)
+            skipped = tuple(p for post in posts for p in post.problems if p.fatal)
             if strict and skipped:
                 raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
-            empty = None if allow_empty else (corpus, len(paths) + len(problems))
+            empty = None if allow_empty else (corpus, len(posts))
             report = writer.apply(current, manifest, glossary, rebuild, posts, progress, empty)
         finally:
             writer.close()
     warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
     return ReindexReport(
-        posts_read=len(paths) + len(problems), skipped=skipped, warnings=warnings, full=rebuild,
+        posts_read=len(posts), skipped=skipped, warnings=warnings, full=rebuild,
         seconds=time.perf_counter() - started, notices=tuple(notices), **report,
     )
 

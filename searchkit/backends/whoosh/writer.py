@@ -22,10 +22,10 @@ from typing import Any
 
 from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
-from ...corpus import Paper, Post, find_posts
+from ...corpus import Paper, Post
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
 from ...glossary import glossary_changed, glossary_texts, refresh_table, save_glossary, save_table
-from ...indexing import Progress, ReindexReport, count_lengths, diff, parse_all, section_text
+from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
 from ...store import (
@@ -87,18 +87,17 @@ def reindex(
         with writer_lock(index, on_wait):
             cleanup(index)  # half-built generations of a reindex that was killed
             base, manifest, notices = _base(index, full)
-            paths, problems = find_posts(corpus)
-            posts = parse_all(paths, progress)
-            skipped = tuple(problems) + tuple(p for post in posts for p in post.problems if p.fatal)
+            posts = read_corpus(corpus, progress)
+            skipped = tuple(p for post in posts for p in post.problems if p.fatal)
             if strict and skipped:
                 raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
-            guard = None if allow_empty else _EmptyGuard(corpus, index, len(paths) + len(problems))
+            guard = None if allow_empty else _EmptyGuard(corpus, index, len(posts))
             report = _apply(index, base, manifest, posts, progress, guard)
     except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only directory
         raise _write_error(exc, index, corpus) from None
     warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
     return ReindexReport(
-        posts_read=len(paths) + len(problems),
+        posts_read=len(posts),
         skipped=skipped,
         warnings=warnings,
         full=base is None,
