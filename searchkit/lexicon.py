@@ -26,11 +26,13 @@ from .errors import IndexCorruptError
 
 _WORD = re.compile(r"\S+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 PARTICLES = frozenset("을를이가은는의에로와과")
 """Case particles: after a recorded word they are the particle, even when
 Kiwi once slipped and left one as an index term (얼굴을 → 얼굴, not 얼굴 + 을,
 a phrase no summary holds)."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, terms TEXT NOT NULL) WITHOUT ROWID"
+_LONGEST = "CREATE TABLE IF NOT EXISTS longest (n INTEGER NOT NULL)"
 
 
 def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, int, int]]]:
@@ -54,6 +56,16 @@ def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, 
     return words
 
 
+def longest_hangul(strings: Iterable[str], floor: int = 0) -> int:
+    """The length of the longest all-Hangul string, or ``floor`` when none
+    is longer: the length is compared first, so the pattern runs only on
+    the rare string that could raise the bound (``add`` sees every term)."""
+    for text in strings:
+        if len(text) > floor and _HANGUL.fullmatch(text):
+            floor = len(text)
+    return floor
+
+
 class Lexicon:
     """The word-form table of one index generation (SQLite, one row a word).
 
@@ -61,6 +73,10 @@ class Lexicon:
     `Index` (SQLite connections refuse other threads unless told, and must
     not run two statements at once): look-ups take turns on a lock, which
     costs nothing next to the search.
+
+    The table also keeps the length of the longest all-Hangul word form or
+    term it was given (`longest`): `segment` tries no longer prefix, as no
+    look-up nor index term could match one.
     """
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
@@ -74,6 +90,24 @@ class Lexicon:
         self._lock = threading.Lock()
         self._counts: dict[str, Counter] = {}
         self._tables: tuple[list[str], dict[str, list]] | None = None
+        self._longest = self._read_longest(readonly)
+
+    def _read_longest(self, readonly: bool) -> int | None:
+        """The stored bound; None (no bound) for a table written before the
+        bound was kept, whose words and terms were never measured: a new
+        generation copies its base's table and only adds the new posts."""
+        try:
+            row = self._db.execute("SELECT n FROM longest").fetchone()
+        except sqlite3.OperationalError:  # no such table
+            row = None
+        if row is None and not readonly and self._db.execute("SELECT 1 FROM words LIMIT 1").fetchone() is None:
+            return 0  # a new table: every word and term will pass through `add`
+        return row[0] if row else None
+
+    def longest(self) -> int | None:
+        """The length of the longest all-Hangul word form or term recorded,
+        or None when unknown (the static page's `segment` reads it too)."""
+        return self._longest
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -109,15 +143,23 @@ class Lexicon:
             for word, c in self._counts.items()
         )
         self._db.executemany("INSERT OR IGNORE INTO words VALUES (?, ?)", rows)
+        if self._longest is not None:
+            self._db.execute(_LONGEST)
+            self._db.execute("DELETE FROM longest")
+            self._db.execute("INSERT INTO longest VALUES (?)", (self._longest,))
         self._db.commit()
         self._counts = {}
 
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
         """Collect the word forms of analysed texts. Kiwi reads a word by its
-        context, so a word keeps its most frequent analysis."""
+        context, so a word keeps its most frequent analysis. Every index
+        term comes through here, so the bound `longest` covers them all."""
         counts = self._counts
         for text, terms in items:
-            for word, found in split_words(text, terms).items():
+            words = split_words(text, terms)
+            if self._longest is not None:
+                self._longest = longest_hangul(words, longest_hangul((t[0] for t in terms), self._longest))
+            for word, found in words.items():
                 analysis = tuple(found)  # hashable
                 lower = word.lower()  # users type Reward, reward, REWARD alike
                 for form in (word,) if lower == word else (word, lower):
@@ -198,26 +240,58 @@ class Lexicon:
         """Analyse an unseen Korean word from recorded ones: the longest
         recorded prefix, then the rest the same way, a remainder of one or
         two syllables being an ending (향상된다 → 향상; 대규모언어모델 →
-        대규모 + 언어 + 모델). None when that fails: the stand-in decides."""
+        대규모 + 언어 + 모델). None when that fails: the stand-in decides.
+
+        ``known`` must hold only terms of the recorded texts (an index's
+        terms): prefixes longer than `longest` are not tried."""
         if not _HANGUL_WORD.fullmatch(word):
             return None
-        prefixes = [word[:i] for i in range(len(word), 1, -1)]
-        found = self.lookup(prefixes)
-        for prefix in prefixes:
-            if not found.get(prefix) and known(prefix):
-                found[prefix] = [[prefix, 0, 0, len(prefix)]]  # an index term written bare
-            if not found.get(prefix):
-                continue
-            rest = word[len(prefix) :]
-            tail = self.lookup([rest]).get(rest) if rest and rest not in PARTICLES else []
-            if tail is None and known(rest):
-                tail = [[rest, 0, 0, len(rest)]]
-            if tail is None:
-                tail = self.segment(rest, known)
-            if tail is None and len(rest) <= 2:  # 된다, 에서, 으로: an ending or a particle
-                tail = []
+        return self._segment(word, 0, known, {})
+
+    def _segment(self, word: str, start: int, known: Callable[[str], bool],
+                 memo: dict[int, list[list] | None]) -> list[list] | None:
+        """``word[start:]`` as `segment` reads it, worked out once per offset:
+        a rest that fails was otherwise tried again from every way of
+        reaching it, exponentially many (다중모달 × 16 + 뷁뷁뷁 took 21 s). The
+        order of the tries is unchanged, so the first split found is too."""
+        if start in memo:
+            return memo[start]
+        result = None
+        for prefix, items in self._prefixes(word, start, known):
+            end = start + len(prefix)
+            tail = self._recorded_tail(word[end:], known)
+            if tail is None:  # a rest of one or two syllables: an ending or a particle (된다, 에서, 으로)
+                tail = [] if len(word) - end <= 2 else self._segment(word, end, known, memo)
             if tail is not None:
-                shift = 1 + max(item[1] for item in found[prefix])
-                offset = len(prefix)
-                return found[prefix] + [[t, pos + shift, start + offset, end + offset] for t, pos, start, end in tail]
-        return None
+                shift = 1 + max(item[1] for item in items)
+                result = items + [[t, pos + shift, s + len(prefix), e + len(prefix)] for t, pos, s, e in tail]
+                break
+        memo[start] = result
+        return result
+
+    def _prefixes(self, word: str, start: int, known: Callable[[str], bool]) -> Iterator[tuple[str, list[list]]]:
+        """The prefixes of ``word[start:]`` that are recorded words or index
+        terms, two syllables or more, longest first, with their items. None
+        is longer than `longest`: a 1000-syllable word looked up all its
+        prefixes at every step, half a million strings (518 MB)."""
+        stop = len(word) if self._longest is None else min(len(word), start + self._longest)
+        prefixes = [word[start:i] for i in range(stop, start + 1, -1)]
+        found = self.lookup(prefixes) if prefixes else {}
+        for prefix in prefixes:
+            items = found.get(prefix)
+            if not items and known(prefix):
+                items = [[prefix, 0, 0, len(prefix)]]  # an index term written bare
+            if items:
+                yield prefix, items
+
+    def _recorded_tail(self, rest: str, known: Callable[[str], bool]) -> list[list] | None:
+        """The rest after a prefix as one recorded word or index term; none
+        (``[]``) when it is empty or a case particle; None when neither."""
+        if not rest or rest in PARTICLES:
+            return []
+        if self._longest is not None and len(rest) > self._longest:
+            return None  # no recorded word or term is that long
+        tail = self.lookup([rest]).get(rest)
+        if tail is None and known(rest):
+            tail = [[rest, 0, 0, len(rest)]]
+        return tail

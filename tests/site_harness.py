@@ -106,3 +106,13 @@ def query_step(query: dict) -> dict:
     """A benchmark query (queries.json) as a step of the page."""
     sections = query.get("sections") or []
     return {"type": "query", "q": query["query"], "section": sections[0] if sections else ""}
+
+
+def segment_in_node(site: Path, words: list[str], timeout: float = 120) -> dict:
+    """The page's `segment` of each word, run by node on the exported
+    files without a browser (browser/segment.mjs): the analysis alone needs
+    neither Chromium nor playwright."""
+    code, out, err = _node(BROWSER_DIR / "segment.mjs", {"site": str(site), "words": words}, timeout)
+    if code:
+        raise RuntimeError(f"segment.mjs failed ({code}): {err.strip()}")
+    return json.loads(out)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import random
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from searchkit import analysis
 from searchkit.analysis import Term, analyse
-from searchkit.lexicon import Lexicon, split_words
+from searchkit.lexicon import PARTICLES, Lexicon, split_words
 
 CORPUS_TEXTS = [
     "본 논문은 확산 모델의 샘플링 속도를 높인다.",
@@ -142,3 +146,157 @@ def test_a_particle_after_a_recorded_word_is_no_term_even_when_the_index_has_it(
     assert [t.text for t in lex.analyse("얼굴을", known)] == ["얼굴"]
     assert [t.text for t in lex.analyse("생각의 사슬", known)] == ["생각", "사슬"]
     lex.close()
+
+
+# Segmentation: the memoised, bounded search against the exhaustive one it replaced
+
+QUERIES = Path(__file__).resolve().parents[1] / "benchmarks" / "quality" / "queries.json"
+
+
+def _reference_segment(word: str, lookup, known) -> list[list] | None:
+    """`Lexicon.segment` as it was at ae504ff: exhaustive backtracking, no
+    memo, every prefix looked up. Exponential, so only for short words,
+    but the answer the bounded search must give."""
+    if not re.fullmatch(r"[\uac00-\ud7a3]{3,}", word):
+        return None
+    prefixes = [word[:i] for i in range(len(word), 1, -1)]
+    found = lookup(prefixes)
+    for prefix in prefixes:
+        if not found.get(prefix) and known(prefix):
+            found[prefix] = [[prefix, 0, 0, len(prefix)]]
+        if not found.get(prefix):
+            continue
+        rest = word[len(prefix) :]
+        tail = lookup([rest]).get(rest) if rest and rest not in PARTICLES else []
+        if tail is None and known(rest):
+            tail = [[rest, 0, 0, len(rest)]]
+        if tail is None:
+            tail = _reference_segment(rest, lookup, known)
+        if tail is None and len(rest) <= 2:
+            tail = []
+        if tail is not None:
+            shift = 1 + max(item[1] for item in found[prefix])
+            return found[prefix] + [[t, p + shift, s + len(prefix), e + len(prefix)] for t, p, s, e in tail]
+    return None
+
+
+class _Counted:
+    """A lexicon's look-ups and a ``known`` that count the strings asked,
+    and stop the search past ``limit`` (the old search ran for minutes)."""
+
+    def __init__(self, lex: Lexicon, known, limit: int) -> None:
+        self.asked, self.limit = 0, limit
+        self._lookup, self._known = lex.lookup, known
+        lex.lookup = self.lookup  # the instance's own: segment calls self.lookup
+
+    def _ask(self, count: int) -> None:
+        self.asked += count
+        if self.asked > self.limit:
+            raise AssertionError(f"more than {self.limit} strings asked")
+
+    def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        self._ask(len(words))
+        return self._lookup(words)
+
+    def known(self, term: str) -> bool:
+        self._ask(1)
+        return self._known(term)
+
+
+SEGMENT_TEXTS = ["다중 모달 다중모달 학습", "모델 병합 기법", "강화 학습 정책", "대규모 언어 모델"]
+SEGMENT_KNOWN = {"다중", "모달", "다중모달", "모델", "병합", "기법", "강화", "학습", "정책", "대규모", "언어"}
+
+
+@pytest.fixture
+def segmenting(tmp_path: Path):
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add((text, analyse(text)) for text in SEGMENT_TEXTS)
+    lex.flush()
+    yield lex
+    lex.close()
+
+
+def _asked(tmp_path: Path, word: str, name: str) -> int:
+    lex = Lexicon(tmp_path / "lexicon.sqlite", readonly=True)  # each count from a fresh reader
+    counted = _Counted(lex, SEGMENT_KNOWN.__contains__, limit=100 * len(word))
+    assert lex.segment(word, counted.known) is None, name
+    lex.close()
+    return counted.asked
+
+
+def test_a_word_that_fails_late_costs_look_ups_linear_in_its_length(segmenting: Lexicon, tmp_path: Path) -> None:
+    """다중모달 × k + 뷁뷁뷁 fails only at its end, after every way of
+    splitting the 다중모달s: the old search tried them all (2^k), and each
+    try looked up every prefix of its rest. Now doubling the word must not
+    even double and a half the strings asked (quadratic would be 4×)."""
+    asked = {k: _asked(tmp_path, "다중모달" * k + "뷁뷁뷁", f"k={k}") for k in (8, 16, 32)}
+    assert asked[16] < 2.5 * asked[8] and asked[32] < 2.5 * asked[16], asked
+
+
+def test_a_long_word_that_segments_asks_for_no_long_prefix(segmenting: Lexicon, tmp_path: Path) -> None:
+    """모델 × 500 (1000 characters) segments with no backtracking, but every
+    step looked up all prefixes of its rest: 250,000 strings."""
+    word = "모델" * 500
+    counted = _Counted(segmenting, SEGMENT_KNOWN.__contains__, limit=10 * len(word))
+    assert segmenting.segment(word, counted.known) == [["모델", i, 2 * i, 2 * i + 2] for i in range(500)]
+    assert segmenting.longest() == 4, "다중모달"
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 8])
+def test_the_pathological_word_segments_as_the_exhaustive_search(segmenting: Lexicon, k: int) -> None:
+    known = SEGMENT_KNOWN.__contains__
+    for word in ("다중모달" * k + "뷁뷁뷁", "다중모달" * k + "학습", "다중모달" * k + "모", "강화" + "다중모달" * k + "된다"):
+        assert segmenting.segment(word, known) == _reference_segment(word, segmenting.lookup, known), word
+
+
+def test_a_lexicon_without_the_bound_segments_alike(segmenting: Lexicon, tmp_path: Path) -> None:
+    """A table written before the bound was kept (or copied into a new
+    generation from one) has none: memo only, the same answers."""
+    with sqlite3.connect(tmp_path / "lexicon.sqlite") as db:
+        db.execute("DROP TABLE longest")
+    old = Lexicon(tmp_path / "lexicon.sqlite", readonly=True)
+    grown = Lexicon(tmp_path / "lexicon.sqlite")
+    assert old.longest() is None and grown.longest() is None, "words without a bound: never measured"
+    known = SEGMENT_KNOWN.__contains__
+    for word in ("다중모달" * 6 + "뷁뷁뷁", "강화학습정책모델", "대규모언어모델병합기법"):
+        assert old.segment(word, known) == segmenting.segment(word, known) == _reference_segment(word, old.lookup, known)
+    old.close()
+    grown.close()
+
+
+def test_the_bound_covers_every_hangul_word_and_term_recorded(tmp_path: Path) -> None:
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add([("가나 GPT다라마바사", [Term("가나", 0, 0, 2), Term("gpt", 1, 3, 6), Term("다라마바사", 2, 6, 11)])])
+    assert lex.longest() == 5, "a term longer than any all-Hangul word"
+    lex.add([("가나다라마바사아", [Term("가나", 0, 0, 2)])])
+    lex.close()
+    again = Lexicon(tmp_path / "lexicon.sqlite", readonly=True)
+    assert again.longest() == 8
+    again.close()
+
+
+def _corpus_words(index) -> list[str]:
+    """Words to segment: every Hangul word of the judged queries, and
+    recorded words run together with each other and with endings and
+    syllables no word has (deterministic)."""
+    queries = json.loads(QUERIES.read_text(encoding="utf-8"))
+    words = sorted({w for q in queries for w in re.findall(r"[\uac00-\ud7a3]{3,}", q["query"])})
+    recorded = sorted(w for w, _ in index._lexicon.entries(hangul=True) if re.fullmatch(r"[\uac00-\ud7a3]{2,6}", w))
+    rng = random.Random(7)
+    endings = ["", "을", "된다", "에서", "으로", "뷁", "하는가", "뷁뷁뷁"]
+    for _ in range(1500):
+        words.append("".join(rng.sample(recorded, rng.randint(2, 4))) + rng.choice(endings))
+    return words
+
+
+def test_segmentation_is_unchanged_on_the_judged_queries_and_corpus_words(default_index) -> None:
+    """The ranking must not move: every judged query's Hangul words and
+    1500 runs of the default corpus's recorded words segment exactly as
+    the exhaustive search did, splits after backtracking among them."""
+    lex, known = default_index._lexicon, default_index.known
+    assert lex.longest() is not None
+    words = _corpus_words(default_index)
+    got = [lex.segment(w, known) for w in words]
+    want = [_reference_segment(w, lex.lookup, known) for w in words]
+    assert [(w, g) for w, g, r in zip(words, got, want) if g != r] == []
+    assert sum(g is not None for g in got) > 500, "most runs of recorded words segment"

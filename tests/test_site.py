@@ -4,6 +4,7 @@ the binary formats, and `trend` (tests/test_site_browser.py drives the page)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -17,6 +18,8 @@ from searchkit.site.shards import Grams, deletion_keys, fnv1a, posting_block
 from searchkit.site.trend import week_start
 from searchkit.terminal.cli import main
 from tests.conftest import write_posts
+from tests.site_harness import segment_in_node
+from tests.test_lexicon import _corpus_words
 
 
 class Bytes:
@@ -266,3 +269,23 @@ def test_trend_command_json_and_chart(tiny_index_dir: Path, capsys: pytest.Captu
     with pytest.raises(SystemExit) as exit_:
         main(["trend", "없는단어zz", "--index", str(tiny_index_dir), "--json"])
     assert exit_.value.code == 1
+
+
+@pytest.fixture(scope="module")
+def default_site_dir(default_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("default-site") / "search"
+    searchkit.export_site(default_index_dir, out)
+    return out
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_page_segments_unseen_words_as_the_library(default_site_dir: Path, default_index: searchkit.Index) -> None:
+    """lexicon.js `segment` mirrors `Lexicon.segment`, memo and bound
+    included: the same splits of the judged queries' words and of runs of
+    recorded words, and a word that fails only at its end (exponential
+    before: 다중모달 × 12 + 뷁뷁뷁 took the page 1.2 s, × 40 would take ages)."""
+    lex, known = default_index._lexicon, default_index.known
+    words = _corpus_words(default_index)[:400] + ["다중모달" * 40 + "뷁뷁뷁", "모델" * 500]
+    page = segment_in_node(default_site_dir, words, timeout=60)
+    assert page["longest"] == lex.longest() is not None
+    assert [(w, s) for w, s, want in zip(words, page["segments"], (lex.segment(w, known) for w in words)) if s != want] == []

@@ -191,6 +191,7 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
         "averages": {f: postings.average(f) for f in FIELDS}, "lengths": LENGTHS.tolist(),
         "shards": counts, "bucket": BUCKET, "dates": dates, "doc_dates": runs,
         "copies": [group for group in by_paper.values() if len(group) > 1],
+        "longest": source["lexicon"].longest(),  # `Lexicon.longest`: the page's `segment` tries no longer prefix
         **tables(source["constants"]),
     }
     _write_json(out / "meta.json", meta)

@@ -112,6 +112,7 @@ class ClusterLexicon(Lexicon):
         self._lock = threading.Lock()
         self._counts = {}
         self._tables = None
+        self._longest = None  # not pushed to the cluster: `segment` tries every prefix
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         found: dict[str, list[list]] = {}

@@ -38,24 +38,50 @@ export async function analyse(text, known) {
 // Lexicon.segment: an unseen Korean word from recorded words and index terms
 export async function segment(word, known) {
   if (!new RegExp(`^(?:${T().HANGUL_WORD})$`, "u").test(word)) return null;
-  const prefixes = [];
-  for (let i = word.length; i > 1; i--) prefixes.push(word.slice(0, i));
-  const [found] = await Promise.all([lookup(prefixes), ...prefixes.map(known)]); // shards fetched at once
-  for (const prefix of prefixes) {
-    if (!nonEmpty(found.get(prefix)) && (await known(prefix))) found.set(prefix, [[prefix, 0, 0, prefix.length]]);
-    if (!nonEmpty(found.get(prefix))) continue;
-    const rest = word.slice(prefix.length);
-    let tail = rest && !T().PARTICLES.includes(rest) ? (await lookup([rest])).get(rest) ?? null : [];
-    if (tail === null && (await known(rest))) tail = [[rest, 0, 0, rest.length]];
-    if (tail === null) tail = await segment(rest, known);
-    if (tail === null && rest.length <= 2) tail = [];
+  return segmentFrom(word, 0, known, new Map());
+}
+
+// Lexicon._segment: word.slice(start) as segment reads it, worked out once per offset (a failing rest was
+// otherwise tried again from every way of reaching it, exponentially many), in the same order of tries
+async function segmentFrom(word, start, known, memo) {
+  if (memo.has(start)) return memo.get(start);
+  let result = null;
+  for (const [prefix, items] of await prefixes(word, start, known)) {
+    const end = start + prefix.length;
+    let tail = await recordedTail(word.slice(end), known);
+    if (tail === null) tail = word.length - end <= 2 ? [] : await segmentFrom(word, end, known, memo); // 된다, 에서, 으로
     if (tail !== null) {
-      const shift = 1 + Math.max(...found.get(prefix).map((item) => item[1]));
-      const offset = prefix.length;
-      return found.get(prefix).concat(tail.map(([t, pos, s, e]) => [t, pos + shift, s + offset, e + offset]));
+      const shift = 1 + Math.max(...items.map((item) => item[1]));
+      result = items.concat(tail.map(([t, pos, s, e]) => [t, pos + shift, s + prefix.length, e + prefix.length]));
+      break;
     }
   }
-  return null;
+  memo.set(start, result);
+  return result;
+}
+
+// Lexicon._prefixes: the prefixes of word.slice(start) that are recorded words or index terms, two syllables or
+// more, longest first, none longer than meta.longest (Lexicon.longest: no look-up could match one)
+async function prefixes(word, start, known) {
+  const stop = meta.longest == null ? word.length : Math.min(word.length, start + meta.longest);
+  const candidates = [];
+  for (let i = stop; i > start + 1; i--) candidates.push(word.slice(start, i));
+  const [found, indexed] = await Promise.all([lookup(candidates), Promise.all(candidates.map(known))]); // shards fetched at once
+  const out = [];
+  candidates.forEach((prefix, i) => {
+    if (nonEmpty(found.get(prefix))) out.push([prefix, found.get(prefix)]);
+    else if (indexed[i]) out.push([prefix, [[prefix, 0, 0, prefix.length]]]); // an index term written bare
+  });
+  return out;
+}
+
+// Lexicon._recorded_tail: the rest after a prefix as one recorded word or index term; [] when it is empty or a
+// case particle; null when neither
+async function recordedTail(rest, known) {
+  if (!rest || T().PARTICLES.includes(rest)) return [];
+  if (meta.longest != null && rest.length > meta.longest) return null; // no recorded word or term is that long
+  const tail = (await lookup([rest])).get(rest) ?? null;
+  return tail === null && (await known(rest)) ? [[rest, 0, 0, rest.length]] : tail;
 }
 
 const nonEmpty = (items) => Array.isArray(items) && items.length > 0;
