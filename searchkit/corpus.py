@@ -24,6 +24,7 @@ SECTIONS = INTRO_SECTIONS + ("method", "results", "limitations", "conclusion")
 """Summary sections of a paper, in reading order."""
 
 _H1 = re.compile(r"^ {0,3}#[ \t]")
+_NUMBERED_H1 = re.compile(r"^ {0,3}#[ \t]+\d+\.")
 """A level-1 heading as CommonMark reads one: up to three spaces, then
 ``#`` and a space or a tab. Every test for "a paper starts here" uses it,
 so a heading the renderer shows is never glued onto the paper before it."""
@@ -219,11 +220,19 @@ def _front_matter_end(lines: list[str]) -> tuple[int, bool]:
     matter. A paper heading (``# 1. [Title](url)``, a shape no comment
     takes) does: then the ``---`` further down is the body's thematic
     break, and the front matter was never closed; taking it as the close
-    would hide the papers above it."""
+    would hide the papers above it. So does anything else no YAML holds:
+    a section heading (``## Method``) or a numbered ``# 1. …`` heading
+    whose link is missing, whose warning would otherwise vanish with it."""
     close = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), len(lines))
-    if close < len(lines) and not any(_HEADING.match(lines[i].rstrip()) for i in range(1, close)):
+    if close < len(lines) and not any(_not_yaml(lines[i]) for i in range(1, close)):
         return close, True
     return next((i for i in range(1, len(lines)) if _H1.match(lines[i])), len(lines)), False
+
+
+def _not_yaml(line: str) -> bool:
+    """A line that marks a post's body, never its front matter: a paper
+    heading, one numbered like a paper's, or a section heading."""
+    return bool(_HEADING.match(line.rstrip()) or _NUMBERED_H1.match(line) or _SECTION.match(line.strip()))
 
 
 def _checked_front_date(lines: list[str], end: int, path: str, name: str, problems: list[Problem]) -> str | None:

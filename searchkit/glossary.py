@@ -37,6 +37,10 @@ from .query import ParsedQuery, Part, content_terms, is_hangul, unique
 
 GLOSSARY_FILE = "glossary.json"
 TABLE_FILE = "synonyms.tsv"
+TABLE_END = "# end of table"
+"""The table's last line: a table cut short at a line's end would read as
+one with fewer sources, synonyms missing with no sign; without it the
+table is built instead."""
 """The built look-up table of a generation (`save_table`): building it from
 the glossary and the mined pairs took 35 ms of every cold query; reading it
 whole as JSON, 11 ms. A line per source, parsed when a query asks for it."""
@@ -209,7 +213,7 @@ def save_table(generation: Path) -> None:
     with its sources on the first line: `Glossary.of` reads it instead of
     building it on every open, and builds it again should the sources ever
     differ. Then one line a source: its terms joined by U+001F, a tab, its
-    entries as JSON."""
+    entries as JSON; then `TABLE_END`."""
     stamp = _sources_digest(generation)
     if stamp is None:
         return
@@ -220,7 +224,7 @@ def save_table(generation: Path) -> None:
         for source, entries in table.items()
     ]
     tmp = generation / (TABLE_FILE + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.write_text("\n".join([*lines, TABLE_END]) + "\n", encoding="utf-8")
     tmp.replace(generation / TABLE_FILE)
 
 
@@ -312,9 +316,9 @@ class Glossary:
             lines = (generation / TABLE_FILE).read_text(encoding="utf-8").split("\n")
         except (OSError, ValueError):
             lines = []
-        if lines and lines[0] and lines[0] == _sources_digest(generation):
+        if len(lines) > 2 and lines[0] == _sources_digest(generation) and lines[-2:] == [TABLE_END, ""]:
             try:
-                table = _StoredTable(lines[1:])
+                table = _StoredTable(lines[1:-2])
             except ValueError:  # a line without its tab: build the table instead
                 return cls._built(generation)
             glossary = cls({})

@@ -182,6 +182,26 @@ def test_a_query_never_builds_an_index_among_other_files(tmp_path: Path, monkeyp
     assert run("query", "로봇", "--index", str(index)).exit_code == 0
 
 
+def test_an_index_directory_that_cannot_be_listed_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory the user may enter but not list (mode 0711, another
+    owner's; root passes any mode, so the listing is made to fail): no
+    index there, and none built among what cannot be seen."""
+    corpus = write_posts(tmp_path / "corpus", TINY_POSTS)
+    index = tmp_path / "index"
+    index.mkdir()
+    monkeypatch.setenv("PAPERSEARCH_CORPUS", str(corpus))
+    listing = Path.iterdir
+
+    def refused(self: Path):
+        if self == index:
+            raise PermissionError(13, "Permission denied", str(self))
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", refused)
+    result = run("query", "로봇", "--index", str(index))
+    assert_one_line_error(result, 2, f"no index at {index}: run `papersearch reindex --index {index}`")
+
+
 def test_damaged_index_exits_2(tiny_copy: tuple[Path, Path]) -> None:
     _, index = tiny_copy
     (index / "CURRENT").write_text("gen-999999\n", encoding="utf-8")

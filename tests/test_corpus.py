@@ -302,6 +302,21 @@ def test_unclosed_front_matter_is_not_closed_by_a_thematic_break_below_a_paper()
     assert [(p.line, p.reason) for p in problems] == [(1, "front matter is never closed with ---")]
 
 
+def test_unclosed_front_matter_is_not_closed_by_a_break_below_a_heading_without_link() -> None:
+    """A paper heading without its link, and its sections, are no YAML: a
+    ``---`` below them is the body's break, and both warnings stay (taken
+    for the close, it hid them, and a ``date:`` line in that paper would
+    have dated the post)."""
+    text = (
+        "---\ntitle: x\n\n# 1. Paper without link\n\n## Method\n- date: 2031-02-03\n\n---\n\n"
+        "# 2. [T2](https://arxiv.org/abs/2401.00002)\n"
+    )
+    papers, problems = parse(text, "2025-01-05-daily.md")
+    assert [(p.arxiv_id, p.date) for p in papers] == [("2401.00002", "2025-01-05")]
+    assert [(p.line, p.reason) for p in problems][:2] == [
+        (1, "front matter is never closed with ---"), (4, "paper heading has no arXiv link; paper skipped")]
+
+
 def test_unknown_section_is_warned_and_ignored() -> None:
     text = FRONT + "# 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n방법.\n## Foo\n버려질 내용.\n## Results\n결과.\n"
     papers, problems = parse(text)

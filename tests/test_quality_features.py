@@ -111,10 +111,15 @@ def test_the_stored_synonym_table_is_the_built_one_and_never_stale(default_index
     assert dict(Glossary.of(copy).synonyms) == dict(Glossary._built(copy).synonyms)
     lines = (generation / TABLE_FILE).read_text(encoding="utf-8").splitlines()
     stamp = glossary._sources_digest(copy)
-    (copy / TABLE_FILE).write_text("\n".join([stamp, *lines[1:], "a line without its tab"]) + "\n", encoding="utf-8")
+    assert lines[-1] == glossary.TABLE_END
+    end = [glossary.TABLE_END]
+    (copy / TABLE_FILE).write_text("\n".join([stamp, *lines[1:-1], "a line without its tab", *end]) + "\n",
+                                   encoding="utf-8")
     assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)  # built instead
+    (copy / TABLE_FILE).write_text("\n".join([stamp, *lines[1:3]]) + "\n", encoding="utf-8")  # cut at a line's end
+    assert not isinstance(Glossary.of(copy).synonyms, _StoredTable)
     source, _ = lines[1].split("\t", 1)
-    (copy / TABLE_FILE).write_text("\n".join([stamp, source + "\t[[garbled"]) + "\n", encoding="utf-8")
+    (copy / TABLE_FILE).write_text("\n".join([stamp, source + "\t[[garbled", *end]) + "\n", encoding="utf-8")
     with pytest.raises(searchkit.IndexCorruptError, match="damaged line"):
         Glossary.of(copy).synonyms[tuple(source.split("\x1f"))]
 

@@ -471,7 +471,10 @@ def _nothing_of_others(index_dir: Path) -> bool:
     """Whether the directory holds only what papersearch writes (its lock,
     pointer and generations) and dot files (a repository's .gitkeep): a
     query builds an index only there, never among someone's files."""
-    return all(entry.name.startswith((".", "gen-")) or entry.name == POINTER for entry in index_dir.iterdir())
+    try:
+        return all(entry.name.startswith((".", "gen-")) or entry.name == POINTER for entry in index_dir.iterdir())
+    except OSError:  # a directory we may enter but not list: not ours to build in
+        return False
 
 
 def _open_or_build(index_dir: Path) -> Index:
