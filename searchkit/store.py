@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from .errors import IndexCorruptError, IndexMissingError, InputError
 
@@ -220,20 +221,48 @@ def writer_lock(index_dir: Path, on_wait: Callable[[], None] | None = None) -> I
 
 
 @contextmanager
-def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def file_lock(path: Path, on_wait: Callable[[], None] | None = None, remove: bool = False) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path``, calling ``on_wait`` once if
-    another process holds it; the kernel releases it when its holder dies."""
-    with open(path, "a+") as handle:
+    another process holds it; the kernel releases it when its holder dies.
+
+    With ``remove``, the file is removed on the way out, still locked (a
+    lock named after a cluster URL in the temp directory would otherwise
+    stay there, one for every cluster ever written to). A waiter may then
+    hold a lock on a removed file, so it takes the lock only once the path
+    still names the file it locked, else it opens the new one."""
+    waited = False
+    while True:
+        handle = open(path, "a+")  # noqa: SIM115 - closed below
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait and not waited:
+                    on_wait()
+                waited = True
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            if not remove or _names(path, handle):
+                break
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()
+    with handle:
         try:
             yield
         finally:
+            if remove:
+                with suppress(FileNotFoundError):
+                    path.unlink()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _names(path: Path, handle: IO[str]) -> bool:
+    """Whether ``path`` still names the open file."""
+    try:
+        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def new_generation(index_dir: Path, base: Path | None) -> Path:

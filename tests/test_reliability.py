@@ -238,3 +238,33 @@ def test_an_index_built_again_from_nothing_is_not_taken_for_the_open_one(default
         assert not kept.is_current()
     with searchkit.open_index(index) as fresh:
         assert fresh.is_current()
+
+
+def test_a_lock_removed_after_use_still_admits_one_holder_at_a_time(tmp_path: Path) -> None:
+    """`store.file_lock(remove=True)` (the cluster writer's lock in the temp
+    directory) leaves no file behind, and a waiter that locked the file
+    just removed takes the new one instead: never two holders at once."""
+    from searchkit.store import file_lock
+
+    path = tmp_path / "writer.lock"
+    inside, most, rounds = [0], [0], []
+    guard = threading.Lock()
+
+    def hold() -> None:
+        for _ in range(25):
+            with file_lock(path, remove=True):
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                time.sleep(0.001)
+                with guard:
+                    inside[0] -= 1
+                rounds.append(1)
+
+    threads = [threading.Thread(target=hold) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(rounds) == 100 and most[0] == 1
+    assert not path.exists()

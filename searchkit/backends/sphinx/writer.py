@@ -114,9 +114,9 @@ def reindex(
 def _writer_lock(url: ClusterURL, on_wait: Callable[[], None] | None) -> Iterator[None]:
     """One writer per cluster from this machine (Sphinx has no locks):
     ``flock`` on a file named after the URL, released by the kernel when a
-    writer dies."""
+    writer dies, and removed when it is done."""
     key = hashlib.sha1(str(url).encode()).hexdigest()[:16]
-    with file_lock(Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock", on_wait):
+    with file_lock(Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock", on_wait, remove=True):
         yield
 
 
