@@ -10,14 +10,14 @@ and no paper disappears without a word.
 from __future__ import annotations
 
 import datetime
-import errno
 import hashlib
 import os
 import re
 import stat
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .errors import broken_link
 
 INTRO_SECTIONS = ("goal", "motivation", "contribution")
 SECTIONS = INTRO_SECTIONS + ("method", "results", "limitations", "conclusion")
@@ -133,17 +133,12 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
 def _not_a_post(path: Path) -> str | None:
     """Why ``path`` is no readable post file, or None when it is one.
     ``Path.is_file`` answers False for a dangling link and a symlink loop
-    alike; the user needs to know which link to mend, as
-    `store.check_directory` tells for directories."""
+    alike; the user needs to know which link to mend (`errors.broken_link`,
+    as `store.check_directory` tells for directories)."""
     try:
         info = os.stat(path)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "is a symlink loop"
-        if exc.errno == errno.ENOENT:
-            with suppress(OSError):  # gone since: the link, not only its target
-                return f"is a symlink to {os.readlink(path)}, which does not exist"
-        return f"cannot be read ({exc.strerror or exc})"
+        return broken_link(path, exc) or f"cannot be read ({exc.strerror or exc})"
     if stat.S_ISREG(info.st_mode):
         return None
     return "is a directory, not a post" if stat.S_ISDIR(info.st_mode) else "is not a regular file"

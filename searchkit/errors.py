@@ -6,6 +6,10 @@ query at fault, so the CLI can print it as is.
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
+
 
 class SearchkitError(Exception):
     """Base class: a problem the user can fix, reported as one line."""
@@ -48,3 +52,19 @@ class IndexStaleError(SearchkitError):
     the cluster was rebuilt under it) while it was read: the rows it reads
     are being removed, so it must be opened again (exit code 2, like a
     damaged index)."""
+
+
+def broken_link(path: Path, error: OSError) -> str | None:
+    """What a link did to a path whose ``stat`` failed with ``error``: "is a
+    symlink loop", "is a symlink to TARGET, which does not exist", or None
+    when no link is to blame. ``Path.is_file`` and ``is_dir`` answer False
+    to both, which sends the user after the wrong problem; an index
+    directory and a post are described alike."""
+    if error.errno == errno.ELOOP:
+        return "is a symlink loop"
+    if error.errno == errno.ENOENT:
+        try:
+            return f"is a symlink to {os.readlink(path)}, which does not exist"
+        except OSError:  # no link: really missing
+            return None
+    return None

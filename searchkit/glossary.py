@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -37,13 +38,13 @@ from .query import ParsedQuery, Part, content_terms, is_hangul, unique
 
 GLOSSARY_FILE = "glossary.json"
 TABLE_FILE = "synonyms.tsv"
+"""The built look-up table of a generation (`save_table`): building it from
+the glossary and the mined pairs took 35 ms of every cold query; reading it
+whole as JSON, 11 ms. A line per source, parsed when a query asks for it."""
 TABLE_END = "# end of table"
 """The table's last line: a table cut short at a line's end would read as
 one with fewer sources, synonyms missing with no sign; without it the
 table is built instead."""
-"""The built look-up table of a generation (`save_table`): building it from
-the glossary and the mined pairs took 35 ms of every cold query; reading it
-whole as JSON, 11 ms. A line per source, parsed when a query asks for it."""
 EXPANSION_WEIGHT = 0.7
 """A synonym counts less than the word the user typed (tuned: 0.3–0.7)."""
 NARROWER_WEIGHT = 0.55
@@ -198,14 +199,13 @@ def refresh_table(generation: Path) -> None:
     replaced whole, so a reader sees the old file or the new one; a
     directory the user cannot write keeps building it, as before."""
     try:
-        first = (generation / TABLE_FILE).open(encoding="utf-8").readline().rstrip("\n")
+        with (generation / TABLE_FILE).open(encoding="utf-8") as table:
+            first = table.readline().rstrip("\n")
     except (OSError, ValueError):
         first = ""
     if first != _sources_digest(generation):
-        try:
+        with suppress(OSError):
             save_table(generation)
-        except OSError:
-            return
 
 
 def save_table(generation: Path) -> None:

@@ -117,10 +117,13 @@ class Lexicon:
         try:
             yield
         except (sqlite3.DatabaseError, ValueError) as exc:
-            index = self._path.parent.parent
-            raise IndexCorruptError(
-                f"index at {index} is damaged (its lexicon: {exc}); run `papersearch reindex --full --index {index}`"
-            ) from None
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> IndexCorruptError:
+        index = self._path.parent.parent
+        return IndexCorruptError(
+            f"index at {index} is damaged (its lexicon: {exc}); run `papersearch reindex --full --index {index}`"
+        )
 
     def close(self) -> None:
         """Write what is pending and close; the connection closes even when
@@ -196,9 +199,8 @@ class Lexicon:
         for word, terms in rows:
             try:
                 found = json.loads(terms)
-            except ValueError:
-                with self._reading():
-                    raise
+            except ValueError as exc:
+                raise self._damaged(exc) from None
             yield word, found
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:

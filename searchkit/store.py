@@ -29,17 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .errors import IndexCorruptError, IndexMissingError, InputError
+from .errors import IndexCorruptError, IndexMissingError, InputError, broken_link
 
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
 FORMAT = 6
+"""Bumped when the index layout or schema changes: forces a rebuild (6: the
+analyzer Whoosh pickles into the schema moved to `backends.whoosh.schema`)."""
 DERIVED = frozenset({"synonyms.tsv"})
 """Files of a generation a reindex may refresh in place (`glossary.TABLE_FILE`),
 so `Manifest.files` leaves them out."""
-"""Bumped when the index layout or schema changes: forces a rebuild (6: the
-analyzer Whoosh pickles into the schema moved to `backends.whoosh.schema`)."""
 
 _GEN = re.compile(r"^gen-(\d{6})$")
 _KEEP_OLD = 1  # generations kept behind the live one, for open readers
@@ -108,11 +108,9 @@ def check_directory(path: Path, what: str = "index") -> None:
     try:
         os.stat(path)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InputError(f"{what} directory {path} is a symlink loop") from None
-        if exc.errno == errno.ENOENT and path.is_symlink():
-            target = os.readlink(path)
-            raise InputError(f"{what} directory {path} is a symlink to {target}, which does not exist") from None
+        link = broken_link(path, exc)
+        if link:
+            raise InputError(f"{what} directory {path} {link}") from None
         if exc.errno == errno.ENOTDIR:
             raise InputError(f"{what} directory {path}: a part of the path is a file, not a directory") from None
         if exc.errno != errno.ENOENT:
@@ -229,7 +227,9 @@ def file_lock(path: Path, on_wait: Callable[[], None] | None = None, remove: boo
     lock named after a cluster URL in the temp directory would otherwise
     stay there, one for every cluster ever written to). A waiter may then
     hold a lock on a removed file, so it takes the lock only once the path
-    still names the file it locked, else it opens the new one."""
+    still names the file it locked, else it opens the new one (as
+    `terminal.serve._single_server` does for its own lock: serve imports
+    nothing of the index layer)."""
     waited = False
     while True:
         handle = open(path, "a+")  # noqa: SIM115 - closed below
