@@ -201,14 +201,15 @@ class Engine(Index):
                                     expansions=parsed.expansions, suggestion=self._suggest(parsed)))
 
     def paper(self, arxiv_id: str) -> PaperView:
-        copies = self._copies(bare_id(arxiv_id))
+        copies = sorted(self._copies(bare_id(arxiv_id)), key=lambda d: (d["date"], d["post"]))
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         self._with_texts(copies)
         latest = copies[-1]
         sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
-        by_date = {d["date"]: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for d in copies}
-        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], tuple(by_date), sections, by_date)
+        summaries = {key: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for key, d in zip(copy_keys(copies), copies)}
+        dates = tuple(dict.fromkeys(d["date"] for d in copies))
+        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], dates, sections, summaries)
 
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
         limit = check_limit(limit)
@@ -369,6 +370,23 @@ def plan(postings: scoring.Postings, parsed: ParsedQuery, scope: tuple[str, ...]
 
 
 # Small rules both backends follow
+
+
+def copy_keys(copies: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What `PaperView.copies` names each copy by: its post's date, and
+    where two posts of one date (a daily digest and an arXiv digest) both
+    hold the paper, the post too, so that neither summary hides the
+    other; a post holding the paper twice numbers its copies."""
+    dates = [d["date"] for d in copies]
+    posts = [(d["date"], d["post"]) for d in copies]
+    keys, seen = [], {}
+    for day, post in posts:
+        key = day if dates.count(day) == 1 else f"{day} ({post})"
+        if posts.count((day, post)) > 1:
+            seen[key] = seen.get(key, 0) + 1
+            key = f"{key} #{seen[key]}"
+        keys.append(key)
+    return keys
 
 
 def bare_id(arxiv_id: str) -> str:

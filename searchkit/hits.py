@@ -173,7 +173,9 @@ class Results(list):
 class PaperView:
     """A whole paper, for ``show``: every section and every post it was in.
 
-    :param copies: post date → section texts of that day's summary.
+    :param copies: post date → section texts of that day's summary; when
+        two posts of one date hold the paper, each is named
+        ``"DATE (POST)"`` instead (see `engine.copy_keys`).
     """
 
     arxiv_id: str

@@ -260,6 +260,35 @@ def test_reposted_paper_is_one_hit_with_all_dates(tiny_index: searchkit.Index) -
     assert paper.sections == paper.copies["2025-01-08"]
 
 
+def test_two_posts_of_one_date_keep_both_summaries(tmp_path: Path) -> None:
+    """A daily digest and an arXiv digest of the same day both summarise a
+    paper: `show` keeps both summaries, named by their posts, where keying
+    by date alone let the second hide the first."""
+    from .conftest import TINY_POSTS
+
+    posts = dict(TINY_POSTS)
+    second = posts["2025-01-08-daily-papers-20250108.md"].replace("자동으로 정하는", "손실로 고르는")
+    posts["2025-01-08-arxiv-digest.md"] = second
+    corpus = write_posts(tmp_path / "corpus", posts)
+    searchkit.reindex(corpus, tmp_path / "index")
+    with searchkit.open_index(tmp_path / "index") as index:
+        paper = index.paper("2501.00005")
+    assert paper.dates == ("2025-01-07", "2025-01-08")
+    assert list(paper.copies) == ["2025-01-07", "2025-01-08 (2025-01-08-arxiv-digest.md)",
+                                  "2025-01-08 (2025-01-08-daily-papers-20250108.md)"]
+    goals = [copy["goal"] for copy in paper.copies.values()]
+    assert goals[1:] == ["분류기의 학습 순서를 손실로 고르는 것이다.", "분류기의 학습 순서를 자동으로 정하는 것이다."]
+    assert paper.sections["goal"] == goals[-1]  # the latest copy: the last post of the last date
+
+
+def test_copy_keys_number_a_paper_posted_twice_in_one_post() -> None:
+    from searchkit.engine import copy_keys
+
+    copies = [{"date": "2025-01-07", "post": "a.md"}, {"date": "2025-01-08", "post": "b.md"},
+              {"date": "2025-01-08", "post": "b.md"}, {"date": "2025-01-08", "post": "c.md"}]
+    assert copy_keys(copies) == ["2025-01-07", "2025-01-08 (b.md) #1", "2025-01-08 (b.md) #2", "2025-01-08 (c.md)"]
+
+
 def test_title_is_searchable_and_highlighted(tiny_index: searchkit.Index) -> None:
     [hit] = tiny_index.search("Legged", expand=False)
     assert hit.arxiv_id == "2501.00002"
