@@ -42,6 +42,10 @@ ARXIV_BOOST = 1000.0
 SUGGEST_WORDS = 4
 """Unmatched words a "did you mean" looks at: each costs a scan of the
 term list, and a query of hundreds of unknown words is no typo."""
+SUGGEST_LONGEST = 40
+"""Longer words get no "did you mean": no indexed term is that long (the
+default corpus's longest is 24 characters), and the edit-distance automaton
+over the term list grows with the word (seconds for 800 characters)."""
 _ID = re.compile(
     r"^(?:arxiv:|(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf|html)/)?(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$", re.I
 )
@@ -262,7 +266,8 @@ class Engine(Index):
         for part in unmatched[:SUGGEST_WORDS]:
             term = part.alternatives[0][0]
             # a glossary term is spelt right, only absent here (보상 is no typo of 보장)
-            if len(part.alternatives[0]) > 1 or not is_word(term) or self._glossary.knows((term,)):
+            if (len(part.alternatives[0]) > 1 or not is_word(term) or len(term) > SUGGEST_LONGEST
+                    or self._glossary.knows((term,))):
                 continue
             near = [t for t in self._near(term) if is_word(t)]
             self._prefetch((ALL, t) for t in near)

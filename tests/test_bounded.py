@@ -147,6 +147,21 @@ def test_suggestion_replaces_only_unmatched_words(default_index: searchkit.Index
     assert default_index.search("학습 토큰").suggestion is None
 
 
+def test_a_word_too_long_to_be_a_typo_is_not_looked_up(default_index: searchkit.Index,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit-distance look-up grows with the word (seconds at 800
+    characters); no indexed term is longer than `SUGGEST_LONGEST`, so a
+    longer word is no typo of one and is never looked up."""
+    from searchkit.engine import SUGGEST_LONGEST
+
+    looked: list[str] = []
+    monkeypatch.setattr(default_index, "_near", lambda term: looked.append(term) or [])
+    assert default_index.search("q" * (SUGGEST_LONGEST + 1) + " 학습").suggestion is None
+    assert looked == []
+    default_index.search("q" * SUGGEST_LONGEST + " 학습")
+    assert looked == ["q" * SUGGEST_LONGEST]
+
+
 def test_suggestion_is_never_a_non_word(shared_index: searchkit.Index) -> None:
     """🤖 analyses to a symbol term one character from the digit 2."""
     assert shared_index.search("🤖 에이전트").suggestion is None

@@ -294,7 +294,7 @@ class WhooshIndex(Engine):
             "lexicon": self._lexicon, "glossary": self._glossary,
             "constants": {"BM25_K1": engine.BM25_K1, "BM25_B": engine.BM25_B, "CANDIDATES": engine.CANDIDATES,
                           "COUNT_BUDGET": engine.COUNT_BUDGET, "ARXIV_BOOST": engine.ARXIV_BOOST,
-                          "SUGGEST_WORDS": engine.SUGGEST_WORDS},
+                          "SUGGEST_WORDS": engine.SUGGEST_WORDS, "SUGGEST_LONGEST": engine.SUGGEST_LONGEST},
         }
 
     @_per_thread

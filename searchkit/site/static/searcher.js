@@ -235,7 +235,8 @@ async function suggest(parsed) {
   const unmatched = typed(parsed).filter((p) => p.label && !splitWords(p.label).every((w) => matched.has(w)));
   for (const p of unmatched.slice(0, T().SUGGEST_WORDS)) {
     const term = p.alternatives[0][0];
-    if (p.alternatives[0].length > 1 || !isWord(term) || (await knows([term]))) continue;
+    if (p.alternatives[0].length > 1 || !isWord(term) || [...term].length > T().SUGGEST_LONGEST
+        || (await knows([term]))) continue;
     const frequency = new Map();
     for (const key of deletionKeys(term)) {
       for (const [t, df] of await store.suggestions(key)) if (withinOne(t, term)) frequency.set(t, df);
