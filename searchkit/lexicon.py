@@ -32,6 +32,10 @@ PARTICLES = frozenset("을를이가은는의에로와과")
 Kiwi once slipped and left one as an index term (얼굴을 → 얼굴, not 얼굴 + 을,
 a phrase no summary holds)."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, terms TEXT NOT NULL) WITHOUT ROWID"
+UNKNOWN_LONGEST = 64
+"""The bound of a table that never measured its words: twice the longest
+all-Hangul run of the shared corpus (30 syllables), so segmenting stays
+linear without changing how any real word is read."""
 _LONGEST = "CREATE TABLE IF NOT EXISTS longest (n INTEGER NOT NULL)"
 
 
@@ -103,6 +107,13 @@ class Lexicon:
         if row is None and not readonly and self._db.execute("SELECT 1 FROM words LIMIT 1").fetchone() is None:
             return 0  # a new table: every word and term will pass through `add`
         return row[0] if row else None
+
+    def _bound(self) -> int:
+        """`longest`, or `UNKNOWN_LONGEST` for a table that never measured
+        its words (an index written before the bound was kept): without a
+        bound a long unseen word looks up every prefix at every offset,
+        quadratically many (a 1000-syllable word, half a million)."""
+        return UNKNOWN_LONGEST if self._longest is None else self._longest
 
     def longest(self) -> int | None:
         """The length of the longest all-Hangul word form or term recorded,
@@ -276,7 +287,7 @@ class Lexicon:
         terms, two syllables or more, longest first, with their items. None
         is longer than `longest`: a 1000-syllable word looked up all its
         prefixes at every step, half a million strings (518 MB)."""
-        stop = len(word) if self._longest is None else min(len(word), start + self._longest)
+        stop = min(len(word), start + self._bound())
         prefixes = [word[start:i] for i in range(stop, start + 1, -1)]
         found = self.lookup(prefixes) if prefixes else {}
         for prefix in prefixes:
@@ -291,7 +302,7 @@ class Lexicon:
         (``[]``) when it is empty or a case particle; None when neither."""
         if not rest or rest in PARTICLES:
             return []
-        if self._longest is not None and len(rest) > self._longest:
+        if len(rest) > self._bound():
             return None  # no recorded word or term is that long
         tail = self.lookup([rest]).get(rest)
         if tail is None and known(rest):

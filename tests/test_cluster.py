@@ -474,6 +474,9 @@ def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
         assert not report.full and (report.updated, report.removed, report.added) == (
             (1, 1, 0) if step == "edit+delete" else (0, 0, 1))
         agree(url, index_dir)
+        with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
+            # the cluster's lexicon keeps every word ever added: its bound may only be the larger
+            assert cluster._lexicon.longest() >= directory._lexicon.longest() > 0
         (corpus / posts[1].name).write_text(moved, encoding="utf-8")
     again = searchkit.reindex(corpus, url)
     assert (again.added, again.updated, again.removed) == (0, 0, 0)

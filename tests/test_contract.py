@@ -164,6 +164,14 @@ def test_a_typo_gets_a_suggestion(index: searchkit.Index) -> None:
     assert index.search("로봇").suggestion is None
 
 
+def test_the_lexicon_knows_its_longest_word(index: searchkit.Index) -> None:
+    """Segmenting an unseen word tries no prefix longer than the corpus's
+    longest all-Hangul word or term; the cluster keeps that bound in its
+    generation row, as the directory keeps it in its table (시뮬레이션에서,
+    seven syllables, is the tiny corpus's longest word)."""
+    assert index._lexicon.longest() == len("시뮬레이션에서")
+
+
 def test_explanations_add_up(index: searchkit.Index) -> None:
     for hit in index.search("확산 로봇", explain=True):
         e = hit.explanation

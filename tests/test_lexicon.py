@@ -264,6 +264,22 @@ def test_a_lexicon_without_the_bound_segments_alike(segmenting: Lexicon, tmp_pat
     grown.close()
 
 
+def test_a_lexicon_without_the_bound_still_asks_no_long_prefix(segmenting: Lexicon, tmp_path: Path) -> None:
+    """An old table's words were never measured: `UNKNOWN_LONGEST` bounds
+    its prefixes instead, so 모델 × 500 asks linearly many strings (the
+    unbounded search asked 250,000) and reads as before."""
+    from searchkit.lexicon import UNKNOWN_LONGEST
+
+    with sqlite3.connect(tmp_path / "lexicon.sqlite") as db:
+        db.execute("DROP TABLE longest")
+    old = Lexicon(tmp_path / "lexicon.sqlite", readonly=True)
+    word = "모델" * 500
+    counted = _Counted(old, SEGMENT_KNOWN.__contains__, limit=2 * UNKNOWN_LONGEST * len(word) // 2)
+    assert old.longest() is None
+    assert old.segment(word, counted.known) == [["모델", i, 2 * i, 2 * i + 2] for i in range(500)]
+    old.close()
+
+
 def test_the_bound_covers_every_hangul_word_and_term_recorded(tmp_path: Path) -> None:
     lex = Lexicon(tmp_path / "lexicon.sqlite")
     lex.add([("가나 GPT다라마바사", [Term("가나", 0, 0, 2), Term("gpt", 1, 3, 6), Term("다라마바사", 2, 6, 11)])])

@@ -107,12 +107,12 @@ class ClusterLexicon(Lexicon):
     analysed as the corpus was without Kiwi; the analysis itself is the
     directory backend's (`Lexicon.analyse`, `Lexicon.segment`)."""
 
-    def __init__(self, index: SphinxIndex) -> None:  # noqa: D107 - no SQLite table here
+    def __init__(self, index: SphinxIndex, longest: int | None) -> None:  # noqa: D107 - no SQLite table here
         self._index = index
         self._lock = threading.Lock()
         self._counts = {}
         self._tables = None
-        self._longest = None  # not pushed to the cluster: `segment` tries every prefix
+        self._longest = longest  # the generation row's; None for a cluster written before it was kept
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         found: dict[str, list[list]] = {}
@@ -335,7 +335,7 @@ class SphinxIndex(Engine):
         self._agents = threading.local()  # each thread's failed agents, for its own results (`_status`)
         self._docs: dict[int, dict] = {}
         self._terms: list[str] | None = None
-        self._lexicon = ClusterLexicon(self)
+        self._lexicon = ClusterLexicon(self, found.get("longest"))
         mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
         self._glossary = Glossary(found.get("glossary") or {}, mined)
 

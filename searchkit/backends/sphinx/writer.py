@@ -178,6 +178,8 @@ class Writer:
         self.url = url
         self.node = open_node(url)
         self.shards: list[Shard] = []
+        self.longest: int | None = 0
+        """The added posts' `Lexicon.longest`, for the generation row."""
         try:
             for shard in topology(self.node, url)["shards"]:
                 replicas = [connect(r["host"], r["sql_port"]) for r in shard["replicas"]]
@@ -265,12 +267,14 @@ class Writer:
             name = Path(post.path).name
             known[name] = {"digest": post.digest, "ids": [p.arxiv_id for p in post.papers],
                            "lengths": lengths.get(name, {}), "docs": docs.get(name, [])}
-        inherited = {} if rebuild else dict((get(self.node, self.url, GEN_ROW + current) or {}).get("pairs") or {})
+        base = {} if rebuild else get(self.node, self.url, GEN_ROW + current) or {}
+        inherited = dict(base.get("pairs") or {})
         mined = {name: rows for name, rows in inherited.items() if name not in rewritten}
         mined.update({name: rows for name, rows in self.mined.items() if rows})
         put(self.node, self.url, COUNTS_ROW + new, term_counts.pack(occurrences))
         put(self.node, self.url, GEN_ROW + new, {"manifest": manifest.__dict__, "glossary": glossary,
                                                  "pairs": mined, "cluster_format": CLUSTER_FORMAT,
+                                                 "longest": _longest(rebuild, base.get("longest"), self.longest),
                                                  "top_terms": term_counts.top_terms(occurrences)})
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
@@ -348,6 +352,7 @@ class Writer:
                 self._insert(shard, rows)
             if surfaces:
                 glossary = glossary_body(surfaces, list(analysed))
+            self.longest = lexicon.longest()  # of the added posts' words and terms (a new table measures all)
             lexicon.close()
             self._push_lexicon(Path(tmp) / "lexicon.sqlite")
         return lengths, docs, glossary or {}, counts
@@ -416,3 +421,12 @@ def _totals(manifest: Manifest) -> dict[str, int]:
     entries, papers = manifest.counts()
     return {"entries": entries, "papers": papers}
 
+
+def _longest(rebuild: bool, before: int | None, added: int | None) -> int | None:
+    """The lexicon's bound (`Lexicon.longest`) for the new generation: the
+    cluster's lexicon keeps every word ever added, so the larger of the
+    previous bound and the added posts'; unknown (None) when the previous
+    generation never measured its words."""
+    if rebuild:
+        return added
+    return None if before is None or added is None else max(before, added)
