@@ -28,10 +28,17 @@ _NUMBERED_H1 = re.compile(r"^ {0,3}#[ \t]+\d+\.")
 """A level-1 heading as CommonMark reads one: up to three spaces, then
 ``#`` and a space or a tab. Every test for "a paper starts here" uses it,
 so a heading the renderer shows is never glued onto the paper before it."""
-_HEADING = re.compile(r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)\s*$")
+_HEADING = re.compile(r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)(?:[ \t]+#+)?\s*$")
 # the link forms a query takes as an id (engine._ID): a heading arXiv shows is indexable
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.I)
-_SECTION = re.compile(r"^##\s+(?P<name>[^\s#].*?)\s*$")
+_ARXIV_URL = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?"
+    r"(?:\.pdf)?(?:[/?#].*)?$", re.I,
+)
+"""An arXiv link, the whole of it: a link elsewhere that merely mentions
+one (``example.com/?from=arxiv.org/abs/…``) is no arXiv paper."""
+_SECTION = re.compile(r"^ {0,3}##[ \t]+(?P<name>[^\s#].*?)(?:[ \t]+#+)?[ \t]*$")
+"""A level-2 heading as CommonMark reads one: indented up to three spaces,
+an optional closing run of ``#`` (``## Method ##``)."""
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LABEL = re.compile(
     r"^\s*(?:\*\*)?(?P<label>goal|motivation|contribution|목표|동기|기여)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*",

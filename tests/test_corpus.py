@@ -217,6 +217,39 @@ def test_tab_and_indented_level_one_headings_start_papers() -> None:
     assert [p.sections["method"] for p in papers] == ["첫째.", "둘째.", "셋째."]
 
 
+def test_indented_and_closed_section_headings_are_sections() -> None:
+    """CommonMark's level-2 headings: up to three spaces before ``##`` and
+    an optional closing run of ``#``. An indented ``## Method`` was read as
+    an Introduction bullet (its text became the motivation and the method
+    the contribution); a closed one was refused and its text lost."""
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001) #\n"
+        "## Introduction\n- Goal: 목표.\n\n"
+        "  ## Method\n방법.\n\n"
+        "## Results ##\n결과.\n\n"
+        "   ## Limitations #\n한계.\n\n"
+        "## C# and F#\n사라질 글.\n"
+    )
+    papers, problems = parse(text)
+    assert [(p.arxiv_id, p.title) for p in papers] == [("2510.10001", "First Paper")]
+    assert papers[0].sections == {"goal": "목표.", "method": "방법.", "results": "결과.", "limitations": "한계."}
+    assert [(p.line, p.reason) for p in problems] == [(19, "unknown section '## C# and F#'; ignored")]
+
+
+@pytest.mark.parametrize("url", ["https://example.com/?from=arxiv.org/abs/2510.10001",
+                                 "https://notarxiv.org/abs/2510.10001", "https://arxiv.org/abs/2510.100012"])
+def test_a_link_that_only_mentions_arxiv_is_no_arxiv_paper(url: str) -> None:
+    papers, problems = parse(FRONT + f"# 1. [T]({url})\n## Method\n방법.\n")
+    assert papers == [] and "paper heading has no arXiv link; paper skipped" in [p.reason for p in problems]
+
+
+@pytest.mark.parametrize("url", ["http://arxiv.org/abs/2510.10001v1", "https://www.arxiv.org/pdf/2510.10001.pdf",
+                                 "arxiv.org/abs/2510.10001", "https://arxiv.org/abs/2510.10001#section"])
+def test_arxiv_links_as_written_are_papers(url: str) -> None:
+    papers, problems = parse(FRONT + f"# 1. [T]({url})\n## Method\n방법.\n")
+    assert problems == [] and [p.arxiv_id for p in papers] == ["2510.10001"]
+
+
 def test_four_space_indent_or_no_space_is_not_a_heading() -> None:
     # Four spaces make a code block and "#2." is a paragraph: both stay text of the paper before.
     text = FRONT + (
