@@ -127,7 +127,9 @@ def save(work: Path, results: dict) -> None:
 def build(corpus: Path, work: Path, only: list[str]) -> None:
     """Floor, then each backend's full reindex; saved after each step."""
     work.mkdir(parents=True, exist_ok=True)
-    papers = sum(1 for p in corpus.glob("*.md") for line in p.open(encoding="utf-8") if line.startswith("# "))
+    from searchkit.corpus import find_posts, parse_post  # the parser's count: headings take several forms
+
+    papers = sum(len(parse_post(p).papers) for p in find_posts(corpus)[0])
     save(work, {"corpus": str(corpus), "papers": papers})
     steps: dict[str, dict] = {}
     for name in ("floor", "floor2"):  # floor2: again, side by side with the backends' reindexes
