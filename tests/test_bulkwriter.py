@@ -107,12 +107,13 @@ def postings(reader, field: str, text: bytes) -> list:
     return out
 
 
+@pytest.mark.parametrize("positions", [False, True])  # the index's schema; Whoosh's Positions format too
 @pytest.mark.parametrize("blocklimit", [4, 1024])
-def test_a_new_segment_is_the_one_whoosh_writes(tmp_path: Path, blocklimit: int) -> None:
+def test_a_new_segment_is_the_one_whoosh_writes(tmp_path: Path, blocklimit: int, positions: bool) -> None:
     rng = random.Random(7)
     docs = [document(rng, n) for n in range(120)]
-    build(tmp_path / "whoosh", SegmentWriter, docs, blocklimit)
-    build(tmp_path / "bulk", BulkWriter, docs, blocklimit)
+    build(tmp_path / "whoosh", SegmentWriter, docs, blocklimit, build_schema(positions))
+    build(tmp_path / "bulk", BulkWriter, docs, blocklimit, build_schema(positions))
     ours, theirs = contents(tmp_path / "bulk"), contents(tmp_path / "whoosh")
     assert ours["terms"].keys() == theirs["terms"].keys()
     most_blocks = max(len([p for p in t[3] if p[0] == "block"]) for t in ours["terms"].values())
