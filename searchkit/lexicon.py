@@ -26,6 +26,8 @@ from .errors import IndexCorruptError
 
 _WORD = re.compile(r"\S+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
+_HANGUL_NOUN = re.compile(r"[\uac00-\ud7a3]{2,}")
+"""A typed word that may be searched as itself (see `Lexicon.analyse`)."""
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 PARTICLES = frozenset("을를이가은는의에로와과")
 """Case particles: after a recorded word they are the particle, even when
@@ -218,7 +220,11 @@ class Lexicon:
         """Analyse query text by look-up. When a word is neither recorded
         nor made of recorded words or ``known`` index terms, every word of
         the text is read by the stand-in (`standin.StandIn`), as the static
-        page reads it; Kiwi is never loaded for a query."""
+        page reads it; Kiwi is never loaded for a query. A Hangul word of
+        two syllables or more whose reading keeps no term (Kiwi read 깊이
+        as the adverb "deeply" more often than as the noun "depth") but
+        which is itself an index term is searched as that term: typed
+        alone, it was "no searchable words", and 깊이 추정 was 추정."""
         matches = list(_WORD.finditer(text))
         words = {m.group() for m in matches}
         found = self.lookup([*words, *(w.lower() for w in words)])
@@ -231,6 +237,9 @@ class Lexicon:
                 found = self._stand_in(words, known)
                 break
             found[word] = segmented
+        for word in words:
+            if not found[word] and _HANGUL_NOUN.fullmatch(word) and known(word):
+                found[word] = [[word, 0, 0, len(word)]]  # typed, a noun: 깊이 (depth), not the adverb
         terms: list[Term] = []
         base = 0
         for match in matches:

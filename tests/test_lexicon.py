@@ -280,6 +280,20 @@ def test_a_lexicon_without_the_bound_still_asks_no_long_prefix(segmenting: Lexic
     old.close()
 
 
+def test_a_typed_word_read_as_no_term_is_searched_as_the_index_term_it_is(tmp_path: Path) -> None:
+    """Kiwi read 깊이 as the adverb (no term) more often than as the noun
+    depth: alone it was "no searchable words" and 깊이 추정 only 추정,
+    though papers hold the term 깊이. A one-syllable word (이, "this")
+    and a word that is no index term stay unsearched."""
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add([("깊이 추정 이 모두", [Term("추정", 1, 3, 5)])])
+    known = {"깊이", "추정", "이"}.__contains__
+    assert [t.text for t in lex.analyse("깊이 추정", known)] == ["깊이", "추정"]
+    assert lex.analyse("깊이", known) == [Term("깊이", 0, 0, 2)]
+    assert [t.text for t in lex.analyse("이 모두 추정", known)] == ["추정"]
+    lex.close()
+
+
 def test_the_bound_covers_every_hangul_word_and_term_recorded(tmp_path: Path) -> None:
     lex = Lexicon(tmp_path / "lexicon.sqlite")
     lex.add([("가나 GPT다라마바사", [Term("가나", 0, 0, 2), Term("gpt", 1, 3, 6), Term("다라마바사", 2, 6, 11)])])

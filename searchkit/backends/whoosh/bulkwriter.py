@@ -184,7 +184,7 @@ def _write_term(writer: Any, tbytes: bytes, postings: _Postings, lengths: dict[i
     limit = writer._codec._blocklimit
     width = fixed if fixed and fixed > 0 else 1  # fixed-size values lie end to end
     offset = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
+    out = bytearray(WHOOSH3_HEADER_MAGIC)  # the term's bytes, written in one call
     total, minlength, maxlength, maxweight = 0.0, None, 0, 0
     count = len(postings.ids)
     for start in range(0, count, limit):
@@ -203,13 +203,15 @@ def _write_term(writer: Any, tbytes: bytes, postings: _Postings, lengths: dict[i
             data = zlib.compress(data, comp)
         info = dumps((len(ids), ids[-1], heaviest, comp, length_to_byte(shortest), length_to_byte(longest)), 2)
         size = len(info) + len(data)
-        postfile.write_int(-size if start + limit >= count else size)
-        postfile.write(info + data)
+        out += pack_int(-size if start + limit >= count else size)
+        out += info
+        out += data
         total += sum(weights)
         if shortest is not None:
             minlength = shortest if minlength is None else min(minlength, shortest)
         maxlength, maxweight = max(maxlength, longest), max(maxweight, heaviest)
-    extent = pack_long(offset) + pack_int(postfile.tell() - offset)
+    postfile.write(out)
+    extent = pack_long(offset) + pack_int(len(out))
     row = W3TermInfo._struct.pack(
         0, total, count, length_to_byte(minlength) if minlength else 0, length_to_byte(maxlength),
         maxweight, postings.ids[0], postings.ids[-1],

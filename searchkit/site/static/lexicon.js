@@ -25,6 +25,12 @@ export async function analyse(text, known) {
   }
   // as Lexicon.analyse: every word gets the stand-in's reading (StandIn.word)
   if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
+  // as Lexicon.analyse: a typed Hangul word whose reading keeps no term, itself an index term
+  for (const word of words) {
+    if (!found.get(word).length && /^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) {
+      found.set(word, [[word, 0, 0, word.length]]);
+    }
+  }
   const terms = [];
   let base = 0;
   for (const m of matches) {
