@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +34,12 @@ PARTICLES = frozenset("을를이가은는의에로와과")
 Kiwi once slipped and left one as an index term (얼굴을 → 얼굴, not 얼굴 + 을,
 a phrase no summary holds)."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, terms TEXT NOT NULL) WITHOUT ROWID"
+_COUNTS = ("CREATE TABLE IF NOT EXISTS counts (word TEXT NOT NULL, terms TEXT NOT NULL, n INTEGER NOT NULL, "
+           "PRIMARY KEY (word, terms)) WITHOUT ROWID")
+"""How often the indexed texts read each word form each way: `words` keeps
+each form's commonest reading, and an incremental reindex adds the new
+posts' readings and takes away the replaced ones', so the table is the one
+a full build of the same posts writes."""
 UNKNOWN_LONGEST = 64
 """The bound of a table that never measured its words: twice the longest
 all-Hangul run of the shared corpus (30 syllables), so segmenting stays
@@ -72,6 +78,17 @@ def longest_hangul(strings: Iterable[str], floor: int = 0) -> int:
     return floor
 
 
+def _encoded(analysis: tuple) -> str:
+    return json.dumps(analysis, ensure_ascii=False, separators=(",", ":"))
+
+
+def _commonest(readings: list[tuple[str, int]]) -> str:
+    """The reading the texts give most often; among equals the first in
+    text order of its encoding, so that neither the order the posts were
+    indexed in nor the build's history decides."""
+    return min(readings, key=lambda reading: (-reading[1], reading[0]))[0]
+
+
 class Lexicon:
     """The word-form table of one index generation (SQLite, one row a word).
 
@@ -93,8 +110,11 @@ class Lexicon:
             self._db = sqlite3.connect(str(path))
             with self._reading():  # a reindex adds to the live generation's copy: it must be whole
                 self._db.execute(_SCHEMA)
+                self._db.execute(_COUNTS)
         self._lock = threading.Lock()
         self._counts: dict[str, Counter] = {}
+        self._fresh = not readonly and self._db.execute("SELECT 1 FROM counts LIMIT 1").fetchone() is None
+        """Nothing counted yet (a full build): the first flush's counts are the table's."""
         self._tables: tuple[list[str], dict[str, list]] | None = None
         self._longest = self._read_longest(readonly)
 
@@ -154,11 +174,20 @@ class Lexicon:
             self._flush()
 
     def _flush(self) -> None:
-        rows = (
-            (word, json.dumps(c.most_common(1)[0][0], ensure_ascii=False, separators=(",", ":")))
-            for word, c in self._counts.items()
-        )
-        self._db.executemany("INSERT OR IGNORE INTO words VALUES (?, ?)", rows)
+        deltas = [(word, _encoded(analysis), n) for word, c in self._counts.items() for analysis, n in c.items() if n]
+        if self._fresh and all(n > 0 for *_, n in deltas):  # nothing counted before: these are the whole table
+            self._db.executemany("INSERT INTO counts VALUES (?, ?, ?)", deltas)
+            found: dict[str, list[tuple[str, int]]] = {}
+            for word, terms, n in deltas:
+                found.setdefault(word, []).append((terms, n))
+        else:
+            self._db.executemany("INSERT INTO counts VALUES (?, ?, ?) ON CONFLICT (word, terms) "
+                                 "DO UPDATE SET n = n + excluded.n", deltas)
+            found = self._recount(list(self._counts))
+        self._db.executemany("INSERT OR REPLACE INTO words VALUES (?, ?)",
+                             ((word, _commonest(readings)) for word, readings in found.items()))
+        self._db.executemany("DELETE FROM words WHERE word = ?", ((w,) for w in self._counts if w not in found))
+        self._fresh = False
         if self._longest is not None:
             self._db.execute(_LONGEST)
             self._db.execute("DELETE FROM longest")
@@ -166,14 +195,37 @@ class Lexicon:
         self._db.commit()
         self._counts = {}
 
+    def _recount(self, words: list[str]) -> dict[str, list[tuple[str, int]]]:
+        """Drop the readings no text holds any more, then each of these
+        words' readings still counted, with their counts."""
+        self._db.executemany("DELETE FROM counts WHERE word = ? AND n <= 0", ((w,) for w in words))
+        found: dict[str, list[tuple[str, int]]] = {}
+        for start in range(0, len(words), 500):
+            part = words[start : start + 500]
+            rows = self._db.execute(f"SELECT word, terms, n FROM counts WHERE word IN ({','.join('?' * len(part))})",
+                                    part).fetchall()
+            for word, terms, n in rows:
+                found.setdefault(word, []).append((terms, n))
+        return found
+
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
         """Collect the word forms of analysed texts. Kiwi reads a word by its
         context, so a word keeps its most frequent analysis. Every index
         term comes through here, so the bound `longest` covers them all."""
+        self._count(items, 1)
+
+    def remove(self, items: Iterable[tuple[str, list[Term] | list[tuple[str, int, int, int]]]]) -> None:
+        """Take away the word forms of texts no longer indexed (a replaced or
+        removed post's, from its stored texts and offsets), so each word
+        keeps the commonest reading of the texts still indexed. The bound
+        `longest` stays: an upper bound is all `segment` needs."""
+        self._count(items, -1)
+
+    def _count(self, items: Iterable[tuple[str, Sequence]], sign: int) -> None:
         counts = self._counts
         for text, terms in items:
             words = split_words(text, terms)
-            if self._longest is not None:
+            if sign > 0 and self._longest is not None:
                 self._longest = longest_hangul(words, longest_hangul((t[0] for t in terms), self._longest))
             for word, found in words.items():
                 analysis = tuple(found)  # hashable
@@ -182,7 +234,7 @@ class Lexicon:
                     seen = counts.get(form)
                     if seen is None:
                         seen = counts[form] = Counter()
-                    seen[analysis] = seen.get(analysis, 0) + 1  # not Counter's __missing__, a Python call
+                    seen[analysis] = seen.get(analysis, 0) + sign  # not Counter's __missing__, a Python call
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         found: dict[str, list[list]] = {}

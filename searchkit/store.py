@@ -34,10 +34,10 @@ from .errors import IndexCorruptError, IndexMissingError, InputError, broken_lin
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
-FORMAT = 7
+FORMAT = 8
 """Bumped when the index layout or schema changes: forces a rebuild (6: the
 analyzer Whoosh pickles into the schema moved to `backends.whoosh.schema`;
-7: no positions in the section fields)."""
+7: no positions in the section fields; 8: the lexicon keeps its counts)."""
 DERIVED = frozenset({"synonyms.tsv"})
 """Files of a generation a reindex may refresh in place (`glossary.TABLE_FILE`),
 so `Manifest.files` leaves them out."""

@@ -294,6 +294,44 @@ def test_a_typed_word_read_as_no_term_is_searched_as_the_index_term_it_is(tmp_pa
     lex.close()
 
 
+def _entries(index_dir: Path) -> list[tuple[str, list]]:
+    import searchkit
+
+    with searchkit.open_index(index_dir) as index:
+        return list(index._lexicon.entries())
+
+
+def test_an_incremental_reindex_records_the_words_a_full_one_does(tmp_path: Path) -> None:
+    """The lexicon decides how a query is read, so it must not depend on
+    the build's history: a word kept the reading of the first build that
+    saw it, and removed posts' words stayed (사실 unsearchable, 디코딩
+    read otherwise, on the shared corpus). Posts added, edited and removed
+    step by step must leave the table a full build of the result writes."""
+    import shutil
+
+    import searchkit
+
+    from .conftest import DEFAULT_CORPUS
+
+    posts = sorted(DEFAULT_CORPUS.glob("*.md"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for post in posts[:3]:
+        shutil.copy(post, corpus)
+    searchkit.reindex(corpus, tmp_path / "index")
+    for post in posts[3:]:
+        shutil.copy(post, corpus)
+    (corpus / posts[0].name).unlink()
+    edited = corpus / posts[1].name
+    edited.write_text(edited.read_text(encoding="utf-8").replace("모델", "모형"), encoding="utf-8")
+    report = searchkit.reindex(corpus, tmp_path / "index")
+    assert (report.added, report.updated, report.removed) == (2, 1, 1)
+    searchkit.reindex(corpus, tmp_path / "full")
+    incremental, full = _entries(tmp_path / "index"), _entries(tmp_path / "full")
+    assert len(full) > 1000
+    assert incremental == full
+
+
 def test_the_bound_covers_every_hangul_word_and_term_recorded(tmp_path: Path) -> None:
     lex = Lexicon(tmp_path / "lexicon.sqlite")
     lex.add([("가나 GPT다라마바사", [Term("가나", 0, 0, 2), Term("gpt", 1, 3, 6), Term("다라마바사", 2, 6, 11)])])

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWr
 from ...glossary import glossary_changed, glossary_texts, refresh_table, save_glossary, save_table
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text
 from ...lexicon import Lexicon
-from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
+from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans, unpack_spans
 from ...store import (
     FORMAT,
     LEXICON,
@@ -276,6 +276,8 @@ def _write(
     writer = _writer(ix)
     lexicon = Lexicon(generation / LEXICON)
     try:
+        if base is not None:  # their readings leave the lexicon's counts as they leave the index
+            lexicon.remove(_indexed_texts(ix, stale_posts))
         for name in stale_posts:
             writer.delete_by_term("post", name)
         # deleted papers' terms linger in term statistics until their segment
@@ -311,6 +313,22 @@ def _write(
         raise
     finally:
         ix.close()
+
+
+def _indexed_texts(ix: Any, posts: list[str]) -> Iterator[tuple[str, list[tuple[str, int, int, int]]]]:
+    """Each section text of the posts' live documents with its terms, as
+    they were indexed (stored text and offsets: no Kiwi)."""
+    with ix.reader() as reader:
+        for name in posts:
+            if ("post", name) not in reader:
+                continue
+            for docnum in reader.postings("post", name).all_ids():
+                if reader.is_deleted(docnum):
+                    continue
+                stored = reader.stored_fields(docnum)
+                for field in TEXT_FIELDS:
+                    if stored.get(field) and field in stored["spans"]:
+                        yield stored[field], unpack_spans(stored["spans"][field])
 
 
 def _release(exc: BaseException) -> None:
