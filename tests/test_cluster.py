@@ -608,6 +608,31 @@ def test_killed_node_gives_partial_results(scratch: tuple[str, Path, Path, Path]
 
 
 
+def test_a_paper_on_a_killed_node_is_no_answer_not_unknown(scratch: tuple[str, Path, Path, Path]) -> None:
+    """With a shard down, `show` and `similar` of a paper that shard holds
+    said "no paper with arXiv id … in the index" (exit 1, an unknown id):
+    now they say they cannot tell, naming the node (exit 2). A paper on a
+    shard that answered is shown; `similar` flags its partial results."""
+    from searchkit.backends.sphinx.writer import shard_of
+    from searchkit.corpus import parse_post
+
+    url, corpus, _, directory = scratch
+    ids = sorted({p.arxiv_id for post in corpus.glob("*.md") for p in parse_post(post).papers})
+    lost = next(i for i in ids if shard_of(i, 3) == 2)
+    kept = next(i for i in ids if shard_of(i, 3) != 2)
+    address = kill_node(directory, 3)
+    for command in ("show", "similar"):
+        done = run(command, lost, "--index", url)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.strip() == (f"Error: cannot tell whether '{lost}' is in the index: 1 of 3 shards did not "
+                                       f"answer (node {address}), and the shards that answered do not hold it")
+    assert run("show", kept, "--index", url).returncode == 0
+    similar = run("similar", kept, "--index", url, "--json")
+    assert similar.returncode in (0, 1) and json.loads(similar.stdout)["shards"]["answered"] == 2
+    assert similar.stderr.strip() == f"partial results: 1 of 3 shards did not answer (node {address})"
+    assert run("similar", kept, "--index", url, "--strict-shards").returncode == 2
+
+
 def test_each_thread_hears_of_the_shards_its_own_queries_missed(scratch: tuple[str, Path, Path, Path]) -> None:
     """One open index, two threads: a thread's results report the shards
     that failed its own batches. With one set for the index, a thread that

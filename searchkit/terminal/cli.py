@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.shell_completion import CompletionItem
@@ -25,6 +25,9 @@ from ..engine import Index
 from ..errors import IndexMissingError, NotFoundError, SearchkitError
 from ..schema import SECTION_GROUPS
 from ..store import POINTER
+
+if TYPE_CHECKING:
+    from ..hits import Results
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -301,11 +304,7 @@ def query_command(  # noqa: PLR0913 - one parameter per option
             text, limit=limit, sections=list(sections) or None, since=since, until=until, sort=sort,
             expand=not no_expand, explain=explain, **({"feedback": True} if feedback else {}),
         )
-    shards = getattr(results, "shards", None)  # a cluster says whether every shard answered
-    if shards is not None and shards.partial:
-        if strict_shards:
-            raise InputProblem(f"{shards.warning()} (--strict-shards)")
-        _error_line(shards.warning())
+    _report_shards(results, strict_shards)
     if as_json:
         from .render import results_json
 
@@ -347,10 +346,12 @@ def show_command(arxiv_id: str, index_dir: Path, as_json: bool, no_pager: bool) 
 @click.argument("arxiv_id")
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Papers to show.")
+@click.option("--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer.")
 @json_option
 @pager_option
 @reports_errors
-def similar_command(arxiv_id: str, index_dir: Path, limit: int, as_json: bool, no_pager: bool) -> None:
+def similar_command(arxiv_id: str, index_dir: Path, limit: int, strict_shards: bool, as_json: bool,
+                    no_pager: bool) -> None:
     """Papers most like ARXIV_ID, with the key terms they share with it.
 
     \b
@@ -360,6 +361,7 @@ def similar_command(arxiv_id: str, index_dir: Path, limit: int, as_json: bool, n
     with _open(index_dir) as index:
         source = index.paper(arxiv_id)
         results = index.similar(arxiv_id, limit=limit)
+    _report_shards(results, strict_shards)
     if as_json:
         from .render import results_json
 
@@ -370,6 +372,16 @@ def similar_command(arxiv_id: str, index_dir: Path, limit: int, as_json: bool, n
         _show(lambda console: print_similar(console, source, results), no_pager)
     if not results:
         sys.exit(1)
+
+
+def _report_shards(results: Results, strict: bool) -> None:
+    """A cluster's results say whether every shard answered: a partial
+    answer is one line on stderr, or with ``strict`` an error (exit 2)."""
+    shards = getattr(results, "shards", None)
+    if shards is not None and shards.partial:
+        if strict:
+            raise InputProblem(f"{shards.warning()} (--strict-shards)")
+        _error_line(shards.warning())
 
 
 @cli.command(name="stats")

@@ -252,7 +252,8 @@ def _answering(method: Callable) -> Callable:
     """A public call of `SphinxIndex`: it starts with this thread's failed
     agents forgotten, and its answer (a "not found" too) stands only if
     the generation it read is still whole (`SphinxIndex._still_whole`,
-    checked after the reads)."""
+    checked after the reads). A paper not found while a shard did not
+    answer may be on that shard: that is no answer, not "not found"."""
 
     @wraps(method)
     def call(self: SphinxIndex, *args: Any, **kwargs: Any) -> Any:
@@ -261,6 +262,11 @@ def _answering(method: Callable) -> Callable:
             answer = method(self, *args, **kwargs)
         except NotFoundError:
             self._still_whole()
+            if (status := self._status()).partial:
+                wanted = args[0] if args else kwargs.get("arxiv_id")
+                raise ClusterError(f"cannot tell whether {wanted!r} is in the index: "
+                                   f"{status.warning().removeprefix('partial results: ')}, "
+                                   "and the shards that answered do not hold it") from None
             raise
         self._still_whole()
         return answer
