@@ -482,6 +482,28 @@ def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
 
 
+def test_two_spellings_of_one_cluster_take_turns(scratch: tuple[str, Path, Path, Path]) -> None:
+    """The writer's lock is named after the cluster, not the URL: while a
+    reindex holds it through 127.0.0.1, one through localhost waits (they
+    took the same generation, removed each other's rows and both published)."""
+    import threading
+
+    from searchkit.backends.sphinx import ClusterURL
+    from searchkit.backends.sphinx.writer import _writer_lock
+
+    url, corpus, _, _ = scratch
+    other = url.replace("127.0.0.1", "localhost")
+    assert other != url
+    waited, done = threading.Event(), []
+    with _writer_lock(ClusterURL.parse(url), None):
+        worker = threading.Thread(target=lambda: done.append(searchkit.reindex(corpus, other, on_wait=waited.set)))
+        worker.start()
+        assert waited.wait(30), "the second writer did not wait for the first"
+        assert not done
+    worker.join(120)
+    assert done and (done[0].added, done[0].updated, done[0].removed) == (0, 0, 0)
+
+
 def test_a_post_replaced_by_a_broken_link_keeps_its_papers(scratch: tuple[str, Path, Path, Path]) -> None:
     url, corpus, _, _ = scratch
     post = sorted(corpus.glob("*.md"))[0]

@@ -113,11 +113,24 @@ def reindex(
 @contextmanager
 def _writer_lock(url: ClusterURL, on_wait: Callable[[], None] | None) -> Iterator[None]:
     """One writer per cluster from this machine (Sphinx has no locks):
-    ``flock`` on a file named after the URL, released by the kernel when a
-    writer dies, and removed when it is done."""
-    key = hashlib.sha1(str(url).encode()).hexdigest()[:16]
+    ``flock`` on a file named after the cluster, released by the kernel
+    when a writer dies, and removed when it is done. The name comes from
+    the cluster's registered topology, not from the URL: through
+    ``localhost`` and ``127.0.0.1`` two writers took the same generation
+    number, each cleaned up the other's rows as a killed reindex's, and
+    both published."""
+    key = hashlib.sha1(_identity(url).encode()).hexdigest()[:16]
     with file_lock(Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock", on_wait, remove=True):
         yield
+
+
+def _identity(url: ClusterURL) -> str:
+    """The cluster's shards as its meta index records them, and the name."""
+    node = open_node(url)
+    try:
+        return json.dumps(topology(node, url), sort_keys=True) + "/" + url.name
+    finally:
+        node.close()
 
 
 @dataclass
