@@ -221,6 +221,7 @@ class Engine(Index):
         copies = self._copies(bare)
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
+        self._with_texts(copies)  # the shared terms are shown as the texts write them
         spans = [c["spans"] for c in copies]
         self._prefetch((ALL, t) for s in spans for name in s for t in s.terms(name) if telling(t))
         keys = key_terms(spans, lambda t: self.df(ALL, t), self.size)

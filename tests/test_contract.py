@@ -195,6 +195,18 @@ def test_similar_never_gives_the_paper_itself(index: searchkit.Index) -> None:
     assert ids(hits)[0] == "2501.00003" and "확산" in hits[0].shared_terms
 
 
+def test_similar_shows_shared_terms_as_written_whatever_came_before(built: tuple[str, searchkit.ReindexReport]) -> None:
+    """The shared terms are shown as the texts write them; the cluster read
+    no texts for `similar` and showed index terms (mar for MARS, 보이 for
+    보였) unless a `paper` call had fetched them before."""
+    with searchkit.open_index(built[0]) as first:
+        alone = [hit.shared_terms for hit in first.similar("2501.00001")]
+    with searchkit.open_index(built[0]) as second:
+        second.paper("2501.00001")
+        after = [hit.shared_terms for hit in second.similar("2501.00001")]
+    assert alone == after and alone[0][:2] == ("확산", "생성"), alone
+
+
 def test_stats_count_the_corpus(index: searchkit.Index, built: tuple[str, searchkit.ReindexReport]) -> None:
     stats = index.stats()
     report = built[1]
