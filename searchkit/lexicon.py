@@ -82,7 +82,7 @@ def _encoded(analysis: tuple) -> str:
     return json.dumps(analysis, ensure_ascii=False, separators=(",", ":"))
 
 
-def _commonest(readings: list[tuple[str, int]]) -> str:
+def commonest(readings: list[tuple[str, int]]) -> str:
     """The reading the texts give most often; among equals the first in
     text order of its encoding, so that neither the order the posts were
     indexed in nor the build's history decides."""
@@ -185,7 +185,7 @@ class Lexicon:
                                  "DO UPDATE SET n = n + excluded.n", deltas)
             found = self._recount(list(self._counts))
         self._db.executemany("INSERT OR REPLACE INTO words VALUES (?, ?)",
-                             ((word, _commonest(readings)) for word, readings in found.items()))
+                             ((word, commonest(readings)) for word, readings in found.items()))
         self._db.executemany("DELETE FROM words WHERE word = ?", ((w,) for w in self._counts if w not in found))
         self._fresh = False
         if self._longest is not None:
@@ -194,6 +194,14 @@ class Lexicon:
             self._db.execute("INSERT INTO longest VALUES (?)", (self._longest,))
         self._db.commit()
         self._counts = {}
+
+    def pending(self) -> dict[str, dict[str, int]]:
+        """Take what `add` and `remove` collected and not yet written: word
+        form → encoded reading → the change in its count. The cluster keeps
+        its counts in its own lexicon index (`backends.sphinx.lexicon`)."""
+        with self._lock:
+            taken, self._counts = self._counts, {}
+        return {word: {_encoded(a): n for a, n in c.items() if n} for word, c in taken.items()}
 
     def _recount(self, words: list[str]) -> dict[str, list[tuple[str, int]]]:
         """Drop the readings no text holds any more, then each of these

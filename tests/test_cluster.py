@@ -475,8 +475,10 @@ def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
             (1, 1, 0) if step == "edit+delete" else (0, 0, 1))
         agree(url, index_dir)
         with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
-            # the cluster's lexicon keeps every word ever added: its bound may only be the larger
+            # the bound of every word ever added: it may only be the larger
             assert cluster._lexicon.longest() >= directory._lexicon.longest() > 0
+            # queries are read from the words a full build records, however the cluster got there
+            assert sorted(cluster._lexicon.entries()) == list(directory._lexicon.entries())
         (corpus / posts[1].name).write_text(moved, encoding="utf-8")
     again = searchkit.reindex(corpus, url)
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
@@ -597,6 +599,40 @@ def test_sigkill_mid_reindex_keeps_the_previous_content(scratch: tuple[str, Path
     report = searchkit.reindex(corpus, url)
     searchkit.reindex(corpus, index_dir, full=True)
     assert report.added == 1 and report.updated == 1
+    agree(url, index_dir)
+
+
+def test_a_reindex_that_dies_writing_the_lexicon_leaves_it_as_it_was(scratch: tuple[str, Path, Path, Path],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lexicon is versioned by generation: a reindex that dies half-way
+    through writing it (after its documents) leaves queries reading the
+    previous generation's words, and the next reindex undoes the half."""
+    from searchkit.backends.sphinx import lexicon
+
+    url, corpus, index_dir, _ = scratch
+    with searchkit.open_index(url) as before:
+        words = sorted(before._lexicon.entries())
+        expected = [[(h.arxiv_id, h.score) for h in r] for r in probes(before)]
+    first = sorted(corpus.glob("*.md"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("모델", "모형"), encoding="utf-8")
+    push = lexicon.push
+
+    def dies_half_way(node, url_, change, current, new, rebuild) -> None:
+        half = dict(sorted(change.items())[: len(change) // 2])
+        push(node, url_, half, current, new, rebuild)
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(lexicon, "push", dies_half_way)
+    with pytest.raises(RuntimeError):
+        searchkit.reindex(corpus, url)
+    with searchkit.open_index(url) as after:
+        assert sorted(after._lexicon.entries()) == words
+        assert [[(h.arxiv_id, h.score) for h in r] for r in probes(after)] == expected
+    monkeypatch.setattr(lexicon, "push", push)
+    assert searchkit.reindex(corpus, url).updated == 1
+    searchkit.reindex(corpus, index_dir, full=True)
+    with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
+        assert sorted(cluster._lexicon.entries()) == list(directory._lexicon.entries())
     agree(url, index_dir)
 
 

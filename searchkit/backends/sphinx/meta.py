@@ -24,7 +24,9 @@ from typing import Any
 from . import ClusterURL
 from .conn import ClusterError, Node, connect, quote
 
-POINTER_ROW, TOPOLOGY_ROW, GEN_ROW = 1, 2, 1000
+POINTER_ROW, TOPOLOGY_ROW, LEXICON_ROW, GEN_ROW = 1, 2, 3, 1000
+"""``LEXICON_ROW``: ``{"dirty": G}`` while generation G's writer changes the
+lexicon (`lexicon`), 0 once it has published."""
 VOCABULARY_ROW = 1 << 40
 """``VOCABULARY_ROW + G``: generation G's index terms (a superset: an
 incremental reindex keeps its predecessor's), read only for suggestions."""

@@ -43,12 +43,14 @@ from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans
 from ...scoring import DensePostings
 from ...store import Manifest
 from . import ClusterURL, certify
+from . import lexicon as cluster_lexicon
 from .config import ID_FIELD
 from .conn import ClusterError, Node, connect, quote
+from .lexicon import reading, word_id
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
 from .window import DATE_BATCH, Windowed, excluded
-from .writer import CLUSTER_FORMAT, live_filter, word_id
+from .writer import CLUSTER_FORMAT, live_filter
 
 MAX_CANDIDATES = 200_000
 """Documents one listing by id may return (a paper's copies, the matching
@@ -62,8 +64,6 @@ COMPLETE_CHUNK = 4096
 ``max_filter_values`` (4096 by default) is the most an ``id IN`` may
 hold; past it each agent refuses the query (a warning, so partial
 results)."""
-ENTRIES_PAGE = 5000
-"""Lexicon rows read a statement when the stand-in reads the whole lexicon once."""
 MIRROR_ATTEMPTS = 3
 """Runs of a batch while an agent fails, when shards have mirrors."""
 BATCH = 16
@@ -115,28 +115,29 @@ class ClusterLexicon(Lexicon):
         self._longest = longest  # the generation row's; None for a cluster written before it was kept
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        """Each word form's commonest reading at the index's generation
+        (`lexicon.reading`)."""
         found: dict[str, list[list]] = {}
         unique = list(dict.fromkeys(words))
+        generation = self._index.generation
         for start in range(0, len(unique), 500):
             ids = {word_id(w): w for w in unique[start : start + 500]}
             rows = self._index.rows(f"SELECT word, terms FROM {self._index.url.lexicon} WHERE id IN "
                                     f"({','.join(map(str, ids))}) LIMIT {len(ids)} OPTION max_matches={len(ids)}")
-            found.update((str(word), json.loads(terms)) for word, terms in rows if word in ids.values())
+            for word, body in rows:
+                if word in ids.values() and (terms := reading(body, generation)) is not None:
+                    found[str(word)] = terms
         return found
 
     def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
-        """Every recorded word form with its terms (what `standin.tables`
-        reads), a page of rows at a time in id order; ``hangul`` is only a
-        hint here (the tables skip other words themselves)."""
-        last = 0
-        while True:
-            rows = self._index.rows(f"SELECT id, word, terms FROM {self._index.url.lexicon} WHERE id > {last} "
-                                    f"ORDER BY id ASC LIMIT {ENTRIES_PAGE} OPTION max_matches={ENTRIES_PAGE}")
-            for _, word, terms in rows:
-                yield str(word), json.loads(terms)
-            if len(rows) < ENTRIES_PAGE:
-                return
-            last = int(rows[-1][0])
+        """Every word form of the generation with its reading (what
+        `standin.tables` reads), a page of rows at a time in id order;
+        ``hangul`` is only a hint here (the tables skip other words
+        themselves)."""
+        generation = self._index.generation
+        for word, body in cluster_lexicon.rows(self._index, self._index.url):  # a connection a page
+            if (terms := reading(body, generation)) is not None:
+                yield word, terms
 
     def close(self) -> None:
         return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sqlite3
 import tempfile
 import time
 import zlib
@@ -41,9 +40,9 @@ from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text
 from ...lexicon import Lexicon
-from ...schema import TEXT_FIELDS, Spans, pack_spans
+from ...schema import TEXT_FIELDS, Spans, pack_spans, unpack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
-from . import ClusterURL
+from . import ClusterURL, lexicon
 from . import counts as term_counts
 from .config import ID_FIELD, LENGTH_COLUMNS
 from .conn import Node, connect, values
@@ -51,9 +50,10 @@ from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, o
 from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 5
+CLUSTER_FORMAT = 6
 """Bumped when the documents' layout or the generation row changes (3: mined
-term pairs per post; 5: field lengths as attributes): forces a full rebuild."""
+term pairs per post; 5: field lengths as attributes; 6: the lexicon's
+readings counted and versioned, `lexicon`): forces a full rebuild."""
 FOREVER = 4294967295
 """``died`` of a document no reindex has replaced (uint32 max)."""
 BATCH_DOCS = 64
@@ -67,11 +67,6 @@ def shard_of(arxiv_id: str, shards: int) -> int:
     """The shard a paper lives on: every copy of it on the same one, so a
     paper collapses to its best copy on one shard."""
     return zlib.crc32(arxiv_id.encode("utf-8")) % shards
-
-
-def word_id(word: str) -> int:
-    """A lexicon row's id: a 63-bit hash of the word form (never 0)."""
-    return (int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "big") >> 1) or 1
 
 
 def live_filter(generation: int) -> str:
@@ -172,6 +167,21 @@ class Shard:
                 yield Spans({name: (words, base64.b64decode(numbers))
                              for name, (words, numbers) in json.loads(packed).items()})
 
+    def texts(self, ids: Sequence[int]) -> Iterator[tuple[str, list[tuple[str, int, int, int]]]]:
+        """Each section text of these documents with its terms, as they were
+        indexed (stored texts and offsets), from the first replica."""
+        for start in range(0, len(ids), 200):
+            chunk = ids[start : start + 200]
+            rows = self.replicas[0].rows(f"SELECT texts, spans FROM {self.index} WHERE id IN "
+                                         f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
+                                         f"OPTION max_matches={len(chunk)}")
+            for texts, packed in rows:
+                found, spans = json.loads(texts), json.loads(packed)
+                for name in TEXT_FIELDS:
+                    if found.get(name) and name in spans:
+                        words, numbers = spans[name]
+                        yield found[name], unpack_spans((words, base64.b64decode(numbers)))
+
     def delete(self, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 1000):
             self.execute(f"DELETE FROM {self.index} WHERE id IN ({','.join(map(str, ids[start:start + 1000]))})")
@@ -193,6 +203,8 @@ class Writer:
         self.shards: list[Shard] = []
         self.longest: int | None = 0
         """The added posts' `Lexicon.longest`, for the generation row."""
+        self.readings: dict[str, dict[str, int]] = {}
+        """Word form → reading → the change in its count (`lexicon.push`)."""
         try:
             for shard in topology(self.node, url)["shards"]:
                 replicas = [connect(r["host"], r["sql_port"]) for r in shard["replicas"]]
@@ -221,6 +233,7 @@ class Writer:
                 shard.set_died(ids, FOREVER)
             while ids := shard.ids(f"died < {current}"):
                 shard.delete(ids)
+        lexicon.recover(self.node, self.url, current)
         return current
 
     def base(self, current: int, full: bool) -> tuple[Manifest, dict | None, list[str], bool]:
@@ -259,10 +272,6 @@ class Writer:
             return {**counts, **_totals(manifest)}
         new = current + 1
         papers = [paper for post in changed for paper in post.papers]
-        lengths, docs, glossary, added = self._write(new, papers, glossary if not glossary_stale else None, progress)
-        vocabulary = {t for found in added.values() for t in found}
-        if not rebuild:  # terms of replaced posts may linger: suggestions check df
-            vocabulary |= set(get(self.node, self.url, VOCABULARY_ROW + current) or [])
         # the replaced copies: every live document of a changed or removed post
         # (a full rebuild replaces them all)
         rewritten = {Path(p.path).name for p in changed} | set(removed)
@@ -271,6 +280,12 @@ class Writer:
         for name in replaced:
             for shard, doc in previous.posts[name].get("docs", []):
                 by_shard.setdefault(shard, []).append(doc)
+        lengths, docs, glossary, added = self._write(new, papers, glossary if not glossary_stale else None, progress,
+                                                     {} if rebuild else by_shard)
+        lexicon.push(self.node, self.url, self.readings, current, new, rebuild)
+        vocabulary = {t for found in added.values() for t in found}
+        if not rebuild:  # terms of replaced posts may linger: suggestions check df
+            vocabulary |= set(get(self.node, self.url, VOCABULARY_ROW + current) or [])
         occurrences = self._counts(current, rebuild, previous, by_shard, added)
         for shard, ids in by_shard.items():
             self.shards[shard].set_died(ids, new)
@@ -291,6 +306,7 @@ class Writer:
                                                  "top_terms": term_counts.top_terms(occurrences)})
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
+        lexicon.published(self.node, self.url)
         self._clean(new)
         return {**counts, **_totals(manifest)}
 
@@ -327,11 +343,12 @@ class Writer:
         data = found["manifest"] if found else {"format": FORMAT, "analyzer": "", "kiwi": "", "posts": {}}
         return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
 
-    def _write(self, new: int, papers: list[Paper], glossary: dict | None,
-               progress: Progress | None) -> tuple[dict, dict, dict, term_counts.Counts]:
+    def _write(self, new: int, papers: list[Paper], glossary: dict | None, progress: Progress | None,
+               replaced: dict[int, list[int]]) -> tuple[dict, dict, dict, term_counts.Counts]:
         """Analyse the papers (and the glossary, when it changed) in one
         stream, insert each paper's document into its shard in batches and
-        record word forms. Returns each post's field-length totals, each
+        count word forms' readings, the ``replaced`` documents' taken away
+        (`readings`). Returns each post's field-length totals, each
         post's (shard, id) list, the analysed glossary and each section's
         term counts."""
         texts = [section_text(paper, name) for paper in papers for name in TEXT_FIELDS]
@@ -344,7 +361,9 @@ class Writer:
         pending: dict[int, list[tuple]] = {}
         counts = term_counts.empty()
         with tempfile.TemporaryDirectory(prefix="papersearch-lexicon-") as tmp:
-            lexicon = Lexicon(Path(tmp) / "lexicon.sqlite")
+            words = Lexicon(Path(tmp) / "lexicon.sqlite")  # counts readings, and the bound `longest`
+            for shard, ids in replaced.items():
+                words.remove(self.shards[shard].texts(ids))
             for i, paper in enumerate(papers):
                 fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
                 doc = (new << 32) | (i + 1)
@@ -352,7 +371,7 @@ class Writer:
                 pending.setdefault(shard, []).append(_row(doc, new, paper, fields, own))
                 docs.setdefault(paper.post, []).append([shard, doc])
                 count_lengths(lengths.setdefault(paper.post, {}), fields, own)
-                lexicon.add(zip(own, fields))
+                words.add(zip(own, fields))
                 self.mined.setdefault(paper.post, []).extend(
                     [list(p.ko_terms), p.ko_text, list(p.en_terms), p.en_text] for p in pairs.mine_fields(own, fields))
                 for name, terms in zip(TEXT_FIELDS, fields):
@@ -365,30 +384,14 @@ class Writer:
                 self._insert(shard, rows)
             if surfaces:
                 glossary = glossary_body(surfaces, list(analysed))
-            self.longest = lexicon.longest()  # of the added posts' words and terms (a new table measures all)
-            lexicon.close()
-            self._push_lexicon(Path(tmp) / "lexicon.sqlite")
+            self.longest = words.longest()  # of the added posts' words and terms (a new table measures all)
+            self.readings = words.pending()
+            words.close()
         return lengths, docs, glossary or {}, counts
 
     def _insert(self, shard: int, rows: list[tuple]) -> None:
         target = self.shards[shard]
         target.execute(f"INSERT INTO {target.index} ({', '.join(COLUMNS)}) VALUES {values(rows)}")
-
-    def _push_lexicon(self, path: Path) -> None:
-        """Add the word forms not yet in the cluster's lexicon (the first
-        analysis recorded wins, as in the directory backend's table)."""
-        db = sqlite3.connect(str(path))
-        try:
-            rows = db.execute("SELECT word, terms FROM words").fetchall()
-        finally:
-            db.close()
-        for start in range(0, len(rows), 500):
-            chunk = {word_id(w): (w, t) for w, t in rows[start : start + 500]}
-            have = self.node.rows(f"SELECT id FROM {self.url.lexicon} WHERE id IN ({','.join(map(str, chunk))}) "
-                                  f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
-            fresh = [(i, "", w, t) for i, (w, t) in chunk.items() if i not in {int(r[0]) for r in have}]
-            if fresh:
-                self.node.execute(f"INSERT INTO {self.url.lexicon} (id, word_text, word, terms) VALUES {values(fresh)}")
 
     def _clean(self, new: int) -> None:
         """Delete rows dead before the new generation, and old manifests
