@@ -682,6 +682,58 @@ def test_a_reindex_that_dies_writing_the_lexicon_leaves_it_as_it_was(scratch: tu
     agree(url, index_dir)
 
 
+def test_a_reader_one_generation_behind_keeps_its_words(scratch: tuple[str, Path, Path, Path],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader on generation G still answers while G+1 is live (its rows
+    are kept until G+2 is published); writing G+2's lexicon must not take
+    away the words it reads, which died at G+1."""
+    from searchkit.backends.sphinx import lexicon
+
+    url, corpus, _, _ = scratch
+    posts = sorted(corpus.glob("*.md"))
+    with searchkit.open_index(url) as reader:
+        words = sorted(reader._lexicon.entries())
+        posts[0].write_text(posts[0].read_text(encoding="utf-8").replace("모델", "모형"), encoding="utf-8")
+        searchkit.reindex(corpus, url)  # G+1
+        push = lexicon.push
+
+        def then_dies(*args, **kwargs) -> None:
+            push(*args, **kwargs)
+            raise RuntimeError("killed after writing the lexicon")
+
+        monkeypatch.setattr(lexicon, "push", then_dies)
+        posts[1].unlink()
+        with pytest.raises(RuntimeError):
+            searchkit.reindex(corpus, url, full=True)  # G+2 never published: every word is touched
+        reader._lexicon._tables = None
+        assert sorted(reader._lexicon.entries()) == words
+
+
+def test_lexicon_rows_of_an_older_papersearch_are_rewritten(scratch: tuple[str, Path, Path, Path]) -> None:
+    """An older papersearch kept a reading alone per row (no counts, no
+    generations): its rows are never read as versions, the full rebuild its
+    format forces rewrites the words still indexed and drops the others
+    (it crashed on them)."""
+    from searchkit.backends.sphinx import ClusterURL
+    from searchkit.backends.sphinx.conn import values
+    from searchkit.backends.sphinx.lexicon import word_id
+    from searchkit.backends.sphinx.meta import open_node
+
+    url, corpus, index_dir, _ = scratch
+    parsed = ClusterURL.parse(url)
+    node = open_node(parsed)
+    try:
+        legacy = [(word_id(w), "", w, '[["' + w + '",0,0,' + str(len(w)) + "]]") for w in ("모델", "레거시단어")]
+        node.execute(f"REPLACE INTO {parsed.lexicon} (id, word_text, word, terms) VALUES {values(legacy)}")
+        assert searchkit.reindex(corpus, url, full=True).full
+        assert not node.rows(f"SELECT id FROM {parsed.lexicon} WHERE id = {word_id('레거시단어')}")
+    finally:
+        node.close()
+    with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
+        assert sorted(cluster._lexicon.entries()) == list(directory._lexicon.entries())
+    agree(url, index_dir)
+
+
 def kill_node(directory: Path, k: int) -> str:
     """SIGKILL node ``k``'s searchd (its watchdog first, or it restarts
     searchd); its SphinxQL address."""

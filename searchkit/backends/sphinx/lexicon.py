@@ -25,6 +25,8 @@ from . import ClusterURL
 from .conn import Node, values
 from .meta import LEXICON_ROW, get, put
 
+BATCH = 500
+"""Words read and written a statement."""
 PAGE = 5000
 """Rows read a statement when the whole lexicon is read (the stand-in's
 tables, a full rebuild, a recovery)."""
@@ -46,24 +48,37 @@ def alive(versions: list[Version], generation: int) -> Version | None:
     return None
 
 
+def versions_of(body: str) -> list[Version]:
+    """A row's versions. A row an older papersearch wrote (a reading alone,
+    no counts) reads as one version dead from the start: never seen, and
+    gone at the next write (the full rebuild its format forces)."""
+    found = json.loads(body)
+    if isinstance(found, list) and all(isinstance(v, list) and len(v) == 3 and isinstance(v[2], dict)
+                                       for v in found):
+        return found
+    return [[0, 0, {}]]
+
+
 def reading(body: str, generation: int) -> list | None:
     """The row's commonest reading at ``generation``; None when the word
     form was not indexed then."""
-    version = alive(json.loads(body), generation)
+    version = alive(versions_of(body), generation)
     return json.loads(commonest(list(version[2].items()))) if version else None
 
 
 def updated(versions: list[Version], change: Mapping[str, int], current: int, new: int,
             rebuild: bool) -> list[Version]:
     """The versions after generation ``new`` applies ``change`` to the
-    counts alive at ``current`` (to none, on a full rebuild); versions dead
-    before ``new`` go, as documents do."""
+    counts alive at ``current`` (to none, on a full rebuild). Versions dead
+    before ``current`` go, as documents dead before it went when it was
+    published: one that died at ``current`` stays for readers still on the
+    generation before, until ``new`` is published."""
     old = alive(versions, current)
     counts = {} if rebuild or old is None else dict(old[2])
     for encoded, n in change.items():
         counts[encoded] = counts.get(encoded, 0) + n
     counts = {encoded: n for encoded, n in counts.items() if n > 0}
-    kept = [v for v in versions if v[1] is None or v[1] >= new]
+    kept = [v for v in versions if v[1] is None or v[1] >= current]
     if old is not None and (rebuild or counts != old[2]):
         old[1] = new
     elif old is not None:
@@ -87,17 +102,16 @@ def push(node: Node, url: ClusterURL, change: Mapping[str, Mapping[str, int]], c
     change (and, on a full rebuild, every other form, which dies)."""
     put(node, url, LEXICON_ROW, {"dirty": new})
     words = sorted(set(change) | ({word for word, _ in rows(node, url)} if rebuild else set()))
-    for start in range(0, len(words), 500):
-        chunk = words[start : start + 500]
+    for start in range(0, len(words), BATCH):
+        chunk = words[start : start + BATCH]
         found = _versions(node, url, chunk)
         out = []
         for word in chunk:
             before = found.get(word, [])
             after = updated([list(v) for v in before], change.get(word, {}), current, new, rebuild)
             if after != before:
-                out.append((word_id(word), "", word, json.dumps(after, ensure_ascii=False, separators=(",", ":"))))
-        if out:
-            node.execute(f"REPLACE INTO {url.lexicon} (id, word_text, word, terms) VALUES {values(out)}")
+                out.append((word, after))
+        _store(node, url, out)
 
 
 def published(node: Node, url: ClusterURL) -> None:
@@ -110,13 +124,26 @@ def recover(node: Node, url: ClusterURL, live: int) -> None:
     of a generation never published (read whole, only after a kill)."""
     if not (get(node, url, LEXICON_ROW) or {}).get("dirty"):
         return
+    out = []
     for word, body in rows(node, url):
-        before = json.loads(body)
+        before = versions_of(body)
         after = recovered([list(v) for v in before], live)
         if after != before:
-            node.execute(f"REPLACE INTO {url.lexicon} (id, word_text, word, terms) VALUES "
-                         f"{values([(word_id(word), '', word, json.dumps(after, ensure_ascii=False))])}")
+            out.append((word, after))
+    for start in range(0, len(out), BATCH):
+        _store(node, url, out[start : start + BATCH])
     published(node, url)
+
+
+def _store(node: Node, url: ClusterURL, rows_: list[tuple[str, list[Version]]]) -> None:
+    """Write these words' versions in one statement; a word left with none
+    loses its row."""
+    kept = [(word_id(w), "", w, json.dumps(v, ensure_ascii=False, separators=(",", ":"))) for w, v in rows_ if v]
+    if kept:
+        node.execute(f"REPLACE INTO {url.lexicon} (id, word_text, word, terms) VALUES {values(kept)}")
+    gone = [str(word_id(w)) for w, v in rows_ if not v]
+    if gone:
+        node.execute(f"DELETE FROM {url.lexicon} WHERE id IN ({','.join(gone)})")
 
 
 def rows(node: Any, url: ClusterURL) -> Iterator[tuple[str, str]]:
@@ -137,4 +164,4 @@ def _versions(node: Node, url: ClusterURL, words: list[str]) -> dict[str, Any]:
     ids = {word_id(w): w for w in words}
     found = node.rows(f"SELECT word, terms FROM {url.lexicon} WHERE id IN ({','.join(map(str, ids))}) "
                       f"LIMIT {len(ids)} OPTION max_matches={len(ids)}")
-    return {str(word): json.loads(body) for word, body in found if str(word) in ids.values()}
+    return {str(word): versions_of(body) for word, body in found if str(word) in ids.values()}
