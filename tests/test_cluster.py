@@ -768,7 +768,8 @@ def test_a_paper_on_a_killed_node_is_no_answer_not_unknown(scratch: tuple[str, P
     """With a shard down, `show` and `similar` of a paper that shard holds
     said "no paper with arXiv id … in the index" (exit 1, an unknown id):
     now they say they cannot tell, naming the node (exit 2). A paper on a
-    shard that answered is shown; `similar` flags its partial results."""
+    shard that answered is shown, an id whose shard answered is unknown as
+    usual (exit 1); `similar` flags its partial results."""
     from searchkit.backends.sphinx.writer import shard_of
     from searchkit.corpus import parse_post
 
@@ -781,8 +782,12 @@ def test_a_paper_on_a_killed_node_is_no_answer_not_unknown(scratch: tuple[str, P
         done = run(command, lost, "--index", url)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.strip() == (f"Error: cannot tell whether '{lost}' is in the index: 1 of 3 shards did not "
-                                       f"answer (node {address}), and the shards that answered do not hold it")
+                                       f"answer (node {address}), the one that would hold it among them")
     assert run("show", kept, "--index", url).returncode == 0
+    # an id whose shard answered is known to be absent: exit 1, as with every shard up
+    absent = next(f"2599.{n:05d}" for n in range(100) if shard_of(f"2599.{n:05d}", 3) != 2)
+    unknown = run("show", absent, "--index", url)
+    assert unknown.returncode == 1 and "no paper with arXiv id" in unknown.stderr
     similar = run("similar", kept, "--index", url, "--json")
     assert similar.returncode in (0, 1) and json.loads(similar.stdout)["shards"]["answered"] == 2
     assert similar.stderr.strip() == f"partial results: 1 of 3 shards did not answer (node {address})"

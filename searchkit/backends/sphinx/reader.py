@@ -50,7 +50,7 @@ from .lexicon import reading, word_id
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
 from .window import DATE_BATCH, Windowed, excluded
-from .writer import CLUSTER_FORMAT, live_filter
+from .writer import CLUSTER_FORMAT, live_filter, shard_of
 
 MAX_CANDIDATES = 200_000
 """Documents one listing by id may return (a paper's copies, the matching
@@ -263,11 +263,12 @@ def _answering(method: Callable) -> Callable:
             answer = method(self, *args, **kwargs)
         except NotFoundError:
             self._still_whole()
-            if (status := self._status()).partial:
-                wanted = args[0] if args else kwargs.get("arxiv_id")
+            wanted = args[0] if args else kwargs.get("arxiv_id")
+            if self._holder_failed(engine.bare_id(str(wanted))):
+                status = self._status()
                 raise ClusterError(f"cannot tell whether {wanted!r} is in the index: "
                                    f"{status.warning().removeprefix('partial results: ')}, "
-                                   "and the shards that answered do not hold it") from None
+                                   "the one that would hold it among them") from None
             raise
         self._still_whole()
         return answer
@@ -391,6 +392,14 @@ class SphinxIndex(Engine):
         if not hasattr(self._agents, "failed"):
             self._agents.failed, self._agents.seen = set(), set()
         return self._agents.failed, self._agents.seen
+
+    def _holder_failed(self, arxiv_id: str) -> bool:
+        """Whether the shard that would hold this paper (every copy of a
+        paper is on one, `shard_of`) did not answer this thread's reads:
+        only then is "not found" no answer."""
+        last, seen = self._dead_agents()
+        replicas = self._replicas[shard_of(arxiv_id, len(self._replicas))]
+        return any(api in last for api, _ in replicas) and all(api in last | seen for api, _ in replicas)
 
     def _status(self) -> ShardStatus:
         """The shards missing from this thread's searches since its last
