@@ -506,52 +506,6 @@ def test_two_spellings_of_one_cluster_take_turns(scratch: tuple[str, Path, Path,
     assert done and (done[0].added, done[0].updated, done[0].removed) == (0, 0, 0)
 
 
-def test_the_writers_lease_serialises_writers_of_any_machine(scratch: tuple[str, Path, Path, Path]) -> None:
-    """Writers on two machines share no lock file: the lease in the meta
-    index lets one write at a time. A lease held by an ended process of
-    this machine (a killed reindex) or expired is free at once; one taken
-    over while its writer stalled stops that writer from publishing."""
-    import socket
-    import threading
-
-    from searchkit.backends.sphinx import ClusterURL, lease
-    from searchkit.backends.sphinx.conn import ClusterError
-    from searchkit.backends.sphinx.meta import open_node
-
-    url = ClusterURL.parse(scratch[0])
-    first, second = open_node(url), open_node(url)
-    try:
-        waited, order = threading.Event(), []
-
-        def other_machine() -> None:
-            with lease.held(second, url, waited.set):
-                order.append("second")
-
-        with lease.held(first, url) as held:
-            worker = threading.Thread(target=other_machine)
-            worker.start()
-            assert waited.wait(30), "the second writer did not wait"
-            order.append("first")
-            held.check(first)
-        worker.join(30)
-        assert order == ["first", "second"]
-        # an ended process of this machine, or an expiry, frees the lease at once
-        for body in ({"host": socket.gethostname(), "pid": 2**22 + 12345, "expires": 2e9},  # past pid_max
-                     {"host": "elsewhere", "pid": 1, "expires": 1.0}):
-            newest = lease._newest(first, url)[0]
-            assert lease._claim(first, url, newest + 1, body)
-            with lease.held(first, url) as taken:
-                assert taken.epoch == newest + 2
-        # a lapsed writer finds a newer epoch and must not publish
-        with lease.held(first, url) as stalled:
-            assert lease._claim(second, url, stalled.epoch + 1, {"host": "elsewhere", "pid": 1, "expires": 2e9})
-            with pytest.raises(ClusterError, match="took the cluster at .* over"):
-                stalled.check(first)
-    finally:
-        first.close()
-        second.close()
-
-
 def test_a_post_replaced_by_a_broken_link_keeps_its_papers(scratch: tuple[str, Path, Path, Path]) -> None:
     url, corpus, _, _ = scratch
     post = sorted(corpus.glob("*.md"))[0]

@@ -35,8 +35,6 @@ COUNTS_ROW = 2 << 40
 section, read only by the next reindex."""
 
 
-LEASE_ROW = 4 << 40
-"""``LEASE_ROW + E``: epoch E of the writers' lease (`lease`); the newest decides."""
 PIECES_ROW = 3 << 40
 """``PIECES_ROW + row * MAX_PIECES + k``: piece k of a long body of ``row``."""
 MAX_PIECES = 1 << 12

@@ -23,7 +23,6 @@ import base64
 import hashlib
 import json
 import tempfile
-import threading
 import time
 import zlib
 from collections import Counter
@@ -43,7 +42,7 @@ from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpu
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans, unpack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
-from . import ClusterURL, lease, lexicon
+from . import ClusterURL, lexicon
 from . import counts as term_counts
 from .config import ID_FIELD, LENGTH_COLUMNS
 from .conn import Node, connect, values
@@ -86,16 +85,8 @@ def reindex(
     corpus = directory(corpus_dir, "corpus")
     if not corpus.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus}")
-    told = threading.Event()  # "waiting for another reindex" once, for the lock or the lease
-
-    def waiting() -> None:
-        if on_wait is not None and not told.is_set():
-            told.set()
-            on_wait()
-
-    with _writer_lock(url, waiting), _lease(url, waiting) as claim:
+    with _writer_lock(url, on_wait):
         writer = Writer(url)
-        writer.claim = claim
         try:
             current = writer.recover()
             manifest, glossary, notices, rebuild = writer.base(current, full)
@@ -126,18 +117,6 @@ def _writer_lock(url: ClusterURL, on_wait: Callable[[], None] | None) -> Iterato
     key = hashlib.sha1(_identity(url).encode()).hexdigest()[:16]
     with file_lock(Path(tempfile.gettempdir()) / f"papersearch-cluster-{key}.lock", on_wait, remove=True):
         yield
-
-
-@contextmanager
-def _lease(url: ClusterURL, on_wait: Callable[[], None] | None) -> Iterator[lease.Lease]:
-    """The cluster's writer lease (`lease`), which serialises writers on
-    every machine; the local lock spares this machine's the polling."""
-    node = open_node(url)
-    try:
-        with lease.held(node, url, on_wait) as claim:
-            yield claim
-    finally:
-        node.close()
 
 
 def _identity(url: ClusterURL) -> str:
@@ -224,8 +203,6 @@ class Writer:
         self.shards: list[Shard] = []
         self.longest: int | None = 0
         """The added posts' `Lexicon.longest`, for the generation row."""
-        self.claim: lease.Lease | None = None
-        """The writers' lease this writer holds, checked before it publishes."""
         self.readings: dict[str, dict[str, int]] = {}
         """Word form → reading → the change in its count (`lexicon.push`)."""
         try:
@@ -328,8 +305,6 @@ class Writer:
                                                  "longest": _longest(rebuild, base.get("longest"), self.longest),
                                                  "top_terms": term_counts.top_terms(occurrences)})
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
-        if self.claim is not None:
-            self.claim.check(self.node)  # a writer that stalled past its lease must not publish
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         lexicon.published(self.node, self.url)
         self._clean(new)
