@@ -36,8 +36,9 @@ STOP_WORDS = frozenset((
 test compares with this), copied: importing ``whoosh.analysis`` for them
 cost every query process Whoosh's analysers and an English stemmer."""
 
-ANALYZER_VERSION = "kiwi-2"
-"""Bumped whenever the terms produced for a text change: forces a rebuild."""
+ANALYZER_VERSION = "kiwi-3"
+"""Bumped whenever the terms produced for a text change: forces a rebuild
+(3: no position left for a stop word)."""
 
 _KEEP_PREFIXES = ("NN", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
 _DROP_TAGS = {"NNB"}  # dependent nouns (것, 수, 등) carry no topic
@@ -219,12 +220,16 @@ def analyse(text: str) -> list[Term]:
 
 
 def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
+    """The text's terms, numbered without gaps: a stop word leaves none, as
+    a particle leaves none. A query phrase is its terms side by side, so a
+    gap for "of" made "mixture of experts" and "text-to-image" match no
+    paper that writes them (positions also decide proximity)."""
     kept = [(t.form, t.start, t.end) for t in tokens if _keep(t.tag, t.form)]
     terms: list[Term] = []
-    for pos, (form, start, end) in enumerate(kept):
+    for form, start, end in kept:
         term = normalise(form)
         if term:
-            terms.append(Term(term, pos, start, end))
+            terms.append(Term(term, len(terms), start, end))
     return _with_names(text, terms)
 
 

@@ -212,3 +212,31 @@ def test_stop_words_are_whooshs() -> None:
     from searchkit import analysis
 
     assert analysis.STOP_WORDS == STOP_WORDS
+
+
+def test_a_stop_word_leaves_no_gap_in_positions() -> None:
+    """A query phrase is its terms side by side; a position kept for "of"
+    or "to" made "mixture of experts" and "text-to-image" match no paper."""
+    terms = [(t.text, t.pos) for t in analyse("a mixture of experts and text-to-image models")]
+    positions = {text: pos for text, pos in terms}
+    assert positions["expert"] == positions["mixture"] + 1
+    assert positions["image"] == positions["text"] + 1
+    assert sorted({pos for _, pos in terms}) == list(range(len({pos for _, pos in terms})))
+
+
+def test_a_phrase_with_a_stop_word_finds_the_paper(tmp_path) -> None:
+    import searchkit
+
+    from .conftest import write_posts
+
+    post = ("---\ndate: 2025-01-06\n---\n\n"
+            "# 1. [Sparse Mixture-of-Experts for Text-to-Image Generation](https://arxiv.org/abs/2501.00001)\n\n"
+            "## Method\nmixture of experts 구조로 text-to-image 생성을 한다.\n\n"
+            "# 2. [Dense Experts of Mixtures](https://arxiv.org/abs/2501.00002)\n\n"
+            "## Method\nexperts 의 mixture 와 image 를 text 로 바꾼다.\n")
+    write_posts(tmp_path / "corpus", {"2025-01-06-daily-papers-20250106.md": post})
+    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
+    with searchkit.open_index(tmp_path / "index") as index:
+        for phrase in ('"mixture of experts"', '"Mixture-of-Experts"', '"text-to-image"', '"text to image"'):
+            assert [h.arxiv_id for h in index.search(phrase, expand=False)] == ["2501.00001"], phrase
+

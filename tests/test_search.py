@@ -289,6 +289,22 @@ def test_copy_keys_number_a_paper_posted_twice_in_one_post() -> None:
     assert copy_keys(copies) == ["2025-01-07", "2025-01-08 (b.md) #1", "2025-01-08 (b.md) #2", "2025-01-08 (c.md)"]
 
 
+def test_stats_top_terms_leave_removed_posts_out(tmp_path: Path) -> None:
+    """Whoosh keeps a removed post's terms in its counts until the segment
+    is rewritten: `stats` counted them (model 19 for 15 on corpus/)."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    searchkit.reindex(corpus, tmp_path / "index")
+    sorted(corpus.glob("*.md"))[0].unlink()
+    searchkit.reindex(corpus, tmp_path / "index")
+    searchkit.reindex(corpus, tmp_path / "full")
+    with searchkit.open_index(tmp_path / "index") as index, searchkit.open_index(tmp_path / "full") as full:
+        assert index._reader.reader.has_deletions()
+        assert index.stats().top_terms == full.stats().top_terms
+
+
 def test_title_is_searchable_and_highlighted(tiny_index: searchkit.Index) -> None:
     [hit] = tiny_index.search("Legged", expand=False)
     assert hit.arxiv_id == "2501.00002"
