@@ -298,7 +298,8 @@ def _parse_paper(
     lines: list[str], start: int, end: int, date: str, path: str, name: str, problems: list[Problem]
 ) -> Paper | None:
     heading = _HEADING.match(lines[start].rstrip())
-    arxiv = _ARXIV_URL.search(heading.group("url")) if heading else None
+    url = heading.group("url").removeprefix("<").removesuffix(">") if heading else ""  # <…>: CommonMark's form
+    arxiv = _ARXIV_URL.search(url) if heading else None
     if heading is None or arxiv is None:
         problems.append(Problem(path, start + 1, "paper heading has no arXiv link; paper skipped"))
         return None
@@ -306,7 +307,7 @@ def _parse_paper(
     if not sections:
         problems.append(Problem(path, start + 1, "paper has no summary sections; indexed by title only"))
     title = " ".join(heading.group("title").split())
-    return Paper(arxiv.group("id"), title, heading.group("url"), date, name, start + 1, sections)
+    return Paper(arxiv.group("id"), title, url, date, name, start + 1, sections)
 
 
 def _sections(lines: list[str], start: int, end: int, path: str, problems: list[Problem]) -> dict[str, str]:

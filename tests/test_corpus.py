@@ -244,10 +244,15 @@ def test_a_link_that_only_mentions_arxiv_is_no_arxiv_paper(url: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["http://arxiv.org/abs/2510.10001v1", "https://www.arxiv.org/pdf/2510.10001.pdf",
-                                 "arxiv.org/abs/2510.10001", "https://arxiv.org/abs/2510.10001#section"])
+                                 "arxiv.org/abs/2510.10001", "https://arxiv.org/abs/2510.10001#section",
+                                 "<https://export.arxiv.org/abs/2510.10001>"])
 def test_arxiv_links_as_written_are_papers(url: str) -> None:
+    """Each is a paper, and `show` takes the same link as its id."""
+    from searchkit.engine import bare_id
+
     papers, problems = parse(FRONT + f"# 1. [T]({url})\n## Method\n방법.\n")
     assert problems == [] and [p.arxiv_id for p in papers] == ["2510.10001"]
+    assert papers[0].url == url.strip("<>") and bare_id(url) == "2510.10001"
 
 
 def test_four_space_indent_or_no_space_is_not_a_heading() -> None:

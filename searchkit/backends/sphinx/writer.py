@@ -440,9 +440,9 @@ def _totals(manifest: Manifest) -> dict[str, int]:
 
 def _longest(rebuild: bool, before: int | None, added: int | None) -> int | None:
     """The lexicon's bound (`Lexicon.longest`) for the new generation: the
-    cluster's lexicon keeps every word ever added, so the larger of the
-    previous bound and the added posts'; unknown (None) when the previous
-    generation never measured its words."""
+    larger of the previous bound and the added posts' (an upper bound is all
+    `segment` needs: a removed post's long word may leave it high); unknown
+    (None) when the previous generation never measured its words."""
     if rebuild:
         return added
     return None if before is None or added is None else max(before, added)
