@@ -103,7 +103,7 @@ def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
     text = check_query(text)
     parts: list[Part] = []
     for match in _PHRASE.finditer(text):
-        terms = tuple(t.text for t in _plain(analyse(match.group(1))))
+        terms = tuple(t.text for t in plain(analyse(match.group(1))))
         if terms:
             parts.append(Part((terms,), required=True, label=match.group(1)))
     free = _PHRASE.sub(" ", text).replace('"', " ")
@@ -195,8 +195,9 @@ def split_compounds(parsed: ParsedQuery, known: Callable[[str], bool]) -> Parsed
     return ParsedQuery(parsed.text, tuple(parts), parsed.arxiv_ids, parsed.expansions)
 
 
-def _plain(terms: list[Term]) -> list[Term]:
-    """Terms without whole-name duplicates, for phrases matched by position."""
+def plain(terms: list[Term]) -> list[Term]:
+    """Terms without whole-name duplicates, one a position, for phrases
+    matched by position (the cluster writes its fields in this order too)."""
     out: list[Term] = []
     for t in terms:
         if out and out[-1].pos == t.pos and out[-1].start == t.start:

@@ -506,6 +506,26 @@ def test_two_spellings_of_one_cluster_take_turns(scratch: tuple[str, Path, Path,
     assert done and (done[0].added, done[0].updated, done[0].removed) == (0, 0, 0)
 
 
+def test_a_phrase_after_a_name_is_counted_where_it_is_found(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A name (GPT-4o) is indexed beside its parts at one position; written
+    in order into Sphinx's field it moved every later term one on, and
+    Sphinx's phrase count missed a paper the exact check shows."""
+    post = ("---\ndate: 2025-01-06\n---\n\n"
+            "# 1. [Names First](https://arxiv.org/abs/2501.00001)\n\n"
+            "## Method\nGPT-4o 기반 large language model 을 쓴다.\n\n"
+            "# 2. [Plain Words](https://arxiv.org/abs/2501.00002)\n\n"
+            "## Method\nlarge language model 을 쓴다.\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2025-01-06-daily-papers-20250106.md").write_text(post, encoding="utf-8")
+    url = start(tmp_path / "cluster", 1, request)
+    searchkit.reindex(corpus, url)
+    with searchkit.open_index(url) as index:
+        results = index.search('"large language model"', expand=False)
+        assert sorted(h.arxiv_id for h in results) == ["2501.00001", "2501.00002"]
+        assert (results.total, results.total_exact) == (2, True)
+
+
 def test_a_post_replaced_by_a_broken_link_keeps_its_papers(scratch: tuple[str, Path, Path, Path]) -> None:
     url, corpus, _, _ = scratch
     post = sorted(corpus.glob("*.md"))[0]

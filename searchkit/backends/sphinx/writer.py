@@ -50,10 +50,11 @@ from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, o
 from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 6
+CLUSTER_FORMAT = 7
 """Bumped when the documents' layout or the generation row changes (3: mined
 term pairs per post; 5: field lengths as attributes; 6: the lexicon's
-readings counted and versioned, `lexicon`): forces a full rebuild."""
+readings counted and versioned, `lexicon`; 7: names after the terms a
+phrase matches, `terms.field_text`): forces a full rebuild."""
 FOREVER = 4294967295
 """``died`` of a document no reindex has replaced (uint32 max)."""
 BATCH_DOCS = 64
@@ -422,7 +423,7 @@ def _row(doc: int, new: int, paper: Paper, fields: list[list[Term]], own: list[s
         words, numbers = pack_spans(terms)
         spans[name] = [words, base64.b64encode(numbers).decode("ascii")]
         texts[name] = text
-    encoded = [field_text([t.text for t in terms]) if text else "" for terms, text in zip(fields, own)]
+    encoded = [field_text(terms) if text else "" for terms, text in zip(fields, own)]
     sizes = [len(terms) if text else 0 for terms, text in zip(fields, own)]
     lengths = [int(quantised_length(n)) for n in (sum(sizes), *sizes)]  # LENGTH_COLUMNS' order
     return (doc, *encoded, encode(paper.arxiv_id), new, FOREVER, int(paper.date.replace("-", "")), *lengths,

@@ -1,5 +1,5 @@
 // Mirrors searchkit/query.py (check_query, parse_query, word_parts,
-// _suffix, _glued_run, split_compounds, _plain, unique) and glossary.Glossary.expand.
+// _suffix, _glued_run, split_compounds, plain, unique) and glossary.Glossary.expand.
 // A part is {alternatives: [[term, …], …], required, weight, label, typed, covers, significance}.
 import { meta, glossaryEntries } from "./store.js";
 import { analyse } from "./lexicon.js";
@@ -101,7 +101,7 @@ export async function splitCompounds(parsed, known) {
   return { ...parsed, parts };
 }
 
-// query._plain
+// query.plain
 export function plain(terms) {
   const out = [];
   for (const t of terms) {
