@@ -48,7 +48,7 @@ default corpus's longest is 24 characters), and the edit-distance automaton
 over the term list grows with the word (seconds for 800 characters)."""
 _ID = re.compile(
     r"^<?(?:arxiv:|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)?(\d{4}\.\d{4,5})(?:v\d+)?"
-    r"(?:\.pdf)?/?(?:[?#]\S*)?>?$", re.I,
+    r"(?:\.pdf)?(?:[/?#][^\s>]*)?>?$", re.I,
 )
 """An arXiv id as typed or pasted: bare, ``arXiv:``, or any link form the
 parser takes as a paper's (`corpus._ARXIV_URL`)."""

@@ -245,7 +245,8 @@ def test_a_link_that_only_mentions_arxiv_is_no_arxiv_paper(url: str) -> None:
 
 @pytest.mark.parametrize("url", ["http://arxiv.org/abs/2510.10001v1", "https://www.arxiv.org/pdf/2510.10001.pdf",
                                  "arxiv.org/abs/2510.10001", "https://arxiv.org/abs/2510.10001#section",
-                                 "<https://export.arxiv.org/abs/2510.10001>"])
+                                 "<https://export.arxiv.org/abs/2510.10001>",
+                                 "https://arxiv.org/html/2510.10001v1/index.html"])
 def test_arxiv_links_as_written_are_papers(url: str) -> None:
     """Each is a paper, and `show` takes the same link as its id."""
     from searchkit.engine import bare_id
