@@ -280,11 +280,13 @@ class Lexicon:
         """Analyse query text by look-up. When a word is neither recorded
         nor made of recorded words or ``known`` index terms, every word of
         the text is read by the stand-in (`standin.StandIn`), as the static
-        page reads it; Kiwi is never loaded for a query. A Hangul word of
-        two syllables or more whose reading keeps no term (Kiwi read 깊이
-        as the adverb "deeply" more often than as the noun "depth") but
-        which is itself an index term is searched as that term: typed
-        alone, it was "no searchable words", and 깊이 추정 was 추정."""
+        page reads it; Kiwi is never loaded for a query. When no word of
+        the text keeps a term, a Hangul word of two syllables or more that
+        is itself an index term is searched as that term: Kiwi read 깊이 as
+        the adverb "deeply" more often than as the noun "depth", and 깊이
+        typed alone was "no searchable words". Only then: in running text
+        such a word is mostly the counter or adverb its reading says (두
+        가지 방법 is about methods, not 가지치기's 가지)."""
         matches = list(_WORD.finditer(text))
         words = {m.group() for m in matches}
         found = self.lookup([*words, *(w.lower() for w in words)])
@@ -297,9 +299,10 @@ class Lexicon:
                 found = self._stand_in(words, known)
                 break
             found[word] = segmented
-        for word in words:
-            if not found[word] and _HANGUL_NOUN.fullmatch(word) and known(word):
-                found[word] = [[word, 0, 0, len(word)]]  # typed, a noun: 깊이 (depth), not the adverb
+        if not any(found[word] for word in words):  # nothing to search: 깊이 typed alone is depth, not "deeply"
+            for word in words:
+                if _HANGUL_NOUN.fullmatch(word) and known(word):
+                    found[word] = [[word, 0, 0, len(word)]]
         terms: list[Term] = []
         base = 0
         for match in matches:

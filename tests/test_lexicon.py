@@ -280,17 +280,21 @@ def test_a_lexicon_without_the_bound_still_asks_no_long_prefix(segmenting: Lexic
     old.close()
 
 
-def test_a_typed_word_read_as_no_term_is_searched_as_the_index_term_it_is(tmp_path: Path) -> None:
+def test_a_query_of_words_read_as_no_term_searches_the_index_terms_they_are(tmp_path: Path) -> None:
     """Kiwi read 깊이 as the adverb (no term) more often than as the noun
-    depth: alone it was "no searchable words" and 깊이 추정 only 추정,
-    though papers hold the term 깊이. A one-syllable word (이, "this")
-    and a word that is no index term stay unsearched."""
+    depth: typed alone it was "no searchable words", though papers hold the
+    term 깊이. Beside a word that keeps a term it stays unsearched: there
+    it is mostly the counter or adverb (두 가지 방법 searched 가지치기's 가지).
+    A one-syllable word (이, "this") and a word that is no index term never
+    count."""
     lex = Lexicon(tmp_path / "lexicon.sqlite")
-    lex.add([("깊이 추정 이 모두", [Term("추정", 1, 3, 5)])])
-    known = {"깊이", "추정", "이"}.__contains__
-    assert [t.text for t in lex.analyse("깊이 추정", known)] == ["깊이", "추정"]
+    lex.add([("깊이 추정 이 모두 가지 방법", [Term("추정", 1, 3, 5), Term("방법", 5, 14, 16)])])
+    known = {"깊이", "추정", "이", "가지", "방법"}.__contains__
     assert lex.analyse("깊이", known) == [Term("깊이", 0, 0, 2)]
-    assert [t.text for t in lex.analyse("이 모두 추정", known)] == ["추정"]
+    assert [t.text for t in lex.analyse("이 깊이", known)] == ["깊이"]
+    assert [t.text for t in lex.analyse("깊이 추정", known)] == ["추정"]
+    assert [t.text for t in lex.analyse("두 가지 방법", known)] == ["방법"]
+    assert lex.analyse("이 모두", known) == []
     lex.close()
 
 

@@ -25,10 +25,10 @@ export async function analyse(text, known) {
   }
   // as Lexicon.analyse: every word gets the stand-in's reading (StandIn.word)
   if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
-  // as Lexicon.analyse: a typed Hangul word whose reading keeps no term, itself an index term
-  for (const word of words) {
-    if (!found.get(word).length && /^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) {
-      found.set(word, [[word, 0, 0, word.length]]);
+  // as Lexicon.analyse: when no word keeps a term, a Hangul word that is itself an index term
+  if (!words.some((word) => found.get(word).length)) {
+    for (const word of words) {
+      if (/^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) found.set(word, [[word, 0, 0, word.length]]);
     }
   }
   const terms = [];
