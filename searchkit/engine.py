@@ -47,8 +47,9 @@ SUGGEST_LONGEST = 40
 default corpus's longest is 24 characters), and the edit-distance automaton
 over the term list grows with the word (seconds for 800 characters)."""
 _ID = re.compile(
-    r"^<?(?:arxiv:|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)?(\d{4}\.\d{4,5})(?:v\d+)?"
-    r"(?:\.pdf)?(?:[/?#][^\s>]*)?>?$", re.I,
+    r"^(?:arxiv:)?(\d{4}\.\d{4,5})(?:v\d+)?$"
+    r"|^(<)?(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5})(?:v\d+)?"
+    r"(?:\.pdf)?(?:[/?#][^\s<>]*)?(?(2)>)$", re.I,
 )
 """An arXiv id as typed or pasted: bare, ``arXiv:``, or any link form the
 parser takes as a paper's (`corpus._ARXIV_URL`)."""
@@ -404,7 +405,7 @@ def bare_id(arxiv_id: str) -> str:
     match = _ID.search(arxiv_id.strip()) if isinstance(arxiv_id, str) else None
     if match is None:
         raise QueryError(f"{arxiv_id!r} is not an arXiv id like 2510.00515")
-    return match.group(1)
+    return match.group(1) or match.group(3)
 
 
 def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:

@@ -200,8 +200,10 @@ def plain(terms: list[Term]) -> list[Term]:
     matched by position (the cluster writes its fields in this order too)."""
     out: list[Term] = []
     for t in terms:
-        if out and out[-1].pos == t.pos and out[-1].start == t.start:
-            out[-1] = t  # the part replaces the whole name at the same position
+        if out and out[-1].pos == t.pos:
+            # the part replaces the whole name at its position, even where the name starts earlier
+            # (In-Context-Learning: its first chunk is a stop word, so its first kept part starts later)
+            out[-1] = t
         else:
             out.append(t)
     return out

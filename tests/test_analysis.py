@@ -231,12 +231,12 @@ def test_a_phrase_with_a_stop_word_finds_the_paper(tmp_path) -> None:
 
     post = ("---\ndate: 2025-01-06\n---\n\n"
             "# 1. [Sparse Mixture-of-Experts for Text-to-Image Generation](https://arxiv.org/abs/2501.00001)\n\n"
-            "## Method\nmixture of experts 구조로 text-to-image 생성을 한다.\n\n"
+            "## Method\nmixture of experts 구조로 text-to-image 생성을 In-Context-Learning 으로 한다.\n\n"
             "# 2. [Dense Experts of Mixtures](https://arxiv.org/abs/2501.00002)\n\n"
             "## Method\nexperts 의 mixture 와 image 를 text 로 바꾼다.\n")
     write_posts(tmp_path / "corpus", {"2025-01-06-daily-papers-20250106.md": post})
     searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
     with searchkit.open_index(tmp_path / "index") as index:
-        for phrase in ('"mixture of experts"', '"Mixture-of-Experts"', '"text-to-image"', '"text to image"'):
+        for phrase in ('"mixture of experts"', '"Mixture-of-Experts"', '"text-to-image"', '"text to image"',
+                       '"In-Context-Learning"'):
             assert [h.arxiv_id for h in index.search(phrase, expand=False)] == ["2501.00001"], phrase
-

@@ -507,12 +507,14 @@ def test_two_spellings_of_one_cluster_take_turns(scratch: tuple[str, Path, Path,
 
 
 def test_a_phrase_after_a_name_is_counted_where_it_is_found(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """A name (GPT-4o) is indexed beside its parts at one position; written
-    in order into Sphinx's field it moved every later term one on, and
-    Sphinx's phrase count missed a paper the exact check shows."""
+    """A name (model-based, In-Context-Learning) is indexed beside its
+    first part at one position; written in order into Sphinx's field it
+    came between a phrase's last terms (language model-based: language,
+    model-based, model), and Sphinx's count missed a paper the exact check
+    shows; a name led by a stop word counted as a position of its own."""
     post = ("---\ndate: 2025-01-06\n---\n\n"
             "# 1. [Names First](https://arxiv.org/abs/2501.00001)\n\n"
-            "## Method\nGPT-4o 기반 large language model 을 쓴다.\n\n"
+            "## Method\nlarge language model-based 방법과 In-Context-Learning 을 쓴다.\n\n"
             "# 2. [Plain Words](https://arxiv.org/abs/2501.00002)\n\n"
             "## Method\nlarge language model 을 쓴다.\n")
     corpus = tmp_path / "corpus"
@@ -524,6 +526,8 @@ def test_a_phrase_after_a_name_is_counted_where_it_is_found(tmp_path: Path, requ
         results = index.search('"large language model"', expand=False)
         assert sorted(h.arxiv_id for h in results) == ["2501.00001", "2501.00002"]
         assert (results.total, results.total_exact) == (2, True)
+        learning = index.search('"In-Context-Learning"', expand=False)
+        assert [h.arxiv_id for h in learning] == ["2501.00001"] and learning.total == 1
 
 
 def test_a_post_replaced_by_a_broken_link_keeps_its_papers(scratch: tuple[str, Path, Path, Path]) -> None:

@@ -256,6 +256,19 @@ def test_arxiv_links_as_written_are_papers(url: str) -> None:
     assert papers[0].url == url.strip("<>") and bare_id(url) == "2510.10001"
 
 
+@pytest.mark.parametrize("text", ["2510.100011", "2510.10001/anything", "2510.10001#x", "<2510.10001",
+                                  "arxiv:2510.10001/x", "<https://arxiv.org/abs/2510.10001",
+                                  "https://arxiv.org/abs/2510.10001 junk"])
+def test_what_is_no_arxiv_id_is_refused(text: str) -> None:
+    """A link's tail and angle brackets belong to links, in pairs; a bare
+    id takes only a version."""
+    from searchkit.engine import bare_id
+    from searchkit.errors import QueryError
+
+    with pytest.raises(QueryError):
+        bare_id(text)
+
+
 def test_four_space_indent_or_no_space_is_not_a_heading() -> None:
     # Four spaces make a code block and "#2." is a paragraph: both stay text of the paper before.
     text = FRONT + (

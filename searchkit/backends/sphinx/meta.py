@@ -33,8 +33,6 @@ incremental reindex keeps its predecessor's), read only for suggestions."""
 COUNTS_ROW = 2 << 40
 """``COUNTS_ROW + G``: generation G's occurrences of every term in every
 section, read only by the next reindex."""
-
-
 PIECES_ROW = 3 << 40
 """``PIECES_ROW + row * MAX_PIECES + k``: piece k of a long body of ``row``."""
 MAX_PIECES = 1 << 12

@@ -618,9 +618,9 @@ class SphinxIndex(Engine):
         documents less the extra copies of re-posted papers, less the
         excluded paper. It is the directory's total, except that (1) the
         directory estimates past `engine.COUNT_BUDGET` phrase checks where
-        this counts exactly, and (2) a phrase next to a name Kiwi split
-        (``GPT-4o``) or a dropped token can match in one and not the other
-        (Sphinx numbers positions itself)."""
+        this counts exactly. Sphinx reads a phrase at the positions the
+        exact check reads: fields hold `query.plain`'s terms in order, the
+        whole names after them (`terms.field_text`)."""
         total = int(answers[0][0][0]) if answers[0] else 0
         grouped = answers[1:-1] if exclude else answers[1:]
         total -= sum(int(n) - 1 for rows in grouped for _, n in rows)

@@ -50,10 +50,10 @@ from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, o
 from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 7
+CLUSTER_FORMAT = 8
 """Bumped when the documents' layout or the generation row changes (3: mined
 term pairs per post; 5: field lengths as attributes; 6: the lexicon's
-readings counted and versioned, `lexicon`; 7: names after the terms a
+readings counted and versioned, `lexicon`; 7 and 8: names after the terms a
 phrase matches, `terms.field_text`): forces a full rebuild."""
 FOREVER = 4294967295
 """``died`` of a document no reindex has replaced (uint32 max)."""

@@ -106,7 +106,7 @@ export function plain(terms) {
   const out = [];
   for (const t of terms) {
     const last = out[out.length - 1];
-    if (last && last[1] === t[1] && last[2] === t[2]) out[out.length - 1] = t;
+    if (last && last[1] === t[1]) out[out.length - 1] = t; // the part replaces the whole name at its position
     else out.push(t);
   }
   return out;
