@@ -34,7 +34,7 @@ from . import pairs as mined_pairs
 from .analysis import ANALYZER_VERSION, Term
 from .errors import IndexCorruptError
 from .hits import Expansion
-from .query import ParsedQuery, Part, content_terms, is_hangul, unique
+from .query import ParsedQuery, Part, content_terms, is_hangul, plain, unique
 
 GLOSSARY_FILE = "glossary.json"
 TABLE_FILE = "synonyms.tsv"
@@ -139,7 +139,7 @@ def save_glossary(generation: Path, base: Path | None, surfaces: list[str], anal
 def glossary_body(surfaces: list[str], analysed: list[list[Term]]) -> dict:
     """The analysed glossary as stored (a directory's ``glossary.json``,
     a cluster's generation row): `glossary_surfaces` with their terms."""
-    terms = [[t.text for t in _parts_only(ts)] for ts in analysed]
+    terms = [[t.text for t in plain(ts)] for ts in analysed]
     paired = 2 * len(load_pairs())
     rows = [[terms[i], surfaces[i], terms[i + 1], surfaces[i + 1]] for i in range(0, min(paired, len(surfaces)) - 1, 2)]
     concepts, at = [], paired
@@ -148,11 +148,6 @@ def glossary_body(surfaces: list[str], analysed: list[list[Term]]) -> dict:
         concepts.append([kind, *group])
         at += 1 + len(members)
     return {"digest": _digest(), "pairs": rows, "concepts": concepts}
-
-
-def _parts_only(terms: list) -> list:
-    """Drop whole-name terms, keeping the parts that phrases match on."""
-    return [t for i, t in enumerate(terms) if not (i + 1 < len(terms) and terms[i + 1].pos == t.pos)]
 
 
 def _sources_digest(generation: Path) -> str | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis import Term
-from .query import SUFFIXES, content_terms
+from .query import SUFFIXES, content_terms, plain
 
 PAIRS_FILE = "pairs.json"
 VERSION = 1
@@ -213,9 +213,7 @@ def _bare(word: re.Match, terms: list[Term], text: str) -> bool:
 def _terms_in(terms: list[Term], start: int, end: int) -> tuple[str, ...]:
     """The terms inside [start, end), parts rather than whole names (as
     phrases match them)."""
-    inside = [t for t in terms if start <= t.start and t.end <= end]
-    parts = [t for i, t in enumerate(inside) if not (i + 1 < len(inside) and inside[i + 1].pos == t.pos)]
-    return tuple(t.text for t in parts)
+    return tuple(t.text for t in plain([t for t in terms if start <= t.start and t.end <= end]))
 
 
 # The generation's file

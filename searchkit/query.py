@@ -197,7 +197,8 @@ def split_compounds(parsed: ParsedQuery, known: Callable[[str], bool]) -> Parsed
 
 def plain(terms: list[Term]) -> list[Term]:
     """Terms without whole-name duplicates, one a position, for phrases
-    matched by position (the cluster writes its fields in this order too)."""
+    matched by position: the one rule for "the parts, not the name" (the
+    glossary's and the mined pairs' terms, the cluster's field order)."""
     out: list[Term] = []
     for t in terms:
         if out and out[-1].pos == t.pos:

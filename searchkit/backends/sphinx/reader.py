@@ -18,7 +18,6 @@ the matches and lists their dates itself.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import threading
@@ -50,7 +49,7 @@ from .lexicon import reading, word_id
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
 from .window import DATE_BATCH, Windowed, excluded
-from .writer import CLUSTER_FORMAT, live_filter, shard_of
+from .writer import CLUSTER_FORMAT, live_filter, packed_spans, shard_of
 
 MAX_CANDIDATES = 200_000
 """Documents one listing by id may return (a paper's copies, the matching
@@ -398,8 +397,7 @@ class SphinxIndex(Engine):
         paper is on one, `shard_of`) did not answer this thread's reads:
         only then is "not found" no answer."""
         last, seen = self._dead_agents()
-        replicas = self._replicas[shard_of(arxiv_id, len(self._replicas))]
-        return any(api in last for api, _ in replicas) and all(api in last | seen for api, _ in replicas)
+        return _missing(self._replicas[shard_of(arxiv_id, len(self._replicas))], last, last | seen)
 
     def _status(self) -> ShardStatus:
         """The shards missing from this thread's searches since its last
@@ -409,8 +407,7 @@ class SphinxIndex(Engine):
         (``nodeads`` sends a retry to a copy not seen failing)."""
         last, seen = self._dead_agents()
         dead = last | seen
-        failed = [replicas for replicas in self._replicas
-                  if any(api in last for api, _ in replicas) and all(api in dead for api, _ in replicas)]
+        failed = [replicas for replicas in self._replicas if _missing(replicas, last, dead)]
         nodes = tuple(sorted({sql for replicas in failed for api, sql in replicas if api in dead}))
         self._fresh()
         return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), nodes)
@@ -752,9 +749,14 @@ def _scoped(field: str, terms: list[str]) -> str:
     return f"{scope} ({any_of(terms)})"
 
 
+def _missing(replicas: Sequence[tuple[str, str]], last: set[str], dead: set[str]) -> bool:
+    """Whether a shard did not answer: the last run of a batch had a failed
+    agent holding it, and every copy of it was seen failing."""
+    return any(api in last for api, _ in replicas) and all(api in dead for api, _ in replicas)
+
+
 def _stored(row: tuple) -> dict:
     """A fetched document as `searcher.Planned` reads stored fields."""
     doc, arxiv_id, day, url, spans, post = row
-    packed = {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(spans).items()}
     return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "post": str(post),
-            "spans": Spans(packed)}
+            "spans": Spans(packed_spans(spans))}

@@ -165,8 +165,7 @@ class Shard:
             rows = self.replicas[0].rows(f"SELECT spans FROM {self.index} WHERE id IN ({','.join(map(str, chunk))}) "
                                          f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
             for (packed,) in rows:
-                yield Spans({name: (words, base64.b64decode(numbers))
-                             for name, (words, numbers) in json.loads(packed).items()})
+                yield Spans(packed_spans(packed))
 
     def texts(self, ids: Sequence[int]) -> Iterator[tuple[str, list[tuple[str, int, int, int]]]]:
         """Each section text of these documents with its terms, as they were
@@ -177,11 +176,9 @@ class Shard:
                                          f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
                                          f"OPTION max_matches={len(chunk)}")
             for texts, packed in rows:
-                found, spans = json.loads(texts), json.loads(packed)
-                for name in TEXT_FIELDS:
-                    if found.get(name) and name in spans:
-                        words, numbers = spans[name]
-                        yield found[name], unpack_spans((words, base64.b64decode(numbers)))
+                found, spans = json.loads(texts), packed_spans(packed)
+                yield from ((found[name], unpack_spans(spans[name])) for name in TEXT_FIELDS
+                            if found.get(name) and name in spans)
 
     def delete(self, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 1000):
@@ -191,6 +188,13 @@ class Shard:
         for start in range(0, len(ids), 1000):
             chunk = ",".join(map(str, ids[start:start + 1000]))
             self.execute(f"UPDATE {self.index} SET died = {died} WHERE id IN ({chunk})")
+
+
+def packed_spans(stored: str) -> dict[str, tuple[str, bytes]]:
+    """A document's ``spans`` attribute (JSON, offsets base64, as `_row`
+    writes it) as `schema.pack_spans` made it, field by field: what the
+    reader's `Spans` and the writer's recounts read."""
+    return {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(stored).items()}
 
 
 class Writer:
@@ -361,8 +365,8 @@ class Writer:
         docs: dict[str, list[list[int]]] = {}
         pending: dict[int, list[tuple]] = {}
         counts = term_counts.empty()
-        with tempfile.TemporaryDirectory(prefix="papersearch-lexicon-") as tmp:
-            words = Lexicon(Path(tmp) / "lexicon.sqlite")  # counts readings, and the bound `longest`
+        words = Lexicon(Path(":memory:"))  # counts readings and the bound `longest`; writes nothing (`pending`)
+        try:
             for shard, ids in replaced.items():
                 words.remove(self.shards[shard].texts(ids))
             for i, paper in enumerate(papers):
@@ -387,6 +391,7 @@ class Writer:
                 glossary = glossary_body(surfaces, list(analysed))
             self.longest = words.longest()  # of the added posts' words and terms (a new table measures all)
             self.readings = words.pending()
+        finally:
             words.close()
         return lengths, docs, glossary or {}, counts
 

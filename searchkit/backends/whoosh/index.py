@@ -4,6 +4,7 @@ share between threads (each reads through its own `_Reader`)."""
 
 from __future__ import annotations
 
+import heapq
 import os
 import threading
 import weakref
@@ -335,14 +336,14 @@ def _most_frequent(reader: Any, postings: Postings, field: str) -> list[tuple[st
     if not reader.has_deletions():
         return [(t.decode(), int(n)) for n, t in reader.most_frequent_terms(field, TOP_SCAN)]
     bounds = sorted(((info.weight(), text) for text, info in reader.iter_field(field)), reverse=True)
-    found: list[tuple[float, bytes]] = []
+    top: list[tuple[float, bytes]] = []  # a min-heap of the best TOP_SCAN so far
     for bound, text in bounds:
-        if len(found) >= TOP_SCAN and bound < found[TOP_SCAN - 1][0]:
+        if len(top) == TOP_SCAN and bound < top[0][0]:
             break
         live = float(postings.read(field, text.decode())[1].sum())
         if live:
-            found = sorted([*found, (live, text)], reverse=True)
-    return [(t.decode(), int(n)) for n, t in found[:TOP_SCAN]]
+            (heapq.heappush if len(top) < TOP_SCAN else heapq.heappushpop)(top, (live, text))
+    return [(t.decode(), int(n)) for n, t in sorted(top, reverse=True)]
 
 
 def _unpacked(fields: Mapping[str, Any]) -> dict:
