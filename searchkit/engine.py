@@ -304,13 +304,16 @@ class Planned:
     :param day: docnum → post date.
     :param read: docnum → stored fields with ``spans``.
     :param distinct: how many papers a list of docnums holds.
+    :param place: docnum → its place in a full build, for exact ties (the
+        docnum itself when the backend numbers documents so).
     """
 
     def __init__(self, postings: scoring.Postings, planned: scoring.Plan, extras: list, within: Any,
                  key: Callable[[int], str], day: Callable[[int], str], read: Callable[[int], dict],
-                 distinct: Callable[[list[int]], int]) -> None:
+                 distinct: Callable[[list[int]], int], place: Callable[[int], Any] | None = None) -> None:
         self._args = (postings, planned, extras)
         self._within, self.key, self._day, self._read, self._distinct = within, key, day, read, distinct
+        self._place = place
         self._stored: dict[int, dict] = {}
         self.explainer: Callable[[int, Mapping[str, Any]], list] = lambda doc, spans: []
         """Each term's share of a document's score (set by `plan`, which knows the terms)."""
@@ -326,7 +329,7 @@ class Planned:
 
     def top(self, limit: int) -> list[tuple[int, float]]:
         """(docnum, score) of the best copies of the ``limit`` best papers."""
-        return scoring.top(*self._args, limit, self.key, self.stored, self._within)
+        return scoring.top(*self._args, limit, self.key, self.stored, self._within, self._place)
 
     def matching(self) -> list[int]:
         """Every matching docnum, phrases checked (date order needs them all)."""
@@ -367,7 +370,7 @@ def plan(postings: scoring.Postings, parsed: ParsedQuery, scope: tuple[str, ...]
     """``parsed`` scored a term at a time over ``postings`` (see
     `scoring`), with the joined compounds and arXiv ids as optional
     clauses, over the documents in ``within`` (all when None); ``reads``
-    are `Planned`'s key, day, read and distinct."""
+    are `Planned`'s key, day, read, distinct and place."""
     planned = scoring.plan(postings, parsed.parts, scope, FIELD_WEIGHTS)
     clauses = [(f, word, FIELD_WEIGHTS.get(f, 1.0), word) for word in joined for f in scope]
     clauses += [("arxiv_id", i, ARXIV_BOOST, i) for i in parsed.arxiv_ids]

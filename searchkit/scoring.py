@@ -135,13 +135,16 @@ def _alternative(
 
 def top(
     postings: Postings, planned: Plan, extras: Sequence[Scored], limit: int, key: Callable[[int], str],
-    stored: Stored, within: np.ndarray | None = None,
+    stored: Stored, within: np.ndarray | None = None, place: Callable[[int], Any] | None = None,
 ) -> list[tuple[int, float]]:
     """The ``limit`` best documents, one per ``key`` (a paper's re-posts
     collapse to its best copy), as (docnum, score), best first; only
-    documents in ``within`` when it is given."""
+    documents in ``within`` when it is given. Exact ties go by ``place``
+    (docnum → its place in a full build; the docnum itself when None), so
+    an index built a post at a time answers as one built at once."""
     if limit < 1:
         return []
+    place = place or _itself
     upper, eligible, sure, _ = _bounds(postings, planned, extras)
     if within is not None:
         eligible &= within
@@ -157,10 +160,31 @@ def top(
             if score is None:
                 continue
             paper = key(doc)
-            if paper not in best or score > best[paper][1]:
+            held = best.get(paper)
+            if held is None or score > held[1] or (score == held[1] and place(doc) < place(held[0])):
                 best[paper] = (doc, float(score))
-    ranked = sorted(best.values(), key=lambda item: (-item[1], item[0]))
-    return ranked[:limit]
+    return ties_by_place(sorted(best.values(), key=lambda item: (-item[1], item[0])), limit, place)
+
+
+def ties_by_place(ranked: list[tuple[int, float]], limit: int,
+                  place: Callable[[int], Any]) -> list[tuple[int, float]]:
+    """The first ``limit`` of (docnum, score) ranked best first, each run of
+    equal scores that reaches them ordered by ``place``: only tied
+    documents are looked up."""
+    out: list[tuple[int, float]] = []
+    start = 0
+    while start < len(ranked) and len(out) < limit:
+        end = start + 1
+        while end < len(ranked) and ranked[end][1] == ranked[start][1]:
+            end += 1
+        run = ranked[start:end]
+        out += sorted(run, key=lambda item: place(item[0])) if len(run) > 1 else run
+        start = end
+    return out[:limit]
+
+
+def _itself(doc: int) -> int:
+    return doc
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,11 @@ from .errors import IndexCorruptError, IndexMissingError, InputError, broken_lin
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.sqlite"
-FORMAT = 8
+FORMAT = 9
 """Bumped when the index layout or schema changes: forces a rebuild (6: the
 analyzer Whoosh pickles into the schema moved to `backends.whoosh.schema`;
-7: no positions in the section fields; 8: the lexicon keeps its counts)."""
+7: no positions in the section fields; 8: the lexicon keeps its counts;
+9: a column of each document's place, ``doc_key``, for exact ties)."""
 DERIVED = frozenset({"synonyms.tsv"})
 """Files of a generation a reindex may refresh in place (`glossary.TABLE_FILE`),
 so `Manifest.files` leaves them out."""

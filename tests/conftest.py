@@ -192,6 +192,32 @@ def write_posts(directory: Path, posts: dict[str, str]) -> Path:
     return directory
 
 
+def tied_post(day: str, ids: tuple[str, ...]) -> str:
+    """A post whose papers all say the same, so every query ties them."""
+    papers = "".join(f"""
+# {n}. [Sparse Routing for Experts](https://arxiv.org/abs/{arxiv_id})
+
+## Introduction
+- Goal: 희소 라우팅으로 전문가 혼합 모델의 효율을 높인다.
+
+## Method
+라우터가 토큰마다 전문가를 고른다.
+""" for n, arxiv_id in enumerate(ids, 1))
+    return f"---\ntitle: Daily Papers\ndate: {day}\n---\n{papers}"
+
+
+def grown_tied_corpus(root: Path) -> tuple[Path, Path, Path]:
+    """Two posts of tied papers (`tied_post`; 2501.00001 in both), indexed
+    a post at a time, the later name first: (corpus, index, where a full
+    build may go)."""
+    corpus, grown = root / "tied-corpus", root / "tied-grown"
+    write_posts(corpus, {"2025-01-01-b.md": tied_post("2025-01-01", ("2501.00002", "2501.00001", "2501.00004"))})
+    searchkit.reindex(corpus, grown)
+    write_posts(corpus, {"2025-01-01-a.md": tied_post("2025-01-01", ("2501.00003", "2501.00001"))})
+    searchkit.reindex(corpus, grown)
+    return corpus, grown, root / "tied-full"
+
+
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the CLI's defaults at paths that do not exist, so no test reads

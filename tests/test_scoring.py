@@ -16,7 +16,7 @@ from searchkit.highlight import find_matches
 from searchkit.query import ParsedQuery
 from searchkit.schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 
-from .conftest import DEFAULT_CORPUS
+from .conftest import DEFAULT_CORPUS, grown_tied_corpus
 
 WORDS = [
     "확산 모델",
@@ -222,6 +222,26 @@ def test_several_segments_and_deletions_score_like_a_full_build(tmp_path: Path) 
             assert [(h.arxiv_id, h.dates) for h in got] == [(h.arxiv_id, h.dates) for h in want], text
             assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=1e-9, abs=0), text
             assert (got.total, got.suggestion) == (want.total, want.suggestion), text
+
+
+def test_exact_ties_rank_as_a_full_build_whatever_order_posts_came_in(tmp_path: Path) -> None:
+    """Papers that score exactly alike are ordered by where a full build
+    places them (posts by name, papers as written), never by the order
+    reindexes added them: an index grown a post at a time answers as one
+    built at once, in the top, by date, and in which copy stands for a
+    paper (2501.00001 is in both posts, word for word)."""
+    corpus, grown, full = grown_tied_corpus(tmp_path)
+    searchkit.reindex(corpus, full)
+    with searchkit.open_index(grown) as index, searchkit.open_index(full) as whole:
+        for kwargs in ({}, {"sort": "date"}, {"limit": 2}):
+            got, want = index.search("희소 라우팅", **kwargs), whole.search("희소 라우팅", **kwargs)
+            assert len({h.score for h in want}) == 1  # the premise: every paper ties
+            assert [h.arxiv_id for h in got] == [h.arxiv_id for h in want], kwargs
+        assert [h.arxiv_id for h in whole.search("희소 라우팅")] == ["2501.00003", "2501.00001", "2501.00002",
+                                                                  "2501.00004"]
+        for source in (index, whole):
+            best = planned(source, source.parse("희소 라우팅", expand=False), (ALL,)).top(10)
+            assert [source._stored(d)["doc_key"].partition("#")[0] for d, _ in best[:2]] == ["2025-01-01-a.md"] * 2
 
 
 def test_each_field_scores_its_commonest_term_like_whoosh(default_index) -> None:

@@ -154,9 +154,13 @@ def _write_json(path: Path, data: Any) -> None:
 def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, int]:
     postings, reader, stored = source["postings"], source["reader"], source["stored"]
     live = postings.live()
-    renumber = np.cumsum(live) - 1  # live documents keep their order: ties break alike
+    # the page numbers live documents in a full build's order, by which the library breaks
+    # exact ties, so that the page's ties, broken by number, go alike
+    order = np.asarray(source["order"], dtype=np.int64)
+    renumber = np.full(len(live), -1, dtype=np.int64)
+    renumber[order] = np.arange(len(order))
     grams = shards.Grams(TEXT_FIELDS)
-    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in np.flatnonzero(live)), post_url, grams)
+    papers, doc_dates = _write_documents(out, (stored(int(d)) for d in order), post_url, grams)
     dates = sorted(set(doc_dates))
     date_index = {d: i for i, d in enumerate(dates)}
     runs: list[list[int]] = []
@@ -172,7 +176,7 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
     counts["lex"], counts["stem"] = _write_lexicon(out, source["lexicon"])
     counts |= {
         "ids": _write_sharded(out / "ids", sorted(
-            (paper, [[int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))])
+            (paper, sorted([int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))))
             for paper in by_paper)),
         "gram": _write_grams(out / "gram", grams),
         "sugg": _write_suggestions(out, postings, reader),
@@ -180,7 +184,7 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
     glossary = dict(shards.group_by_first(source["glossary"].synonyms))
     counts["dict"], counts["post"] = _write_postings(out, postings, reader, renumber, glossary)
     for field in FIELDS:
-        lengths = postings.lengths(field)[live]
+        lengths = postings.lengths(field)[order]
         codes = np.searchsorted(LENGTHS, lengths)
         if not np.array_equal(LENGTHS[codes], lengths):
             raise ValueError(f"the lengths of {field!r} are not Whoosh length bytes")
@@ -277,7 +281,9 @@ def _write_postings(out: Path, postings: Any, reader: Any, renumber: np.ndarray,
             docs, tf = postings.read(field, term)
             if not len(docs):
                 continue
-            blocks[group].append((term, fi, shards.posting_block(renumber[docs], tf)))
+            numbers = renumber[docs]
+            ascending = np.argsort(numbers, kind="stable")
+            blocks[group].append((term, fi, shards.posting_block(numbers[ascending], tf[ascending])))
             stats[term].append([fi, postings.df(field, term), postings.idf(field, term), group])
     counts: dict[str, int] = {}
     where: dict[tuple[str, int], list] = {}

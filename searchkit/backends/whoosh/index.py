@@ -53,6 +53,14 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
         raise
 
 
+def place(doc_key: str) -> tuple[str, int]:
+    """A document's place in a full build, from its ``doc_key``
+    (``POST#LINE``): posts by name, papers as written. Docnums follow it
+    only until an incremental reindex appends a post."""
+    post, _, line = doc_key.rpartition("#")
+    return post, int(line)
+
+
 def _identity(generation: Path, opened: int | None = None) -> tuple[int, int]:
     """The generation directory itself (device, inode), from the descriptor
     that pins it when there is one."""
@@ -238,7 +246,8 @@ class WhooshIndex(Engine):
             others = ~postings.dense("arxiv_id", exclude).match
             within = others if within is None else within & others
         return plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
-                    day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct)
+                    day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
+                    place=lambda doc: place(reader.column("doc_key")[doc]))
 
     def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
         """The lazy total, counted under its reader's lock from whichever
@@ -289,9 +298,13 @@ class WhooshIndex(Engine):
         """What a static export (`searchkit.site.export`) reads, exactly as
         `search` reads it: this thread's `Postings` (live N, df, idf,
         lengths, tf), its Whoosh reader (term lists), stored fields by
-        docnum, the lexicon, the concept layer and the ranking constants."""
+        docnum, the live docnums in a full build's order (the page numbers
+        documents so, and breaks exact ties by number), the lexicon, the
+        concept layer and the ranking constants."""
+        postings, column = self._postings(), self._reader.column("doc_key")
+        order = sorted(np.flatnonzero(postings.live()).tolist(), key=lambda doc: place(column[doc]))
         return {
-            "postings": self._postings(), "reader": self._reader.reader, "stored": self._stored,
+            "postings": postings, "reader": self._reader.reader, "stored": self._stored, "order": order,
             "lexicon": self._lexicon, "glossary": self._glossary,
             "constants": {"BM25_K1": engine.BM25_K1, "BM25_B": engine.BM25_B, "CANDIDATES": engine.CANDIDATES,
                           "COUNT_BUDGET": engine.COUNT_BUDGET, "ARXIV_BOOST": engine.ARXIV_BOOST,

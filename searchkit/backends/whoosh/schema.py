@@ -27,7 +27,8 @@ def build_schema(positions: bool = False) -> Schema:
     # carries the section weights
     texts[ALL] = TEXT(analyzer=analyzer, phrase=False)
     return Schema(
-        doc_key=ID(unique=True, stored=True),
+        # a column too: exact score ties go by a full build's order (post, line), read per tie
+        doc_key=ID(unique=True, stored=True, sortable=True),
         arxiv_id=ID(stored=True, sortable=True),
         post=ID(stored=True),
         date=ID(stored=True, sortable=True),

@@ -144,8 +144,9 @@ export async function top(planned, extras, limit, key, within = null, stored = l
     chunk.forEach((doc, i) => {
       const score = sure[doc] ? upper[doc] : exactScore(planned, extras, doc, loaded[i]);
       if (score === null) return;
-      const paper = key(doc);
-      if (!best.has(paper) || score > best.get(paper)[1]) best.set(paper, [doc, score]);
+      const paper = key(doc), held = best.get(paper);
+      // an exact tie goes to the copy placed first in a full build: the export numbers them so
+      if (!held || score > held[1] || (score === held[1] && doc < held[0])) best.set(paper, [doc, score]);
     });
   }
   const ranked = [...best.values()].sort((a, b) => (b[1] - a[1]) || (a[0] - b[0]));
