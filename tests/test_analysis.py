@@ -240,3 +240,36 @@ def test_a_phrase_with_a_stop_word_finds_the_paper(tmp_path) -> None:
         for phrase in ('"mixture of experts"', '"Mixture-of-Experts"', '"text-to-image"', '"text to image"',
                        '"In-Context-Learning"'):
             assert [h.arxiv_id for h in index.search(phrase, expand=False)] == ["2501.00001"], phrase
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # Kiwi cuts some English words before a full stop in two, and keeps the stop on others
+    ("Reinforcement Learning.", [("reinforcement", 0, 0, 13), ("learn", 1, 14, 22)]),
+    ("Learning, Planning.", [("learn", 0, 0, 8), ("plan", 1, 10, 18)]),
+    ("the models. 이 논문", [("model", 0, 4, 10), ("논문", 1, 14, 16)]),
+    ("FLUX.1-dev", [("flux.1-dev", 0, 0, 10), ("flux", 0, 0, 4), ("1", 1, 5, 6), ("dev", 2, 7, 10)]),
+    ("GPUs.", [("gpu", 0, 0, 4)]),
+])
+def test_an_english_word_before_a_full_stop_is_the_word(source: str, expected: list[tuple[str, int, int, int]]) -> None:
+    assert [(t.text, t.pos, t.start, t.end) for t in analyse(source)] == expected
+
+
+def test_a_name_with_a_version_is_found_by_its_name(tmp_path) -> None:
+    """FLUX.1-dev was indexed as ``flux.``, ``1``, ``dev``: the query FLUX
+    missed the papers that write only that."""
+    import searchkit
+
+    from .conftest import write_posts
+
+    post = ("---\ndate: 2025-01-06\n---\n\n"
+            "# 1. [Editing Images Fast](https://arxiv.org/abs/2501.00001)\n\n"
+            "## Method\nFLUX.1-dev 를 미세 조정한다.\n\n"
+            "# 2. [Reinforcement Learning for Planning](https://arxiv.org/abs/2501.00002)\n\n"
+            "## Method\n이 방법은 Reinforcement Learning.\n")
+    write_posts(tmp_path / "corpus", {"2025-01-06-daily-papers-20250106.md": post})
+    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
+    with searchkit.open_index(tmp_path / "index") as index:
+        assert [h.arxiv_id for h in index.search("FLUX", expand=False)] == ["2501.00001"]
+        found = index.search("learning", expand=False, sections=["method"])
+        assert [h.arxiv_id for h in found] == ["2501.00002"]
+        assert found[0].highlights["method"].text[slice(*found[0].highlights["method"].spans[0])] == "Learning"
