@@ -79,6 +79,22 @@ def test_parity_on_the_shared_corpus(shared_index: searchkit.Index, tmp_path: Pa
         assert check_parity(shared_index, url, QUERIES) == []
 
 
+def test_rules_the_judged_queries_never_reach(default_index: searchkit.Index, default_site: str) -> None:
+    """Rules both sides implement that no judged query exercises: a lone
+    word whose reading keeps no term searched as itself (깊이), but not
+    beside a word that keeps one (두 가지 방법); English words before a full
+    stop; a "did you mean" for a typo beside a word past `SUGGEST_LONGEST`
+    (which neither side looks up)."""
+    long_word = "뷁" * 45
+    queries = [{"id": q, "query": q} for q in ("깊이", "두 가지 방법", "FLUX", "Learning.")]
+    assert check_parity(default_index, default_site, queries) == []
+    text = f"{long_word} 핰습"
+    suggestion = default_index.search(text).suggestion
+    assert suggestion is not None and suggestion.startswith(long_word)
+    answer = drive(default_site, [{"type": "query", "q": text, "full": True}])["answers"][0]
+    assert f"Did you mean {suggestion}?" in answer["message"]
+
+
 def test_exact_ties_on_an_index_grown_a_post_at_a_time(tmp_path: Path) -> None:
     """The page breaks exact ties by document number, the library by where a
     full build places a paper: the export numbers documents in that order,
