@@ -268,3 +268,28 @@ def test_a_lock_removed_after_use_still_admits_one_holder_at_a_time(tmp_path: Pa
         thread.join(60)
     assert len(rounds) == 100 and most[0] == 1
     assert not path.exists()
+
+
+def test_a_program_that_seeds_random_cannot_overwrite_the_live_index(tiny_corpus: Path, tmp_path: Path) -> None:
+    """Whoosh names segments from Python's global `random`, and a new
+    generation hard-links the live one's files: a program that seeded it
+    drew the live segment's name again on its next reindex, and writing the
+    "new" segment truncated the live one (a traceback, then a damaged or
+    silently shrunken index)."""
+    index = tmp_path / "index"
+    random.seed(42)
+    searchkit.reindex(tiny_corpus, index)
+    first = live_generation(index)
+    before = {p.name: p.read_bytes() for p in first.iterdir() if p.is_file()}
+    post = sorted(tiny_corpus.glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8") + "\n추가 문장.\n", encoding="utf-8")
+    random.seed(42)
+    report = searchkit.reindex(tiny_corpus, index)
+    assert (report.updated, report.full) == (1, False)
+    assert {p.name: p.read_bytes() for p in first.iterdir() if p.is_file() and p.name in before} == before
+    searchkit.reindex(tiny_corpus, tmp_path / "full")
+    with searchkit.open_index(index) as grown, searchkit.open_index(tmp_path / "full") as whole:
+        for text in ("확산", "로봇 보행", "추가 문장"):
+            got, want = grown.search(text), whole.search(text)
+            assert [(h.arxiv_id, h.score) for h in got] == [(h.arxiv_id, h.score) for h in want], text
+            assert got.total == want.total, text

@@ -21,6 +21,7 @@ vectors, no spelling fields, the W3 codec without inlined postings.
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from array import array
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from operator import sub
 from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment, W3TermInfo
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
@@ -63,6 +64,26 @@ class _Postings:
         if not size:
             return [b""] * len(self.ids)
         return [bytes(self.values[i : i + size]) for i in range(0, len(self.values), size)]
+
+
+class FreshCodec(W3Codec):
+    """Whoosh's W3 codec, its new segments named from the system's
+    randomness and never after a file already there. Whoosh names them from
+    Python's global `random`: a program that seeded it (``random.seed(42)``)
+    and reindexed twice drew the live segment's name again, and a new
+    generation's files are hard links to the live one's (`store.new_generation`),
+    so Whoosh's writing the "new" segment truncated the live index. The
+    segment keeps a plain W3 codec: it is pickled into the table of
+    contents, which a query unpickles without importing this module."""
+
+    def new_segment(self, storage: Any, indexname: str) -> W3Segment:
+        taken = set(storage.list())
+        plain = W3Codec(blocklimit=self._blocklimit, compression=self._compression, inlinelimit=self._inlinelimit)
+        while True:
+            segment = W3Segment(plain, indexname, segid=secrets.token_hex(8))
+            prefix = segment.make_filename("")
+            if not any(name.startswith(prefix) for name in taken):
+                return segment
 
 
 class BulkWriter(SegmentWriter):

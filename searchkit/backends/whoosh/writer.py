@@ -356,14 +356,12 @@ def _abandon(writer: Any, lexicon: Lexicon) -> None:
 
 
 def _writer(ix: Any) -> Any:
-    from whoosh.codec.whoosh3 import W3Codec
-
-    from .bulkwriter import BulkWriter  # imports Whoosh's writer: not on a query's path
+    from .bulkwriter import BulkWriter, FreshCodec  # imports Whoosh's writer: not on a query's path
 
     # compound=False: Whoosh reads a compound segment file wholly into memory
     # when it opens it (58 MB at 10k papers); separate files are read as needed
     # limitmb: Whoosh's pool, used only when older segments are merged in
-    return BulkWriter(ix, limitmb=256, compound=False, codec=W3Codec(blocklimit=BLOCK))
+    return BulkWriter(ix, limitmb=256, compound=False, codec=FreshCodec(blocklimit=BLOCK))
 
 
 def _document(paper: Paper, analysed: list[list[Term]], texts: list[str]) -> dict:
