@@ -213,6 +213,20 @@ def test_damaged_index_is_one_clear_line(default_index_dir: Path, tmp_path: Path
     assert _snapshot(index)["확산 모델"]
 
 
+@pytest.mark.parametrize("file", [".pst", "._stored.col"])
+def test_a_plain_reindex_over_a_damaged_index_rebuilds_it(default_index_dir: Path, tmp_path: Path, file: str) -> None:
+    """An emptied postings or stored-fields file opens in Whoosh: a plain
+    reindex built on it, with a traceback (postings) or a misleading
+    "cannot write" (stored fields). The file sizes a query checks say it is
+    damaged, and the reindex rebuilds in full instead."""
+    index = tmp_path / "index"
+    shutil.copytree(default_index_dir, index)
+    next(p for p in live_generation(index).iterdir() if p.name.endswith(file)).write_bytes(b"")
+    report = searchkit.reindex(ROOT / "corpus", index)
+    assert report.full and any("damaged" in n and "rebuilding in full" in n for n in report.notices), report.notices
+    assert _snapshot(index) == _snapshot(default_index_dir)
+
+
 def test_analyzer_change_forces_full_rebuild(default_index_dir: Path, tmp_path: Path, monkeypatch) -> None:
     index = tmp_path / "index"
     shutil.copytree(default_index_dir, index)

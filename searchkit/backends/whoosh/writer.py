@@ -32,6 +32,7 @@ from ...store import (
     FORMAT,
     LEXICON,
     Manifest,
+    check_files,
     cleanup,
     directory,
     discard,
@@ -170,6 +171,7 @@ def _base(index: Path, full: bool) -> tuple[Path | None, Manifest, list[str]]:
         manifest = read_manifest(base)
         stale = (manifest.format, manifest.analyzer, manifest.kiwi) != (fresh.format, fresh.analyzer, fresh.kiwi)
         if not stale:  # an older format may not even open: it is rebuilt, not repaired
+            check_files(base, manifest)  # as a query does: Whoosh reads an emptied file as garbage or defaults
             _check_readable(base)
     except IndexMissingError:
         return None, fresh, notices
