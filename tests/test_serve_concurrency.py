@@ -233,3 +233,42 @@ def test_eight_clients_at_once_get_the_cold_answers(start_server, default_index_
     assert served_count(server.index) == before + len(commands), "some commands did not go through the server"
     for (args, env), expected, got in zip(commands, cold * 2, warm):
         assert got == expected, f"{args} {env} differs when served"
+
+
+def test_clients_that_do_not_read_their_answers_hold_up_no_one(start_server) -> None:
+    """A worker wrote each answer itself and waited up to `WRITE_LIMIT` for a
+    client that did not read it: two such clients held both workers, and
+    every other client queued behind them for 5 s (10 s and a time-limit
+    error past two). The worker now hands what the client's socket does not
+    take to the master, which writes it as the client reads: the others are
+    answered while the slow ones still hold their connections, and a slow
+    reader still gets its whole answer."""
+    server = start_server(*workers_option())
+    server.wait_ready()
+    # over 200 KB: more than a Unix socket buffers for a client that does not read
+    argv = ("query", "모델 데이터 학습 성능 방법", "--limit", "1000", "--json", "--explain", "--index", str(server.index))
+    big = request(*argv)
+    slow = []
+    for _ in range(4):  # twice the workers
+        conn = socket.socket(socket.AF_UNIX)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.connect(str(socket_path(server.index)))
+        conn.sendall(json.dumps(big).encode())
+        conn.shutdown(socket.SHUT_WR)
+        slow.append(conn)
+    try:
+        time.sleep(0.5)  # the slow requests are answered (as far as their clients take) by now
+        quick = exchange(socket_path(server.index), request("query", "확산 모델", "--index", str(server.index)))
+        assert quick["exit_code"] == 0 and "확산" in quick["stdout"]
+        whole = b""
+        conn = slow[0]
+        conn.settimeout(10)
+        while chunk := conn.recv(1 << 16):
+            whole += chunk
+        head, answer = (json.loads(line) for line in whole.splitlines())  # cut short: not JSON
+        assert head["accepted"] and answer["exit_code"] == 0
+        direct = papersearch(*argv)
+        assert answer["stdout"] == direct.stdout and len(direct.stdout.encode()) > 200_000
+    finally:
+        for conn in slow:
+            conn.close()

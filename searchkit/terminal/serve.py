@@ -19,7 +19,11 @@ Why it is built this way:
   pings itself, accepts the request with a first line that tells the
   client the time limit, queues it (bounded: "busy" past the bound) and
   hands the connection's file descriptor and the request to an idle worker
-  over a socket pair. The worker writes the answer straight to the client.
+  over a socket pair. The worker writes the answer straight to the client,
+  as much as its socket takes at once; what is left (a client that does
+  not read, or reads slower than a long answer comes) it hands back to the
+  master in a spool file, and the poll loop writes it as the client reads
+  (for `WRITE_LIMIT`), so the worker is free for the next request.
 - A request's time limit runs from the moment it was read. The worker
   arms a timer for what is left, which raises in Python code; a worker
   still busy `GRACE` after the deadline is stuck in C code, so the master
@@ -38,6 +42,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import array
 import fcntl
 import json
 import os
@@ -47,6 +52,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -65,7 +71,8 @@ READ_LIMIT = 2.0
 GRACE = 0.5
 """Seconds a worker has, past a deadline or a cancel, before SIGKILL."""
 WRITE_LIMIT = 5.0
-"""Seconds a worker waits for a client that does not read its answer."""
+"""Seconds the master keeps writing an answer to a client that does not
+read it, before it hangs up."""
 MAX_REQUEST = 1 << 20
 """Bytes; a command-line argument cannot exceed 128 KiB anyway."""
 MAX_READING = 64
@@ -74,9 +81,10 @@ QUEUE_PER_WORKER = 8
 """Accepted requests that may wait for a worker, per worker."""
 
 _HANDOFF = struct.Struct("!dI")  # seconds left, request length; the request follows
-READY, WRITING, DONE, LEAVING = b"R", b"W", b"D", b"E"
-"""Worker → master: warmed up; about to write an answer; done, idle again;
-done, and exiting (cut short or recycled)."""
+READY, WRITING, SPOOLED, DONE, LEAVING = b"R", b"W", b"S", b"D", b"E"
+"""Worker → master: warmed up; about to write an answer; the rest of the
+answer is in the file passed with this byte; done, idle again; done, and
+exiting (cut short or recycled)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,17 @@ def _listening(path: Path) -> Iterator[socket.socket]:
                 path.unlink()
 
 
+def _receive_news(channel: socket.socket) -> tuple[bytes, list[int]]:
+    """What a worker said, without blocking, and the files it passed
+    (`socket.recv_fds` ignores its flags before Python 3.12, so it would block)."""
+    fds = array.array("i")
+    data, ancillary, _, _ = channel.recvmsg(256, socket.CMSG_SPACE(4 * fds.itemsize), socket.MSG_DONTWAIT)
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return data, list(fds)
+
+
 def _error(message: str) -> dict:
     return {"stdout": "", "stderr": f"Error: {message}\n", "exit_code": 2}
 
@@ -209,12 +228,14 @@ class Job:
     conn: socket.socket
     deadline: float
     data: bytearray = field(default_factory=bytearray)
-    state: str = "reading"  # reading, queued, running
+    state: str = "reading"  # reading, queued, running, spooling
     worker: Worker | None = None
     wrote: bool = False  # the worker began writing the answer
     cancelled: bool = False  # the client left; nobody to answer
     fd: int = -1  # kept: a closed socket's fileno() is -1
     closed: bool = False
+    spool: IO[bytes] | None = None  # the answer's rest, which the master writes
+    pending: bytes = b""  # read from the spool, not yet taken by the client
 
     def __post_init__(self) -> None:
         self.fd = self.conn.fileno()
@@ -310,6 +331,8 @@ class Master:
             job = self.jobs[fd]
             if job.state == "reading":
                 self._read(job)
+            elif job.state == "spooling":
+                self._spool(job)
             else:
                 self._vanished(job)
 
@@ -406,6 +429,8 @@ class Master:
         if job.closed:
             return
         job.closed = True
+        if job.spool is not None:
+            job.spool.close()
         if self.jobs.get(job.fd) is job:
             del self.jobs[job.fd]
         with suppress(KeyError):
@@ -415,8 +440,8 @@ class Master:
         job.conn.close()
 
     def _expire(self, now: float) -> None:
-        for job in [j for j in self.jobs.values() if j.state == "reading" and j.deadline <= now]:
-            self._close(job)  # idle or trickling: no answer owed
+        for job in [j for j in self.jobs.values() if j.state in ("reading", "spooling") and j.deadline <= now]:
+            self._close(job)  # idle or trickling: no answer owed; or not reading the one it was given
         for job in [j for j in self.queue if j.deadline <= now]:
             self.queue.remove(job)
             self._finish(job, _limit_error(self.settings.timeout))
@@ -444,35 +469,76 @@ class Master:
             worker.state, worker.job, worker.kill_at = "busy", job, job.deadline + GRACE
 
     def _hear(self, worker: Worker) -> None:
-        """Read what the worker said, without blocking."""
+        """Read what the worker said, without blocking; a spool file comes
+        with its byte."""
         while self.workers.get(worker.channel.fileno()) is worker:
             try:
-                data = worker.channel.recv(256, socket.MSG_DONTWAIT)
+                data, fds = _receive_news(worker.channel)
             except BlockingIOError:
                 return
             except OSError:
-                data = b""
+                data, fds = b"", []
             if not data:
+                for fd in fds:
+                    os.close(fd)
                 self._lost(worker, _error("a server worker died while answering; see the server's log"))
                 return
             for byte in data:
-                self._news(worker, bytes([byte]))
+                news = bytes([byte])
+                self._news(worker, news, fds.pop(0) if news == SPOOLED and fds else None)
+            for fd in fds:
+                os.close(fd)
 
-    def _news(self, worker: Worker, news: bytes) -> None:
+    def _news(self, worker: Worker, news: bytes, spool: int | None = None) -> None:
         job = worker.job
         if news == READY:
             worker.state = "idle"
         elif news == WRITING and job is not None:
             job.wrote = True
             self.served += 1
+        elif news == SPOOLED and spool is not None:
+            if job is None or job.closed or job.cancelled:
+                os.close(spool)
+            else:
+                self._start_spooling(job, spool)
         elif news in (DONE, LEAVING):
-            if job is not None:
+            if job is not None and job.state != "spooling":
                 self._close(job)
             worker.job = None
             if news == DONE:
                 worker.state, worker.kill_at = "idle", float("inf")
             else:
                 worker.state, worker.kill_at = "leaving", time.monotonic() + GRACE
+
+    def _start_spooling(self, job: Job, spool: int) -> None:
+        """Take over writing an answer the client's socket did not take
+        whole: from now on the job is the master's, its worker free."""
+        job.spool = os.fdopen(spool, "rb")
+        job.state, job.deadline = "spooling", time.monotonic() + WRITE_LIMIT
+        try:
+            self.poll.modify(job.fd, select.POLLOUT)
+        except OSError:  # unregistered after a hang-up
+            self.poll.register(job.fd, select.POLLOUT)
+        self._spool(job)
+
+    def _spool(self, job: Job) -> None:
+        """Write as much of the spooled answer as the client takes now; end
+        the stream once it has all of it, or once it has left."""
+        assert job.spool is not None
+        while True:
+            if not job.pending:
+                job.pending = job.spool.read(1 << 16)
+                if not job.pending:
+                    self._close(job)
+                    return
+            try:
+                sent = job.conn.send(job.pending)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._close(job)
+                return
+            job.pending = job.pending[sent:]
 
     def _lost(self, worker: Worker, answer: dict | None) -> None:
         """Kill and reap a worker that is gone, stuck or leaving; its client,
@@ -481,7 +547,7 @@ class Master:
             self.spawn_after = time.monotonic() + 1.0  # do not spin on a worker that cannot start
         self._reap(worker)
         job = worker.job
-        if job is not None:
+        if job is not None and job.state != "spooling":  # a spooled answer is the master's to finish
             if answer is not None and not job.wrote and not job.cancelled:
                 self._finish(job, answer)
             else:
@@ -541,6 +607,8 @@ class Master:
             worker.channel.close()
         for job in self.jobs.values():
             job.conn.close()
+            if job.spool is not None:
+                job.spool.close()
 
     def _shutdown(self) -> None:
         """Kill every worker at once and tell the clients still waiting."""
@@ -666,10 +734,36 @@ def _answer(fd: int, left: float, data: bytes, channel: socket.socket, limit: fl
         except _ClientGone:
             return False
         channel.sendall(WRITING)
-        with suppress(OSError):  # a client that left or never reads loses its answer
-            conn.settimeout(WRITE_LIMIT)
-            conn.sendall(_line(answer))
+        rest = _write_now(conn, _line(answer))
+        if rest:
+            _hand_over(channel, rest)
     return finished
+
+
+def _write_now(conn: socket.socket, data: bytes) -> bytes:
+    """Send what the client's socket takes without waiting for it; return
+    the rest (nothing when the client has left: nobody to answer)."""
+    conn.setblocking(False)
+    view, sent = memoryview(data), 0
+    try:
+        while sent < len(data):
+            sent += conn.send(view[sent:])
+    except BlockingIOError:
+        pass
+    except OSError:
+        return b""
+    return data[sent:]
+
+
+def _hand_over(channel: socket.socket, rest: bytes) -> None:
+    """Pass the answer's rest to the master in an unlinked file: a client
+    that does not read then holds no worker (it held one for `WRITE_LIMIT`,
+    and the other clients queued behind it)."""
+    with tempfile.TemporaryFile() as spool:
+        spool.write(rest)
+        spool.flush()
+        spool.seek(0)
+        socket.send_fds(channel, [SPOOLED], [spool.fileno()])
 
 
 def _within(seconds: float, run: Callable[[], Any]) -> Any:
