@@ -4,7 +4,9 @@ importing rich for piped queries)."""
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +91,17 @@ def test_piped_query_does_not_import_rich(default_index_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.split()[-1] == "False"
     assert "1. " in done.stdout
+
+
+@pytest.mark.parametrize("columns", ["0", "-3", "wide"])
+def test_a_columns_that_is_no_width_prints_as_if_unset(default_index_dir: Path, columns: str) -> None:
+    """COLUMNS=0 made rich draw zero columns: a query printed nothing and
+    exited 0, an error vanished from stderr; the server, which passes on
+    only a positive width, printed the whole answer."""
+    run = functools.partial(subprocess.run, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    base = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    for args in (["query", "확산 모델", "--index", str(default_index_dir)], ["query", "확산", "--limit", "0"]):
+        want = run([sys.executable, "-m", "searchkit", *args], env=base)
+        got = run([sys.executable, "-m", "searchkit", *args], env={**base, "COLUMNS": columns})
+        assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+        assert want.stdout or want.stderr.startswith("Error:")

@@ -602,6 +602,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI. click's standalone mode would turn a closed pipe
     (``papersearch query … | head``) into exit 1, "no results"; here the
     reader simply had what it wanted, so it is exit 0."""
+    _forget_bad_columns()
     try:
         code = cli.main(args=argv, prog_name="papersearch", standalone_mode=False)
     except click.ClickException as exc:
@@ -615,3 +616,12 @@ def main(argv: list[str] | None = None) -> None:
 
         code = reader_left()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _forget_bad_columns() -> None:
+    """A $COLUMNS that is no positive number is as good as unset (the
+    server never passes one on): rich would draw zero columns, that is
+    nothing at all, error lines included, and exit 0."""
+    value = os.environ.get("COLUMNS")
+    if value is not None and not (value.isdigit() and int(value) > 0):
+        del os.environ["COLUMNS"]
