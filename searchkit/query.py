@@ -85,16 +85,25 @@ class ParsedQuery:
 
 
 def check_query(text: str) -> str:
-    """The query with control characters turned into spaces; raises
-    `QueryError` for an empty or oversized one."""
+    """The query composed (NFC: a pasted 확산 may come as jamo, which
+    matched but was labelled by its pieces), its invisible format
+    characters dropped (a zero-width space or soft hyphen inside 확산 made
+    two words of it) and other control characters turned into spaces;
+    raises `QueryError` for an empty or oversized one."""
     if not isinstance(text, str):
         raise QueryError(f"query must be text, not {type(text).__name__}")
-    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).strip()
+    composed = unicodedata.normalize("NFC", text)
+    cleaned = "".join(_VISIBLE.get(unicodedata.category(c), c) for c in composed).strip()
     if not cleaned:
         raise QueryError("empty query: give some words to search for")
     if len(cleaned) > MAX_QUERY:
         raise QueryError(f"query is too long: {len(cleaned)} characters (at most {MAX_QUERY})")
     return cleaned
+
+
+_VISIBLE = {"Cf": "", "Cc": " ", "Co": " ", "Cn": " ", "Cs": " "}
+"""Unicode categories `check_query` replaces: format characters go, other
+controls become spaces."""
 
 
 def parse_query(text: str, analyse: Analyse) -> ParsedQuery:

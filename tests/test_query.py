@@ -145,3 +145,14 @@ def test_a_derivational_suffix_is_no_part_of_its_own(default_index) -> None:
     for text, expected in (("경량화", [("경량",)]), ("효율적 추론", [("효율",), ("추론",)])):
         parts = default_index.parse(text, expand=False).parts
         assert [p.alternatives[0] for p in parts] == expected
+
+
+def test_a_pasted_query_is_composed_and_invisible_characters_dropped() -> None:
+    """Decomposed Hangul (as some systems paste it) matched, but its
+    expansions were labelled by jamo pieces (화 → diffusion); a zero-width
+    space or soft hyphen inside a word made two words of it."""
+    from unicodedata import normalize
+
+    assert check_query(normalize("NFD", "확산 모델")) == "확산 모델"
+    assert check_query("확\u200b산\u00ad모델\u200d") == "확산모델"
+    assert check_query("확산\t모델\x07") == "확산 모델"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,11 +84,15 @@ def test_rules_the_judged_queries_never_reach(default_index: searchkit.Index, de
     """Rules both sides implement that no judged query exercises: a lone
     word whose reading keeps no term searched as itself (깊이), but not
     beside a word that keeps one (두 가지 방법); English words before a full
-    stop; a "did you mean" for a typo beside a word past `SUGGEST_LONGEST`
-    (which neither side looks up)."""
+    stop; a pasted query (decomposed Hangul, a zero-width space); a "did
+    you mean" for a typo beside a word past `SUGGEST_LONGEST` (which neither
+    side looks up)."""
     long_word = "뷁" * 45
-    queries = [{"id": q, "query": q} for q in ("깊이", "두 가지 방법", "FLUX", "Learning.")]
+    pasted = [unicodedata.normalize("NFD", "확산 모델"), "확\u200b산 모델"]  # composed, invisible characters dropped
+    queries = [{"id": q, "query": q} for q in ("깊이", "두 가지 방법", "FLUX", "Learning.", *pasted)]
     assert check_parity(default_index, default_site, queries) == []
+    labels = drive(default_site, [{"type": "query", "q": q, "full": True} for q in ("확산 모델", *pasted)])["answers"]
+    assert labels[0]["expansions"] and all(a["expansions"] == labels[0]["expansions"] for a in labels)
     text = f"{long_word} 핰습"
     suggestion = default_index.search(text).suggestion
     assert suggestion is not None and suggestion.startswith(long_word)
