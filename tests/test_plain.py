@@ -105,3 +105,14 @@ def test_a_columns_that_is_no_width_prints_as_if_unset(default_index_dir: Path, 
         got = run([sys.executable, "-m", "searchkit", *args], env={**base, "COLUMNS": columns})
         assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
         assert want.stdout or want.stderr.startswith("Error:")
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_that_cannot_spell_hangul_gets_escapes_not_a_traceback(default_index_dir: Path, encoding: str) -> None:
+    run = functools.partial(subprocess.run, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONIOENCODING": encoding}, errors="replace")
+    found = run([sys.executable, "-m", "searchkit", "query", "확산 모델", "--index", str(default_index_dir)])
+    assert found.returncode == 0 and "Traceback" not in found.stderr, found.stderr
+    assert "\\ud655\\uc0b0" in found.stdout and "matching papers" in found.stdout
+    wrong = run([sys.executable, "-m", "searchkit", "show", "2501.99999", "--index", str(default_index_dir)])
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr and wrong.stderr.count("\n") == 1

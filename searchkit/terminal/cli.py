@@ -602,7 +602,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI. click's standalone mode would turn a closed pipe
     (``papersearch query … | head``) into exit 1, "no results"; here the
     reader simply had what it wanted, so it is exit 0."""
+    from .output import tolerant_streams
+
     _forget_bad_columns()
+    tolerant_streams()
     try:
         code = cli.main(args=argv, prog_name="papersearch", standalone_mode=False)
     except click.ClickException as exc:

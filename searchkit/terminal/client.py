@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from .output import emit, reader_left
+from .output import emit, reader_left, tolerant_streams
 from .protocol import PASSED_ENV, SERVED, is_cluster, private, socket_path
 
 if TYPE_CHECKING:  # socket (and selectors) load only when a server's socket is there to talk to
@@ -61,6 +61,7 @@ def index_dir_from(argv: list[str]) -> str:
 
 
 def main() -> None:
+    tolerant_streams()
     argv = sys.argv[1:]
     if argv and argv[0] in SERVED and not {"-h", "--help"} & set(argv):
         try:

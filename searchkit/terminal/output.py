@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     import subprocess
 
 
+def tolerant_streams() -> None:
+    """Output whose encoding cannot spell Hangul (PYTHONIOENCODING=ascii, a
+    Latin-1 locale) shows what it cannot as escapes (\\ud655), never as a
+    UnicodeEncodeError traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream.errors == "strict":
+                stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # replaced by a caller, or closed
+            continue
+
+
 def reader_left() -> int:
     """`papersearch query … | head`: the reader has what it wanted. Point
     stdout at /dev/null so the flush at exit cannot fail again; exit 0."""
