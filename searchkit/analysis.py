@@ -39,7 +39,7 @@ cost every query process Whoosh's analysers and an English stemmer."""
 ANALYZER_VERSION = "kiwi-4"
 """Bumped whenever the terms produced for a text change: forces a rebuild
 (3: no position left for a stop word; 4: English words before a full stop
-mended, `_latin_mended`)."""
+mended, `_kept`)."""
 
 _KEEP_PREFIXES = ("NN", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
 _DROP_TAGS = {"NNB"}  # dependent nouns (것, 수, 등) carry no topic
@@ -225,32 +225,48 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
     a particle leaves none. A query phrase is its terms side by side, so a
     gap for "of" made "mixture of experts" and "text-to-image" match no
     paper that writes them (positions also decide proximity)."""
-    kept = [(form, start, end) for form, tag, start, end in _latin_mended(tokens) if _keep(tag, form)]
     terms: list[Term] = []
-    for form, start, end in kept:
+    for form, start, end in _kept(tokens):
         term = normalise(form)
         if term:
             terms.append(Term(term, len(terms), start, end))
     return _with_names(text, terms)
 
 
-def _latin_mended(tokens: Iterable[Any]) -> list[tuple[str, str, int, int]]:
-    """Kiwi's tokens as (form, tag, start, end), its English words before a
-    full stop mended: it keeps the stop on the word (``model.``, and
-    ``FLUX.`` of FLUX.1-dev, which the query FLUX then missed) and cuts some
-    words in two (``Learning.`` → ``Lea`` + ``rning.``). Latin pieces that
-    touch are one word, and a word's closing full stops are not part of it."""
-    out: list[tuple[str, str, int, int]] = []
+def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int]]:
+    """The (form, start, end) of Kiwi's tokens that make terms, its English
+    words before a full stop mended: it keeps the stop on the word
+    (``model.``, and ``FLUX.`` of FLUX.1-dev, which the query FLUX then
+    missed) and cuts some words in two (``Learning.`` → ``Lea`` +
+    ``rning.``). Latin pieces that touch are one word, and a word's closing
+    full stops are not part of it. One pass: this runs over every token the
+    corpus has."""
+    kept: list[tuple[str, int, int]] = []
+    run: list | None = None  # the Latin word being read: [form, start, end]
     for t in tokens:
-        if t.tag == "SL" and out and out[-1][1] == "SL" and out[-1][3] == t.start:
-            form, tag, start, _ = out.pop()
-            out.append((form + t.form, tag, start, t.end))
-        else:
-            out.append((t.form, t.tag, t.start, t.end))
-    for i, (form, tag, start, end) in enumerate(out):
-        if tag == "SL" and form.endswith(".") and (bare := form.rstrip(".")):
-            out[i] = (bare, tag, start, end - (len(form) - len(bare)))
-    return out
+        if t.tag == "SL":
+            if run is not None and run[2] == t.start:
+                run[0] += t.form
+                run[2] = t.end
+                continue
+            if run is not None:
+                kept.append(_closed(run))
+            run = [t.form, t.start, t.end]
+            continue
+        if run is not None:
+            kept.append(_closed(run))
+            run = None
+        if _keep(t.tag, t.form):
+            kept.append((t.form, t.start, t.end))
+    if run is not None:
+        kept.append(_closed(run))
+    return kept
+
+
+def _closed(run: list) -> tuple[str, int, int]:
+    form, start, end = run
+    bare = form.rstrip(".")
+    return (bare, start, end - len(form) + len(bare)) if bare else (form, start, end)
 
 
 def _with_names(text: str, terms: list[Term]) -> list[Term]:
