@@ -424,17 +424,31 @@ class SphinxIndex(Engine):
     # statistics
 
     def _prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Count df for every (field, term) not known yet, in batches."""
-        wanted = [k for k in dict.fromkeys(keys) if k not in self._df]
+        """Count df for every (field, term) not known yet, in batches. A
+        count that a shard did not answer is this call's alone (its results
+        say they are partial): kept for the index, it went on scoring every
+        later query low after the shard was back, reported complete."""
+        partial = self._partial_df()
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._df and k not in partial]
         statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {self._where(_scoped(f, [t]))}" for f, t in wanted]
-        for key, rows in zip(wanted, self._select(statements)):
-            self._df[key] = int(rows[0][0]) if rows else 0
+        for key, (rows, meta) in zip(wanted, self._answers(statements)):
+            missed = _AGENT.search(meta.get("warning", ""))
+            (partial if missed else self._df)[key] = int(rows[0][0]) if rows else 0
 
     def df(self, field: str, term: str) -> int:
         """Live documents of the generation holding the term, over all shards."""
-        if (field, term) not in self._df:
-            self._prefetch([(field, term)])
-        return self._df[(field, term)]
+        key = (field, term)
+        if key not in self._df and key not in self._partial_df():
+            self._prefetch([key])
+        found = self._df.get(key)
+        return found if found is not None else self._partial_df()[key]
+
+    def _partial_df(self) -> dict[tuple[str, str], int]:
+        """This thread's counts from statements a shard did not answer,
+        forgotten when its next call starts (`_fresh`)."""
+        if not hasattr(self._agents, "partial_df"):
+            self._agents.partial_df = {}
+        return self._agents.partial_df
 
     # the Index interface
 
@@ -648,8 +662,9 @@ class SphinxIndex(Engine):
     def _fresh(self) -> None:
         """Forget this thread's failed agents: a call that ended in an
         error before its status was taken leaves them, and they belong to
-        that call."""
+        that call; and the counts it read while a shard did not answer."""
         self._agents.failed, self._agents.seen = set(), set()
+        self._agents.partial_df = {}
 
     search = _answering(Engine.search)
     paper = _answering(Engine.paper)
