@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ class IndexStats:
     :param first_date, last_date: the range of post dates.
     :param size_bytes: disk size of the live generation.
     :param top_terms: section → its most frequent terms with their counts.
+    :param shards: on a cluster, which shards answered (``partial``,
+        ``warning()``, ``to_json()``), as `Results.shards`; None on a directory.
     """
 
     location: str
@@ -207,3 +210,4 @@ class IndexStats:
     analyzer: str
     kiwi: str
     top_terms: dict[str, list[tuple[str, int]]]
+    shards: Any = None

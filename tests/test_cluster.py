@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -363,6 +364,23 @@ def test_errors_are_one_line(clusters: dict, tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(tmp_path)}
     done = run("cluster", "up", "--dir", str(tmp_path / "c"), env=env)
     assert done.returncode == 2 and "searchd not found" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_a_node_that_accepts_and_never_greets_is_given_up_on_at_the_connect_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopped searchd's kernel still accepts connections: the greeting
+    was waited for under the statements' 60 s limit, so every command took
+    a minute to say the node does not answer."""
+    from searchkit.backends.sphinx import conn
+
+    monkeypatch.setattr(conn, "TIMEOUT", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepted by the kernel, never answered
+        started = time.monotonic()
+        with pytest.raises(conn.ClusterError, match="does not answer"):
+            conn.connect("127.0.0.1", silent.getsockname()[1])
+        assert time.monotonic() - started < conn.READ_TIMEOUT / 2
 
 
 def test_config_writes_mirrors(tmp_path: Path) -> None:
@@ -789,6 +807,20 @@ def test_counts_read_while_a_shard_was_down_are_not_kept(scratch: tuple[str, Pat
         assert not after.shards.partial
         assert same_ranking(after, want) and after.total == want.total, (
             [(h.arxiv_id, h.score) for h in after], [(h.arxiv_id, h.score) for h in want])
+
+
+def test_stats_says_which_shards_did_not_answer(scratch: tuple[str, Path, Path, Path]) -> None:
+    """With a shard down, stats gave the dates and size of the others,
+    exit 0, as if complete (a third smaller)."""
+    url, _, _, directory = scratch
+    whole = json.loads(run("stats", "--index", url, "--json").stdout)
+    assert whole["shards"] == {"total": 3, "answered": 3, "failed": []}
+    address = kill_node(directory, 2)
+    done = run("stats", "--index", url, "--json")
+    assert done.returncode == 0 and done.stderr.strip() == f"partial results: 1 of 3 shards did not answer (node {address})"
+    assert json.loads(done.stdout)["shards"] == {"total": 3, "answered": 2, "failed": [address]}
+    strict = run("stats", "--index", url, "--strict-shards")
+    assert strict.returncode == 2 and "did not answer" in strict.stderr and "Traceback" not in strict.stderr
 
 
 def test_each_thread_hears_of_the_shards_its_own_queries_missed(scratch: tuple[str, Path, Path, Path]) -> None:

@@ -27,7 +27,7 @@ from ..schema import SECTION_GROUPS
 from ..store import POINTER
 
 if TYPE_CHECKING:
-    from ..hits import Results
+    from ..hits import IndexStats, Results
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -264,6 +264,11 @@ def _reindex(
         )
 
 
+strict_shards_option = click.option(
+    "--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer."
+)
+
+
 @cli.command(name="query")
 @click.argument("text")
 @index_option
@@ -278,7 +283,7 @@ def _reindex(
 @click.option("--no-expand", is_flag=True, help="Do not add glossary, concept or mined synonyms.")
 @click.option("--feedback", is_flag=True, help="Add the first hits' telling terms and search again.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score adds up, term by term.")
-@click.option("--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer.")
+@strict_shards_option
 @json_option
 @pager_option
 @reports_errors
@@ -346,7 +351,7 @@ def show_command(arxiv_id: str, index_dir: Path, as_json: bool, no_pager: bool) 
 @click.argument("arxiv_id")
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Papers to show.")
-@click.option("--strict-shards", is_flag=True, help="On a cluster, exit 2 when a shard does not answer.")
+@strict_shards_option
 @json_option
 @pager_option
 @reports_errors
@@ -374,9 +379,9 @@ def similar_command(arxiv_id: str, index_dir: Path, limit: int, strict_shards: b
         sys.exit(1)
 
 
-def _report_shards(results: Results, strict: bool) -> None:
-    """A cluster's results say whether every shard answered: a partial
-    answer is one line on stderr, or with ``strict`` an error (exit 2)."""
+def _report_shards(results: Results | IndexStats, strict: bool) -> None:
+    """A cluster's results (and stats) say whether every shard answered: a
+    partial answer is one line on stderr, or with ``strict`` an error (exit 2)."""
     shards = getattr(results, "shards", None)
     if shards is not None and shards.partial:
         if strict:
@@ -387,8 +392,9 @@ def _report_shards(results: Results, strict: bool) -> None:
 @cli.command(name="stats")
 @index_option
 @json_option
+@strict_shards_option
 @reports_errors
-def stats_command(index_dir: Path, as_json: bool) -> None:
+def stats_command(index_dir: Path, as_json: bool, strict_shards: bool) -> None:
     """What the index holds: posts, papers, dates, size, versions, top terms.
 
     \b
@@ -397,6 +403,7 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
     """
     with _open(index_dir) as index:
         stats = index.stats()
+    _report_shards(stats, strict_shards)
     if as_json:
         from .render import stats_json
 

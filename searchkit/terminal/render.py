@@ -266,4 +266,7 @@ def paper_json(paper: PaperView) -> dict[str, Any]:
 def stats_json(stats: IndexStats) -> dict[str, Any]:
     data = asdict(stats)
     data["top_terms"] = {f: [{"term": t, "count": n} for t, n in terms] for f, terms in stats.top_terms.items()}
+    data.pop("shards")
+    if stats.shards is not None:
+        data["shards"] = stats.shards.to_json()
     return data

@@ -14,7 +14,9 @@ from typing import Any
 from ...errors import InputError
 
 TIMEOUT = 10.0
+"""Seconds to connect to a node and hear its greeting."""
 READ_TIMEOUT = 60.0
+"""Seconds one statement (or batch) may take to answer."""
 IDLE = 300.0
 """Seconds a connection may sit unused before its next statement checks it
 (a ping that reconnects): searchd 2.2 closes a SphinxQL connection idle for
@@ -36,13 +38,17 @@ def _pymysql() -> Any:
 
 
 def connect(host: str, port: int) -> Node:
-    """A connection to one node's SphinxQL listener."""
+    """A connection to one node's SphinxQL listener. Its greeting is waited
+    for `TIMEOUT`, as the connection itself: a node that accepts and never
+    answers (a stopped searchd, whose kernel still accepts) held every
+    command for the statements' `READ_TIMEOUT`, 60 s, before its one line."""
     pymysql = _pymysql()
     try:
         db = pymysql.connect(host=host, port=port, autocommit=True, charset="utf8", connect_timeout=TIMEOUT,
-                             read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT)
+                             read_timeout=TIMEOUT, write_timeout=READ_TIMEOUT)
     except pymysql.Error as exc:
         raise ClusterError(f"cluster node {host}:{port} does not answer ({_reason(exc)})") from None
+    db._read_timeout = READ_TIMEOUT  # pymysql takes no other after connecting; its next read applies it
     return Node(host, port, db)
 
 
@@ -73,7 +79,11 @@ class Node:
             try:
                 self._db.ping(reconnect=False)
             except _pymysql().Error:
-                self._db.connect()  # raises pymysql's error if the node is gone: the caller's one line
+                self._db._read_timeout = TIMEOUT  # the greeting, as in `connect`
+                try:
+                    self._db.connect()  # raises pymysql's error if the node is gone: the caller's one line
+                finally:
+                    self._db._read_timeout = READ_TIMEOUT
         self._used = now
         return self._db.cursor()
 

@@ -726,35 +726,52 @@ class SphinxIndex(Engine):
 
     @_answering
     def stats(self) -> IndexStats:
+        """The stats, with which shards answered: the dates come from a
+        search over every shard and the size from each shard's node, and a
+        shard that did not answer made both smaller, reported as complete."""
+        self._fresh()
         where = live_filter(self.generation)
         first, last = self._select([
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day ASC LIMIT 1",
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day DESC LIMIT 1",
         ])
+        size, unreached = self._size()
+        searched = self._status()
+        failed = set(searched.failed) | set(unreached)
         entries, papers = self.manifest.counts()
+        shards = ShardStatus(searched.total, searched.answered - len(set(unreached) - set(searched.failed)),
+                             tuple(sorted(failed)))
+        self._still_whole()
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
-            str(last[0][0]) if last else None, self._size(), self.manifest.analyzer, self.manifest.kiwi, self._top,
+            str(last[0][0]) if last else None, size, self.manifest.analyzer, self.manifest.kiwi, self._top,
+            shards,
         )
 
-    def _size(self) -> int:
-        """Bytes the shards take on disk and in RAM (first replica of each;
-        a node that does not answer counts 0), from SHOW INDEX … STATUS."""
-        total = 0
+    def _size(self) -> tuple[int, list[str]]:
+        """Bytes the shards take on disk and in RAM (from SHOW INDEX …
+        STATUS, on the first replica of each that answers), and the nodes of
+        the shards none of whose replicas did."""
+        total, unreached = 0, []
         with self._connection() as node:
             shards = topology(node, self.url)["shards"]
         for shard in shards:
-            replica = shard["replicas"][0]
-            try:
-                node = connect(replica["host"], replica["sql_port"])
-            except ClusterError:
-                continue
-            try:
-                status = dict(node.rows(f"SHOW INDEX {shard['index']} STATUS"))
-                total += int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
-            finally:
-                node.close()
-        return total
+            for replica in shard["replicas"]:
+                try:
+                    node = connect(replica["host"], replica["sql_port"])
+                except ClusterError:
+                    continue
+                try:
+                    status = dict(node.rows(f"SHOW INDEX {shard['index']} STATUS"))
+                    total += int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
+                    break
+                except ClusterError:
+                    continue
+                finally:
+                    node.close()
+            else:
+                unreached.append(f"{shard['replicas'][0]['host']}:{shard['replicas'][0]['sql_port']}")
+        return total, unreached
 
 
 def _scoped(field: str, terms: list[str]) -> str:
