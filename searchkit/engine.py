@@ -202,9 +202,11 @@ class Engine(Index):
             parsed = pseudo.expand(parsed, first, lambda t: self.df(ALL, t), self.size)
             planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
         shown = planned.by_date(limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
-        hits = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields)
+        found = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields)
         if explain:
-            hits = [replace(hit, explanation=planned.explain(d, s, c, n)) for hit, (d, s, c, n) in zip(hits, shown)]
+            found = [hit and replace(hit, explanation=planned.explain(d, s, c, n))
+                     for hit, (d, s, c, n) in zip(found, shown)]
+        hits = [hit for hit in found if hit is not None]
         return self._finish(Results(hits, query=parsed.text, total=self._total(planned),
                                     expansions=parsed.expansions, suggestion=self._suggest(parsed)))
 
@@ -238,23 +240,31 @@ class Engine(Index):
             present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
             shared = tuple(forms[t] for t, _ in keys if t in present)
             ranked.append((stored, score * len(shared) / max(len(keys), 1), shared))
-        hits = self._hits([(stored, score) for stored, score, _ in ranked], parsed, TEXT_FIELDS)
-        hits = [replace(hit, shared_terms=shared) for hit, (_, _, shared) in zip(hits, ranked)]
+        found = self._hits([(stored, score) for stored, score, _ in ranked], parsed, TEXT_FIELDS)
+        hits = [replace(hit, shared_terms=shared) for hit, (_, _, shared) in zip(found, ranked) if hit is not None]
         hits.sort(key=lambda h: -h.score)
         return self._finish(Results(hits[:limit], query=bare, total=self._total(planned)))
 
-    def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery, fields: Sequence[str]) -> list[Hit]:
-        """Hits with every post date of each paper and their highlights."""
+    def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery,
+              fields: Sequence[str]) -> list[Hit | None]:
+        """Hits with every post date of each paper and their highlights,
+        one for each of ``ranked``; None for a paper whose texts or dates
+        did not come (on a cluster, its shard stopped answering after it was
+        ranked: partial results come from the shards that answered, and a
+        hit with no title or dates is none of theirs)."""
         self._with_texts([stored for stored, _ in ranked])
         dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
-        out = []
+        out: list[Hit | None] = []
         for stored, score in ranked:
+            if "title" not in stored or not dates.get(stored["arxiv_id"]):
+                out.append(None)
+                continue
             highlights = {}
             for name in fields:
                 shown = highlight(stored["spans"], name, stored.get(name, ""), parsed.terms, parsed.phrases)
                 if shown:
                     highlights[name] = shown
-            out.append(Hit(stored["arxiv_id"], stored["title"], stored["url"], dates.get(stored["arxiv_id"], ()),
+            out.append(Hit(stored["arxiv_id"], stored["title"], stored["url"], dates[stored["arxiv_id"]],
                            score, tuple(highlights), highlights))
         return out
 

@@ -823,6 +823,30 @@ def test_stats_says_which_shards_did_not_answer(scratch: tuple[str, Path, Path, 
     assert strict.returncode == 2 and "did not answer" in strict.stderr and "Traceback" not in strict.stderr
 
 
+def test_a_shard_lost_after_ranking_leaves_no_hit_without_dates(scratch: tuple[str, Path, Path, Path],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard that stopped answering between the ranking and the dates of
+    the hits left its papers in the partial results with no dates at all:
+    partial results come from the shards that answered."""
+    from searchkit.backends.sphinx.reader import SphinxIndex
+    from searchkit.backends.sphinx.writer import shard_of
+
+    url, _, _, directory = scratch
+    original, lost = SphinxIndex._dates, []
+
+    def dates_after_a_loss(self: SphinxIndex, arxiv_ids: list[str]) -> dict:
+        if not lost:
+            lost.append(kill_node(directory, 3))
+        return original(self, arxiv_ids)
+
+    monkeypatch.setattr(SphinxIndex, "_dates", dates_after_a_loss)
+    with searchkit.open_index(url) as cluster:
+        found = cluster.search("모델", limit=20)
+    assert lost and found.shards.partial and found.shards.failed == (lost[0],)
+    assert found and all(hit.dates for hit in found)
+    assert all(shard_of(hit.arxiv_id, 3) != 2 for hit in found)
+
+
 def test_each_thread_hears_of_the_shards_its_own_queries_missed(scratch: tuple[str, Path, Path, Path]) -> None:
     """One open index, two threads: a thread's results report the shards
     that failed its own batches. With one set for the index, a thread that
@@ -960,3 +984,30 @@ def test_up_refuses_what_it_cannot_do(tmp_path: Path, request: pytest.FixtureReq
     assert run("cluster", "up", "--dir", str(tmp_path / "c")).returncode == 0
     again = run("cluster", "up", "--dir", str(tmp_path / "c"))
     assert again.returncode == 2 and "cluster down" in again.stderr and len(again.stderr.splitlines()) == 1
+
+
+def test_another_programs_meta_index_is_one_line_not_a_traceback() -> None:
+    """An index of the same name whose ``NAME_meta`` rows are not
+    papersearch's JSON made query, stats and reindex end in a
+    JSONDecodeError traceback."""
+    from searchkit.backends.sphinx import ClusterURL, meta
+    from searchkit.backends.sphinx.conn import ClusterError
+
+    class Foreign:
+        def rows(self, sql: str) -> list[tuple]:
+            return [("hello",)]
+
+    with pytest.raises(ClusterError, match=r"foo_meta at 127\.0\.0\.1:9306 is not a papersearch record"):
+        meta.get(Foreign(), ClusterURL.parse("sphinx://127.0.0.1:9306/foo"), 1)  # type: ignore[arg-type]
+
+
+def test_the_scheme_of_a_cluster_url_ignores_case() -> None:
+    """SPHINX://… was taken for a directory path ("no index at SPHINX:/…")."""
+    from searchkit.backends import is_cluster
+    from searchkit.backends.sphinx import ClusterURL
+
+    for spelt in ("SPHINX://127.0.0.1:9306/papers", "Sphinx://127.0.0.1:9306/papers"):
+        assert is_cluster(spelt) and str(ClusterURL.parse(spelt)) == "sphinx://127.0.0.1:9306/papers"
+    port = _nodes().free_ports(1)[0]
+    done = run("query", "x", "--index", f"SPHINX://127.0.0.1:{port}/papers")
+    assert done.returncode == 2 and f"cluster node 127.0.0.1:{port} does not answer" in done.stderr

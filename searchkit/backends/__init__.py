@@ -21,7 +21,7 @@ CLUSTER_SCHEME = "sphinx://"
 
 def is_cluster(location: str | Path) -> bool:
     """Whether ``location`` names a cluster rather than a directory."""
-    return isinstance(location, str) and location.startswith(CLUSTER_SCHEME)
+    return isinstance(location, str) and location[: len(CLUSTER_SCHEME)].lower() == CLUSTER_SCHEME  # SPHINX:// too
 
 
 def open_index(location: str | Path) -> Index:

@@ -1,6 +1,6 @@
 """papersearch on a Sphinx 2.2 / Manticore cluster.
 
-Parts: cluster locations (`ClusterURL`, `is_cluster_url`), node configs
+Parts: cluster locations (`ClusterURL`; `backends.is_cluster` tells a URL from a directory), node configs
 and local nodes (`config`, `nodes`), SphinxQL connections (`conn`), the
 term encoding (`terms`), the writer (`writer`) and the reader (`reader`).
 Kiwi stays in Python: Sphinx is fed analysed terms and only finds
@@ -16,12 +16,7 @@ from dataclasses import dataclass
 from ...errors import InputError
 
 SCHEME = "sphinx://"
-_URL = re.compile(r"^sphinx://(?P<host>[^:/\s]+):(?P<port>\d{1,5})/(?P<name>[A-Za-z_][A-Za-z0-9_]*)/?$")
-
-
-def is_cluster_url(location: object) -> bool:
-    """Whether an index location names a cluster rather than a directory."""
-    return isinstance(location, str) and location.startswith(SCHEME)
+_URL = re.compile(r"^(?i:sphinx)://(?P<host>[^:/\s]+):(?P<port>\d{1,5})/(?P<name>[A-Za-z_][A-Za-z0-9_]*)/?$")
 
 
 @dataclass(frozen=True)

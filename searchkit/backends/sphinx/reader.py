@@ -707,9 +707,9 @@ class SphinxIndex(Engine):
         rows = self._select([f"SELECT id, texts FROM {self.url.name} WHERE id IN ({','.join(map(str, wanted))}) "
                              f"LIMIT {len(wanted)} OPTION max_matches={len(wanted)}, ranker=none"])[0]
         found = {int(i): json.loads(texts) for i, texts in rows}
-        for doc in docs:
-            if "title" not in doc:
-                doc.update(found.get(doc["id"], {}))
+        for doc in docs:  # one whose shard did not answer stays without (documents are cached)
+            if "title" not in doc and doc["id"] in found:
+                doc.update(found[doc["id"]])
                 doc.setdefault("title", "")
 
     def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -729,7 +729,6 @@ class SphinxIndex(Engine):
         """The stats, with which shards answered: the dates come from a
         search over every shard and the size from each shard's node, and a
         shard that did not answer made both smaller, reported as complete."""
-        self._fresh()
         where = live_filter(self.generation)
         first, last = self._select([
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day ASC LIMIT 1",
@@ -741,7 +740,6 @@ class SphinxIndex(Engine):
         entries, papers = self.manifest.counts()
         shards = ShardStatus(searched.total, searched.answered - len(set(unreached) - set(searched.failed)),
                              tuple(sorted(failed)))
-        self._still_whole()
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
             str(last[0][0]) if last else None, size, self.manifest.analyzer, self.manifest.kiwi, self._top,
