@@ -153,8 +153,11 @@ class Engine(Index):
     def _near(self, term: str) -> list[str]:
         """Indexed terms within one edit of ``term`` (no transpositions)."""
 
-    def _with_texts(self, docs: Sequence[dict]) -> None:
-        """Make sure these stored documents carry their section texts."""
+    def _with_texts(self, docs: Sequence[dict]) -> set[int]:
+        """Make sure these stored documents carry their section texts;
+        returns the positions (in ``docs``) of those whose texts could not
+        be read (on a cluster, a shard that stopped answering)."""
+        return set()
 
     def _prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
         """Count these (field, term) df at once (a cluster batches them)."""
@@ -214,12 +217,13 @@ class Engine(Index):
         copies = sorted(self._copies(bare_id(arxiv_id)), key=lambda d: (d["date"], d["post"]))
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
-        self._with_texts(copies)
+        if self._with_texts(copies):  # a shard stopped answering: no whole answer (a cluster says why)
+            raise NotFoundError(f"the texts of {arxiv_id!r} could not be read")
         latest = copies[-1]
         sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
         summaries = {key: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for key, d in zip(copy_keys(copies), copies)}
         dates = tuple(dict.fromkeys(d["date"] for d in copies))
-        return PaperView(latest["arxiv_id"], latest["title"], latest["url"], dates, sections, summaries)
+        return PaperView(latest["arxiv_id"], latest.get("title", ""), latest["url"], dates, sections, summaries)
 
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
         limit = check_limit(limit)
@@ -227,7 +231,8 @@ class Engine(Index):
         copies = self._copies(bare)
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
-        self._with_texts(copies)  # the shared terms are shown as the texts write them
+        if self._with_texts(copies):  # the shared terms are shown as the texts write them
+            raise NotFoundError(f"the texts of {arxiv_id!r} could not be read")  # a shard stopped answering
         spans = [c["spans"] for c in copies]
         self._prefetch((ALL, t) for s in spans for name in s for t in s.terms(name) if telling(t))
         keys = key_terms(spans, lambda t: self.df(ALL, t), self.size)
@@ -252,11 +257,11 @@ class Engine(Index):
         did not come (on a cluster, its shard stopped answering after it was
         ranked: partial results come from the shards that answered, and a
         hit with no title or dates is none of theirs)."""
-        self._with_texts([stored for stored, _ in ranked])
+        unread = self._with_texts([stored for stored, _ in ranked])
         dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
         out: list[Hit | None] = []
-        for stored, score in ranked:
-            if "title" not in stored or not dates.get(stored["arxiv_id"]):
+        for i, (stored, score) in enumerate(ranked):
+            if i in unread or not dates.get(stored["arxiv_id"]):
                 out.append(None)
                 continue
             highlights = {}
@@ -264,7 +269,7 @@ class Engine(Index):
                 shown = highlight(stored["spans"], name, stored.get(name, ""), parsed.terms, parsed.phrases)
                 if shown:
                     highlights[name] = shown
-            out.append(Hit(stored["arxiv_id"], stored["title"], stored["url"], dates[stored["arxiv_id"]],
+            out.append(Hit(stored["arxiv_id"], stored.get("title", ""), stored["url"], dates[stored["arxiv_id"]],
                            score, tuple(highlights), highlights))
         return out
 

@@ -92,8 +92,8 @@ def check_query(text: str) -> str:
     raises `QueryError` for an empty or oversized one."""
     if not isinstance(text, str):
         raise QueryError(f"query must be text, not {type(text).__name__}")
-    composed = unicodedata.normalize("NFC", text)
-    cleaned = "".join(_VISIBLE.get(unicodedata.category(c), c) for c in composed).strip()
+    visible = "".join(_VISIBLE.get(unicodedata.category(c), c) for c in text)
+    cleaned = unicodedata.normalize("NFC", visible).strip()  # after: an invisible character splits jamo
     if not cleaned:
         raise QueryError("empty query: give some words to search for")
     if len(cleaned) > MAX_QUERY:

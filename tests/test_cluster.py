@@ -847,6 +847,34 @@ def test_a_shard_lost_after_ranking_leaves_no_hit_without_dates(scratch: tuple[s
     assert all(shard_of(hit.arxiv_id, 3) != 2 for hit in found)
 
 
+def test_a_shard_lost_before_the_texts_is_no_answer_not_a_crash(scratch: tuple[str, Path, Path, Path],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`show` of a paper whose shard stopped answering after its copies
+    were found and before their texts came ended in a KeyError (a bug
+    report); the search left such hits titleless in the document cache."""
+    from searchkit.backends.sphinx.conn import ClusterError
+    from searchkit.backends.sphinx.reader import SphinxIndex
+    from searchkit.backends.sphinx.writer import shard_of
+    from searchkit.corpus import parse_post
+
+    url, corpus, _, directory = scratch
+    ids = sorted({p.arxiv_id for post in corpus.glob("*.md") for p in parse_post(post).papers})
+    lost_id = next(i for i in ids if shard_of(i, 3) == 2)
+    original, lost = SphinxIndex._with_texts, []
+
+    def texts_after_a_loss(self: SphinxIndex, docs: list[dict]) -> set[int]:
+        if not lost:
+            lost.append(kill_node(directory, 3))
+        return original(self, docs)
+
+    monkeypatch.setattr(SphinxIndex, "_with_texts", texts_after_a_loss)
+    with searchkit.open_index(url) as cluster:
+        with pytest.raises(ClusterError, match=f"cannot tell whether '{lost_id}' is in the index"):
+            cluster.paper(lost_id)
+        found = cluster.search("모델", limit=20)
+        assert found.shards.partial and found and all(hit.title for hit in found)
+
+
 def test_each_thread_hears_of_the_shards_its_own_queries_missed(scratch: tuple[str, Path, Path, Path]) -> None:
     """One open index, two threads: a thread's results report the shards
     that failed its own batches. With one set for the index, a thread that
@@ -1008,6 +1036,9 @@ def test_the_scheme_of_a_cluster_url_ignores_case() -> None:
 
     for spelt in ("SPHINX://127.0.0.1:9306/papers", "Sphinx://127.0.0.1:9306/papers"):
         assert is_cluster(spelt) and str(ClusterURL.parse(spelt)) == "sphinx://127.0.0.1:9306/papers"
+    from searchkit.terminal.protocol import home
+
+    assert home("sphinx://127.0.0.1:9306/papers") == home("SPHINX://127.0.0.1:9306/papers/")  # one server
     port = _nodes().free_ports(1)[0]
     done = run("query", "x", "--index", f"SPHINX://127.0.0.1:{port}/papers")
     assert done.returncode == 2 and f"cluster node 127.0.0.1:{port} does not answer" in done.stderr

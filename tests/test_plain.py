@@ -93,7 +93,7 @@ def test_piped_query_does_not_import_rich(default_index_dir: Path) -> None:
     assert "1. " in done.stdout
 
 
-@pytest.mark.parametrize("columns", ["0", "-3", "wide"])
+@pytest.mark.parametrize("columns", ["0", "-3", "wide", "²"])
 def test_a_columns_that_is_no_width_prints_as_if_unset(default_index_dir: Path, columns: str) -> None:
     """COLUMNS=0 made rich draw zero columns: a query printed nothing and
     exited 0, an error vanished from stderr; the server, which passes on

@@ -155,4 +155,5 @@ def test_a_pasted_query_is_composed_and_invisible_characters_dropped() -> None:
 
     assert check_query(normalize("NFD", "확산 모델")) == "확산 모델"
     assert check_query("확\u200b산\u00ad모델\u200d") == "확산모델"
+    assert check_query("\u1112\u116a\u00ad\u11a8산") == "확산"  # 확 in jamo, split by a soft hyphen
     assert check_query("확산\t모델\x07") == "확산 모델"

@@ -633,5 +633,5 @@ def _forget_bad_columns() -> None:
     server never passes one on): rich would draw zero columns, that is
     nothing at all, error lines included, and exit 0."""
     value = os.environ.get("COLUMNS")
-    if value is not None and not (value.isdigit() and int(value) > 0):
+    if value is not None and not (value.isdecimal() and int(value) > 0):  # isdigit takes ², which int refuses
         del os.environ["COLUMNS"]

@@ -149,7 +149,7 @@ def columns(tty: bool) -> int | None:
     """The width the output is drawn for, as rich would pick it here:
     $COLUMNS first (also when piped), else the terminal's width."""
     value = os.environ.get("COLUMNS", "")
-    if value.isdigit() and int(value) > 0:
+    if value.isdecimal() and int(value) > 0:
         return int(value)
     return os.get_terminal_size(sys.stdout.fileno()).columns if tty else None
 

@@ -57,7 +57,7 @@ def width() -> int | None:
     the first of stdin, stdout, stderr that is a terminal, else 80. None
     for a $COLUMNS rich would take as zero."""
     columns = os.environ.get("COLUMNS")
-    if columns is not None and columns.isdigit():
+    if columns is not None and columns.isdecimal():
         return int(columns) or None
     for fd in (0, 1, 2):
         try:

@@ -29,7 +29,10 @@ def home(location: str | os.PathLike) -> Path:
     import tempfile
 
     base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"papersearch-{os.getuid()}"
-    return base / hashlib.sha256(str(location).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    # one server however the URL is spelt: the scheme in any case, a closing slash or none
+    spelt = str(location).strip()
+    canonical = spelt[: spelt.index("://")].lower() + spelt[spelt.index("://") :].rstrip("/")
+    return base / hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def private(directory: Path) -> bool:

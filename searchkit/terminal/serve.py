@@ -76,7 +76,8 @@ read it, before it hangs up."""
 MAX_REQUEST = 1 << 20
 """Bytes; a command-line argument cannot exceed 128 KiB anyway."""
 MAX_READING = 64
-"""Connections being read at once; more are told the server is busy."""
+"""Connections being read, or written from a spool, at once (each holds
+descriptors); more are told the server is busy."""
 QUEUE_PER_WORKER = 8
 """Accepted requests that may wait for a worker, per worker."""
 
@@ -197,10 +198,12 @@ def _receive_news(channel: socket.socket) -> tuple[bytes, list[int]]:
     """What a worker said, without blocking, and the files it passed
     (`socket.recv_fds` ignores its flags before Python 3.12, so it would block)."""
     fds = array.array("i")
-    data, ancillary, _, _ = channel.recvmsg(256, socket.CMSG_SPACE(4 * fds.itemsize), socket.MSG_DONTWAIT)
+    data, ancillary, flags, _ = channel.recvmsg(256, socket.CMSG_SPACE(4 * fds.itemsize), socket.MSG_DONTWAIT)
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    if flags & socket.MSG_CTRUNC:  # out of descriptors: that answer is cut short, its client told so
+        print("serve: a passed answer was lost (out of file descriptors)", file=sys.stderr, flush=True)
     return data, list(fds)
 
 
@@ -347,7 +350,7 @@ class Master:
                 return
             conn.setblocking(False)
             job = Job(conn, now + READ_LIMIT)
-            if sum(j.state == "reading" for j in self.jobs.values()) >= MAX_READING:
+            if sum(j.state in ("reading", "spooling") for j in self.jobs.values()) >= MAX_READING:
                 self._send(job, _line(_error("the server is busy; try again")))
                 conn.close()
                 continue
@@ -735,8 +738,10 @@ def _answer(fd: int, left: float, data: bytes, channel: socket.socket, limit: fl
             return False
         channel.sendall(WRITING)
         rest = _write_now(conn, _line(answer))
-        if rest:
-            _hand_over(channel, rest)
+        if rest and not _hand_over(channel, rest):
+            with suppress(OSError):  # no file for the rest: write it here, as long as a client may take
+                conn.settimeout(WRITE_LIMIT)
+                conn.sendall(rest)
     return finished
 
 
@@ -755,15 +760,33 @@ def _write_now(conn: socket.socket, data: bytes) -> bytes:
     return data[sent:]
 
 
-def _hand_over(channel: socket.socket, rest: bytes) -> None:
-    """Pass the answer's rest to the master in an unlinked file: a client
+def _spool_file() -> IO[bytes] | None:
+    """A memory file (Linux), else an unlinked one; None when neither can be made."""
+    with suppress(AttributeError, OSError):
+        return os.fdopen(os.memfd_create("papersearch-answer"), "w+b")
+    with suppress(OSError):
+        return tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    return None
+
+
+def _hand_over(channel: socket.socket, rest: bytes) -> bool:
+    """Pass the answer's rest to the master in a file of its own (memory,
+    where the system has it: a full /tmp must not cut answers): a client
     that does not read then holds no worker (it held one for `WRITE_LIMIT`,
-    and the other clients queued behind it)."""
-    with tempfile.TemporaryFile() as spool:
-        spool.write(rest)
-        spool.flush()
-        spool.seek(0)
-        socket.send_fds(channel, [SPOOLED], [spool.fileno()])
+    and the other clients queued behind it). False when no file could be
+    made or passed."""
+    spool = _spool_file()
+    if spool is None:
+        return False
+    with spool:
+        try:
+            spool.write(rest)
+            spool.flush()
+            spool.seek(0)
+            socket.send_fds(channel, [SPOOLED], [spool.fileno()])
+        except OSError:
+            return False
+    return True
 
 
 def _within(seconds: float, run: Callable[[], Any]) -> Any:

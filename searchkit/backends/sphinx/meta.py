@@ -70,15 +70,19 @@ def get(node: Node, url: ClusterURL, row: int) -> Any:
         if not (isinstance(body, dict) and PIECES_KEY in body):
             return body
         count, first = int(body[PIECES_KEY]), PIECES_ROW + row * MAX_PIECES
-        found = node.rows(f"SELECT id, body FROM {url.meta} WHERE id >= {first} AND id < {first + count} "
-                          f"ORDER BY id ASC LIMIT {count} OPTION max_matches={count}")
-        if [int(i) for i, _ in found] != list(range(first, first + count)):
-            raise ClusterError(f"the cluster at {url} is damaged: record {row} lacks some of its {count} pieces; "
-                               f"run `papersearch reindex --full --index {url}`")
-        return json.loads(zlib.decompress(base64.b64decode("".join(str(b) for _, b in found))).decode("utf-8"))
-    except (ValueError, TypeError, zlib.error) as exc:  # another program's index of that name, or damage
+    except (ValueError, TypeError) as exc:  # another program's index of that name
         raise ClusterError(f"{url.meta} at {url.host}:{url.port} is not a papersearch record ({exc.__class__.__name__}"
                            f" in row {row}); is {url} a papersearch cluster?") from None
+    damaged = (f"the cluster at {url} is damaged: record {row} lacks some of its {count} pieces; "
+               f"run `papersearch reindex --full --index {url}`")
+    found = node.rows(f"SELECT id, body FROM {url.meta} WHERE id >= {first} AND id < {first + count} "
+                      f"ORDER BY id ASC LIMIT {count} OPTION max_matches={count}")
+    if [int(i) for i, _ in found] != list(range(first, first + count)):
+        raise ClusterError(damaged)
+    try:
+        return json.loads(zlib.decompress(base64.b64decode("".join(str(b) for _, b in found))).decode("utf-8"))
+    except (ValueError, zlib.error):  # the pieces are there, garbled
+        raise ClusterError(damaged.replace("lacks some of its", "has garbled")) from None
 
 
 def pieces(node: Node, url: ClusterURL, rows: list[int]) -> list[int]:

@@ -399,18 +399,20 @@ class SphinxIndex(Engine):
         last, seen = self._dead_agents()
         return _missing(self._replicas[shard_of(arxiv_id, len(self._replicas))], last, last | seen)
 
-    def _status(self) -> ShardStatus:
+    def _status(self, unreached: Sequence[int] = ()) -> ShardStatus:
         """The shards missing from this thread's searches since its last
-        status. A warning names the agent, not the shard it was asked for:
+        status, and the ``unreached`` ones (by position, their first node
+        named). A warning names the agent, not the shard it was asked for:
         a shard is missing when the last run of a batch had a failed agent
         holding it and every other copy of it was seen failing too
         (``nodeads`` sends a retry to a copy not seen failing)."""
         last, seen = self._dead_agents()
         dead = last | seen
-        failed = [replicas for replicas in self._replicas if _missing(replicas, last, dead)]
-        nodes = tuple(sorted({sql for replicas in failed for api, sql in replicas if api in dead}))
+        failed = [i for i, replicas in enumerate(self._replicas) if _missing(replicas, last, dead) or i in unreached]
+        nodes = {sql for i in failed for api, sql in self._replicas[i] if api in dead}
+        nodes |= {self._replicas[i][0][1] for i in unreached}
         self._fresh()
-        return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), nodes)
+        return ShardStatus(len(self._replicas), len(self._replicas) - len(failed), tuple(sorted(nodes)))
 
     def _where(self, match: str | None, since: str | None = None, until: str | None = None) -> str:
         parts = [f"MATCH({quote(match)})"] if match else []
@@ -699,18 +701,20 @@ class SphinxIndex(Engine):
         have.update(fetched)
         return [have[i] for i in ids if i in have]
 
-    def _with_texts(self, docs: Sequence[dict]) -> None:
-        """Fetch the section texts of these candidates, in one query."""
+    def _with_texts(self, docs: Sequence[dict]) -> set[int]:
+        """Fetch the section texts of these candidates, in one query; a
+        document whose shard did not answer stays unread (documents are
+        cached: marked read, it would show no texts to later calls)."""
         wanted = [d["id"] for d in docs if "title" not in d]
-        if not wanted:
-            return
-        rows = self._select([f"SELECT id, texts FROM {self.url.name} WHERE id IN ({','.join(map(str, wanted))}) "
-                             f"LIMIT {len(wanted)} OPTION max_matches={len(wanted)}, ranker=none"])[0]
-        found = {int(i): json.loads(texts) for i, texts in rows}
-        for doc in docs:  # one whose shard did not answer stays without (documents are cached)
-            if "title" not in doc and doc["id"] in found:
-                doc.update(found[doc["id"]])
-                doc.setdefault("title", "")
+        if wanted:
+            rows = self._select([f"SELECT id, texts FROM {self.url.name} WHERE id IN ({','.join(map(str, wanted))}) "
+                                 f"LIMIT {len(wanted)} OPTION max_matches={len(wanted)}, ranker=none"])[0]
+            found = {int(i): json.loads(texts) for i, texts in rows}
+            for doc in docs:
+                if "title" not in doc and doc["id"] in found:
+                    doc.update(found[doc["id"]])
+                    doc.setdefault("title", "")
+        return {i for i, doc in enumerate(docs) if "title" not in doc}
 
     def _dates(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Every live post date of each paper, oldest first."""
@@ -735,25 +739,22 @@ class SphinxIndex(Engine):
             f"SELECT date FROM {self.url.name} WHERE {where} ORDER BY day DESC LIMIT 1",
         ])
         size, unreached = self._size()
-        searched = self._status()
-        failed = set(searched.failed) | set(unreached)
+        shards = self._status(unreached)
         entries, papers = self.manifest.counts()
-        shards = ShardStatus(searched.total, searched.answered - len(set(unreached) - set(searched.failed)),
-                             tuple(sorted(failed)))
         return IndexStats(
             str(self.url), len(self.manifest.posts), entries, papers, str(first[0][0]) if first else None,
             str(last[0][0]) if last else None, size, self.manifest.analyzer, self.manifest.kiwi, self._top,
             shards,
         )
 
-    def _size(self) -> tuple[int, list[str]]:
+    def _size(self) -> tuple[int, list[int]]:
         """Bytes the shards take on disk and in RAM (from SHOW INDEX …
-        STATUS, on the first replica of each that answers), and the nodes of
-        the shards none of whose replicas did."""
+        STATUS, on the first replica of each that answers), and the
+        positions of the shards none of whose replicas did."""
         total, unreached = 0, []
         with self._connection() as node:
             shards = topology(node, self.url)["shards"]
-        for shard in shards:
+        for position, shard in enumerate(shards):
             for replica in shard["replicas"]:
                 try:
                     node = connect(replica["host"], replica["sql_port"])
@@ -768,7 +769,7 @@ class SphinxIndex(Engine):
                 finally:
                     node.close()
             else:
-                unreached.append(f"{shard['replicas'][0]['host']}:{shard['replicas'][0]['sql_port']}")
+                unreached.append(position)
         return total, unreached
 
 

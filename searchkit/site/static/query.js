@@ -13,8 +13,8 @@ export const part = (alternatives, { required = false, weight = 1.0, label = "",
 
 // query.check_query
 export function checkQuery(text) {
-  // query.check_query: composed (NFC), format characters dropped, other controls as spaces
-  const cleaned = text.normalize("NFC").replace(/\p{Cf}/gu, "").replace(/\p{C}/gu, " ").trim();
+  // query.check_query: format characters dropped, other controls as spaces, then composed (NFC)
+  const cleaned = text.replace(/\p{Cf}/gu, "").replace(/\p{C}/gu, " ").normalize("NFC").trim();
   if (!cleaned) throw new QueryError("empty query: give some words to search for");
   const length = [...cleaned].length;
   if (length > T().MAX_QUERY) throw new QueryError(`query is too long: ${length} characters (at most ${T().MAX_QUERY})`);
