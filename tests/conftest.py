@@ -192,6 +192,14 @@ def write_posts(directory: Path, posts: dict[str, str]) -> Path:
     return directory
 
 
+def index_one_post(root: Path, body: str) -> Path:
+    """An index of one post (front matter dated 2025-01-06, then ``body``)
+    under ``root``: its directory."""
+    write_posts(root / "corpus", {"2025-01-06-daily-papers-20250106.md": "---\ndate: 2025-01-06\n---\n\n" + body})
+    searchkit.reindex(root / "corpus", root / "index")
+    return root / "index"
+
+
 def tied_post(day: str, ids: tuple[str, ...]) -> str:
     """A post whose papers all say the same, so every query ties them."""
     papers = "".join(f"""

@@ -227,16 +227,14 @@ def test_a_stop_word_leaves_no_gap_in_positions() -> None:
 def test_a_phrase_with_a_stop_word_finds_the_paper(tmp_path) -> None:
     import searchkit
 
-    from .conftest import write_posts
+    from .conftest import index_one_post
 
-    post = ("---\ndate: 2025-01-06\n---\n\n"
-            "# 1. [Sparse Mixture-of-Experts for Text-to-Image Generation](https://arxiv.org/abs/2501.00001)\n\n"
-            "## Method\nmixture of experts 구조로 text-to-image 생성을 In-Context-Learning 으로 한다.\n\n"
-            "# 2. [Dense Experts of Mixtures](https://arxiv.org/abs/2501.00002)\n\n"
-            "## Method\nexperts 의 mixture 와 image 를 text 로 바꾼다.\n")
-    write_posts(tmp_path / "corpus", {"2025-01-06-daily-papers-20250106.md": post})
-    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
-    with searchkit.open_index(tmp_path / "index") as index:
+    directory = index_one_post(tmp_path, (
+        "# 1. [Sparse Mixture-of-Experts for Text-to-Image Generation](https://arxiv.org/abs/2501.00001)\n\n"
+        "## Method\nmixture of experts 구조로 text-to-image 생성을 In-Context-Learning 으로 한다.\n\n"
+        "# 2. [Dense Experts of Mixtures](https://arxiv.org/abs/2501.00002)\n\n"
+        "## Method\nexperts 의 mixture 와 image 를 text 로 바꾼다.\n"))
+    with searchkit.open_index(directory) as index:
         for phrase in ('"mixture of experts"', '"Mixture-of-Experts"', '"text-to-image"', '"text to image"',
                        '"In-Context-Learning"'):
             assert [h.arxiv_id for h in index.search(phrase, expand=False)] == ["2501.00001"], phrase
@@ -259,16 +257,13 @@ def test_a_name_with_a_version_is_found_by_its_name(tmp_path) -> None:
     missed the papers that write only that."""
     import searchkit
 
-    from .conftest import write_posts
+    from .conftest import index_one_post
 
-    post = ("---\ndate: 2025-01-06\n---\n\n"
-            "# 1. [Editing Images Fast](https://arxiv.org/abs/2501.00001)\n\n"
-            "## Method\nFLUX.1-dev 를 미세 조정한다.\n\n"
-            "# 2. [Reinforcement Learning for Planning](https://arxiv.org/abs/2501.00002)\n\n"
-            "## Method\n이 방법은 Reinforcement Learning.\n")
-    write_posts(tmp_path / "corpus", {"2025-01-06-daily-papers-20250106.md": post})
-    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
-    with searchkit.open_index(tmp_path / "index") as index:
+    directory = index_one_post(tmp_path, (
+        "# 1. [Editing Images Fast](https://arxiv.org/abs/2501.00001)\n\n## Method\nFLUX.1-dev 를 미세 조정한다.\n\n"
+        "# 2. [Reinforcement Learning for Planning](https://arxiv.org/abs/2501.00002)\n\n"
+        "## Method\n이 방법은 Reinforcement Learning.\n"))
+    with searchkit.open_index(directory) as index:
         assert [h.arxiv_id for h in index.search("FLUX", expand=False)] == ["2501.00001"]
         found = index.search("learning", expand=False, sections=["method"])
         assert [h.arxiv_id for h in found] == ["2501.00002"]

@@ -17,7 +17,7 @@ import searchkit
 from searchkit.terminal.client import exchange
 from searchkit.terminal.protocol import socket_path
 
-from .conftest import write_posts
+from .conftest import index_one_post
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -124,12 +124,10 @@ def test_garbage_on_the_socket_does_not_kill_the_server(default_index_dir: Path,
 def test_a_paper_whose_title_is_only_spaces_is_found_and_shown(tmp_path: Path) -> None:
     """The parser takes `# 1. [ ](…)` with an empty title, which the index
     stores as no title at all: the search and `show` ended in a KeyError."""
-    post = ("---\ndate: 2025-01-06\n---\n\n# 1. [ ](https://arxiv.org/abs/2501.00001)\n\n"
-            "## Method\n확산 모델을 학습한다.\n\n# 2. [Diffusion Models](https://arxiv.org/abs/2501.00002)\n\n"
-            "## Method\n확산 모델을 쓴다.\n")
-    write_posts(tmp_path / "corpus", {"2025-01-06-daily-papers-20250106.md": post})
-    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
-    with searchkit.open_index(tmp_path / "index") as index:
+    directory = index_one_post(tmp_path, (
+        "# 1. [ ](https://arxiv.org/abs/2501.00001)\n\n## Method\n확산 모델을 학습한다.\n\n"
+        "# 2. [Diffusion Models](https://arxiv.org/abs/2501.00002)\n\n## Method\n확산 모델을 쓴다.\n"))
+    with searchkit.open_index(directory) as index:
         found = index.search("확산 모델")
         assert sorted(h.arxiv_id for h in found) == ["2501.00001", "2501.00002"] and found.total == 2
         assert index.paper("2501.00001").title == ""
