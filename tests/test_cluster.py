@@ -49,9 +49,9 @@ def start(directory: Path, count: int, request: pytest.FixtureRequest) -> str:
     return str(_nodes().up(count, directory))
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """The real CLI in a child process."""
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
 
 
 def same_ranking(a: searchkit.Results, b: searchkit.Results) -> bool:
@@ -396,6 +396,28 @@ def test_config_writes_mirrors(tmp_path: Path) -> None:
     assert "index papers_s4" in third and "index papers_s5" in third and "type = distributed" not in third
     bad = run("cluster", "config", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o2"))
     assert bad.returncode == 2 and "cannot read cluster description" in bad.stderr
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"shards_per_node": 100_000_000}, "shards_per_node"),  # wrote configs until memory ran out
+    ({"mirrors": True}, "mirrors"),
+    ({"nodes": [{"host": "h", "sql_port": 9306, "api_port": 9306}]}, "share a host and port"),
+    ({"nodes": [{"host": "h", "sql_port": 9306, "api_port": 9312, "dir": "/d"}] * 2}, "share a host and port"),
+    ({"nodes": [{"host": "h", "sql_port": 70000, "api_port": 9312}]}, "1 to 65535"),
+    ({"nodes": [{"host": "h", "sql_port": 9306.5, "api_port": 9312}]}, "whole numbers"),
+    ({"nodes": [{"host": "h", "sql_port": "9306", "api_port": 9312}]}, "whole numbers"),
+    ({"nodes": [{"host": "h\nlisten = 0.0.0.0:1", "sql_port": 9306, "api_port": 9312}]}, "line breaks"),
+    ({"nodes": [{"host": "", "sql_port": 9306, "api_port": 9312}]}, "host"),
+])
+def test_config_refuses_what_sphinx_conf_cannot_hold(tmp_path: Path, change: dict, why: str) -> None:
+    """Each was written into the nodes' sphinx.conf with exit 0: two listen
+    lines on one port, a port out of range, a host that added config lines."""
+    description = {"name": "papers", "nodes": [{"host": "10.0.0.1", "sql_port": 9306, "api_port": 9312},
+                                               {"host": "10.0.0.2", "sql_port": 9306, "api_port": 9312}], **change}
+    (tmp_path / "cluster.json").write_text(json.dumps(description))
+    done = run("cluster", "config", str(tmp_path / "cluster.json"), "--out", str(tmp_path / "out"), timeout=30)
+    assert done.returncode == 2 and why in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 # Change, crashes and faults, on a scratch cluster of the default corpus

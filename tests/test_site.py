@@ -17,7 +17,7 @@ from searchkit.site import export as export_module
 from searchkit.site.shards import Grams, deletion_keys, fnv1a, posting_block
 from searchkit.site.trend import week_start
 from searchkit.terminal.cli import main
-from tests.conftest import write_posts
+from tests.conftest import DEFAULT_CORPUS, write_posts
 from tests.site_harness import segment_in_node
 from tests.test_lexicon import _corpus_words
 
@@ -197,17 +197,22 @@ def test_export_replaces_an_earlier_export_but_no_other_directory(tiny_index_dir
     assert (other / "mine.txt").read_text() == "keep me"
 
 
-@pytest.mark.parametrize("case", ["missing index", "no parent", "a file"])
+@pytest.mark.parametrize("case", ["missing index", "no parent", "a file", "{category}", "{0}", "{year",
+                                  "{year.__class__.__name__}"])
 def test_site_command_bad_input_is_one_line_and_exit_2(case: str, tiny_index_dir: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
+    """Bad targets and --post-url templates naming anything but the four
+    fields (a KeyError or IndexError traceback before; an attribute was
+    read and written into the page)."""
     (tmp_path / "file").write_text("x")
     index, out = {
         "missing index": (tmp_path / "nope", tmp_path / "out"),
         "no parent": (tiny_index_dir, tmp_path / "a" / "b" / "out"),
         "a file": (tiny_index_dir, tmp_path / "file"),
-    }[case]
+    }.get(case, (tiny_index_dir, tmp_path / "out"))
+    template = [] if case[0] != "{" else ["--post-url", f"/{case}/x.html"]
     with pytest.raises(SystemExit) as exit_:
-        main(["site", str(out), "--index", str(index)])
+        main(["site", str(out), "--index", str(index), *template])
     err = capsys.readouterr().err
     assert exit_.value.code == 2
     assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
@@ -289,3 +294,17 @@ def test_the_page_segments_unseen_words_as_the_library(default_site_dir: Path, d
     page = segment_in_node(default_site_dir, words, timeout=60)
     assert page["longest"] == lex.longest() is not None
     assert [(w, s) for w, s, want in zip(words, page["segments"], (lex.segment(w, known) for w in words)) if s != want] == []
+
+
+def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> None:
+    """A post whose file name has no date (its front matter has one) made
+    the export end in a traceback; a slug with `#` or `?` made a broken link."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    posts = sorted(DEFAULT_CORPUS.glob("*.md"))
+    shutil.copy(posts[0], corpus / "notes.md")
+    shutil.copy(posts[1], corpus / "2025-10-08-a b#c?.md")
+    searchkit.reindex(corpus, tmp_path / "index")
+    searchkit.export_site(tmp_path / "index", tmp_path / "out")
+    links = {json.loads(p.read_text(encoding="utf-8"))["post"] for p in (tmp_path / "out" / "data" / "doc").rglob("*.json")}
+    assert links == {"/2025/10/06/notes.html", "/2025/10/08/a%20b%23c%3F.html"}

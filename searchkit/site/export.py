@@ -19,13 +19,16 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
+import string
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -75,8 +78,10 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
     ``out_dir`` (created, or replaced when it holds an earlier export).
 
     :param post_url: the blog post's URL for a post file, from ``{year}``,
-        ``{month}``, ``{day}`` and ``{slug}`` (the file name after the date).
+        ``{month}``, ``{day}`` (the post's date) and ``{slug}`` (the file
+        name after its date, URL-escaped); no other field.
     """
+    _check_template(post_url)
     out = _target(Path(out_dir))
     with open_index(index_dir) as index:
         if not hasattr(index, "export_source"):
@@ -217,17 +222,38 @@ def _write_documents(out: Path, documents: Any, post_url: str,
         spans = d["spans"]
         _write_json(out / "doc" / str(i // BUCKET) / f"{i}.json", {
             "arxiv_id": d["arxiv_id"], "title": d["title"], "url": d["url"], "date": d["date"],
-            "post": _post_url(post_url, d["post"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
+            "post": _post_url(post_url, d["post"], d["date"]), "texts": {f: d.get(f, "") for f in TEXT_FIELDS},
             "spans": {name: shards.compact_spans(spans[name]) for name in spans},
         })
     return papers, dates
 
 
-def _post_url(template: str, post: str) -> str:
-    """The post's URL from its file name (``2025-10-06-daily-papers-20251006.md``)."""
+def _post_url(template: str, post: str, day: str) -> str:
+    """The post's URL: its date as the index has it (the front matter's,
+    else the file name's; Jekyll's permalinks take the same) and the file
+    name after a leading date as the slug (``2025-10-06-daily-papers-20251006.md``
+    → ``daily-papers-20251006``), escaped for a URL."""
     stem = post.rsplit("/", 1)[-1].removesuffix(".md")
-    year, month, day, *rest = stem.split("-", 3)
-    return template.format(year=year, month=month, day=day, slug=rest[0] if rest else stem)
+    dated = _DATED.match(stem)
+    year, month, date = day.split("-")
+    return template.format(year=year, month=month, day=date, slug=quote(dated.group(1) if dated else stem))
+
+
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}-(.+)")
+_FIELDS = frozenset({"year", "month", "day", "slug"})
+
+
+def _check_template(template: str) -> None:
+    """`--post-url` names only its four fields, plainly (no index or
+    attribute: ``{year.__class__}`` would read Python objects)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise InputError(f"--post-url {template!r}: {exc}") from None
+    wrong = [name for name in fields if name not in _FIELDS]
+    if wrong:
+        raise InputError(f"--post-url {template!r}: {{{wrong[0]}}} is not one of "
+                         "{year}, {month}, {day}, {slug}")
 
 
 def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:

@@ -90,22 +90,50 @@ def describe(data: Any, source: str = "cluster description") -> Cluster:
     name = data.get("name", "papers")
     if not isinstance(name, str) or not name.isidentifier():
         raise InputError(f"{source}: \"name\" must be a plain identifier, not {name!r}")
-    nodes = []
-    for i, node in enumerate(data["nodes"], 1):
-        try:
-            nodes.append(NodeSpec(str(node.get("host", "127.0.0.1")), int(node["sql_port"]), int(node["api_port"]),
-                                  str(node.get("dir", f"/var/lib/papersearch/node-{i}"))))
-        except (AttributeError, KeyError, TypeError, ValueError):
-            raise InputError(f"{source}: node {i} needs integer \"sql_port\" and \"api_port\"") from None
+    nodes = [_node(node, i, source) for i, node in enumerate(data["nodes"], 1)]
+    listeners = [(n.host, port) for n in nodes for port in (n.sql_port, n.api_port)]
+    if len(set(listeners)) < len(listeners):
+        raise InputError(f"{source}: two listeners share a host and port (each node needs its own two ports)")
+    if len({(n.host, n.dir) for n in nodes}) < len(nodes):
+        raise InputError(f"{source}: two nodes share a host and \"dir\"")
     per_node, mirrors = data.get("shards_per_node", 1), data.get("mirrors", 0)
-    if not isinstance(per_node, int) or per_node < 1 or not isinstance(mirrors, int) or not 0 <= mirrors < len(nodes):
-        raise InputError(f"{source}: \"shards_per_node\" must be ≥ 1 and \"mirrors\" below the number of nodes")
+    if not (_whole(per_node) and 1 <= per_node <= MAX_SHARDS_PER_NODE and _whole(mirrors)
+            and 0 <= mirrors < len(nodes)):
+        raise InputError(f"{source}: \"shards_per_node\" must be 1 to {MAX_SHARDS_PER_NODE} and \"mirrors\" "
+                         "below the number of nodes")
     shards = []
     for k in range(len(nodes)):
         for _ in range(per_node):
             replicas = tuple((k + m) % len(nodes) for m in range(mirrors + 1))
             shards.append((f"{name}_s{len(shards) + 1}", replicas))
     return Cluster(name, tuple(nodes), tuple(shards))
+
+
+MAX_SHARDS_PER_NODE = 64
+"""More is no layout anyone runs (each shard is an RT index with its own
+threads and files), and a typo of 100000000 wrote configs until memory ran out."""
+
+
+def _whole(value: Any) -> bool:
+    """An integer, and not a bool (JSON's true is no count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _node(node: Any, i: int, source: str) -> NodeSpec:
+    """Node ``i`` of a description, checked: it is written into sphinx.conf
+    line by line, so a port is a whole number in range and a host or a
+    directory holds no line break or blank."""
+    if not isinstance(node, dict):
+        raise InputError(f"{source}: node {i} must be an object")
+    ports = [node.get("sql_port"), node.get("api_port")]
+    if not all(_whole(p) and 0 < p < 65536 for p in ports):
+        raise InputError(f"{source}: node {i} needs \"sql_port\" and \"api_port\" as whole numbers from 1 to 65535")
+    host, directory = node.get("host", "127.0.0.1"), node.get("dir", f"/var/lib/papersearch/node-{i}")
+    for key, value in (("host", host), ("dir", directory)):
+        if not isinstance(value, str) or not value or any(c.isspace() or not c.isprintable() for c in value):
+            raise InputError(f"{source}: node {i}'s \"{key}\" must be text without blanks or line breaks, "
+                             f"not {value!r}")
+    return NodeSpec(host, ports[0], ports[1], directory)
 
 
 def node_config(cluster: Cluster, k: int) -> str:
