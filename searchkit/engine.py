@@ -12,6 +12,7 @@ Whoosh directory and the Sphinx cluster rank and show exactly alike.
 from __future__ import annotations
 
 import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -420,7 +421,8 @@ def copy_keys(copies: Sequence[Mapping[str, Any]]) -> list[str]:
 def bare_id(arxiv_id: str) -> str:
     """The bare id in the forms people paste: 2510.00515, 2510.00515v2,
     arXiv:2510.00515, https://arxiv.org/abs/2510.00515v1."""
-    match = _ID.search(arxiv_id.strip()) if isinstance(arxiv_id, str) else None
+    # NFKC: full-width digits (２５１０.００５１５) passed the pattern and then matched nothing
+    match = _ID.search(unicodedata.normalize("NFKC", arxiv_id).strip()) if isinstance(arxiv_id, str) else None
     if match is None:
         raise QueryError(f"{arxiv_id!r} is not an arXiv id like 2510.00515")
     return match.group(1) or match.group(3)

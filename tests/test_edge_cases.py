@@ -55,7 +55,8 @@ def test_a_file_name_that_is_not_utf8_is_skipped(tmp_path: Path) -> None:
     assert report.entries > 0
 
 
-@pytest.mark.parametrize("form", ["2510.00515", "2510.00515v2", "arXiv:2510.00515", "https://arxiv.org/abs/2510.00515v1"])
+@pytest.mark.parametrize("form", ["2510.00515", "2510.00515v2", "arXiv:2510.00515", "https://arxiv.org/abs/2510.00515v1",
+                                  "２５１０.００５１５"])  # full-width digits passed the check and matched nothing
 def test_ids_in_the_forms_people_paste(default_index: searchkit.Index, form: str) -> None:
     assert default_index.paper(form).arxiv_id == "2510.00515"
 

@@ -308,3 +308,15 @@ def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> N
     searchkit.export_site(tmp_path / "index", tmp_path / "out")
     links = {json.loads(p.read_text(encoding="utf-8"))["post"] for p in (tmp_path / "out" / "data" / "doc").rglob("*.json")}
     assert links == {"/2025/10/06/notes.html", "/2025/10/08/a%20b%23c%3F.html"}
+
+
+def test_an_export_through_a_link_replaces_what_it_points_at(tiny_index_dir: Path, tmp_path: Path) -> None:
+    """Exporting to a link replaced the link with a directory, left the
+    export it pointed at stale, and a stray link beside them."""
+    searchkit.export_site(tiny_index_dir, tmp_path / "real")
+    (tmp_path / "real" / "data" / "meta.json").write_text(json.dumps({"format": export_module.FORMAT, "stale": 1}))
+    (tmp_path / "lnk").symlink_to("real")
+    searchkit.export_site(tiny_index_dir, tmp_path / "lnk")
+    assert (tmp_path / "lnk").is_symlink() and (tmp_path / "lnk").resolve() == (tmp_path / "real").resolve()
+    assert "stale" not in json.loads((tmp_path / "real" / "data" / "meta.json").read_text())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lnk", "real"]

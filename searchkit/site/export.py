@@ -106,7 +106,11 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
 
 def _target(out: Path) -> Path:
     """``out_dir`` checked: its parent must exist, and it must be new,
-    empty, or an earlier export (never someone's other files)."""
+    empty, or an earlier export (never someone's other files). A link is
+    followed: the export replaces what it points at (replacing the link
+    left it pointing at the stale export, and a stray link beside it)."""
+    if out.is_symlink() and out.resolve().is_dir():
+        out = out.resolve()
     if not out.name or out.resolve() == Path("/").resolve():
         raise InputError(f"{out} cannot be an export directory")
     if not out.parent.resolve().is_dir():

@@ -575,7 +575,7 @@ def site_command(out_dir: Path, index_dir: Path, post_url: str | None) -> None:
 @click.option("--since", metavar="DATE", help="Only papers posted on or after DATE (2025-10-01).")
 @click.option("--until", metavar="DATE", help="Only papers posted on or before DATE.")
 @click.option("--no-expand", is_flag=True, help="Do not add English/Korean glossary synonyms.")
-@json_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of weeks instead of the chart.")
 @reports_errors
 def trend_command(text: str, index_dir: Path, sections: tuple[str, ...], since: str | None, until: str | None,
                   no_expand: bool, as_json: bool) -> None:
