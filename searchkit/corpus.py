@@ -119,7 +119,9 @@ class Post:
 
 def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
     """List the ``*.md`` posts of a corpus, reporting entries that are not
-    readable files (directories named like posts, broken links, loops)."""
+    readable files (directories named like posts, broken links, loops) and
+    hidden ones (macOS's ``._`` copies, editors' files), which Jekyll
+    leaves out of the blog."""
     paths: list[Path] = []
     problems: list[Problem] = []
     for path in sorted(corpus_dir.glob("*.md")):
@@ -129,7 +131,7 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
             shown = str(path).encode("utf-8", "backslashreplace").decode()
             problems.append(Problem(shown, 0, "file name is not valid UTF-8", fatal=True))
             continue
-        reason = _not_a_post(path)
+        reason = "hidden file (Jekyll does not publish it)" if path.name.startswith(".") else _not_a_post(path)
         if reason is None:
             paths.append(path)
         else:

@@ -55,6 +55,24 @@ def test_a_file_name_that_is_not_utf8_is_skipped(tmp_path: Path) -> None:
     assert report.entries > 0
 
 
+def test_a_hidden_post_file_is_skipped_as_jekyll_skips_it(tmp_path: Path) -> None:
+    """macOS leaves `._NAME` copies (resource forks) beside posts copied
+    from its volumes; they were parsed as posts, and a hidden copy of a
+    post was indexed twice."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    post = next((ROOT / "corpus").glob("*.md"))
+    shutil.copy(post, corpus)
+    shutil.copy(post, corpus / f".{post.name}")
+    (corpus / f"._{post.name}").write_bytes(b"\x00\x05\x16\x07Mac OS X        ")
+    report = searchkit.reindex(corpus, tmp_path / "index")
+    assert [p.reason for p in report.skipped] == ["hidden file (Jekyll does not publish it)"] * 2
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(post, alone)
+    assert (report.posts_read, report.entries) == (3, searchkit.reindex(alone, tmp_path / "alone-index").entries)
+
+
 @pytest.mark.parametrize("form", ["2510.00515", "2510.00515v2", "arXiv:2510.00515", "https://arxiv.org/abs/2510.00515v1",
                                   "２５１０.００５１５"])  # full-width digits passed the check and matched nothing
 def test_ids_in_the_forms_people_paste(default_index: searchkit.Index, form: str) -> None:
