@@ -198,7 +198,7 @@ def test_export_replaces_an_earlier_export_but_no_other_directory(tiny_index_dir
 
 
 @pytest.mark.parametrize("case", ["missing index", "no parent", "a file", "{category}", "{0}", "{year",
-                                  "{year.__class__.__name__}"])
+                                  "{year.__class__.__name__}", "{year:{0}}"])
 def test_site_command_bad_input_is_one_line_and_exit_2(case: str, tiny_index_dir: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
     """Bad targets and --post-url templates naming anything but the four

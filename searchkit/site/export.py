@@ -251,10 +251,10 @@ def _check_template(template: str) -> None:
     """`--post-url` names only its four fields, plainly (no index or
     attribute: ``{year.__class__}`` would read Python objects)."""
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [(name, spec or "") for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:
         raise InputError(f"--post-url {template!r}: {exc}") from None
-    wrong = [name for name in fields if name not in _FIELDS]
+    wrong = [name for name, spec in fields if name not in _FIELDS or "{" in spec]  # a spec may name fields too
     if wrong:
         raise InputError(f"--post-url {template!r}: {{{wrong[0]}}} is not one of "
                          "{year}, {month}, {day}, {slug}")
