@@ -408,6 +408,8 @@ def test_config_writes_mirrors(tmp_path: Path) -> None:
     ({"nodes": [{"host": "h", "sql_port": "9306", "api_port": 9312}]}, "whole numbers"),
     ({"nodes": [{"host": "h\nlisten = 0.0.0.0:1", "sql_port": 9306, "api_port": 9312}]}, "line breaks"),
     ({"nodes": [{"host": "", "sql_port": 9306, "api_port": 9312}]}, "host"),
+    ({"mirror": 1}, "unknown key 'mirror'"),  # a typo left the cluster without mirrors, exit 0
+    ({"nodes": [{"host": "h", "sql_port": 9306, "api_port": 9312, "directory": "/d"}]}, "unknown key 'directory'"),
 ])
 def test_config_refuses_what_sphinx_conf_cannot_hold(tmp_path: Path, change: dict, why: str) -> None:
     """Each was written into the nodes' sphinx.conf with exit 0: two listen

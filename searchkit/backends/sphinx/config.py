@@ -87,6 +87,9 @@ def describe(data: Any, source: str = "cluster description") -> Cluster:
     """A `Cluster` from a parsed description."""
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not data["nodes"]:
         raise InputError(f"{source}: needs a non-empty \"nodes\" list")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:  # a typo ("mirror": 1) would quietly leave the cluster without what was meant
+        raise InputError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
     name = data.get("name", "papers")
     if not isinstance(name, str) or not name.isidentifier():
         raise InputError(f"{source}: \"name\" must be a plain identifier, not {name!r}")
@@ -109,6 +112,9 @@ def describe(data: Any, source: str = "cluster description") -> Cluster:
     return Cluster(name, tuple(nodes), tuple(shards))
 
 
+_KEYS = frozenset({"name", "nodes", "shards_per_node", "mirrors"})
+_NODE_KEYS = frozenset({"host", "sql_port", "api_port", "dir"})
+
 MAX_SHARDS_PER_NODE = 64
 """More is no layout anyone runs (each shard is an RT index with its own
 threads and files), and a typo of 100000000 wrote configs until memory ran out."""
@@ -125,6 +131,10 @@ def _node(node: Any, i: int, source: str) -> NodeSpec:
     directory holds no line break or blank."""
     if not isinstance(node, dict):
         raise InputError(f"{source}: node {i} must be an object")
+    unknown = sorted(set(node) - _NODE_KEYS)
+    if unknown:
+        raise InputError(f"{source}: node {i} has an unknown key {unknown[0]!r} "
+                         f"(known: {', '.join(sorted(_NODE_KEYS))})")
     ports = [node.get("sql_port"), node.get("api_port")]
     if not all(_whole(p) and 0 < p < 65536 for p in ports):
         raise InputError(f"{source}: node {i} needs \"sql_port\" and \"api_port\" as whole numbers from 1 to 65535")
