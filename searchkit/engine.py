@@ -214,12 +214,19 @@ class Engine(Index):
         return self._finish(Results(hits, query=parsed.text, total=self._total(planned),
                                     expansions=parsed.expansions, suggestion=self._suggest(parsed)))
 
-    def paper(self, arxiv_id: str) -> PaperView:
-        copies = sorted(self._copies(bare_id(arxiv_id)), key=lambda d: (d["date"], d["post"]))
+    def _whole_copies(self, arxiv_id: str) -> list[dict]:
+        """Every copy of the paper, texts read; `NotFoundError` when there is
+        none, or when a copy's texts could not be read (a shard stopped
+        answering: no whole answer, and a cluster says why)."""
+        copies = self._copies(bare_id(arxiv_id))
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
-        if self._with_texts(copies):  # a shard stopped answering: no whole answer (a cluster says why)
+        if self._with_texts(copies):
             raise NotFoundError(f"the texts of {arxiv_id!r} could not be read")
+        return copies
+
+    def paper(self, arxiv_id: str) -> PaperView:
+        copies = sorted(self._whole_copies(arxiv_id), key=lambda d: (d["date"], d["post"]))
         latest = copies[-1]
         sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
         summaries = {key: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for key, d in zip(copy_keys(copies), copies)}
@@ -229,11 +236,7 @@ class Engine(Index):
     def similar(self, arxiv_id: str, *, limit: int = 10) -> Results:
         limit = check_limit(limit)
         bare = bare_id(arxiv_id)
-        copies = self._copies(bare)
-        if not copies:
-            raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
-        if self._with_texts(copies):  # the shared terms are shown as the texts write them
-            raise NotFoundError(f"the texts of {arxiv_id!r} could not be read")  # a shard stopped answering
+        copies = self._whole_copies(arxiv_id)  # texts too: the shared terms are shown as the texts write them
         spans = [c["spans"] for c in copies]
         self._prefetch((ALL, t) for s in spans for name in s for t in s.terms(name) if telling(t))
         keys = key_terms(spans, lambda t: self.df(ALL, t), self.size)

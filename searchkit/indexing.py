@@ -5,13 +5,14 @@ searcher's statistics are computed from (`backends.whoosh.writer` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .analysis import Term
 from .corpus import Paper, Post, Problem, find_posts, parse_post
-from .schema import ALL, TEXT_FIELDS
+from .schema import ALL, TEXT_FIELDS, unpack_spans
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a reindex works."""
@@ -104,3 +105,12 @@ def diff(known: Mapping[str, dict], posts: list[Post]) -> Change:
         "removed": len(removed),
     }
     return Change(changed, removed, counts, len(set(current) | {name for name in known if name in present}))
+
+
+def stored_sections(texts: Mapping[str, str], spans: Mapping[str, Any]) -> Iterator[tuple[str, list]]:
+    """Each section text of a stored document with its terms as they were
+    indexed (its packed offsets unpacked): what a reindex takes from the
+    lexicon's counts for a replaced post, with no Kiwi."""
+    for name in TEXT_FIELDS:
+        if texts.get(name) and name in spans:
+            yield texts[name], unpack_spans(spans[name])

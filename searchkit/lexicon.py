@@ -82,6 +82,14 @@ def _encoded(analysis: tuple) -> str:
     return json.dumps(analysis, ensure_ascii=False, separators=(",", ":"))
 
 
+def _by_word(rows: Iterable[tuple[str, str, int]]) -> dict[str, list[tuple[str, int]]]:
+    """(word, reading, count) rows as word → its (reading, count) pairs."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for word, terms, n in rows:
+        found.setdefault(word, []).append((terms, n))
+    return found
+
+
 def commonest(readings: list[tuple[str, int]]) -> str:
     """The reading the texts give most often; among equals the first in
     text order of its encoding, so that neither the order the posts were
@@ -177,9 +185,7 @@ class Lexicon:
         deltas = [(word, _encoded(analysis), n) for word, c in self._counts.items() for analysis, n in c.items() if n]
         if self._fresh and all(n > 0 for *_, n in deltas):  # nothing counted before: these are the whole table
             self._db.executemany("INSERT INTO counts VALUES (?, ?, ?)", deltas)
-            found: dict[str, list[tuple[str, int]]] = {}
-            for word, terms, n in deltas:
-                found.setdefault(word, []).append((terms, n))
+            found = _by_word(deltas)
         else:
             self._db.executemany("INSERT INTO counts VALUES (?, ?, ?) ON CONFLICT (word, terms) "
                                  "DO UPDATE SET n = n + excluded.n", deltas)
@@ -207,14 +213,12 @@ class Lexicon:
         """Drop the readings no text holds any more, then each of these
         words' readings still counted, with their counts."""
         self._db.executemany("DELETE FROM counts WHERE word = ? AND n <= 0", ((w,) for w in words))
-        found: dict[str, list[tuple[str, int]]] = {}
+        rows = []
         for start in range(0, len(words), 500):
             part = words[start : start + 500]
-            rows = self._db.execute(f"SELECT word, terms, n FROM counts WHERE word IN ({','.join('?' * len(part))})",
-                                    part).fetchall()
-            for word, terms, n in rows:
-                found.setdefault(word, []).append((terms, n))
-        return found
+            rows += self._db.execute(f"SELECT word, terms, n FROM counts WHERE word IN ({','.join('?' * len(part))})",
+                                     part).fetchall()
+        return _by_word(rows)
 
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
         """Collect the word forms of analysed texts. Kiwi reads a word by its

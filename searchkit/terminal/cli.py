@@ -609,9 +609,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI. click's standalone mode would turn a closed pipe
     (``papersearch query … | head``) into exit 1, "no results"; here the
     reader simply had what it wanted, so it is exit 0."""
-    from .output import tolerant_streams
+    from .output import columns_set, tolerant_streams
 
-    _forget_bad_columns()
+    if "COLUMNS" in os.environ and columns_set() is None:  # rich would draw zero columns: nothing, errors too
+        del os.environ["COLUMNS"]  # as good as unset, as the server takes it
     tolerant_streams()
     try:
         code = cli.main(args=argv, prog_name="papersearch", standalone_mode=False)
@@ -627,11 +628,3 @@ def main(argv: list[str] | None = None) -> None:
         code = reader_left()
     sys.exit(code if isinstance(code, int) else 0)
 
-
-def _forget_bad_columns() -> None:
-    """A $COLUMNS that is no positive number is as good as unset (the
-    server never passes one on): rich would draw zero columns, that is
-    nothing at all, error lines included, and exit 0."""
-    value = os.environ.get("COLUMNS")
-    if value is not None and not (value.isdecimal() and int(value) > 0):  # isdigit takes ², which int refuses
-        del os.environ["COLUMNS"]

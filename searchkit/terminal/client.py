@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from .output import emit, reader_left, tolerant_streams
+from .output import columns_set, emit, reader_left, tolerant_streams
 from .protocol import PASSED_ENV, SERVED, is_cluster, private, socket_path
 
 if TYPE_CHECKING:  # socket (and selectors) load only when a server's socket is there to talk to
@@ -148,9 +148,8 @@ def _utf8(request: dict) -> bool:
 def columns(tty: bool) -> int | None:
     """The width the output is drawn for, as rich would pick it here:
     $COLUMNS first (also when piped), else the terminal's width."""
-    value = os.environ.get("COLUMNS", "")
-    if value.isdecimal() and int(value) > 0:
-        return int(value)
+    if (value := columns_set()) is not None:
+        return value
     return os.get_terminal_size(sys.stdout.fileno()).columns if tty else None
 
 

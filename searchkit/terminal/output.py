@@ -13,6 +13,13 @@ if TYPE_CHECKING:
     import subprocess
 
 
+def columns_set() -> int | None:
+    """The width $COLUMNS gives, None when it is unset or no positive
+    number (isdecimal: ``²`` is a digit that int refuses)."""
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdecimal() and int(value) > 0 else None
+
+
 def tolerant_streams() -> None:
     """Output whose encoding cannot spell Hangul (PYTHONIOENCODING=ascii, a
     Latin-1 locale) shows what it cannot as escapes (\\ud655), never as a

@@ -81,6 +81,9 @@ descriptors); more are told the server is busy."""
 QUEUE_PER_WORKER = 8
 """Accepted requests that may wait for a worker, per worker."""
 
+_TALKING = ("reading", "spooling")
+"""Job states in which the master itself reads from or writes to the
+client, against the job's deadline, holding its descriptors."""
 _HANDOFF = struct.Struct("!dI")  # seconds left, request length; the request follows
 READY, WRITING, SPOOLED, DONE, LEAVING = b"R", b"W", b"S", b"D", b"E"
 """Worker → master: warmed up; about to write an answer; the rest of the
@@ -350,7 +353,7 @@ class Master:
                 return
             conn.setblocking(False)
             job = Job(conn, now + READ_LIMIT)
-            if sum(j.state in ("reading", "spooling") for j in self.jobs.values()) >= MAX_READING:
+            if sum(j.state in _TALKING for j in self.jobs.values()) >= MAX_READING:
                 self._send(job, _line(_error("the server is busy; try again")))
                 conn.close()
                 continue
@@ -443,7 +446,7 @@ class Master:
         job.conn.close()
 
     def _expire(self, now: float) -> None:
-        for job in [j for j in self.jobs.values() if j.state in ("reading", "spooling") and j.deadline <= now]:
+        for job in [j for j in self.jobs.values() if j.state in _TALKING and j.deadline <= now]:
             self._close(job)  # idle or trickling: no answer owed; or not reading the one it was given
         for job in [j for j in self.queue if j.deadline <= now]:
             self.queue.remove(job)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -430,8 +430,8 @@ class SphinxIndex(Engine):
         count that a shard did not answer is this call's alone (its results
         say they are partial): kept for the index, it went on scoring every
         later query low after the shard was back, reported complete."""
-        partial = self._partial_df()
-        wanted = [k for k in dict.fromkeys(keys) if k not in self._df and k not in partial]
+        partial, known = self._partial_df(), self._known_df()
+        wanted = [k for k in dict.fromkeys(keys) if k not in known]
         statements = [f"SELECT COUNT(*) FROM {self.url.name} WHERE {self._where(_scoped(f, [t]))}" for f, t in wanted]
         for key, (rows, meta) in zip(wanted, self._answers(statements)):
             missed = _AGENT.search(meta.get("warning", ""))
@@ -439,11 +439,13 @@ class SphinxIndex(Engine):
 
     def df(self, field: str, term: str) -> int:
         """Live documents of the generation holding the term, over all shards."""
-        key = (field, term)
-        if key not in self._df and key not in self._partial_df():
-            self._prefetch([key])
-        found = self._df.get(key)
-        return found if found is not None else self._partial_df()[key]
+        if (field, term) not in self._known_df():
+            self._prefetch([(field, term)])
+        return self._known_df()[(field, term)]
+
+    def _known_df(self) -> ChainMap[tuple[str, str], int]:
+        """The counts this thread may use: the index's, then its call's partial ones."""
+        return ChainMap(self._df, self._partial_df())
 
     def _partial_df(self) -> dict[tuple[str, str], int]:
         """This thread's counts from statements a shard did not answer,
@@ -755,21 +757,10 @@ class SphinxIndex(Engine):
         with self._connection() as node:
             shards = topology(node, self.url)["shards"]
         for position, shard in enumerate(shards):
-            for replica in shard["replicas"]:
-                try:
-                    node = connect(replica["host"], replica["sql_port"])
-                except ClusterError:
-                    continue
-                try:
-                    status = dict(node.rows(f"SHOW INDEX {shard['index']} STATUS"))
-                    total += int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
-                    break
-                except ClusterError:
-                    continue
-                finally:
-                    node.close()
-            else:
+            size = next((n for r in shard["replicas"] if (n := _shard_size(r, shard["index"])) is not None), None)
+            if size is None:
                 unreached.append(position)
+            total += size or 0
         return total, unreached
 
 
@@ -778,6 +769,22 @@ def _scoped(field: str, terms: list[str]) -> str:
     combined field) in any section."""
     scope = ALL_FIELDS if field == ALL else f"@{field}"
     return f"{scope} ({any_of(terms)})"
+
+
+def _shard_size(replica: dict, index: str) -> int | None:
+    """Bytes a shard takes on one replica's node, on disk and in RAM; None
+    when that node does not answer."""
+    try:
+        node = connect(replica["host"], replica["sql_port"])
+    except ClusterError:
+        return None
+    try:
+        status = dict(node.rows(f"SHOW INDEX {index} STATUS"))
+        return int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
+    except ClusterError:
+        return None
+    finally:
+        node.close()
 
 
 def _missing(replicas: Sequence[tuple[str, str]], last: set[str], dead: set[str]) -> bool:

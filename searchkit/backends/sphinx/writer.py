@@ -38,9 +38,9 @@ from ...bm25 import quantised_length
 from ...corpus import Paper, Post
 from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces
-from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text
+from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
-from ...schema import TEXT_FIELDS, Spans, pack_spans, unpack_spans
+from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
 from . import ClusterURL, lexicon
 from . import counts as term_counts
@@ -160,25 +160,22 @@ class Shard:
 
     def spans(self, ids: Sequence[int]) -> Iterator[Spans]:
         """The stored spans of these documents, from the first replica."""
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            rows = self.replicas[0].rows(f"SELECT spans FROM {self.index} WHERE id IN ({','.join(map(str, chunk))}) "
-                                         f"LIMIT {len(chunk)} OPTION max_matches={len(chunk)}")
-            for (packed,) in rows:
-                yield Spans(packed_spans(packed))
+        for (packed,) in self._by_id("spans", ids, 1000):
+            yield Spans(packed_spans(packed))
 
-    def texts(self, ids: Sequence[int]) -> Iterator[tuple[str, list[tuple[str, int, int, int]]]]:
+    def texts(self, ids: Sequence[int]) -> Iterator[tuple[str, list]]:
         """Each section text of these documents with its terms, as they were
         indexed (stored texts and offsets), from the first replica."""
-        for start in range(0, len(ids), 200):
-            chunk = ids[start : start + 200]
-            rows = self.replicas[0].rows(f"SELECT texts, spans FROM {self.index} WHERE id IN "
-                                         f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
-                                         f"OPTION max_matches={len(chunk)}")
-            for texts, packed in rows:
-                found, spans = json.loads(texts), packed_spans(packed)
-                yield from ((found[name], unpack_spans(spans[name])) for name in TEXT_FIELDS
-                            if found.get(name) and name in spans)
+        for texts, packed in self._by_id("texts, spans", ids, 200):
+            yield from stored_sections(json.loads(texts), packed_spans(packed))
+
+    def _by_id(self, columns: str, ids: Sequence[int], chunk: int) -> Iterator[tuple]:
+        """These documents' columns from the first replica, ``chunk`` ids a statement."""
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            yield from self.replicas[0].rows(f"SELECT {columns} FROM {self.index} WHERE id IN "
+                                             f"({','.join(map(str, part))}) LIMIT {len(part)} "
+                                             f"OPTION max_matches={len(part)}")
 
     def delete(self, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 1000):

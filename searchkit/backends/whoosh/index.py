@@ -116,6 +116,10 @@ class _Reader:
             self.columns[name] = self.reader.column_reader(name)
         return self.columns[name]
 
+    def place(self, doc: int) -> tuple[str, int]:
+        """The document's place in a full build (`place`), for exact ties."""
+        return place(self.column("doc_key")[doc])
+
     def close(self) -> None:
         with self.lock:
             self._close()
@@ -247,7 +251,7 @@ class WhooshIndex(Engine):
             within = others if within is None else within & others
         return plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
                     day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
-                    place=lambda doc: place(reader.column("doc_key")[doc]))
+                    place=reader.place)
 
     def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
         """The lazy total, counted under its reader's lock from whichever
@@ -301,8 +305,8 @@ class WhooshIndex(Engine):
         docnum, the live docnums in a full build's order (the page numbers
         documents so, and breaks exact ties by number), the lexicon, the
         concept layer and the ranking constants."""
-        postings, column = self._postings(), self._reader.column("doc_key")
-        order = sorted(np.flatnonzero(postings.live()).tolist(), key=lambda doc: place(column[doc]))
+        postings = self._postings()
+        order = sorted(np.flatnonzero(postings.live()).tolist(), key=self._reader.place)
         return {
             "postings": postings, "reader": self._reader.reader, "stored": self._stored, "order": order,
             "lexicon": self._lexicon, "glossary": self._glossary,

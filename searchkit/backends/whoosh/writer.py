@@ -25,9 +25,9 @@ from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
 from ...glossary import glossary_changed, glossary_texts, refresh_table, save_glossary, save_table
-from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text
+from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
-from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans, unpack_spans
+from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
 from ...store import (
     FORMAT,
     LEXICON,
@@ -328,9 +328,7 @@ def _indexed_texts(ix: Any, posts: list[str]) -> Iterator[tuple[str, list[tuple[
                 if reader.is_deleted(docnum):
                     continue
                 stored = reader.stored_fields(docnum)
-                for field in TEXT_FIELDS:
-                    if stored.get(field) and field in stored["spans"]:
-                        yield stored[field], unpack_spans(stored["spans"][field])
+                yield from stored_sections(stored, stored["spans"])
 
 
 def _release(exc: BaseException) -> None:
