@@ -25,7 +25,7 @@ times `SCALE`): every bound taken from a weight is widened by `SLACK`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,21 +98,21 @@ class Lists:
     found: dict[Key, int] = field(default_factory=dict)
     """How many documents each list has in all."""
     papers: dict[int, str] = field(default_factory=dict)
+    """Papers of the documents `worth_fetching` looked up (lists carry none)."""
     completed: set[int] = field(default_factory=set)
     """Documents whose weight in every list is known (`complete`): a list
     that has no weight for one of them does not hold it (its score is 0)."""
 
-    def add(self, key: Key, depth: int, rows: Sequence[tuple[int, str, int]], found: int) -> None:
-        """One list's next rows, read down to ``depth``: (id, arXiv id,
-        weight), best first, after those read before; ``found`` is how
-        many documents the list has in all."""
+    def add(self, key: Key, depth: int, rows: Sequence[tuple[int, int]], found: int) -> None:
+        """One list's next rows, read down to ``depth``: (id, weight), best
+        first, after those read before; ``found`` is how many documents the
+        list has in all."""
         self.depth[key] = depth
-        self.weights.setdefault(key, {}).update((doc, weight) for doc, _, weight in rows)
-        self.papers.update((doc, paper) for doc, paper, _ in rows)
+        self.weights.setdefault(key, {}).update(rows)
         self.ended[key] = found <= depth
         self.found[key] = found
         if rows:
-            self.last[key] = rows[-1][2]
+            self.last[key] = rows[-1][1]
 
     def complete(self, key: Key, rows: Sequence[tuple[int, int]]) -> None:
         """Weights of chosen documents in one list, wherever they rank in it:
@@ -237,8 +237,12 @@ def ceilings(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], l
     return out
 
 
+Papers = Callable[[Sequence[int]], Mapping[int, str]]
+"""Document ids → their papers (arXiv ids), looked up in the cluster."""
+
+
 def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,
-                   limit: int, exclude: str | None = None, at_least: float = 0.0) -> list[int]:
+                   limit: int, papers: Papers, exclude: str | None = None, at_least: float = 0.0) -> list[int]:
     """The seen documents that may still be among the top ``limit``: every
     one whose upper bound reaches ``at_least`` (the ``limit``-th best exact
     score so far) and the ``limit``-th best lower bound among papers
@@ -249,15 +253,38 @@ def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[s
     uppers = np.broadcast_to(score(parsed, scope, joined, _over(lists, seen, high, lists.ceiling)), seen.shape)
     if any(part.required for part in parsed.parts):
         return seen[uppers >= at_least].tolist()
-    lowers = score(parsed, scope, joined, _over(lists, seen, low, lambda key: 0.0), singles_only=True)
-    best: dict[str, float] = {}
-    for doc, lower in zip(seen.tolist(), np.broadcast_to(lowers, seen.shape).tolist()):
-        paper = lists.papers[doc]
-        if paper != exclude and lower > best.get(paper, 0.0):
-            best[paper] = lower
-    ranked = sorted(best.values(), reverse=True)
-    floor = max(at_least, ranked[limit - 1] if len(ranked) >= limit else 0.0)
+    lowers = np.broadcast_to(score(parsed, scope, joined, _over(lists, seen, low, lambda key: 0.0),
+                                   singles_only=True), seen.shape)
+    floor = max(at_least, _kth_paper(seen, lowers, lists, limit, papers, exclude))
     return seen[uppers >= floor].tolist()
+
+
+PAPERS_STEP = 64
+"""Documents whose papers one look-up brings, best lower bound first."""
+
+
+def _kth_paper(seen: np.ndarray, lowers: np.ndarray, lists: Lists, limit: int, papers: Papers,
+               exclude: str | None) -> float:
+    """The ``limit``-th best lower bound among papers (each paper's best
+    copy; 0 while fewer papers have one above 0). The documents are walked
+    best first, their papers looked up a step at a time: a paper is
+    first met at its best copy, so the ``limit``-th paper met is the one."""
+    order = np.argsort(-lowers, kind="stable")
+    order = order[lowers[order] > 0.0]
+    met: set[str] = set()
+    for start in range(0, len(order), PAPERS_STEP):
+        step = seen[order[start : start + PAPERS_STEP]].tolist()
+        unknown = [doc for doc in step if doc not in lists.papers]
+        if unknown:
+            lists.papers.update(papers(unknown))
+        for doc, at in zip(step, order[start : start + PAPERS_STEP].tolist()):
+            paper = lists.papers.get(doc)
+            if paper is None or paper == exclude or paper in met:
+                continue  # None: no longer live (then it cannot be fetched either)
+            met.add(paper)
+            if len(met) == limit:
+                return float(lowers[at])
+    return 0.0
 
 
 def _over(lists: Lists, seen: np.ndarray, convert: Callable[[np.ndarray], np.ndarray],

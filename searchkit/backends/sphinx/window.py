@@ -127,11 +127,11 @@ class Windowed(Planned):
             if counting:
                 self._total, counting = index._counted(counted, self._exclude), []
             kth = _kth(best, limit)
-            wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth)
+            wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
             unknown = [doc for doc in wanted if doc not in lists.completed]
             if unknown:  # their weights in every list narrow their bounds: fewer documents to score
                 index._complete(lists, unknown, self._since, self._until)
-                wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth)
+                wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
             fresh = (set(wanted) | named) - scored
             self._score(fresh, best)
             scored |= fresh
@@ -166,9 +166,8 @@ class Windowed(Planned):
                              most)
         if found is None:
             return False
-        lists.papers.update(found)
         index._complete(lists, [doc for doc in found if doc not in lists.completed], self._since, self._until)
-        wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, self._exclude, kth)
+        wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
         fresh = set(wanted) - scored
         self._score(fresh, best)
         scored |= fresh
