@@ -30,7 +30,7 @@ from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 from .similar import key_terms, surface_forms, telling
-from .suggest import closest
+from .suggest import closest, swaps
 from .understand import understand
 
 BM25_B, BM25_K1 = 0.75, 1.6
@@ -152,7 +152,8 @@ class Engine(Index):
 
     @abstractmethod
     def _near(self, term: str) -> list[str]:
-        """Indexed terms within one edit of ``term`` (no transpositions)."""
+        """Indexed terms within one edit of ``term`` (no transpositions:
+        the caller adds `suggest.swaps`)."""
 
     def _with_texts(self, docs: Sequence[dict]) -> set[int]:
         """Make sure these stored documents carry their section texts;
@@ -293,7 +294,7 @@ class Engine(Index):
             if (len(part.alternatives[0]) > 1 or not is_word(term) or len(term) > SUGGEST_LONGEST
                     or self._glossary.knows((term,))):
                 continue
-            near = [t for t in self._near(term) if is_word(t)]
+            near = [t for t in dict.fromkeys(self._near(term) + swaps(term)) if is_word(t)]
             self._prefetch((ALL, t) for t in near)
             near = [t for t in near if self.df(ALL, t)]
             best = closest(term, near, lambda t: self.df(ALL, t))

@@ -41,6 +41,14 @@ def distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def swaps(word: str) -> list[str]:
+    """The word with two neighbouring characters swapped, each way: the
+    commonest typo (langauge), which one-edit look-ups miss (a swap is
+    two edits to Levenshtein). The page's `withinOne` keeps them too."""
+    return list(dict.fromkeys(word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+                              for i in range(len(word) - 1) if word[i] != word[i + 1]))
+
+
 def closest(word: str, candidates: Iterable[str], frequency: Callable[[str], int]) -> str | None:
     """The candidate nearest in jamo, most frequent among equals; None when
     nothing is near enough to be a typo (one jamo edit per three jamo,

@@ -162,6 +162,7 @@ def test_a_typo_gets_a_suggestion(index: searchkit.Index) -> None:
     results = index.search("로봊")
     assert not results and results.suggestion == "로봇"
     assert index.search("로봇").suggestion is None
+    assert index.search("diffsuion").suggestion == "diffusion", "two neighbours swapped: the commonest typo"
 
 
 def test_the_lexicon_knows_its_longest_word(index: searchkit.Index) -> None:

@@ -141,8 +141,8 @@ def test_highlights_mark_what_the_library_marks(default_index: searchkit.Index, 
 
 def test_expansions_trend_and_no_results_with_suggestion(default_index: searchkit.Index, default_site: str) -> None:
     answer = drive(default_site, [{"type": "query", "q": "확산 모델", "full": True},
-                                  {"type": "query", "q": "핰습 zzqx"}])
-    first, none = answer["answers"]
+                                  {"type": "query", "q": "핰습 zzqx"}, {"type": "query", "q": "diffusoin zzqx"}])
+    first, none, swapped = answer["answers"]
     results = default_index.search("확산 모델")
     assert all(f"{e.source} → {e.target}" in first["expansions"] for e in results.expansions)
     with searchkit.open_index(default_index.generation.parent) as index:
@@ -151,6 +151,8 @@ def test_expansions_trend_and_no_results_with_suggestion(default_index: searchki
     suggestion = default_index.search("핰습 zzqx").suggestion
     assert none["ids"] == [] and "No papers match" in none["message"]
     assert suggestion and f"Did you mean {suggestion}?" in none["message"]
+    assert default_index.search("diffusoin zzqx").suggestion == "diffusion zzqx", "a swap, as the page has it"
+    assert "Did you mean diffusion zzqx?" in swapped["message"]
 
 
 def test_url_round_trip_and_back(default_site: str) -> None:

@@ -1,5 +1,6 @@
 // Mirrors searchkit/suggest.py (jamo, distance, closest) and the
-// Damerau-Levenshtein test of Whoosh's terms_within (at most one edit).
+// one-edit look-up the engine makes (Whoosh's terms_within, plus suggest.swaps: one edit, or
+// two neighbouring characters swapped).
 const BASE = 0xac00, LAST = 0xd7a3;
 const LEADS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ";
 const VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ";
@@ -61,7 +62,7 @@ export function deletionKeys(term) {
   return [...keys];
 }
 
-// within one Damerau-Levenshtein edit (what terms_within(…, 1) keeps)
+// within one edit, or two neighbouring characters swapped (the engine's _near plus suggest.swaps)
 export function withinOne(a, b) {
   a = Array.from(a); b = Array.from(b);
   if (Math.abs(a.length - b.length) > 1) return false;
