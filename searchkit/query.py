@@ -23,7 +23,9 @@ MAX_QUERY = 1000
 """Longest query accepted, in characters: a paragraph, not a document."""
 
 _PHRASE = re.compile(r'"([^"]*)"')
-_ARXIV = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?!\d|\.\d)")
+_ARXIV = re.compile(r"(?<![0-9.])([0-9]{4}\.[0-9]{4,5})(?:v[0-9]+)?(?![0-9]|\.[0-9])")
+"""An arXiv id in a query: ASCII digits only, as the page's JavaScript reads
+``\d`` (Python's ``\d`` took ２５０９.１７７６５ for an id no paper has)."""
 
 Analyse = Callable[[str], list[Term]]
 
