@@ -186,3 +186,16 @@ def test_keyboard_slash_arrows_and_enter(default_site: str) -> None:
     assert arrows["selected"] == 0
     opened = [r["url"] for r in answer["requests"] if not loopback(r["url"])]
     assert opened == [f"https://arxiv.org/abs/{first['ids'][0]}"]  # the one request off loopback, refused
+
+
+def test_an_empty_index_exports_a_page_that_finds_nothing(tmp_path: Path) -> None:
+    """A corpus with no posts yet is a valid index (reindex says so); its
+    page loads and answers "no papers" rather than the export failing
+    (Whoosh's EmptyReader has no length columns)."""
+    (tmp_path / "posts").mkdir()
+    searchkit.reindex(tmp_path / "posts", tmp_path / "index")
+    searchkit.export_site(tmp_path / "index", tmp_path / "search")
+    with serve(tmp_path / "search") as url:
+        answer = drive(url, [{"type": "query", "q": "확산 모델"}])
+    (only,) = answer["answers"]
+    assert only["ids"] == [] and "No papers match" in only["message"]

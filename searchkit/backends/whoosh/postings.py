@@ -132,6 +132,8 @@ def _segment_lengths(reader: Any, field: str) -> np.ndarray:
     """One segment's length bytes for ``field``, read in one slice."""
     count = reader.doc_count_all()
     out = np.zeros(count, dtype=np.float64)
+    if not count:  # an empty index's reader (Whoosh's EmptyReader) has no columns to read
+        return out
     column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return out
