@@ -197,20 +197,26 @@ def test_export_replaces_an_earlier_export_but_no_other_directory(tiny_index_dir
     assert (other / "mine.txt").read_text() == "keep me"
 
 
-@pytest.mark.parametrize("case", ["missing index", "no parent", "a file", "{category}", "{0}", "{year",
-                                  "{year.__class__.__name__}", "{year:{0}}"])
+@pytest.mark.parametrize("case", ["missing index", "no parent", "a file", "a loop of links", "a link to nothing",
+                                  "{category}", "{0}", "{year", "{year.__class__.__name__}", "{year:{0}}",
+                                  "{day:x}", "{slug!x}", "{slug:>100000000000}", "javascript:{slug}"])
 def test_site_command_bad_input_is_one_line_and_exit_2(case: str, tiny_index_dir: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
     """Bad targets and --post-url templates naming anything but the four
     fields (a KeyError or IndexError traceback before; an attribute was
     read and written into the page)."""
     (tmp_path / "file").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     index, out = {
+        "a loop of links": (tiny_index_dir, tmp_path / "loop"),
+        "a link to nothing": (tiny_index_dir, tmp_path / "dangling"),
         "missing index": (tmp_path / "nope", tmp_path / "out"),
         "no parent": (tiny_index_dir, tmp_path / "a" / "b" / "out"),
         "a file": (tiny_index_dir, tmp_path / "file"),
     }.get(case, (tiny_index_dir, tmp_path / "out"))
-    template = [] if case[0] != "{" else ["--post-url", f"/{case}/x.html"]
+    template = ["--post-url", case] if case.startswith("javascript") else [] if case[0] != "{" else [
+        "--post-url", f"/{case}/x.html"]
     with pytest.raises(SystemExit) as exit_:
         main(["site", str(out), "--index", str(index), *template])
     err = capsys.readouterr().err

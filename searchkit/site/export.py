@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 
@@ -109,8 +109,14 @@ def _target(out: Path) -> Path:
     empty, or an earlier export (never someone's other files). A link is
     followed: the export replaces what it points at (replacing the link
     left it pointing at the stale export, and a stray link beside it)."""
-    if out.is_symlink() and out.resolve().is_dir():
-        out = out.resolve()
+    try:
+        resolved = out.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of links
+        raise InputError(f"output directory {out}: {getattr(exc, 'strerror', None) or exc}") from None
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"output directory {out} is a link to nothing ({os.readlink(out)})")
+    if out.is_symlink() and resolved.is_dir():
+        out = resolved
     if not out.name or out.resolve() == Path("/").resolve():
         raise InputError(f"{out} cannot be an export directory")
     if not out.parent.resolve().is_dir():
@@ -251,13 +257,21 @@ def _check_template(template: str) -> None:
     """`--post-url` names only its four fields, plainly (no index or
     attribute: ``{year.__class__}`` would read Python objects)."""
     try:
-        fields = [(name, spec or "") for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
     except ValueError as exc:
         raise InputError(f"--post-url {template!r}: {exc}") from None
-    wrong = [name for name, spec in fields if name not in _FIELDS or "{" in spec]  # a spec may name fields too
+    wrong = [name for name, _, _ in fields if name not in _FIELDS]
     if wrong:
         raise InputError(f"--post-url {template!r}: {{{wrong[0]}}} is not one of "
                          "{year}, {month}, {day}, {slug}")
+    dressed = [name for name, spec, conversion in fields if spec or conversion]
+    if dressed:  # {day:x} fails, {slug:>100000000000} fills the memory: a field stands as it is
+        raise InputError(f"--post-url {template!r}: {{{dressed[0]}}} takes no format spec or conversion "
+                         "(write {year}, {month}, {day} or {slug} alone)")
+    scheme = urlsplit(template).scheme.lower()
+    if scheme not in ("", "http", "https"):  # a javascript: link would run on every click of a post title
+        raise InputError(f"--post-url {template!r}: a post's URL is a path or an http(s) address, not {scheme}:")
 
 
 def _write_sharded(directory: Path, items: Any, target: int = TARGET) -> int:
