@@ -309,7 +309,12 @@ def _parse_paper(
     if not sections:
         problems.append(Problem(path, start + 1, "paper has no summary sections; indexed by title only"))
     title = " ".join(heading.group("title").split())
+    if not _SCHEME.match(url):  # arxiv.org/abs/… is a relative link in a page: /search/arxiv.org/…
+        url = "https://" + url
     return Paper(arxiv.group("id"), title, url, date, name, start + 1, sections)
+
+
+_SCHEME = re.compile(r"https?://", re.I)
 
 
 def _sections(lines: list[str], start: int, end: int, path: str, problems: list[Problem]) -> dict[str, str]:

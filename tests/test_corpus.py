@@ -248,12 +248,15 @@ def test_a_link_that_only_mentions_arxiv_is_no_arxiv_paper(url: str) -> None:
                                  "<https://export.arxiv.org/abs/2510.10001>",
                                  "https://arxiv.org/html/2510.10001v1/index.html"])
 def test_arxiv_links_as_written_are_papers(url: str) -> None:
-    """Each is a paper, and `show` takes the same link as its id."""
+    """Each is a paper, and `show` takes the same link as its id; a link
+    written without its scheme gets one (in a page it was a relative link
+    to /search/arxiv.org/…)."""
     from searchkit.engine import bare_id
 
     papers, problems = parse(FRONT + f"# 1. [T]({url})\n## Method\n방법.\n")
     assert problems == [] and [p.arxiv_id for p in papers] == ["2510.10001"]
-    assert papers[0].url == url.strip("<>") and bare_id(url) == "2510.10001"
+    written = url.strip("<>")
+    assert papers[0].url == (written if "://" in written else "https://" + written) and bare_id(url) == "2510.10001"
 
 
 @pytest.mark.parametrize("text", ["2510.100011", "2510.10001/anything", "2510.10001#x", "<2510.10001",
