@@ -24,7 +24,7 @@ MAX_QUERY = 1000
 
 _PHRASE = re.compile(r'"([^"]*)"')
 _ARXIV = re.compile(r"(?<![0-9.])([0-9]{4}\.[0-9]{4,5})(?:v[0-9]+)?(?![0-9]|\.[0-9])")
-"""An arXiv id in a query: ASCII digits only, as the page's JavaScript reads
+r"""An arXiv id in a query: ASCII digits only, as the page's JavaScript reads
 ``\d`` (Python's ``\d`` took ２５０９.１７７６５ for an id no paper has)."""
 
 Analyse = Callable[[str], list[Term]]

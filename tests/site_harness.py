@@ -116,3 +116,13 @@ def segment_in_node(site: Path, words: list[str], timeout: float = 120) -> dict:
     if code:
         raise RuntimeError(f"segment.mjs failed ({code}): {err.strip()}")
     return json.loads(out)
+
+
+def redeploy_in_node(site: Path, timeout: float = 120) -> dict:
+    """What the page's store says when the site is exported anew while it
+    is open (browser/redeploy.mjs, node, no browser; the export is changed
+    on disk)."""
+    code, out, err = _node(BROWSER_DIR / "redeploy.mjs", {"site": str(site)}, timeout)
+    if code:
+        raise RuntimeError(f"redeploy.mjs failed ({code}): {err.strip()}")
+    return json.loads(out)

@@ -18,7 +18,7 @@ from searchkit.site.shards import Grams, deletion_keys, fnv1a, posting_block
 from searchkit.site.trend import week_start
 from searchkit.terminal.cli import main
 from tests.conftest import DEFAULT_CORPUS, write_posts
-from tests.site_harness import segment_in_node
+from tests.site_harness import redeploy_in_node, segment_in_node
 from tests.test_lexicon import _corpus_words
 
 
@@ -112,6 +112,11 @@ def test_deletion_keys_meet_for_words_one_edit_apart() -> None:
     assert not deletion_keys("학습") & deletion_keys("모델")
 
 
+def _files(site: Path) -> Path:
+    """Where an export keeps its files: beside meta.json, under its version."""
+    return site / "data" / json.loads((site / "data" / "meta.json").read_text(encoding="utf-8"))["version"]
+
+
 @pytest.fixture(scope="module")
 def tiny_site(tiny_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site") / "search"
@@ -145,22 +150,40 @@ def test_export_writes_the_page_and_sharded_data(tiny_site: Path, tiny_index: se
     # every term's postings are where the dictionary says, with the index's own weights
     postings = tiny_index.export_source()["postings"]
     shard = fnv1a("확산") % meta["shards"]["dict"]
-    *rows, synonyms = json.loads((tiny_site / "data" / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
+    *rows, synonyms = json.loads((_files(tiny_site) / "dict" / f"{shard}.json").read_text(encoding="utf-8"))["확산"]
     # the row ends with the glossary sources starting with the term (확산 모델 → diffusion model, …),
     # each synonym with its terms' rows in `all` (0 for a term the index lacks)
     targets = tiny_index.export_source()["glossary"].synonyms[("확산", "모델")]
     assert [entry[:3] for entry in synonyms["확산\x1f모델"]] == [[list(t), text, w] for t, text, w in targets]
     for terms, _text, _weight, all_rows in synonyms["확산\x1f모델"]:
         for term, row in zip(terms, all_rows):
-            shard = json.loads((tiny_site / "data" / "dict" / f"{fnv1a(term) % meta['shards']['dict']}.json")
+            shard = json.loads((_files(tiny_site) / "dict" / f"{fnv1a(term) % meta['shards']['dict']}.json")
                                .read_text(encoding="utf-8"))
             assert row == next((r for r in shard.get(term, []) if isinstance(r, list) and r[0] == 0), 0)
     for fi, df, idf, group, file, offset, length in rows:
         field = meta["fields"][fi]
-        data = (tiny_site / "data" / "post" / group / f"{file}.bin").read_bytes()[offset : offset + length]
+        data = (_files(tiny_site) / "post" / group / f"{file}.bin").read_bytes()[offset : offset + length]
         docs, tf = postings.read(field, "확산")
         assert read_block(data) == (docs.tolist(), tf.tolist())
         assert (df, idf) == (postings.df(field, "확산"), postings.idf(field, "확산"))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_page_open_across_a_new_export_says_to_reload(tiny_index_dir: Path, tmp_path: Path) -> None:
+    """A page keeps the meta.json it opened with; after a new export its
+    shard counts are stale, and read against the new files they sent a
+    term to the wrong shard: 0 hits, no error (probe). Files now live
+    under the export's version, so the old page finds them gone, sees the
+    new version and says to reload."""
+    out = tmp_path / "search"
+    searchkit.export_site(tiny_index_dir, out)
+    first = json.loads((out / "data" / "meta.json").read_text(encoding="utf-8"))["version"]
+    searchkit.export_site(tiny_index_dir, out)
+    assert json.loads((out / "data" / "meta.json").read_text(encoding="utf-8"))["version"] != first
+    assert sorted(p.name for p in (out / "data").iterdir()) == sorted(["meta.json", _files(out).name])
+    answer = redeploy_in_node(out)
+    assert answer["before"] > 0
+    assert answer["error"] == "the search index was updated since this page was opened: reload the page"
 
 
 def test_export_loads_no_kiwi(tiny_index_dir: Path, tmp_path: Path) -> None:
@@ -312,7 +335,7 @@ def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> N
     shutil.copy(posts[1], corpus / "2025-10-08-a b#c?.md")
     searchkit.reindex(corpus, tmp_path / "index")
     searchkit.export_site(tmp_path / "index", tmp_path / "out")
-    links = {json.loads(p.read_text(encoding="utf-8"))["post"] for p in (tmp_path / "out" / "data" / "doc").rglob("*.json")}
+    links = {json.loads(p.read_text(encoding="utf-8"))["post"] for p in (_files(tmp_path / "out") / "doc").rglob("*.json")}
     assert links == {"/2025/10/06/notes.html", "/2025/10/08/a%20b%23c%3F.html"}
 
 

@@ -20,6 +20,7 @@ import gzip
 import json
 import os
 import re
+import secrets
 import shutil
 import string
 import tempfile
@@ -166,7 +167,14 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
-def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, int]:
+def _write_data(data: Path, source: dict[str, Any], post_url: str) -> tuple[int, int]:
+    """``data/meta.json`` and, beside it, every other file in a directory
+    named after this export's ``version``: a page opened before a new
+    export asks for the old version's files and learns that it must
+    reload (`store.js`) instead of reading new shards with old counts, and
+    a cached file can never be another export's."""
+    version = secrets.token_hex(8)
+    out = data / version
     postings, reader, stored = source["postings"], source["reader"], source["stored"]
     live = postings.live()
     # the page numbers live documents in a full build's order, by which the library breaks
@@ -206,14 +214,14 @@ def _write_data(out: Path, source: dict[str, Any], post_url: str) -> tuple[int, 
         (out / "len").mkdir(parents=True, exist_ok=True)
         (out / "len" / f"{field}.bin").write_bytes(codes.astype(np.uint8).tobytes())
     meta = {
-        "format": FORMAT, "count": int(postings.count), "fields": list(FIELDS),
+        "format": FORMAT, "version": version, "count": int(postings.count), "fields": list(FIELDS),
         "averages": {f: postings.average(f) for f in FIELDS}, "lengths": LENGTHS.tolist(),
         "shards": counts, "bucket": BUCKET, "dates": dates, "doc_dates": runs,
         "copies": [group for group in by_paper.values() if len(group) > 1],
         "longest": source["lexicon"].longest(),  # `Lexicon.longest`: the page's `segment` tries no longer prefix
         **tables(source["constants"]),
     }
-    _write_json(out / "meta.json", meta)
+    _write_json(data / "meta.json", meta)
     return len(papers), len(by_paper)
 
 

@@ -3,13 +3,32 @@
 // Formats: searchkit/site/shards.py.
 
 const cache = new Map();
-let base = "data/";
+let root = "data/", base = "data/";
 export let meta = null;
 
+// meta.json is read past any cache; every other file lies under meta.version, a directory
+// each export names anew (export._write_data), so a cached file is never another export's
 export async function open(dataUrl = "data/") {
-  base = dataUrl;
-  meta = await json("meta.json");
+  root = dataUrl;
+  meta = await current();
+  base = `${root}${meta.version}/`;
   return meta;
+}
+
+async function current() {
+  const r = await fetch(`${root}meta.json`, { cache: "no-cache" });
+  if (!r.ok) throw new Error(`meta.json: HTTP ${r.status}`);
+  return r.json();
+}
+
+// A file that cannot be read: when the site was exported anew since the page opened, its
+// files are gone with the old version, and the page must be reloaded (its counts are old)
+async function unread(path, why) {
+  const now = await current().catch(() => null);
+  if (now && now.version !== meta.version) {
+    throw new Error("the search index was updated since this page was opened: reload the page");
+  }
+  throw new Error(`${path}: ${why}`);
 }
 
 // A document's file (texts and offsets) is fetched at low priority: a search overtaken by a
@@ -18,9 +37,9 @@ export async function open(dataUrl = "data/") {
 function fetchOnce(path, kind, priority = "high") {
   if (!cache.has(path)) {
     const promise = fetch(base + path, { priority }).then((r) => {
-      if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+      if (!r.ok) return unread(path, `HTTP ${r.status}`);
       return kind === "json" ? r.json() : r.arrayBuffer();
-    });
+    }, (error) => unread(path, error.message));
     promise.catch(() => cache.delete(path)); // a failed fetch is tried again next time
     cache.set(path, promise);
   }
