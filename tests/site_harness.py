@@ -126,3 +126,12 @@ def redeploy_in_node(site: Path, timeout: float = 120) -> dict:
     if code:
         raise RuntimeError(f"redeploy.mjs failed ({code}): {err.strip()}")
     return json.loads(out)
+
+
+def damaged_in_node(site: Path, timeout: float = 120) -> dict:
+    """What the page's store says reading files damaged after the export
+    (browser/damaged.mjs, node, no browser; the files are changed on disk)."""
+    code, out, err = _node(BROWSER_DIR / "damaged.mjs", {"site": str(site)}, timeout)
+    if code:
+        raise RuntimeError(f"damaged.mjs failed ({code}): {err.strip()}")
+    return json.loads(out)

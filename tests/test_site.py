@@ -18,7 +18,7 @@ from searchkit.site.shards import Grams, deletion_keys, fnv1a, posting_block
 from searchkit.site.trend import week_start
 from searchkit.terminal.cli import main
 from tests.conftest import DEFAULT_CORPUS, write_posts
-from tests.site_harness import redeploy_in_node, segment_in_node
+from tests.site_harness import damaged_in_node, redeploy_in_node, segment_in_node
 from tests.test_lexicon import _corpus_words
 
 
@@ -184,6 +184,19 @@ def test_a_page_open_across_a_new_export_says_to_reload(tiny_index_dir: Path, tm
     answer = redeploy_in_node(out)
     assert answer["before"] > 0
     assert answer["error"] == "the search index was updated since this page was opened: reload the page"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_damaged_file_is_reported_not_read_as_nothing(tiny_index_dir: Path, tmp_path: Path) -> None:
+    """A posting file of zeros read as an empty block (확산 모델: no papers),
+    a truncated length file shifted every length and a truncated gram
+    shard lost its phrases, all silently (probe): each now says which
+    file is damaged."""
+    searchkit.export_site(tiny_index_dir, tmp_path / "search")
+    answer = damaged_in_node(tmp_path / "search")
+    assert answer["posting"] and answer["posting"].endswith("is damaged: export the page again")
+    assert answer["lengths"] == "len/all.bin is damaged: export the page again"
+    assert answer["gram"] == "a gram shard is damaged: export the page again"
 
 
 def test_export_loads_no_kiwi(tiny_index_dir: Path, tmp_path: Path) -> None:

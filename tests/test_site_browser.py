@@ -199,3 +199,13 @@ def test_an_empty_index_exports_a_page_that_finds_nothing(tmp_path: Path) -> Non
         answer = drive(url, [{"type": "query", "q": "확산 모델"}])
     (only,) = answer["answers"]
     assert only["ids"] == [] and "No papers match" in only["message"]
+
+
+def test_a_page_without_its_data_says_search_is_unavailable(default_index_dir: Path, tmp_path: Path) -> None:
+    """An upload that lost meta.json left the search box on screen doing
+    nothing (an uncaught error in the console only)."""
+    searchkit.export_site(default_index_dir, tmp_path / "search")
+    (tmp_path / "search" / "data" / "meta.json").unlink()
+    with serve(tmp_path / "search") as url:
+        answer = drive(url, [{"type": "eval", "js": "document.getElementById('message').textContent"}])
+    assert answer["answers"][-1] == "Search is unavailable: meta.json: HTTP 404"

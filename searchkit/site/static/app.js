@@ -177,4 +177,7 @@ async function main() {
   if (box.value) schedule(false);
 }
 
-main();
+main().catch((err) => { // no meta.json, say: the box would otherwise sit there doing nothing
+  $("message").textContent = `Search is unavailable: ${err.message}`;
+  document.body.dataset.ready = "error";
+});

@@ -133,12 +133,20 @@ export async function read(field, term) {
   let last = 0;
   for (let i = 0; i < count; i++) { last += varint(); docs[i] = last; }
   for (let i = 0; i < count; i++) tf[i] = values[varint()];
+  // a block is read to its last byte, its documents within the count: a damaged file (zeros read
+  // as an empty block) says so rather than finding nothing
+  if (at !== e.length || count !== e.df || (count && last >= meta.count)) damaged(`post/${e.group}/${e.file}.bin`);
   return { docs, tf, idf: e.idf };
+}
+
+function damaged(path) {
+  throw new Error(`${path} is damaged: export the page again`);
 }
 
 // Postings.lengths: each document's length in a field, as Whoosh's scorer sees it
 export async function lengths(field) {
   const codes = new Uint8Array(await binary(`len/${field}.bin`));
+  if (codes.length !== meta.count) damaged(`len/${field}.bin`);
   const out = new Float64Array(codes.length);
   for (let i = 0; i < codes.length; i++) out[i] = meta.lengths[codes[i]];
   return out;
@@ -189,6 +197,7 @@ function gramIndex(buffer) {
   }
   const where = new Map();
   for (const [key, length] of entries) { where.set(key, [i, length]); i += length; }
+  if (i !== bytes.length) damaged("a gram shard"); // its header names blocks the file does not hold
   return { buffer, where };
 }
 
