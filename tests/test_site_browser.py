@@ -209,3 +209,21 @@ def test_a_page_without_its_data_says_search_is_unavailable(default_index_dir: P
     with serve(tmp_path / "search") as url:
         answer = drive(url, [{"type": "eval", "js": "document.getElementById('message').textContent"}])
     assert answer["answers"][-1] == "Search is unavailable: meta.json: HTTP 404"
+
+
+def test_url_options_are_read_as_the_library_reads_them(default_index: searchkit.Index, default_site: str) -> None:
+    """A compact date and a section in capitals (the library and the CLI
+    take both) were dropped by the date and section inputs, and the page
+    answered unfiltered under a URL that still showed the filter; a date
+    that does not exist was dropped too. Now they filter, or are said."""
+    q = "%ED%99%95%EC%82%B0"  # 확산
+    steps = [{"type": "goto", "url": f"{default_site}?q={q}&since=20251009", "q": "확산"},
+             {"type": "goto", "url": f"{default_site}?q={q}&section=Method", "q": "확산"},
+             {"type": "goto", "url": f"{default_site}?q={q}&since=2025-02-30", "q": "확산"},
+             {"type": "goto", "url": f"{default_site}?q={q}&section=nowhere", "q": "확산"}]
+    compact, capital, no_day, nowhere = drive(default_site, steps)["answers"]
+    assert compact["ids"] == [h.arxiv_id for h in default_index.search("확산", since="20251009")]
+    assert compact["ids"] != [h.arxiv_id for h in default_index.search("확산")]
+    assert capital["ids"] == [h.arxiv_id for h in default_index.search("확산", sections=["Method"])]
+    assert no_day["ids"] == [] and no_day["message"] == "since date '2025-02-30' is not an ISO date like 2025-10-06"
+    assert nowhere["ids"] == [] and nowhere["message"].startswith("unknown section 'nowhere'")

@@ -32,12 +32,25 @@ function toUrl(o) {
   return s ? `?${s}` : location.pathname;
 }
 
+// A URL's options as the library reads them (a section in any case, a compact date); one the
+// inputs cannot hold is said, as the library says it, rather than silently dropped
+let urlProblem = "";
 function fromUrl() {
   const p = new URLSearchParams(location.search);
+  urlProblem = "";
   box.value = p.get("q") || "";
-  $("section").value = p.get("section") || "";
-  $("since").value = p.get("since") || "";
-  $("until").value = p.get("until") || "";
+  const section = p.get("section") || "";
+  const known = [...$("section").options].map((o) => o.value);
+  $("section").value = known.includes(section.toLowerCase()) ? section.toLowerCase() : "";
+  if ($("section").value !== section.toLowerCase()) {
+    urlProblem = `unknown section '${section}' (choose from ${known.filter(Boolean).join(", ")})`;
+  }
+  for (const name of ["since", "until"]) {
+    const value = p.get(name) || "";
+    const iso = /^\d{8}$/.test(value) ? `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6)}` : value;
+    $(name).value = iso; // a date input keeps only a real date
+    if ($(name).value !== iso) urlProblem ||= `${name} date '${value}' is not an ISO date like 2025-10-06`;
+  }
   $("sort").value = p.get("sort") === "date" ? "date" : "score";
   $("expand").checked = p.get("expand") !== "0";
 }
@@ -55,6 +68,7 @@ function remember(o) {
 // overtaken by a newer one stops at its next step (searcher.js `Stale`)
 // and draws nothing, so the last keystroke's search never waits for them.
 function schedule(push = true) {
+  if (push) urlProblem = ""; // the reader changed something: the URL's options are behind them
   run(push).catch((err) => console.error(err));
 }
 
@@ -65,6 +79,7 @@ async function run(push) {
   if (push) remember(o);
   if (!o.q.trim()) return draw(o, null, started);
   try {
+    if (urlProblem) throw new QueryError(urlProblem);
     const found = await search(o.q, {
       limit: LIMIT, sections: o.section ? [o.section] : null, since: o.since || null, until: o.until || null,
       sort: o.sort, expand: o.expand, stale: () => mine !== generation,
