@@ -218,6 +218,27 @@ def test_a_failed_export_leaves_nothing_that_looks_complete(tiny_index_dir: Path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_export_removes_what_a_killed_export_left(tiny_index_dir: Path, tmp_path: Path) -> None:
+    """A killed export's temp directory (its claim file locked by nobody)
+    is removed by the next export; one still being written (locked) and
+    one that is not an export's (no claim file) are left alone."""
+    import fcntl
+
+    dead, running, foreign = (tmp_path / f".out.{name}.tmp" for name in ("dead", "running", "foreign"))
+    for directory in (dead, running, foreign):
+        directory.mkdir()
+        (directory / "data").mkdir()
+    (dead / export_module._CLAIM).touch()
+    held = (running / export_module._CLAIM).open("w")
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        searchkit.export_site(tiny_index_dir, tmp_path / "out")
+    finally:
+        held.close()
+    assert not dead.exists() and running.is_dir() and foreign.is_dir()
+    assert not (tmp_path / "out" / export_module._CLAIM).exists(), "the claim is not published"
+
+
 def test_export_replaces_an_earlier_export_but_no_other_directory(tiny_index_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     searchkit.export_site(tiny_index_dir, out)

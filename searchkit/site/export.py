@@ -16,6 +16,8 @@ directory that looks complete.
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import gzip
 import json
 import os
@@ -88,13 +90,21 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
         if not hasattr(index, "export_source"):
             raise InputError(f"a static page is exported from an index directory, not {index_dir}")
         source = index.export_source()
+        _sweep_leftovers(out)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         except OSError as exc:
             raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
         try:
+            claim = os.open(tmp / _CLAIM, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX)
             _copy_static(tmp)
             documents, papers = _write_data(tmp / "data", source, post_url)
+            (tmp / _CLAIM).unlink()
             _publish(tmp, out)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -102,7 +112,32 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            os.close(claim)
     return _report(out, documents, papers)
+
+
+_CLAIM = ".export-in-progress"
+"""A file in an export's temp directory, locked while the export writes it."""
+
+
+def _sweep_leftovers(out: Path) -> None:
+    """Remove the temp directories of exports to ``out`` that were killed
+    (SIGKILL, a power cut: 2-17 MB each at 738 papers, never removed
+    before): those whose claim file nobody holds locked. A running
+    export's is locked; a directory with no claim file is left alone."""
+    for old in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):
+        try:
+            fd = os.open(old / _CLAIM, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass  # an export at work
+        finally:
+            os.close(fd)
 
 
 def _target(out: Path) -> Path:
