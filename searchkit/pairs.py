@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ def mine_fields(texts: Sequence[str], analysed: Sequence[Sequence[Term]]) -> lis
 
 def mine(text: str, terms: list[Term]) -> list[Pair]:
     """The ``Korean(English)`` pairs of one analysed text."""
+    located = _Located(terms)
     found: list[Pair] = []
     for open_at in (m.start() for m in re.finditer(r"\(", text)):
         close_at = _closing(text, open_at)
@@ -96,7 +98,7 @@ def mine(text: str, terms: list[Term]) -> list[Pair]:
         if english is None:
             continue
         words = _english_words(english)
-        korean = _korean_span(text, open_at, terms, words)
+        korean = _korean_span(text, open_at, located, words)
         if korean is None:
             continue
         start, end = korean
@@ -104,9 +106,9 @@ def mine(text: str, terms: list[Term]) -> list[Pair]:
         # hyphens): 감쇄(Cautious Weight Decay) is the tail of a longer span
         if _is_long(english) and len(re.split(r"[\s\-]+", text[start:end])) < words:
             continue
-        ko_terms = _terms_in(terms, start, end)
+        ko_terms = _terms_in(located, start, end)
         for surface, (s, e) in english:
-            en_terms = _terms_in(terms, open_at + 1 + s, open_at + 1 + e)
+            en_terms = _terms_in(located, open_at + 1 + s, open_at + 1 + e)
             if ko_terms and en_terms and ko_terms != en_terms:
                 found.append(Pair(ko_terms, text[start:end], en_terms, surface))
     return found
@@ -171,7 +173,7 @@ def _english_words(english: list[tuple[str, tuple[int, int]]]) -> int:
     return sum(c.isupper() for c in english[0][0])
 
 
-def _korean_span(text: str, open_at: int, terms: list[Term], limit: int) -> tuple[int, int] | None:
+def _korean_span(text: str, open_at: int, terms: _Located, limit: int) -> tuple[int, int] | None:
     """The Korean term before the parenthesis, as (start, end): the bare
     words walking back from it, at most ``limit`` (and `MAX_WORDS`)."""
     words = list(_KO_WORD.finditer(text, max(0, open_at - 120), open_at))
@@ -195,12 +197,28 @@ def _korean_span(text: str, open_at: int, terms: list[Term], limit: int) -> tupl
     return start, open_at
 
 
-def _bare(word: re.Match, terms: list[Term], text: str) -> bool:
+class _Located:
+    """A text's terms looked up by position: each bracket asked for the
+    terms of a few words, and reading every term of the text for each made
+    mining quadratic (a 5 MB section of real summaries: ten minutes)."""
+
+    def __init__(self, terms: list[Term]) -> None:  # noqa: D107
+        self._terms = terms
+        self._order = sorted(range(len(terms)), key=lambda i: terms[i].start)
+        self._starts = [terms[i].start for i in self._order]
+
+    def within(self, start: int, end: int) -> list[Term]:
+        """The terms lying in [start, end], in the text's term order."""
+        found = self._order[bisect_left(self._starts, start) : bisect_right(self._starts, end)]
+        return [self._terms[i] for i in sorted(found) if self._terms[i].end <= end]
+
+
+def _bare(word: re.Match, terms: _Located, text: str) -> bool:
     """Whether the word is a noun as it stands: no particle, no ending. Its
     last term reaches the word's end, or leaves only a derivational suffix
     Kiwi does not index (대형 → 대 + 형). A verb's stem is written otherwise
     than its word (벗어난 → 벗어나), so a modifier (새로운, 벗어난) ends the span."""
-    inside = [t for t in terms if word.start() <= t.start and t.end <= word.end()]
+    inside = terms.within(word.start(), word.end())
     if not inside:
         return False
     last = inside[-1]
@@ -210,10 +228,10 @@ def _bare(word: re.Match, terms: list[Term], text: str) -> bool:
     return not tail or tail in TAIL_SUFFIXES
 
 
-def _terms_in(terms: list[Term], start: int, end: int) -> tuple[str, ...]:
+def _terms_in(terms: _Located, start: int, end: int) -> tuple[str, ...]:
     """The terms inside [start, end), parts rather than whole names (as
     phrases match them)."""
-    return tuple(t.text for t in plain([t for t in terms if start <= t.start and t.end <= end]))
+    return tuple(t.text for t in plain(terms.within(start, end)))
 
 
 # The generation's file
