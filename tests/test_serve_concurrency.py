@@ -105,6 +105,32 @@ def test_an_idle_client_holds_no_worker_and_is_dropped(start_server) -> None:
             conn.close()
 
 
+def test_a_request_nested_too_deep_is_answered_and_the_server_lives(start_server) -> None:
+    """``[[[…]]]`` 100,000 deep made json.loads raise RecursionError, which
+    the master did not catch: it died with a traceback and its socket went
+    (probe). It is a request that is not a JSON object, and the next
+    client is answered."""
+    server = start_server(*workers_option())
+    server.wait_ready()
+    conn = socket.socket(socket.AF_UNIX)
+    conn.connect(str(socket_path(server.index)))
+    try:
+        conn.sendall(b"[" * 100_000 + b"]" * 100_000)
+        conn.shutdown(socket.SHUT_WR)  # a request ends where the client stops writing
+        conn.settimeout(10)
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        conn.close()
+    assert "not a JSON object" in json.loads(reply.splitlines()[0])["stderr"]
+    answer = exchange(socket_path(server.index), request("query", "확산 모델", "--index", str(server.index)))
+    assert answer["exit_code"] == 0 and server.process.poll() is None
+
+
 def test_the_time_limit_is_one_line_and_exit_2(start_server, tmp_path: Path) -> None:
     """The default limit, 10 s: the old server had none and held the client
     for its whole 30 s timeout, after which it ran the query itself, here

@@ -205,7 +205,7 @@ def _answer_line(lines: _Lines, head: dict, path: Path) -> bytes:
 def _parse(line: bytes, path: Path) -> dict:
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ServerFailed(f"the server at {path} sent a garbled answer") from None
     if not isinstance(value, dict):
         raise ServerFailed(f"the server at {path} sent a garbled answer")

@@ -380,7 +380,7 @@ class Master:
         accept it into the queue."""
         try:
             request = json.loads(job.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # [[[…]]] 100,000 deep killed the master with a traceback
             request = None
         if not isinstance(request, dict):
             self._finish(job, _error("serve received a request that is not a JSON object"))
@@ -812,7 +812,7 @@ def _run_safely(data: bytes) -> dict:
     it that is wrong is the client's error, in one line."""
     try:
         return _run(json.loads(data))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         return _error(f"serve could not run this request ({exc.__class__.__name__}: {exc})")
 
 
