@@ -131,6 +131,39 @@ def test_closed_index_raises_a_documented_error(default_index_dir: Path) -> None
     index.close()  # closing twice is no error
 
 
+def test_a_close_waits_for_the_search_in_flight_and_counts_its_total(default_index_dir: Path) -> None:
+    """A search that began before another thread closed the index had its
+    lexicon closed under it (reported as a damaged index: "run reindex
+    --full") and its total left uncounted (IndexClosedError on reading it).
+    Now the close waits for it; a search asked meanwhile is refused."""
+    with searchkit.open_index(default_index_dir) as fresh:
+        expected = fresh.search("확산 모델").total
+    index = searchkit.open_index(default_index_dir)
+    entered, release = threading.Event(), threading.Event()
+    lookup = index._lexicon.lookup
+
+    def held(words: list[str]) -> dict:
+        entered.set()
+        release.wait(10)
+        return lookup(words)
+
+    index._lexicon.lookup = held
+    found: dict = {}
+    searching = threading.Thread(target=lambda: found.setdefault("results", index.search("확산 모델")))
+    searching.start()
+    assert entered.wait(10)
+    closing = threading.Thread(target=index.close)
+    closing.start()
+    closing.join(0.3)
+    assert closing.is_alive(), "the close waits for the search"
+    with pytest.raises(searchkit.IndexClosedError):
+        index.search("모델")
+    release.set()
+    searching.join(10)
+    closing.join(10)
+    assert not closing.is_alive() and found["results"].total == expected
+
+
 def test_one_section_may_be_a_string(default_index: searchkit.Index) -> None:
     as_string = default_index.search("계산 비용", sections="limitations")
     as_list = default_index.search("계산 비용", sections=["limitations"])

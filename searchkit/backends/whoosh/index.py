@@ -133,6 +133,7 @@ def _per_thread(method: Callable) -> Callable:
 
     @wraps(method)
     def guarded(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
+        self._enter()
         try:
             with self._reader.lock:
                 return method(self, *args, **kwargs)
@@ -150,6 +151,8 @@ def _per_thread(method: Callable) -> Callable:
                 f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
                 f"run `papersearch reindex --full --index {index}`"
             ) from None
+        finally:
+            self._leave()
 
     return guarded
 
@@ -167,6 +170,9 @@ class WhooshIndex(Engine):
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._pending: list[weakref.ref[Results]] = []
         self._closed = False
+        self._closing = False
+        self._busy = 0  # calls in flight, which `close` waits for
+        self._idle = threading.Condition(self._lock)
         self._ix = whoosh_index.open_dir(str(generation))
         try:
             self._lexicon = Lexicon(generation / LEXICON, readonly=True)
@@ -196,12 +202,33 @@ class WhooshIndex(Engine):
     def _searcher(self) -> Any:
         return self._reader.searcher
 
-    def close(self) -> None:
-        """Count the totals still pending, then close every thread's reader.
-        Later calls raise `IndexClosedError`; closing again does nothing."""
+    def _enter(self) -> None:
+        """A public call begins: refused once the index is closing."""
         with self._lock:
-            if self._closed:
+            if self._closing:
+                raise IndexClosedError(f"the index at {self.generation.parent} is closed; open it again to search it")
+            self._busy += 1
+            self._local.busy = getattr(self._local, "busy", 0) + 1
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._local.busy -= 1
+            self._idle.notify_all()
+
+    def close(self) -> None:
+        """Refuse new calls, let the calls in flight finish, count the
+        totals still pending (theirs too), then close every thread's
+        reader. Later calls raise `IndexClosedError`; closing again does
+        nothing. A search that began just before a close on another thread
+        had its lexicon closed under it (reported as a damaged index) and
+        its total left uncounted (`IndexClosedError` on reading it)."""
+        with self._lock:
+            if self._closing:
                 return
+            self._closing = True
+            while self._busy > getattr(self._local, "busy", 0):  # not for this thread's own calls
+                self._idle.wait()
             pending, self._pending = self._pending, []
         for ref in pending:  # totals need their reader: count them now
             if (results := ref()) is not None:
