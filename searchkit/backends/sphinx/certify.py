@@ -242,21 +242,25 @@ Papers = Callable[[Sequence[int]], Mapping[int, str]]
 
 
 def worth_fetching(parsed: ParsedQuery, scope: Sequence[str], joined: Sequence[str], lists: Lists,
-                   limit: int, papers: Papers, exclude: str | None = None, at_least: float = 0.0) -> list[int]:
-    """The seen documents that may still be among the top ``limit``: every
-    one whose upper bound reaches ``at_least`` (the ``limit``-th best exact
-    score so far) and the ``limit``-th best lower bound among papers
-    (``exclude``, a paper left out of the answer, not counted). A lower
-    bound needs the document to match, which only holds when the query
-    requires nothing (then any single term seen is a match)."""
+                   limit: int, papers: Papers, exclude: str | None = None,
+                   at_least: float = 0.0) -> list[tuple[int, float]]:
+    """The seen documents that may still be among the top ``limit``, with
+    their upper bounds, highest first: every one whose upper bound reaches
+    ``at_least`` (the ``limit``-th best exact score so far) and the
+    ``limit``-th best lower bound among papers (``exclude``, a paper left
+    out of the answer, not counted). A lower bound needs the document to
+    match, which only holds when the query requires nothing (then any
+    single term seen is a match)."""
     seen = np.array(sorted({doc for found in lists.weights.values() for doc in found}), dtype=np.int64)
     uppers = np.broadcast_to(score(parsed, scope, joined, _over(lists, seen, high, lists.ceiling)), seen.shape)
-    if any(part.required for part in parsed.parts):
-        return seen[uppers >= at_least].tolist()
-    lowers = np.broadcast_to(score(parsed, scope, joined, _over(lists, seen, low, lambda key: 0.0),
-                                   singles_only=True), seen.shape)
-    floor = max(at_least, _kth_paper(seen, lowers, lists, limit, papers, exclude))
-    return seen[uppers >= floor].tolist()
+    floor = at_least
+    if not any(part.required for part in parsed.parts):
+        lowers = np.broadcast_to(score(parsed, scope, joined, _over(lists, seen, low, lambda key: 0.0),
+                                       singles_only=True), seen.shape)
+        floor = max(at_least, _kth_paper(seen, lowers, lists, limit, papers, exclude))
+    kept = np.flatnonzero(uppers >= floor)
+    kept = kept[np.lexsort((seen[kept], -uppers[kept]))]
+    return list(zip(seen[kept].tolist(), uppers[kept].tolist()))
 
 
 PAPERS_STEP = 64

@@ -39,6 +39,8 @@ from .terms import encode
 if TYPE_CHECKING:
     from .reader import SphinxIndex
 
+SCORE_CHUNK = 64
+"""Documents fetched and scored per step, best upper bound first."""
 DATE_BATCH = 500
 """Matches read per step, latest first, when sorting by date."""
 
@@ -128,13 +130,13 @@ class Windowed(Planned):
                 self._total, counting = index._counted(counted, self._exclude), []
             kth = _kth(best, limit)
             wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
-            unknown = [doc for doc in wanted if doc not in lists.completed]
+            unknown = [doc for doc, _ in wanted if doc not in lists.completed]
             if unknown:  # their weights in every list narrow their bounds: fewer documents to score
                 index._complete(lists, unknown, self._since, self._until)
                 wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
-            fresh = (set(wanted) | named) - scored
-            self._score(fresh, best)
-            scored |= fresh
+            self._score(named - scored, best)
+            scored |= named
+            self._score_best_first(wanted, limit, best, scored)
             if not lists.open() or certify.certified_at(_kth(best, limit), certify.bound(parsed, scope, joined,
                                                                                            lists)):
                 break
@@ -168,10 +170,26 @@ class Windowed(Planned):
             return False
         index._complete(lists, [doc for doc in found if doc not in lists.completed], self._since, self._until)
         wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
-        fresh = set(wanted) - scored
-        self._score(fresh, best)
-        scored |= fresh
+        self._score_best_first(wanted, limit, best, scored)
         return True
+
+    def _score_best_first(self, ranked: list[tuple[int, float]], limit: int,
+                          best: dict[str, tuple[float, tuple[str, int], int]], scored: set[int]) -> None:
+        """Score these documents (with their upper bounds, highest first) a
+        chunk at a time, until the next bound falls below the ``limit``-th
+        best exact score so far: the rest cannot reach the top. Read whole,
+        a list shows every document holding its term at once, and scoring
+        all of those that could reach a top not yet known (the k-th score
+        0) fetched 2-3 times the documents (3,707 for a phrase query at
+        10,000 papers)."""
+        todo = [(doc, upper) for doc, upper in ranked if doc not in scored]
+        for start in range(0, len(todo), SCORE_CHUNK):
+            chunk = todo[start : start + SCORE_CHUNK]
+            if chunk[0][1] < _kth(best, limit):
+                break
+            ids = {doc for doc, _ in chunk}
+            self._score(ids, best)
+            scored |= ids
 
     def _score(self, ids: set[int], best: dict[str, tuple[float, tuple[str, int], int]]) -> None:
         """Score these documents exactly; keep each paper's best copy (the
