@@ -167,14 +167,25 @@ def parse_post(path: Path) -> Post:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _failed(path, digest, f"is not valid UTF-8 (byte {exc.start})")
+        return _failed(path, digest, f"is not valid UTF-8 (byte {exc.start})", raw.count(b"\n", 0, exc.start) + 1)
     nul: list[Problem] = []
     if "\x00" in text:  # damage, not a binary file: keep the papers around it
         line = text.count("\n", 0, text.index("\x00")) + 1
         nul.append(Problem(str(path), line, "contains NUL bytes; they were removed"))
         text = text.replace("\x00", "")
+    if found := _CONTROL.search(text):  # ESC [2J in a summary cleared the terminal of whoever it was shown to
+        line = text.count("\n", 0, found.start()) + 1
+        nul.append(Problem(str(path), line, f"contains control characters (U+{ord(found.group()):04X} first); "
+                                            "each became a space"))
+        text = _CONTROL.sub(" ", text)
     papers, problems = parse_text(text, str(path), path.name)
     return Post(str(path), digest, tuple(papers), tuple(nul + problems))
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters but tab and line ends: a post's text is shown on
+terminals, where ESC sequences act, and rich drops some, which moved the
+highlight off the stored offsets. A space keeps every offset."""
 
 
 def _failed(path: Path, digest: str, reason: str, line: int = 0) -> Post:

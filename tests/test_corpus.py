@@ -299,7 +299,22 @@ def test_invalid_utf8_is_a_fatal_problem_naming_the_byte(tmp_path: Path) -> None
     assert post.skipped
     [problem] = post.problems
     assert problem.reason == f"is not valid UTF-8 (byte {len(raw)})"
-    assert problem.fatal and problem.line == 0
+    assert problem.fatal and problem.line == raw.count(b"\n") + 1, "the line, as every other warning names it"
+
+
+def test_control_characters_become_spaces_and_are_reported(tmp_path: Path) -> None:
+    """ESC sequences in a summary reached every searcher's terminal (a post
+    could clear or retitle it), and rich dropped some, moving the highlight
+    off the stored offsets (probe). Each becomes a space (offsets kept);
+    tab stays."""
+    path = tmp_path / "2025-01-01-daily-papers-20250101.md"
+    path.write_text(FRONT + "# 1. [T](https://arxiv.org/abs/2501.00001)\n## Method\n빨\x1b[2J강\t파\x07랑\x9b\n",
+                    encoding="utf-8")
+    post = parse_post(path)
+    assert [p.sections for p in post.papers] == [{"method": "빨 [2J강\t파 랑"}]
+    [problem] = post.problems
+    assert (problem.line, problem.reason, problem.fatal) == (
+        8, "contains control characters (U+001B first); each became a space", False)
 
 
 def test_nul_bytes_are_removed_and_reported_with_their_line(tmp_path: Path) -> None:
