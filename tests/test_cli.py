@@ -333,3 +333,32 @@ def test_an_estimated_total_reads_about() -> None:
     assert "0 of about 1200 matching papers" in console.export_text()
     assert results_json(Results([], query="q", total=lambda: (1200, False)))["total_exact"] is False
     assert results_json(Results([], query="q", total=7))["total_exact"] is True
+
+
+def test_a_served_process_keeps_a_few_indexes_open_not_every_one(tiny_index_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve`'s workers keep indexes open between commands; a client naming
+    a new --index each time grew one to 489 file descriptors and 167 MB,
+    each generation pinned (probe). The least recently used is closed."""
+    import shutil
+
+    from searchkit.terminal import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "KEEP_OPEN", True)
+    monkeypatch.setattr(cli_module, "_open_indexes", {})
+    copies, opened = [], {}
+    for i in range(cli_module.KEPT + 2):
+        copies.append(tmp_path / f"index-{i}")
+        shutil.copytree(tiny_index_dir, copies[-1])
+        assert CliRunner().invoke(cli, ["query", "확산", "--index", str(copies[-1])]).exit_code == 0
+        opened.update(cli_module._open_indexes)
+    kept = cli_module._open_indexes
+    try:
+        assert list(kept) == [c.resolve() for c in copies[-cli_module.KEPT:]]
+        for copy in copies[:2]:  # the least recently used were closed, not left open
+            with pytest.raises(searchkit.IndexClosedError):
+                opened[copy.resolve()].search("확산")
+        assert kept[copies[-1].resolve()].search("확산")
+    finally:
+        for index in kept.values():
+            index.close()

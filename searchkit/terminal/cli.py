@@ -34,6 +34,10 @@ DEFAULT_INDEX = "index"
 KEEP_OPEN = False
 """Set by `papersearch serve`: keep each index open for the next command."""
 _open_indexes: dict[Path | str, Index] = {}
+KEPT = 4
+"""Most indexes a served process keeps open, the least recently used
+closed first: a client naming a new --index each time grew a worker to
+489 file descriptors and 167 MB, each index's generation pinned."""
 
 
 # Errors → exit codes
@@ -469,7 +473,9 @@ def _open(index_dir: Path) -> Iterator[Index]:
             kept.close()
         index = open_index(index_dir) if isinstance(index_dir, str) else _open_or_build(index_dir)
     if KEEP_OPEN:
-        _open_indexes[key] = index
+        _open_indexes[key] = index  # popped above: now the most recently used
+        while len(_open_indexes) > KEPT:
+            _open_indexes.pop(next(iter(_open_indexes))).close()
         yield index
     else:
         with index:
