@@ -175,9 +175,9 @@ def test_show_and_similar_as_the_directory(shards: int, opened: dict, directory_
 @pytest.mark.slow
 @pytest.mark.parametrize("shards", [1, 3])
 @pytest.mark.parametrize("depth, sweep, whole", [(None, True, None), (2, False, None), (2, True, None),
-                                                 (2, True, 0), (None, True, 1 << 30)])
+                                                 (2, True, 0), (None, True, 1 << 30), (2, False, "rows")])
 def test_the_judged_queries_rank_as_the_directory(
-    depth: int | None, sweep: bool, whole: int | None, shards: int, opened: dict,
+    depth: int | None, sweep: bool, whole: int | str | None, shards: int, opened: dict,
     directory_index: searchkit.Index, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 11's bar over all judged queries, held to every query
@@ -192,7 +192,10 @@ def test_the_judged_queries_rank_as_the_directory(
 
     if depth:
         monkeypatch.setattr(certify, "DEPTH", depth)
-    if whole is not None:
+    if whole == "rows":  # every list read row by row: never whole, never down to a weight
+        monkeypatch.setattr(reader, "WHOLE_LIST", 0)
+        monkeypatch.setattr(reader, "ROW_COST", 0)
+    elif whole is not None:
         monkeypatch.setattr(reader, "WHOLE_LIST", whole)
     if not sweep:
         monkeypatch.setattr(certify, "SWEEP_CLAUSES", 0)
@@ -223,10 +226,11 @@ def test_concatenated_weights_are_taken_only_whole_and_in_step() -> None:
     from searchkit.backends.sphinx.reader import concatenated
 
     assert concatenated([]) == []
-    assert concatenated([(1, 7, 3, "10,11,12", "5,6,7", "15,17,19")]) == [(10, 5), (11, 6), (12, 7)]
-    assert concatenated([(1, 7, 3, "10,11,12", "6,5,7", "15,17,19")]) is None, "out of step"
-    assert concatenated([(1, 7, 4, "10,11,12", "5,6,7", "15,17,19")]) is None, "a document missing"
-    assert concatenated([(1, 7, 3, "10,11", "5,6,7", "15,17,19")]) is None
+    assert concatenated([(7, 1, 3, "10,11,12", "5,6,7", "15,17,19")]) == [(10, 5), (11, 6), (12, 7)]
+    assert concatenated([(7, 1, 3, "10,11,12", "6,5,7", "15,17,19")]) is None, "out of step"
+    assert concatenated([(7, 1, 4, "10,11,12", "5,6,7", "15,17,19")]) is None, "a document missing"
+    assert concatenated([(7, 1, 3, "10,11", "5,6,7", "15,17,19")]) is None
+    assert concatenated([(7, 0, 3, "10,11,12", "5,6,7", "15,17,19")]) is None, "the group below the weight"
 
 
 def test_the_kth_paper_counts_each_paper_once_at_its_best_copy() -> None:

@@ -70,6 +70,11 @@ BATCH = 16
 searchd's ``max_batch_queries`` (32) a batch over agents silently counts
 only the local shard (measured on 2.2.11 with 64), so `_answers` cuts
 every longer list of statements into batches of this size."""
+ROW_COST = 40
+"""A row read costs about as much as Sphinx's ranking of this many more
+matches: a list is read down deeper than that many rows per document it
+holds by two statements (its depth-th weight, then every document
+reaching it as one row) rather than row by row."""
 WHOLE_LIST = 16
 """A list is read whole, as one row (`SphinxIndex._weights_statement`),
 when it holds at most this many times the documents asked for: one
@@ -527,20 +532,43 @@ class SphinxIndex(Engine):
         sent with the lists."""
         keys = list(depths)
         whole = {key for key in keys if self.df(*key) <= WHOLE_LIST * depths[key]}
+        deep = {key for key in keys if key not in whole
+                and (depths[key] - lists.depth.get(key, 0)) * ROW_COST > self.df(*key)}
         statements = list(counting) + [
             self._weights_statement(key, since, until) if key in whole
+            else self._kth_statement(key, depths[key], since, until) if key in deep
             else self._list_statement(key, lists.depth.get(key, 0), depths[key], since, until) for key in keys]
         answers = self._answers(statements)
+        above: dict[certify.Key, tuple[int | None, int]] = {}  # deep lists: (their depth-th weight, found)
         for key, (rows, meta) in zip(keys, answers[len(counting):]):
-            pairs = concatenated(rows) if key in whole else None
-            if key in whole and pairs is None:  # not given whole: read row by row, as deep as the list goes
-                rows, meta = self._answers([self._list_statement(key, 0, max(self.df(*key), 1), since, until)])[0]
-            if pairs is not None:
-                lists.add(key, len(pairs), sorted(pairs, key=lambda pair: -pair[1]), len(pairs))
+            if key in deep:
+                above[key] = (int(rows[0][0]) if rows else None, int(meta.get("total_found", 0)))
+            elif key in whole:
+                self._add_pairs(lists, key, concatenated(rows), None, since, until)
             else:
                 found = int(meta.get("total_found", len(rows)))
                 lists.add(key, depths[key], [(int(i), int(w)) for i, w in rows], found)
+        if above:  # each deep list's documents down to its depth-th weight, as one row
+            second = [self._weights_statement(key, since, until, at_least=kth) for key, (kth, _) in above.items()]
+            for key, (rows, _) in zip(above, self._answers(second)):
+                self._add_pairs(lists, key, concatenated(rows), above[key][1], since, until)
         return [rows for rows, _ in answers[: len(counting)]]
+
+    def _add_pairs(self, lists: certify.Lists, key: certify.Key, pairs: list[tuple[int, int]] | None,
+                   found: int | None, since: str | None, until: str | None) -> None:
+        """A list's (id, weight) pairs read as one row: the whole list
+        (``found`` None) or every document down to a weight. Not given
+        whole, the list is read row by row, as deep as it goes."""
+        if pairs is None:
+            rows, meta = self._answers([self._list_statement(key, 0, max(self.df(*key), 1), since, until)])[0]
+            pairs, found = [(int(i), int(w)) for i, w in rows], int(meta.get("total_found", len(rows)))
+        lists.add(key, len(pairs), sorted(pairs, key=lambda pair: -pair[1]), len(pairs) if found is None else found)
+
+    def _kth_statement(self, key: certify.Key, depth: int, since: str | None, until: str | None) -> str:
+        """The list's ``depth``-th best weight (no row when it holds fewer
+        documents), with the list's size in its SHOW META."""
+        return (f"SELECT WEIGHT() AS w FROM {self.url.name} WHERE {self._where(certify.match(key), since, until)} "
+                f"ORDER BY w DESC LIMIT {depth - 1}, 1 OPTION max_matches={depth}, {self._ranker(key)}")
 
     def _complete(self, lists: certify.Lists, ids: Sequence[int], since: str | None, until: str | None) -> None:
         """Read every list's weight for these documents (those a list holds
@@ -561,16 +589,19 @@ class SphinxIndex(Engine):
         lists.completed.update(ids)
 
     def _weights_statement(self, key: certify.Key, since: str | None, until: str | None,
-                           among: Sequence[int] = ()) -> str:
+                           among: Sequence[int] = (), at_least: int | None = None) -> str:
         """The term's weight in each document of its list (of ``among``
-        only, when given), as one row of concatenated values
-        (`concatenated`): pymysql reads a row in about 40 µs, so a list
-        of 10,000 documents took 0.4-0.9 s row by row and 30 ms as one
-        row (10,000 papers, 3 nodes)."""
+        only, when given; only those weighing ``at_least``, when given:
+        Sphinx cannot filter on a weight, but it can group by whether it
+        is reached and give the group that reaches it), as one row of
+        concatenated values (`concatenated`): pymysql reads a row in about
+        40 µs, so a list of 10,000 documents took 0.4-0.9 s row by row and
+        30 ms as one row (10,000 papers, 3 nodes)."""
         ids = f" AND id IN ({','.join(map(str, among))})" if among else ""
-        return (f"SELECT 1 AS g, WEIGHT() AS w, COUNT(*), GROUP_CONCAT(id), GROUP_CONCAT(w), GROUP_CONCAT(id + w) "
-                f"FROM {self.url.name} WHERE {self._where(certify.match(key), since, until)}{ids} "
-                f"GROUP BY g OPTION {self._ranker(key)}")
+        group = "1" if at_least is None else f"IF(w >= {int(at_least)}, 1, 0)"
+        return (f"SELECT WEIGHT() AS w, {group} AS g, COUNT(*), GROUP_CONCAT(id), GROUP_CONCAT(w), "
+                f"GROUP_CONCAT(id + w) FROM {self.url.name} WHERE {self._where(certify.match(key), since, until)}{ids} "
+                f"GROUP BY g ORDER BY g DESC LIMIT 1 OPTION {self._ranker(key)}")
 
     def _list_statement(self, key: certify.Key, start: int, depth: int, since: str | None, until: str | None,
                         among: Sequence[int] = ()) -> str:
@@ -855,7 +886,9 @@ def concatenated(rows: Sequence[tuple]) -> list[tuple[int, int]] | None:
     concatenated beside them."""
     if not rows:
         return []
-    _, _, count, ids, weights, sums = rows[0]
+    _, group, count, ids, weights, sums = rows[0]
+    if int(group) != 1:  # no document reaches the weight asked for (cannot be: its depth-th one does)
+        return None
     found = [int(i) for i in str(ids).split(",")]
     values = [int(w) for w in str(weights).split(",")]
     checks = [int(c) for c in str(sums).split(",")]
