@@ -56,19 +56,20 @@ def first_query_bytes(index_dir: Path, out: Path, query: str) -> int:
             return 0  # analysing it would load Kiwi, which an export never does
         parsed = index.parse(query)
         hits = index.search(query, limit=10)
-    wanted = {p for p in out.iterdir() if p.is_file()} | {data / "meta.json", data / "len" / "all.bin"}
-    wanted |= {data / "lex" / f"{shard_of(w, counts['lex'])}.json" for w in words + [w.lower() for w in words]}
+    files = data / meta["version"]  # every file but meta.json is under the export's version
+    wanted = {p for p in out.iterdir() if p.is_file()} | {data / "meta.json", files / "len" / "all.bin"}
+    wanted |= {files / "lex" / f"{shard_of(w, counts['lex'])}.json" for w in words + [w.lower() for w in words]}
     for term in {t for part in parsed.parts for alt in part.alternatives for t in alt}:
-        shard = data / "dict" / f"{shard_of(term, counts['dict'])}.json"
+        shard = files / "dict" / f"{shard_of(term, counts['dict'])}.json"
         wanted.add(shard)
         for row in json.loads(shard.read_text(encoding="utf-8")).get(term, []):
             if isinstance(row, list) and meta["fields"][row[0]] == "all":
                 group, file = row[3], row[4]
-                wanted.add(data / "post" / group / f"{file}.bin")
+                wanted.add(files / "post" / group / f"{file}.bin")
     for hit in hits:
-        ids = json.loads((data / "ids" / f"{shard_of(hit.arxiv_id, counts['ids'])}.json").read_text(encoding="utf-8"))
+        ids = json.loads((files / "ids" / f"{shard_of(hit.arxiv_id, counts['ids'])}.json").read_text(encoding="utf-8"))
         doc = ids[hit.arxiv_id][0][0]
-        wanted.add(data / "doc" / str(doc // meta["bucket"]) / f"{doc}.json")
+        wanted.add(files / "doc" / str(doc // meta["bucket"]) / f"{doc}.json")
     return sum(len(gzip.compress(p.read_bytes(), 6)) for p in wanted if p.is_file())
 
 
