@@ -3,19 +3,12 @@
 // find nothing. Job on stdin: {"site": exported directory}; prints
 // {"posting": message, "lengths": message, "gram": message} (null: no error).
 import { readFileSync } from "node:fs";
-import { readdir, readFile, truncate, writeFile } from "node:fs/promises";
+import { readdir, truncate, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import { readFromDisk } from "./disk.mjs";
 
 const job = JSON.parse(readFileSync(0, "utf8"));
-globalThis.fetch = async (path) => {
-  try {
-    const body = await readFile(path);
-    const buffer = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
-    return { ok: true, status: 200, json: async () => JSON.parse(body.toString("utf8")), arrayBuffer: async () => buffer };
-  } catch {
-    return { ok: false, status: 404 };
-  }
-};
+readFromDisk();
 const store = await import(pathToFileURL(`${job.site}/store.js`).href);
 const meta = await store.open(`${job.site}/data/`);
 const files = `${job.site}/data/${meta.version}`;

@@ -4,18 +4,12 @@
 // a shard is asked for. Job on stdin: {"site": exported directory};
 // prints {"before": a term's df read before, "error": the message after}.
 import { readFileSync } from "node:fs";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import { readFromDisk } from "./disk.mjs";
 
 const job = JSON.parse(readFileSync(0, "utf8"));
-globalThis.fetch = async (path) => {
-  try {
-    const body = await readFile(path);
-    return { ok: true, status: 200, json: async () => JSON.parse(body.toString("utf8")), arrayBuffer: async () => body };
-  } catch {
-    return { ok: false, status: 404 };
-  }
-};
+readFromDisk();
 const store = await import(pathToFileURL(`${job.site}/store.js`).href);
 const meta = await store.open(`${job.site}/data/`);
 const before = await store.df("all", "모델");

@@ -4,20 +4,11 @@
 // {"longest": meta.longest, "segments": [segment(word) or null, ...],
 //  "fetched": distinct files read}.
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import { fetched, readFromDisk } from "./disk.mjs";
 
 const job = JSON.parse(readFileSync(0, "utf8"));
-const fetched = new Set();
-globalThis.fetch = async (path) => {
-  fetched.add(path);
-  try {
-    const body = await readFile(path);
-    return { ok: true, status: 200, json: async () => JSON.parse(body.toString("utf8")), arrayBuffer: async () => body };
-  } catch {
-    return { ok: false, status: 404 };
-  }
-};
+readFromDisk();
 const store = await import(pathToFileURL(`${job.site}/store.js`).href);
 const { segment } = await import(pathToFileURL(`${job.site}/lexicon.js`).href);
 const { known } = await import(pathToFileURL(`${job.site}/searcher.js`).href);

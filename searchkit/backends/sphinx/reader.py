@@ -634,15 +634,17 @@ class SphinxIndex(Engine):
         return ids
 
     def _papers(self, ids: Sequence[int]) -> dict[int, str]:
-        """The papers of these live documents (those still live)."""
-        out: dict[int, str] = {}
-        for start in range(0, len(ids), COMPLETE_CHUNK):
-            chunk = ids[start : start + COMPLETE_CHUNK]
-            rows = self._select([f"SELECT id, arxiv_id FROM {self.url.name} WHERE {self._where(None)} "
-                                 f"AND id IN ({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
-                                 f"OPTION max_matches={len(chunk)}"])[0]
-            out.update((int(i), str(paper)) for i, paper in rows)
-        return out
+        """The papers of these documents (of the lists: live)."""
+        return {int(i): str(paper) for i, paper in self._by_id("id, arxiv_id", ids, COMPLETE_CHUNK)}
+
+    def _by_id(self, columns: str, ids: Sequence[int], chunk: int) -> list[tuple]:
+        """These documents' rows, ``chunk`` ids a statement."""
+        rows: list[tuple] = []
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            rows += self._select([f"SELECT {columns} FROM {self.url.name} WHERE id IN ({','.join(map(str, part))}) "
+                                  f"LIMIT {len(part)} OPTION max_matches={len(part)}, ranker=none"])[0]
+        return rows
 
     def _id_matches(self, arxiv_ids: Sequence[str], since: str | None, until: str | None) -> list[int]:
         """Every live copy of papers asked for by id (they score through
@@ -768,13 +770,8 @@ class SphinxIndex(Engine):
         with self._lock:
             have = {i: self._docs[i] for i in ids if i in self._docs}
         missing = [i for i in dict.fromkeys(ids) if i not in have]
-        fetched: dict[int, dict] = {}
-        for start in range(0, len(missing), FETCH_CHUNK):
-            chunk = missing[start : start + FETCH_CHUNK]
-            rows = self._select([f"SELECT id, arxiv_id, date, url, spans, post FROM {self.url.name} WHERE id IN "
-                                 f"({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
-                                 f"OPTION max_matches={len(chunk)}, ranker=none"])[0]
-            fetched.update((int(row[0]), _stored(row)) for row in rows)
+        fetched = {int(row[0]): _stored(row) for row in self._by_id("id, arxiv_id, date, url, spans, post", missing,
+                                                                    FETCH_CHUNK)}
         with self._lock:
             if len(self._docs) + len(fetched) > CACHED_DOCS:
                 self._docs.clear()
