@@ -164,6 +164,36 @@ def test_a_close_waits_for_the_search_in_flight_and_counts_its_total(default_ind
     assert not closing.is_alive() and found["results"].total == expected
 
 
+def test_a_close_interrupted_while_waiting_can_be_done_again(default_index_dir: Path) -> None:
+    """A close interrupted in its wait (Ctrl-C) left the index refusing
+    every call with nothing closed, and every later close returned at
+    once (review): a later close now closes."""
+    index = searchkit.open_index(default_index_dir)
+    index._enter()  # a call in flight on this thread's behalf, seen from another thread below
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    index._idle.wait = interrupted
+    failed: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            index.close()
+        except KeyboardInterrupt as exc:
+            failed.append(exc)
+
+    closing = threading.Thread(target=close)
+    closing.start()
+    closing.join(10)
+    assert failed and not index._closed
+    index._leave()
+    index.close()
+    assert index._closed
+    with pytest.raises(searchkit.IndexClosedError):
+        index.search("확산")
+
+
 def test_one_section_may_be_a_string(default_index: searchkit.Index) -> None:
     as_string = default_index.search("계산 비용", sections="limitations")
     as_list = default_index.search("계산 비용", sections=["limitations"])

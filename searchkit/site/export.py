@@ -95,13 +95,14 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         except OSError as exc:
             raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
-        try:
-            claim = os.open(tmp / _CLAIM, os.O_CREAT | os.O_RDWR, 0o600)
+        try:  # locked before it has its name: a sweeper never finds the claim free
+            claim = os.open(tmp / f"{_CLAIM}.new", os.O_CREAT | os.O_RDWR, 0o600)
+            fcntl.flock(claim, fcntl.LOCK_EX)
+            os.rename(tmp / f"{_CLAIM}.new", tmp / _CLAIM)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
         try:
-            fcntl.flock(claim, fcntl.LOCK_EX)
             _copy_static(tmp)
             documents, papers = _write_data(tmp / "data", source, post_url)
             (tmp / _CLAIM).unlink()

@@ -9,6 +9,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -227,21 +228,28 @@ class WhooshIndex(Engine):
             if self._closing:
                 return
             self._closing = True
-            while self._busy > getattr(self._local, "busy", 0):  # not for this thread's own calls
-                self._idle.wait()
+            try:
+                while self._busy > getattr(self._local, "busy", 0):  # not for this thread's own calls
+                    self._idle.wait()
+            except BaseException:  # interrupted (Ctrl-C): a later close must still close
+                self._closing = False
+                raise
             pending, self._pending = self._pending, []
-        for ref in pending:  # totals need their reader: count them now
-            if (results := ref()) is not None:
-                _ = results.total
-        with self._lock:
-            self._closed = True
-            readers = list(self._readers)
-        for reader in readers:
-            reader.close()
-        self._ix.close()
-        self._lexicon.close()
-        if self._unpin is not None:
-            self._unpin()
+        try:
+            for ref in pending:  # totals need their reader: count them now
+                if (results := ref()) is not None:
+                    with suppress(SearchkitError):  # that total's own failure
+                        _ = results.total
+        finally:  # interrupted or not, the readers close
+            with self._lock:
+                self._closed = True
+                readers = list(self._readers)
+            for reader in readers:
+                reader.close()
+            self._ix.close()
+            self._lexicon.close()
+            if self._unpin is not None:
+                self._unpin()
 
     def is_current(self) -> bool:
         """Whether the live generation is the one this index reads: the

@@ -39,7 +39,7 @@ function fromUrl() {
   const p = new URLSearchParams(location.search);
   urlProblem = "";
   box.value = p.get("q") || "";
-  const section = p.get("section") || "";
+  const section = (p.get("section") || "").trim();
   const known = [...$("section").options].map((o) => o.value);
   $("section").value = known.includes(section.toLowerCase()) ? section.toLowerCase() : "";
   if ($("section").value !== section.toLowerCase()) {
