@@ -219,6 +219,25 @@ def test_the_judged_queries_rank_as_the_directory(
         assert any(swept) == (sweep and whole != 1 << 30), "the sweep certified some tops (none when off)"
 
 
+def test_a_sweep_or_list_sphinx_concatenates_short_is_read_as_rows(
+    opened: dict, directory_index: searchkit.Index, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sphinx 2.2.11's distributed GROUP_CONCAT drops the agents' values
+    when the first node's shard has no match (COUNT stays right): with a
+    date filter a sweep then gave fewer documents than it counted, and the
+    search failed (review). Such a sweep, and such a list, are read as rows
+    instead; the answer is the directory's."""
+    from searchkit.backends.sphinx import certify, reader
+
+    monkeypatch.setattr(certify, "DEPTH", 2)
+    monkeypatch.setattr(reader, "WHOLE_LIST", 0)
+    for query in ("편집 강도를 연속적으로 조절하는", "게임 에이전트", "확산 모델 가속"):
+        for since in ("2025-10-01", "2025-11-15"):
+            a = directory_index.search(query, since=since)
+            b = opened[3].search(query, since=since)
+            assert same_ranking(a, b), (query, since)
+
+
 def test_concatenated_weights_are_taken_only_whole_and_in_step() -> None:
     """A list's weights read as one row: kept only when the count and the
     checksum (id plus weight, concatenated beside them) agree; otherwise

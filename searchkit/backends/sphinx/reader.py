@@ -540,29 +540,41 @@ class SphinxIndex(Engine):
             else self._list_statement(key, lists.depth.get(key, 0), depths[key], since, until) for key in keys]
         answers = self._answers(statements)
         above: dict[certify.Key, tuple[int | None, int]] = {}  # deep lists: (their depth-th weight, found)
+        rows_for: list[certify.Key] = []  # lists read row by row after all: not given whole as one row
         for key, (rows, meta) in zip(keys, answers[len(counting):]):
             if key in deep:
-                above[key] = (int(rows[0][0]) if rows else None, int(meta.get("total_found", 0)))
+                if rows:
+                    above[key] = (int(rows[0][0]), int(meta.get("total_found", 0)))
+                else:
+                    rows_for.append(key)
             elif key in whole:
-                self._add_pairs(lists, key, concatenated(rows), None, since, until)
+                if not self._add_pairs(lists, key, concatenated(rows), None):
+                    rows_for.append(key)
             else:
-                found = int(meta.get("total_found", len(rows)))
-                lists.add(key, depths[key], [(int(i), int(w)) for i, w in rows], found)
+                _add_rows(lists, key, depths[key], rows, meta)
         if above:  # each deep list's documents down to its depth-th weight, as one row
             second = [self._weights_statement(key, since, until, at_least=kth) for key, (kth, _) in above.items()]
             for key, (rows, _) in zip(above, self._answers(second)):
-                self._add_pairs(lists, key, concatenated(rows), above[key][1], since, until)
+                if not self._add_pairs(lists, key, concatenated(rows), above[key][1]):
+                    rows_for.append(key)
+        if rows_for:
+            again = [self._list_statement(key, lists.depth.get(key, 0), depths[key], since, until) for key in rows_for]
+            for key, (rows, meta) in zip(rows_for, self._answers(again)):
+                _add_rows(lists, key, depths[key], rows, meta)
         return [rows for rows, _ in answers[: len(counting)]]
 
-    def _add_pairs(self, lists: certify.Lists, key: certify.Key, pairs: list[tuple[int, int]] | None,
-                   found: int | None, since: str | None, until: str | None) -> None:
-        """A list's (id, weight) pairs read as one row: the whole list
-        (``found`` None) or every document down to a weight. Not given
-        whole, the list is read row by row, as deep as it goes."""
+    @staticmethod
+    def _add_pairs(lists: certify.Lists, key: certify.Key, pairs: list[tuple[int, int]] | None,
+                   found: int | None) -> bool:
+        """Add a list's (id, weight) pairs read as one row: the whole list
+        (``found`` None) or every document down to a weight; False when
+        they did not come whole (Sphinx 2.2.11's distributed GROUP_CONCAT
+        drops the agents' values when the first node's shard has no match:
+        then the caller reads the rows, to the depth asked)."""
         if pairs is None:
-            rows, meta = self._answers([self._list_statement(key, 0, max(self.df(*key), 1), since, until)])[0]
-            pairs, found = [(int(i), int(w)) for i, w in rows], int(meta.get("total_found", len(rows)))
+            return False
         lists.add(key, len(pairs), sorted(pairs, key=lambda pair: -pair[1]), len(pairs) if found is None else found)
+        return True
 
     def _kth_statement(self, key: certify.Key, depth: int, since: str | None, until: str | None) -> str:
         """The list's ``depth``-th best weight (no row when it holds fewer
@@ -629,8 +641,10 @@ class SphinxIndex(Engine):
         count, ids = int(rows[0][1]), [int(i) for i in str(rows[0][2]).split(",")]
         if count > most:
             return None
-        if len(ids) != count:
-            raise ClusterError(f"cluster at {self.url}: a sweep gave {len(ids)} documents of {count}")
+        if len(ids) != count:  # agents' values dropped (see `_add_pairs`): the rows, as many as counted
+            return [int(row[0]) for row in self._select([f"SELECT id FROM {self.url.name} WHERE "
+                                                         f"{self._where(match, since, until)} LIMIT {count} "
+                                                         f"OPTION max_matches={count}, ranker=none"])[0]]
         return ids
 
     def _papers(self, ids: Sequence[int]) -> dict[int, str]:
@@ -874,6 +888,11 @@ def _stored(row: tuple) -> dict:
     doc, arxiv_id, day, url, spans, post = row
     return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "post": str(post),
             "spans": Spans(packed_spans(spans))}
+
+
+def _add_rows(lists: certify.Lists, key: certify.Key, depth: int, rows: Sequence[tuple], meta: Mapping) -> None:
+    """A list's next rows (id, weight), best first, down to ``depth``."""
+    lists.add(key, depth, [(int(i), int(w)) for i, w in rows], int(meta.get("total_found", len(rows))))
 
 
 def concatenated(rows: Sequence[tuple]) -> list[tuple[int, int]] | None:
