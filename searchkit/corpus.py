@@ -168,24 +168,26 @@ def parse_post(path: Path) -> Post:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _failed(path, digest, f"is not valid UTF-8 (byte {exc.start})", raw.count(b"\n", 0, exc.start) + 1)
-    nul: list[Problem] = []
-    if "\x00" in text:  # damage, not a binary file: keep the papers around it
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        nul.append(Problem(str(path), line, "contains NUL bytes; they were removed"))
-        text = text.replace("\x00", "")
-    if found := _CONTROL.search(text):  # ESC [2J in a summary cleared the terminal of whoever it was shown to
-        line = text.count("\n", 0, found.start()) + 1
-        nul.append(Problem(str(path), line, f"contains control characters (U+{ord(found.group()):04X} first); "
-                                            "each became a space"))
-        text = _CONTROL.sub(" ", text)
+    cleaned: list[Problem] = []
+    for pattern, replacement, reason in _DAMAGE:
+        if found := pattern.search(text):  # keep the papers around it, and say where it starts
+            line = text.count("\n", 0, found.start()) + 1
+            cleaned.append(Problem(str(path), line, reason.format(code=ord(found.group()))))
+            text = pattern.sub(replacement, text)
     papers, problems = parse_text(text, str(path), path.name)
-    return Post(str(path), digest, tuple(papers), tuple(nul + problems))
+    return Post(str(path), digest, tuple(papers), tuple(cleaned + problems))
 
 
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""Control characters but tab and line ends: a post's text is shown on
-terminals, where ESC sequences act, and rich drops some, which moved the
-highlight off the stored offsets. A space keeps every offset."""
+_DAMAGE = (
+    (re.compile("\x00"), "", "contains NUL bytes; they were removed"),
+    # control characters but tab and line ends: a post's text is shown on terminals, where ESC
+    # sequences act ([2J cleared the searcher's screen), and rich dropped some, which moved the
+    # highlight off the stored offsets; a space keeps every offset
+    (re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"), " ",
+     "contains control characters (U+{code:04X} first); each became a space"),
+)
+"""What a post's text may hold that is damage, not writing: (pattern, what
+replaces it, the warning)."""
 
 
 def _failed(path: Path, digest: str, reason: str, line: int = 0) -> Post:

@@ -91,17 +91,7 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
             raise InputError(f"a static page is exported from an index directory, not {index_dir}")
         source = index.export_source()
         _sweep_leftovers(out)
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        except OSError as exc:
-            raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
-        try:  # locked before it has its name: a sweeper never finds the claim free
-            claim = os.open(tmp / f"{_CLAIM}.new", os.O_CREAT | os.O_RDWR, 0o600)
-            fcntl.flock(claim, fcntl.LOCK_EX)
-            os.rename(tmp / f"{_CLAIM}.new", tmp / _CLAIM)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
+        tmp, claim = _claimed_tmp(out)
         try:
             _copy_static(tmp)
             documents, papers = _write_data(tmp / "data", source, post_url)
@@ -120,6 +110,24 @@ def export_site(index_dir: str | Path, out_dir: str | Path, *, post_url: str = D
 
 _CLAIM = ".export-in-progress"
 """A file in an export's temp directory, locked while the export writes it."""
+
+
+def _claimed_tmp(out: Path) -> tuple[Path, int]:
+    """A new temp directory beside ``out`` and the descriptor holding its
+    claim locked: locked before it has its name, so a sweeper never finds
+    the claim free."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
+    try:
+        claim = os.open(tmp / f"{_CLAIM}.new", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(claim, fcntl.LOCK_EX)
+        os.rename(tmp / f"{_CLAIM}.new", tmp / _CLAIM)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(f"cannot write beside {out}: {exc.strerror}") from None
+    return tmp, claim
 
 
 def _sweep_leftovers(out: Path) -> None:

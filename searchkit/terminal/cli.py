@@ -633,4 +633,3 @@ def main(argv: list[str] | None = None) -> None:
 
         code = reader_left()
     sys.exit(code if isinstance(code, int) else 0)
-

@@ -548,33 +548,20 @@ class SphinxIndex(Engine):
                 else:
                     rows_for.append(key)
             elif key in whole:
-                if not self._add_pairs(lists, key, concatenated(rows), None):
+                if not _add_pairs(lists, key, concatenated(rows), None):
                     rows_for.append(key)
             else:
                 _add_rows(lists, key, depths[key], rows, meta)
         if above:  # each deep list's documents down to its depth-th weight, as one row
             second = [self._weights_statement(key, since, until, at_least=kth) for key, (kth, _) in above.items()]
             for key, (rows, _) in zip(above, self._answers(second)):
-                if not self._add_pairs(lists, key, concatenated(rows), above[key][1]):
+                if not _add_pairs(lists, key, concatenated(rows), above[key][1]):
                     rows_for.append(key)
         if rows_for:
             again = [self._list_statement(key, lists.depth.get(key, 0), depths[key], since, until) for key in rows_for]
             for key, (rows, meta) in zip(rows_for, self._answers(again)):
                 _add_rows(lists, key, depths[key], rows, meta)
         return [rows for rows, _ in answers[: len(counting)]]
-
-    @staticmethod
-    def _add_pairs(lists: certify.Lists, key: certify.Key, pairs: list[tuple[int, int]] | None,
-                   found: int | None) -> bool:
-        """Add a list's (id, weight) pairs read as one row: the whole list
-        (``found`` None) or every document down to a weight; False when
-        they did not come whole (Sphinx 2.2.11's distributed GROUP_CONCAT
-        drops the agents' values when the first node's shard has no match:
-        then the caller reads the rows, to the depth asked)."""
-        if pairs is None:
-            return False
-        lists.add(key, len(pairs), sorted(pairs, key=lambda pair: -pair[1]), len(pairs) if found is None else found)
-        return True
 
     def _kth_statement(self, key: certify.Key, depth: int, since: str | None, until: str | None) -> str:
         """The list's ``depth``-th best weight (no row when it holds fewer
@@ -799,9 +786,7 @@ class SphinxIndex(Engine):
         cached: marked read, it would show no texts to later calls)."""
         wanted = [d["id"] for d in docs if "title" not in d]
         if wanted:
-            rows = self._select([f"SELECT id, texts FROM {self.url.name} WHERE id IN ({','.join(map(str, wanted))}) "
-                                 f"LIMIT {len(wanted)} OPTION max_matches={len(wanted)}, ranker=none"])[0]
-            found = {int(i): json.loads(texts) for i, texts in rows}
+            found = {int(i): json.loads(texts) for i, texts in self._by_id("id, texts", wanted, FETCH_CHUNK)}
             for doc in docs:
                 if "title" not in doc and doc["id"] in found:
                     doc.update(found[doc["id"]])
@@ -888,6 +873,19 @@ def _stored(row: tuple) -> dict:
     doc, arxiv_id, day, url, spans, post = row
     return {"id": int(doc), "arxiv_id": str(arxiv_id), "date": str(day), "url": str(url), "post": str(post),
             "spans": Spans(packed_spans(spans))}
+
+
+def _add_pairs(lists: certify.Lists, key: certify.Key, pairs: list[tuple[int, int]] | None,
+               found: int | None) -> bool:
+    """Add a list's (id, weight) pairs read as one row: the whole list
+    (``found`` None) or every document down to a weight; False when
+    they did not come whole (Sphinx 2.2.11's distributed GROUP_CONCAT
+    drops the agents' values when the first node's shard has no match:
+    then the caller reads the rows, to the depth asked)."""
+    if pairs is None:
+        return False
+    lists.add(key, len(pairs), sorted(pairs, key=lambda pair: -pair[1]), len(pairs) if found is None else found)
+    return True
 
 
 def _add_rows(lists: certify.Lists, key: certify.Key, depth: int, rows: Sequence[tuple], meta: Mapping) -> None:
