@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from .hits import Fragment
-from .ranking import field_items, field_starts
+from .ranking import field_items, field_starts, phrase_starts
 
 WINDOW = 150
 """Fragment length in characters (Korean is double-width: ~2 lines at 80)."""
@@ -31,7 +31,13 @@ def highlight(
     """The fragment of one section showing its matches, or None when the
     query's terms and phrases do not occur in it."""
     wanted = set(terms).union(*phrases)
-    matches = find_matches(field_items(spans, field, wanted, MATCHES), terms, phrases)
+    items = field_items(spans, field, wanted, MATCHES)
+    matches = find_matches(items, terms, phrases)
+    if not matches and phrases and len(items) == MATCHES:
+        # the cap came before any phrase: read on from the first one
+        since = min((p for phrase in phrases for p in phrase_starts(spans, field, phrase)[:1]), default=None)
+        if since is not None:
+            matches = find_matches(field_items(spans, field, wanted, MATCHES, since), terms, phrases)
     if not matches:
         return None
     return fragment(text, with_prefixes(text, matches, lambda: set(field_starts(spans, field))))

@@ -110,13 +110,16 @@ def field_vocabulary(spans: Spans, name: str) -> Set[str]:
     return set(field_terms(spans, name))
 
 
-def field_items(spans: Spans, name: str, wanted: Container[str], limit: int | None = None) -> list[Sequence]:
+def field_items(
+    spans: Spans, name: str, wanted: Container[str], limit: int | None = None, since: int = 0
+) -> list[Sequence]:
     """A field's ``(term, pos, start, end)`` tuples for the ``wanted``
-    terms only, in order, at most ``limit``: a huge section is never
-    unpacked whole for a few query terms (see `schema.Spans.where`)."""
+    terms only, in order, from position ``since`` on, at most ``limit``: a
+    huge section is never unpacked whole for a few query terms (see
+    `schema.Spans.where`)."""
     if hasattr(spans, "where"):
-        return spans.where(name, wanted, limit)
-    return [item for item in spans.get(name, ()) if item[0] in wanted][:limit]
+        return spans.where(name, wanted, limit, since)
+    return [item for item in spans.get(name, ()) if item[0] in wanted and item[1] >= since][:limit]
 
 
 def field_starts(spans: Spans, name: str) -> Sequence[int]:
@@ -131,6 +134,17 @@ def field_positions(spans: Spans, name: str, term: str) -> list[int]:
     if hasattr(spans, "positions"):
         return spans.positions(name, term)
     return sorted(pos for t, pos, *_ in spans.get(name, ()) if t == term)
+
+
+def phrase_starts(spans: Spans, name: str, phrase: Sequence[str]) -> list[int]:
+    """Positions where the phrase begins in consecutive positions of one
+    field, ascending: only its words' positions are read (linear in the
+    section, however often the words repeat)."""
+    starts = field_positions(spans, name, phrase[0])
+    for offset, word in enumerate(phrase[1:], 1):
+        later = set(field_positions(spans, name, word))
+        starts = [pos for pos in starts if pos + offset in later]
+    return starts
 
 
 def _near(firsts: list[int], seconds: list[int]) -> bool:

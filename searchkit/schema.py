@@ -108,11 +108,18 @@ class Spans(Mapping):
             self._vocabulary[field] = set(self.terms(field))
         return self._vocabulary[field]
 
-    def where(self, field: str, wanted: Container[str], limit: int | None = None) -> list[tuple[str, int, int, int]]:
-        """The field's tuples whose term is in ``wanted``, in order, the
-        first ``limit`` of them at most; only those are unpacked."""
+    def where(
+        self, field: str, wanted: Container[str], limit: int | None = None, since: int = 0
+    ) -> list[tuple[str, int, int, int]]:
+        """The field's tuples whose term is in ``wanted``, in order, from
+        position ``since`` on, the first ``limit`` of them at most; only
+        those are unpacked."""
         words = self.terms(field)
-        found = [i for i, term in enumerate(words) if term in wanted][:limit]
+        found = [i for i, term in enumerate(words) if term in wanted]
+        if since:
+            later = (self._array(field)[:, 0] >= since).tolist()
+            found = [i for i in found if later[i]]
+        found = found[:limit]
         rows = self._array(field)[found].tolist()
         return [(words[i], pos, start, end) for i, (pos, start, end) in zip(found, rows)]
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .hits import TermScore
 from .query import Part
-from .ranking import field_positions, field_vocabulary
+from .ranking import field_positions, field_vocabulary, phrase_starts
 from .schema import ALL
 
 CHUNK = 64
@@ -315,11 +315,7 @@ def _has_phrase(spans: Mapping[str, Sequence], phrase: tuple[str, ...], field: s
     for name in list(spans) if field == ALL else [field]:
         if name not in spans or not words <= field_vocabulary(spans, name):
             continue
-        starts = field_positions(spans, name, phrase[0])
-        for offset, word in enumerate(phrase[1:], 1):
-            later = set(field_positions(spans, name, word))
-            starts = [pos for pos in starts if pos + offset in later]
-        if starts:
+        if phrase_starts(spans, name, phrase):
             return True
     return False
 

@@ -93,6 +93,22 @@ def test_proximity_and_phrases_over_repeated_words(packed: bool) -> None:
         assert not _has_phrase(spans, ("모델", "확산"), "method")
 
 
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_phrase_after_more_than_the_capped_matches_is_still_shown(packed: bool) -> None:
+    """The fragment is chosen from a section's first MATCHES occurrences:
+    a phrase standing only after that many of its first word was found by
+    scoring but shown nowhere (a hit with no matched section)."""
+    count = highlighting.MATCHES + 500
+    text = "확산 " * count + "확산 모델"
+    terms = [("확산", i, 3 * i, 3 * i + 2) for i in range(count)]
+    terms += [("확산", count, 3 * count, 3 * count + 2), ("모델", count + 1, 3 * count + 3, 3 * count + 5)]
+    spans = Spans({"method": pack_spans(terms)}) if packed else {"method": terms}
+    shown = highlighting.highlight(spans, "method", text, set(), [("확산", "모델")])
+    assert shown is not None
+    assert [shown.text[s:e] for s, e in shown.spans] == ["확산 모델"]
+    assert highlighting.highlight(spans, "method", text, set(), [("모델", "확산")]) is None
+
+
 def test_names_in_a_long_english_text_are_found_in_linear_time() -> None:
     """Each name Kiwi splits (GPT-4o → gpt, 4o) gets one whole term; finding
     its parts scanned every term for every name."""

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import searchkit
-from tests.conftest import REPO, grown_tied_corpus
+from tests.conftest import REPO, grown_tied_corpus, index_one_post
 from tests.site_harness import drive, missing, query_step, serve, type_queries
 
 QUERIES = json.loads((REPO / "benchmarks" / "quality" / "queries.json").read_text(encoding="utf-8"))
@@ -227,3 +227,24 @@ def test_url_options_are_read_as_the_library_reads_them(default_index: searchkit
     assert capital["ids"] == [h.arxiv_id for h in default_index.search("확산", sections=["Method"])]
     assert no_day["ids"] == [] and no_day["message"] == "since date '2025-02-30' is not an ISO date like 2025-10-06"
     assert nowhere["ids"] == [] and nowhere["message"].startswith("unknown section 'nowhere'")
+
+
+def test_a_phrase_past_the_highlight_cap_is_marked_as_the_library_marks_it(tmp_path: Path) -> None:
+    """A Method repeating the phrase's first word more often than
+    `highlight.MATCHES` before the phrase: both sides read on from the
+    phrase, so the hit shows its Method (it showed no section at all)."""
+    method = "확산 " * 1200 + "마지막에 확산 모델을 쓴다."
+    index_dir = index_one_post(tmp_path, f"""
+# 1. [Late Phrase](https://arxiv.org/abs/2501.00001)
+
+## Method
+{method}
+""")
+    out = tmp_path / "search"
+    searchkit.export_site(index_dir, out)
+    with searchkit.open_index(index_dir) as index, serve(out) as url:
+        hits = index.search('"확산 모델"')
+        marked = [f.text[s:e] for h in hits for f in h.highlights.values() for s, e in f.spans]
+        assert [h.arxiv_id for h in hits] == ["2501.00001"] and marked == ["확산 모델"]
+        got = drive(url, [{"type": "query", "q": '"확산 모델"'}])["answers"][0]
+        assert got["marks"] == marked

@@ -2,6 +2,7 @@
 // merge, fragment, _word_start, _word_end). Offsets count code points, as
 // Python's str does, so texts are handled as arrays of code points.
 import { meta } from "./store.js";
+import { phraseStarts } from "./ranking.js";
 
 const T = () => meta.tables;
 const isAlnum = (c) => c !== undefined && /^[\p{L}\p{N}]$/u.test(c);
@@ -10,7 +11,13 @@ const isHangulChar = (c) => c !== undefined && c >= "\uac00" && c <= "\ud7a3";
 // highlight.highlight → {text, spans} or null
 export function highlight(spans, field, text, terms, phrases = []) {
   const wanted = new Set([...terms, ...phrases.flat()]);
-  const matches = findMatches(spans.where(field, wanted, T().MATCHES), terms, phrases);
+  const items = spans.where(field, wanted, T().MATCHES);
+  let matches = findMatches(items, terms, phrases);
+  if (!matches.length && phrases.length && items.length === T().MATCHES) {
+    // the cap came before any phrase: read on from the first one
+    const firsts = phrases.map((phrase) => phraseStarts(spans, field, phrase)).filter((s) => s.length).map((s) => s[0]);
+    if (firsts.length) matches = findMatches(spans.where(field, wanted, T().MATCHES, Math.min(...firsts)), terms, phrases);
+  }
   if (!matches.length) return null;
   const chars = Array.from(text);
   return fragment(chars, withPrefixes(chars, matches, () => new Set(spans.starts(field))));

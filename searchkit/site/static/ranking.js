@@ -78,6 +78,16 @@ function pairWeights(parsed, pairs) {
 }
 
 // Python's sum() of floats as 3.11 adds them: left to right (3.12 compensates)
+// ranking.phrase_starts
+export function phraseStarts(spans, name, phrase) {
+  let starts = spans.positions(name, phrase[0]);
+  for (let offset = 1; offset < phrase.length; offset++) {
+    const later = new Set(spans.positions(name, phrase[offset]));
+    starts = starts.filter((p) => later.has(p + offset));
+  }
+  return starts;
+}
+
 export function pySum(values) {
   let total = 0;
   for (const x of values) total += x;

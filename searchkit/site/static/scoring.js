@@ -4,6 +4,7 @@
 // numpy's arrays, and every sum is taken in numpy's order, so scores are
 // the same doubles as the library's.
 import { meta, read, fieldLengths, spans as loadSpans } from "./store.js";
+import { phraseStarts } from "./ranking.js";
 
 const T = () => meta.tables;
 const N = () => meta.count;
@@ -227,12 +228,7 @@ export function hasPhrase(spans, phrase, field) {
     if (!spans.has(name)) continue;
     const vocabulary = spans.vocabulary(name);
     if (![...words].every((w) => vocabulary.has(w))) continue;
-    let starts = spans.positions(name, phrase[0]);
-    for (let offset = 1; offset < phrase.length; offset++) {
-      const later = new Set(spans.positions(name, phrase[offset]));
-      starts = starts.filter((p) => later.has(p + offset));
-    }
-    if (starts.length) return true;
+    if (phraseStarts(spans, name, phrase).length) return true;
   }
   return false;
 }

@@ -246,8 +246,8 @@ export class Spans {
     return this.cached.get(key);
   }
   starts(name) { return this.items(name).map((it) => it[2]); }
-  where(name, wanted, limit) {
-    const out = this.items(name).filter((it) => wanted.has(it[0]));
+  where(name, wanted, limit, since = 0) {
+    const out = this.items(name).filter((it) => wanted.has(it[0]) && it[1] >= since);
     return limit == null ? out : out.slice(0, limit);
   }
 }
