@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from rich.console import Console
 
 import searchkit
-from searchkit.hits import Expansion, Fragment, Hit, Results
+from searchkit.hits import Expansion, Fragment, Hit, PaperView, Results
 from searchkit.terminal import plain, render
 
 QUERIES = ["확산 모델", "모델을 학습하는 방법", "강화학습", "LLM", "GPT-4o", '"강화 학습" 보상', "diffusion transformer",
@@ -65,6 +66,43 @@ def test_awkward_text_matches_rich(width: int) -> None:
     assert plain.results_text(empty, width) == drawn_by_rich(empty, width)
 
 
+def paper_by_rich(paper: PaperView, width: int) -> str:
+    """What `show` printed through rich on a plain console (`cli._show`)."""
+    console = render.make_console(file=io.StringIO(), width=width)
+    with console.capture() as capture:
+        render.print_paper(console, paper)
+    return "\n".join(line.rstrip() for line in capture.get().split("\n"))
+
+
+def _paper(**extra: object) -> PaperView:
+    fields = {"arxiv_id": "2501.00001", "title": "x" * 90 + " 확산 모델 제목", "url": "https://arxiv.org/abs/2501.00001",
+              "dates": ("2025-01-01", "2025-01-08"), "sections": {}}
+    copies = {"2025-01-01": {"title": "제목", "goal": "가나다라마바사아자차카타파하" * 6 + "  두  칸\n줄바꿈 뒤",
+                             "limitations": ""},
+              "2025-01-08 (2025-01-08-b.md)": {"method": "…앞이 잘린 조각 (괄호) [대괄호] 3.5% 증가…" * 4}}
+    return PaperView(**{**fields, "copies": copies, **extra})
+
+
+@pytest.mark.parametrize("width", [17, 24, 40, 80, 123])
+def test_a_paper_matches_rich(default_index: searchkit.Index, width: int) -> None:
+    """`show` piped: papers of the default corpus, then one with two
+    copies, an empty section, runs of spaces and a title wider than the line."""
+    papers = [default_index.paper(h.arxiv_id) for h in default_index.search("확산 모델", limit=5)] + [_paper()]
+    for paper in papers:
+        text = plain.paper_text(paper, width)
+        assert text == paper_by_rich(paper, width) if width >= 24 else text in (None, paper_by_rich(paper, width))
+
+
+def test_a_painted_paper_is_the_plain_one_with_the_themes_codes() -> None:
+    console = Console(file=io.StringIO(), width=60, theme=render.THEME, force_terminal=True, color_system="standard")
+    paper = _paper()
+    painted = plain.paper_text(paper, 60, render.painter(console))
+    assert re.sub(r"\x1b\[[0-9;]*m", "", painted) == plain.paper_text(paper, 60)
+    green, bold = "\x1b[32m", "\x1b[1m"
+    assert f"{green}Goal\x1b[0m" in painted and painted.startswith(bold)
+    assert "\x1b[4;34mhttps://arxiv.org/abs/2501.00001\x1b[0m" in painted
+
+
 def test_text_rich_would_rewrite_is_left_to_rich() -> None:
     for odd in ("tab\there", "carriage\rreturn", "bell\x07"):
         assert plain.results_text(Results([_hit(odd, "본문")], query="q", total=1), 80) is None
@@ -91,6 +129,16 @@ def test_piped_query_does_not_import_rich(default_index_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.split()[-1] == "False"
     assert "1. " in done.stdout
+
+
+def test_piped_show_does_not_import_rich(default_index_dir: Path) -> None:
+    probe = ("import sys\nfrom searchkit.terminal.cli import main\ntry:\n    main()\nfinally:\n"
+             "    print(any(m in ('rich.console', 'rich.table', 'rich.text') for m in sys.modules), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "show", "2510.00515", "--index", str(default_index_dir)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.split()[-1] == "False"
+    assert done.stdout.startswith("Efficient Multi-modal") and "\nGoal " in done.stdout
 
 
 @pytest.mark.parametrize("columns", ["0", "-3", "wide", "²"])

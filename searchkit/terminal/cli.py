@@ -191,20 +191,38 @@ def _show(draw: Callable[[Any], None], no_pager: bool = False) -> None:
     emit(text, paging=console.is_terminal and not no_pager)
 
 
-def _show_plain(results: Any) -> bool:
-    """Print query results as plain text without importing rich, when
-    the output is not a terminal (see `plain`); False when rich must draw
-    them."""
+def _show_plain(results: Any = None, paper: Any = None) -> bool:
+    """Print query results or a paper as plain text without importing
+    rich, when the output is not a terminal (see `plain`); False when rich
+    must draw them."""
     from . import plain
 
     columns = plain.width() if plain.wanted() else None
-    text = plain.results_text(results, columns) if columns else None
+    if not columns:
+        return False
+    text = plain.results_text(results, columns) if paper is None else plain.paper_text(paper, columns)
     if text is None:
         return False
     from .output import emit
 
     emit(text, paging=False)
     return True
+
+
+def _show_paper(paper: Any, no_pager: bool) -> None:
+    """A paper on a terminal: laid out as plain text, painted with the
+    theme's styles (see `plain.paper_text`), paged; rich draws it only
+    when plain text cannot."""
+    from . import plain
+    from .output import emit
+    from .render import make_console, painter, print_paper
+
+    console = make_console()
+    text = plain.paper_text(paper, console.width, painter(console))
+    if text is None:
+        _show(lambda console: print_paper(console, paper), no_pager)
+    else:
+        emit(text, paging=console.is_terminal and not no_pager)
 
 
 def _err() -> Any:
@@ -345,10 +363,8 @@ def show_command(arxiv_id: str, index_dir: Path, as_json: bool, no_pager: bool) 
         from .render import paper_json
 
         _echo_json(paper_json(paper))
-    else:
-        from .render import print_paper
-
-        _show(lambda console: print_paper(console, paper), no_pager)
+    elif not _show_plain(paper=paper):
+        _show_paper(paper, no_pager)
 
 
 @cli.command(name="similar")

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.cells import cell_len
-from rich.console import Console, Group
+from rich.console import COLOR_SYSTEMS, Console, Group
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -50,6 +50,15 @@ def make_console(file: IO[str] | None = None, width: int | None = None) -> Conso
         file=file, theme=THEME, highlight=False, width=width, soft_wrap=False,
         color_system=None if plain else "auto",
     )
+
+
+def painter(console: Console) -> Callable[[str, str], str]:
+    """How ``console`` paints a text in one of the theme's styles: its
+    escape codes around it, or the text as it is without colour."""
+    if console.color_system is None or not console.is_terminal:
+        return lambda text, _style: text
+    system = COLOR_SYSTEMS[console.color_system]
+    return lambda text, style: console.get_style(style).render(text, color_system=system)
 
 
 # Terminal
