@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -362,3 +365,20 @@ def test_a_served_process_keeps_a_few_indexes_open_not_every_one(tiny_index_dir:
     finally:
         for index in kept.values():
             index.close()
+
+
+@pytest.mark.parametrize("preset", [None, "2"])
+def test_the_command_runs_blas_on_one_thread_unless_told(default_index_dir: Path, preset: str | None) -> None:
+    """numpy's OpenBLAS starts a thread a core at import, half of numpy's
+    import time in a cold query; papersearch never calls BLAS."""
+    probe = ("import os, sys\nfrom searchkit.terminal import client\n"
+             "client._without_teardown = lambda run, argv: run(argv)\n"
+             "try:\n    client.main()\nfinally:\n"
+             "    print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules, file=sys.stderr)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    done = subprocess.run([sys.executable, "-c", probe, "query", "확산 모델", "--index", str(default_index_dir)],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.split()[-2:] == [preset or "1", "True"]
