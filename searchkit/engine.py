@@ -22,7 +22,7 @@ from typing import Any
 from . import feedback as pseudo
 from . import scoring
 from .errors import NotFoundError, QueryError
-from .glossary import Glossary
+from .glossary import Glossary, typed_key
 from .highlight import highlight
 from .hits import Explanation, Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon
@@ -177,6 +177,22 @@ class Engine(Index):
     def known(self, term: str) -> bool:
         """Whether any live section holds the term (compound splitting, suggestions)."""
         return self.df(ALL, term) > 0
+
+    def typed_terms(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """The terms each text, typed as a query, looks the concept layer up
+        by (see `Glossary.expand`): empty for a text that is no query.
+        Looked up at once (a cluster answers each look-up over the network)."""
+        ready = self._lexicon.prefetched(texts)
+        read = []
+        for text in texts:
+            try:
+                parsed = split_compounds(
+                    parse_query(text, lambda t: self._lexicon.analyse(t, self.known, ready)), self.known)
+            except QueryError:
+                read.append(())
+                continue
+            read.append(typed_key(parsed))
+        return read
 
     def parse(self, query: str, expand: bool = True) -> ParsedQuery:
         """The query analysed as the index was: recorded word forms first,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from functools import cache
 from importlib.resources import files
@@ -37,6 +37,9 @@ from .hits import Expansion
 from .query import ParsedQuery, Part, content_terms, is_hangul, plain, unique
 
 GLOSSARY_FILE = "glossary.json"
+READINGS_FILE = "readings.json"
+"""A generation's glossary surfaces that a query typing them reads as other
+terms than Kiwi gave the surface alone (`readings`)."""
 TABLE_FILE = "synonyms.tsv"
 """The built look-up table of a generation (`save_table`): building it from
 the glossary and the mined pairs took 35 ms of every cold query; reading it
@@ -56,7 +59,10 @@ narrower and mined expansions into one part)."""
 MINED_WEIGHT = 0.6
 """A pair mined from the corpus: as good as a synonym when the miner is
 right, which it is about nine times in ten (see `pairs`)."""
-MAX_SPAN = 4
+MAX_SPAN = 6
+"""Query words in the longest run looked up: a surface reaches five
+(멀티모달 대형 언어 모델 is 멀티, 모달, 대형, 언어, 모델; a test types
+every surface)."""
 MAX_TARGETS = 6
 SYNONYM_KINDS = ("synonym", "narrower")
 """Kinds of `concepts.tsv` whose surfaces are analysed (the others are terms)."""
@@ -150,6 +156,58 @@ def glossary_body(surfaces: list[str], analysed: list[list[Term]]) -> dict:
     return {"digest": _digest(), "pairs": rows, "concepts": concepts}
 
 
+def surface_terms(body: Mapping) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every surface of an analysed glossary with its terms."""
+    for en_terms, en_text, ko_terms, ko_text in body.get("pairs", []):
+        yield en_text, tuple(en_terms)
+        yield ko_text, tuple(ko_terms)
+    for _kind, *group in body.get("concepts", []):
+        for terms, text in group:
+            yield text, tuple(terms)
+
+
+def readings(body: Mapping, read: Callable[[list[str]], list[tuple[str, ...]]]) -> dict[str, list[str]]:
+    """The surfaces a query typing them looks up by other terms than their
+    own → those terms. Kiwi reads a surface alone (평가자: 평가자) where
+    the lexicon gives a query the reading its word took most often in the
+    corpus (평가자: 평가), so about one surface in twenty (자연어 처리,
+    LLM 평가자, 캡션) never fired when typed. ``read`` gives the terms a
+    query typing each text looks the glossary up by (`Engine.typed_terms`);
+    the readings depend on the corpus, so each generation has its own."""
+    texts = list(dict(surface_terms(body)).items())
+    found = read([text for text, _ in texts])
+    return {text: list(key) for (text, terms), key in zip(texts, found) if key and _key(key) != _key(terms)}
+
+
+def _read_readings(generation: Path) -> dict[str, list[str]]:
+    """A generation's `readings`; none for one written before they were kept."""
+    path = generation / READINGS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        raise IndexCorruptError(f"{path} cannot be read; run `papersearch reindex --full`") from None
+
+
+def _filled(body: Mapping, read: Mapping[str, Sequence[str]]) -> dict:
+    """The analysed glossary with the surfaces Kiwi gave no terms (깊이
+    read alone as an adverb) taking the terms a query reads them as."""
+    def terms(found: Sequence[str], text: str) -> list[str]:
+        return list(found) or list(read.get(text, ()))
+
+    pairs = [[terms(en, en_text), en_text, terms(ko, ko_text), ko_text]
+             for en, en_text, ko, ko_text in body.get("pairs", [])]
+    concepts = [[kind, *[[terms(found, text), text] for found, text in group]]
+                for kind, *group in body.get("concepts", [])]
+    return {**body, "pairs": pairs, "concepts": concepts}
+
+
+def save_readings(generation: Path, found: Mapping[str, list[str]]) -> None:
+    """Store a generation's readings, replaced whole (see `save_glossary`)."""
+    tmp = generation / (READINGS_FILE + ".tmp")
+    tmp.write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(generation / READINGS_FILE)
+
+
 def _sources_digest(generation: Path) -> str | None:
     """What a generation's table is built from: its analysed glossary and
     its mined pairs (either may be missing), and the code that builds it
@@ -162,7 +220,7 @@ def _sources_digest(generation: Path) -> str | None:
     if _BUILDER is None:
         return None
     digest = hashlib.sha256(_BUILDER.encode())
-    for name in (GLOSSARY_FILE, mined_pairs.PAIRS_FILE):
+    for name in (GLOSSARY_FILE, mined_pairs.PAIRS_FILE, READINGS_FILE):
         try:
             found = (generation / name).stat()
             digest.update(f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}".encode())
@@ -257,9 +315,13 @@ class Glossary:
     """Term sequence → synonyms, both directions, and Korean forms that
     share an English term (대형 언어 모델 ↔ 대규모 언어 모델 via llm)."""
 
-    def __init__(self, body: Mapping, mined: Iterable[Sequence] = ()) -> None:
+    def __init__(self, body: Mapping, mined: Iterable[Sequence] = (), read: Mapping[str, Sequence[str]] | None = None
+                 ) -> None:
         """``body``: the analysed glossary (`glossary_body`); ``mined``: the
-        generation's mined rows (`pairs.read`), wherever they are kept."""
+        generation's mined rows (`pairs.read`); ``read``: its `readings`;
+        wherever they are kept."""
+        if read:
+            body = _filled(body, read)
         self.synonyms: Mapping[tuple[str, ...], list[Entry]] = defaultdict(list)
         self._mined: list[mined_pairs.Mined] | None = mined_pairs.aggregate(mined)
         self._generation: Path | None = None
@@ -285,6 +347,8 @@ class Glossary:
             for source, _ in sources:
                 targets = [(t, text, weight) for t, text in entries if t != source]
                 self._add(_key(source), targets)
+        if read:
+            self._read_as_queries(body, read)
         # mined pairs fill gaps: a term the curated tables already translate
         # keeps their translations only (a summary's slip, 확산(personalization),
         # must not turn every 확산 query towards personalization)
@@ -294,6 +358,22 @@ class Glossary:
                 self._add(_key(pair.ko_terms), [(pair.en_terms, pair.en_text, MINED_WEIGHT)])
             if _key(pair.en_terms) not in curated:
                 self._add(_key(pair.en_terms), [(pair.ko_terms, pair.ko_text, MINED_WEIGHT)])
+
+    def _read_as_queries(self, body: Mapping, read: Mapping[str, Sequence[str]]) -> None:
+        """A surface a query reads otherwise (`readings`) is a source under
+        that reading too, with its entries, unless the reading is another
+        surface's source (평가자 read as 평가 keeps 평가's own synonyms);
+        as a target it is matched in either reading (the documents were
+        mostly indexed the query's way)."""
+        own = dict(surface_terms(body))
+        curated = set(self.synonyms)
+        for source, entries in list(self.synonyms.items()):
+            self.synonyms[source] = [*entries, *[(tuple(read[text]), text, weight) for _, text, weight in entries
+                                                 if text in read and tuple(read[text]) != source]]
+        for text, terms in read.items():
+            alias = _key(tuple(terms))
+            if text in own and _key(own[text]) in curated and alias not in curated:
+                self._add(alias, list(self.synonyms[_key(own[text])]))
 
     @property
     def mined(self) -> list[mined_pairs.Mined]:
@@ -326,7 +406,7 @@ class Glossary:
     def _built(cls, generation: Path) -> Glossary:
         path = generation / GLOSSARY_FILE
         body = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        return cls(body, mined_pairs.read(generation))
+        return cls(body, mined_pairs.read(generation), _read_readings(generation))
 
     def _add(self, source: tuple[str, ...], targets: list[Entry]) -> None:
         """Add targets the source does not have yet, in order."""
@@ -341,7 +421,7 @@ class Glossary:
 
     def expand(self, parsed: ParsedQuery) -> ParsedQuery:
         """Add the synonyms of every run of typed words the glossary knows."""
-        words = [p for p in parsed.parts if not p.required and p.typed]
+        words = _words(parsed)
         seqs = [_source_terms(p) for p in words]
         typed = {alt for p in parsed.parts for alt in p.alternatives}
         added: list[Part] = []
@@ -374,6 +454,17 @@ class Glossary:
 GROUP = True
 """One part per source and weight (the best alternative counts), rather
 than one part per synonym (each adds its score)."""
+
+
+def _words(parsed: ParsedQuery) -> list[Part]:
+    """The typed words a run of which the glossary is looked up by."""
+    return [p for p in parsed.parts if not p.required and p.typed]
+
+
+def typed_key(parsed: ParsedQuery) -> tuple[str, ...]:
+    """The glossary source a query of these words looks up: all of them
+    as one run (`Glossary.expand`)."""
+    return tuple(t for p in _words(parsed) for t in _source_terms(p))
 
 
 def _key(terms: tuple[str, ...]) -> tuple[str, ...]:

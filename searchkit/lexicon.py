@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -280,7 +280,16 @@ class Lexicon:
                 raise self._damaged(exc) from None
             yield word, found
 
-    def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False) -> list[Term]:
+    def prefetched(self, texts: Iterable[str]) -> dict[str, list[list] | None]:
+        """Every word form of the texts (and its lower case) → its reading,
+        None when not recorded: one look-up for many texts, for `analyse`."""
+        words = {m.group() for text in texts for m in _WORD.finditer(text)}
+        wanted = list(dict.fromkeys([*words, *(w.lower() for w in words)]))
+        found = self.lookup(wanted)
+        return {w: found.get(w) for w in wanted}
+
+    def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False,
+                prefetched: Mapping[str, list[list] | None] | None = None) -> list[Term]:
         """Analyse query text by look-up. When a word is neither recorded
         nor made of recorded words or ``known`` index terms, every word of
         the text is read by the stand-in (`standin.StandIn`), as the static
@@ -290,10 +299,14 @@ class Lexicon:
         the adverb "deeply" more often than as the noun "depth", and 깊이
         typed alone was "no searchable words". Only then: in running text
         such a word is mostly the counter or adverb its reading says (두
-        가지 방법 is about methods, not 가지치기's 가지)."""
+        가지 방법 is about methods, not 가지치기's 가지). ``prefetched``:
+        readings looked up beforehand for many texts (`prefetched`)."""
         matches = list(_WORD.finditer(text))
         words = {m.group() for m in matches}
-        found = self.lookup([*words, *(w.lower() for w in words)])
+        wanted = [*words, *(w.lower() for w in words)]
+        ready = prefetched or {}
+        found = {w: r for w in wanted if (r := ready.get(w)) is not None}
+        found.update(self.lookup([w for w in wanted if w not in ready]))
         for word in words:
             if word not in found and word.lower() in found:
                 found[word] = found[word.lower()]

@@ -249,3 +249,31 @@ def test_a_query_of_nothing(index: searchkit.Index) -> None:
 
 def test_every_paper_is_reachable(index: searchkit.Index) -> None:
     assert {i for i in TINY_IDS if ids(index.search(i))[:1] == [i]} == set(TINY_IDS)
+
+
+def _glossary_sources() -> list[str]:
+    """Every surface a user may type to reach an entry: both sides of the
+    pairs, every surface of a synonym line, the head of a narrower one."""
+    from searchkit.glossary import load_concepts, load_pairs
+
+    found = [surface for pair in load_pairs() for surface in pair]
+    for kind, head, members in load_concepts(("synonym", "narrower")):
+        found += [head, *members] if kind == "synonym" else [head]
+    return list(dict.fromkeys(found))
+
+
+def test_every_glossary_surface_typed_fires_its_entry(index: searchkit.Index) -> None:
+    """A query reads a word the way the corpus mostly wrote it (평가자 as
+    평가), Kiwi read the surface alone (평가자): one surface in twenty
+    (LLM 평가자, 자연어 처리, 캡션) never fired until each generation
+    stored how its queries read them (`glossary.readings`)."""
+    silent = []
+    for text in _glossary_sources():
+        try:
+            parsed = index.parse(text)
+        except searchkit.QueryError:
+            continue
+        typed = {part.label for part in parsed.parts if part.typed and not part.required}  # frames dropped
+        if not any(typed <= set(e.source.split()) for e in parsed.expansions):
+            silent.append(text)
+    assert silent == []

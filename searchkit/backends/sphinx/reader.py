@@ -45,11 +45,11 @@ from . import ClusterURL, certify
 from . import lexicon as cluster_lexicon
 from .config import ID_FIELD
 from .conn import ClusterError, Node, connect, quote
+from .layout import CLUSTER_FORMAT, live_filter, packed_spans, shard_of
 from .lexicon import reading, word_id
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
 from .window import DATE_BATCH, Windowed, excluded
-from .writer import CLUSTER_FORMAT, live_filter, packed_spans, shard_of
 
 MAX_CANDIDATES = 200_000
 """Documents one listing by id may return (a paper's copies, the matching
@@ -291,14 +291,16 @@ class SphinxIndex(Engine):
     borrows a connection of its own from a pool (`_connection`), so one
     thread's long search does not hold up another's."""
 
-    def __init__(self, url: ClusterURL) -> None:
+    def __init__(self, url: ClusterURL, generation: int | None = None) -> None:
+        """Open the live generation, or ``generation`` (the writer reads
+        one it has written before publishing it)."""
         self.url = url
         self._lock = threading.RLock()  # the pool and the caches, never held over a statement
         first = open_node(url)
         self._idle: list[Node] = [first]
         self._closed = False
         try:
-            self._load(first)
+            self._load(first, generation)
         except BaseException:
             first.close()
             raise
@@ -327,8 +329,8 @@ class SphinxIndex(Engine):
             else:
                 self._idle.append(node)
 
-    def _load(self, node: Node) -> None:
-        self.generation = live(node, self.url)
+    def _load(self, node: Node, generation: int | None = None) -> None:
+        self.generation = generation or live(node, self.url)
         if not self.generation:
             raise IndexMissingError(f"no index at {self.url} yet: run `papersearch reindex --index {self.url}`")
         found = get(node, self.url, GEN_ROW + self.generation)
@@ -353,7 +355,7 @@ class SphinxIndex(Engine):
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self, found.get("longest"))
         mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
-        self._glossary = Glossary(found.get("glossary") or {}, mined)
+        self._glossary = Glossary(found.get("glossary") or {}, mined, found.get("readings") or {})
 
     # SphinxQL
 

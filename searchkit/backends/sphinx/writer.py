@@ -24,7 +24,6 @@ import hashlib
 import json
 import tempfile
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...bm25 import quantised_length
 from ...corpus import Paper, Post
 from ...errors import CorpusError
-from ...glossary import _digest, glossary_body, glossary_surfaces
+from ...glossary import _digest, glossary_body, glossary_surfaces, readings
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans
@@ -46,33 +45,16 @@ from . import ClusterURL, lexicon
 from . import counts as term_counts
 from .config import ID_FIELD, LENGTH_COLUMNS
 from .conn import Node, connect, values
+from .layout import CLUSTER_FORMAT, FOREVER, packed_spans, shard_of
 from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
 from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
-CLUSTER_FORMAT = 8
-"""Bumped when the documents' layout or the generation row changes (3: mined
-term pairs per post; 5: field lengths as attributes; 6: the lexicon's
-readings counted and versioned, `lexicon`; 7 and 8: names after the terms a
-phrase matches, `terms.field_text`): forces a full rebuild."""
-FOREVER = 4294967295
-"""``died`` of a document no reindex has replaced (uint32 max)."""
 BATCH_DOCS = 64
 """Documents per INSERT: spans and texts make a row ~20 kB."""
 SELECT_CHUNK = 5000
 COLUMNS = ("id", *TEXT_FIELDS, ID_FIELD, "born", "died", "day", *LENGTH_COLUMNS.values(), "arxiv_id", "post", "date",
            "url", "spans", "texts")
-
-
-def shard_of(arxiv_id: str, shards: int) -> int:
-    """The shard a paper lives on: every copy of it on the same one, so a
-    paper collapses to its best copy on one shard."""
-    return zlib.crc32(arxiv_id.encode("utf-8")) % shards
-
-
-def live_filter(generation: int) -> str:
-    """The condition selecting generation G's documents."""
-    return f"born <= {generation} AND died > {generation}"
 
 
 def reindex(
@@ -187,13 +169,6 @@ class Shard:
             self.execute(f"UPDATE {self.index} SET died = {died} WHERE id IN ({chunk})")
 
 
-def packed_spans(stored: str) -> dict[str, tuple[str, bytes]]:
-    """A document's ``spans`` attribute (JSON, offsets base64, as `_row`
-    writes it) as `schema.pack_spans` made it, field by field: what the
-    reader's `Spans` and the writer's recounts read."""
-    return {name: (words, base64.b64decode(numbers)) for name, (words, numbers) in json.loads(stored).items()}
-
-
 class Writer:
     """A reindex's connections: the first node (meta, lexicon) and every
     replica of every shard; a node that does not answer stops the reindex
@@ -302,15 +277,27 @@ class Writer:
         mined = {name: rows for name, rows in inherited.items() if name not in rewritten}
         mined.update({name: rows for name, rows in self.mined.items() if rows})
         put(self.node, self.url, COUNTS_ROW + new, term_counts.pack(occurrences))
-        put(self.node, self.url, GEN_ROW + new, {"manifest": manifest.__dict__, "glossary": glossary,
-                                                 "pairs": mined, "cluster_format": CLUSTER_FORMAT,
-                                                 "longest": _longest(rebuild, base.get("longest"), self.longest),
-                                                 "top_terms": term_counts.top_terms(occurrences)})
+        row = {"manifest": manifest.__dict__, "glossary": glossary, "pairs": mined, "cluster_format": CLUSTER_FORMAT,
+               "longest": _longest(rebuild, base.get("longest"), self.longest),
+               "top_terms": term_counts.top_terms(occurrences)}
+        put(self.node, self.url, GEN_ROW + new, row)
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
+        put(self.node, self.url, GEN_ROW + new, {**row, "readings": self._readings(new, glossary)})
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         lexicon.published(self.node, self.url)
         self._clean(new)
         return {**counts, **_totals(manifest)}
+
+    def _readings(self, generation: int, glossary: dict | None) -> dict[str, list[str]]:
+        """The glossary's surfaces read as queries of the written, not yet
+        published, generation read them (`glossary.readings`)."""
+        from .reader import SphinxIndex
+
+        view = SphinxIndex(self.url, generation)
+        try:
+            return readings(glossary or {}, view.typed_terms)
+        finally:
+            view.close()
 
     def _counts(self, current: int, rebuild: bool, previous: Manifest, replaced: dict[int, list[int]],
                 added: term_counts.Counts) -> term_counts.Counts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import json
 import math
 import shutil
 import sqlite3
@@ -24,7 +25,16 @@ from ... import pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
-from ...glossary import glossary_changed, glossary_texts, refresh_table, save_glossary, save_table
+from ...glossary import (
+    GLOSSARY_FILE,
+    glossary_changed,
+    glossary_texts,
+    readings,
+    refresh_table,
+    save_glossary,
+    save_readings,
+    save_table,
+)
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
@@ -250,6 +260,7 @@ def _apply(
             name = Path(post.path).name
             ids = [p.arxiv_id for p in post.papers]
             known[name] = {"digest": post.digest, "ids": ids, "lengths": lengths.get(name, {})}
+        _read_glossary(generation, manifest)
         write_manifest(generation, manifest)
         publish(index, generation)
     except BaseException as exc:  # a full disk, Ctrl-C: the half-built generation goes now, not at the next reindex
@@ -257,6 +268,21 @@ def _apply(
         discard(index, generation)
         raise
     return {**counts, **_totals(manifest)}
+
+
+def _read_glossary(generation: Path, manifest: Manifest) -> None:
+    """Read the glossary's surfaces as queries of the new generation read
+    them (`glossary.readings`), then store its look-up table."""
+    from .index import WhooshIndex
+
+    path = generation / GLOSSARY_FILE
+    body = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    engine = WhooshIndex(generation, manifest)
+    try:
+        save_readings(generation, readings(body, engine.typed_terms))
+    finally:
+        engine.close()
+    save_table(generation)
 
 
 def _totals(manifest: Manifest) -> dict[str, int]:
@@ -304,7 +330,6 @@ def _write(
                 progress("analysing papers", i + 1, len(papers))
         save_glossary(generation, base, glossary, list(analysed))
         pairs.save(generation, stale_posts, mined)
-        save_table(generation)
         # a full build's segments never need merging; an incremental one's
         # small segments do, now and then (Whoosh's MERGE_SMALL)
         writer.commit(optimize=bool(rewrite), merge=base is not None)
