@@ -1085,6 +1085,42 @@ def test_a_mirror_answers_for_a_killed_node(tmp_path: Path, request: pytest.Fixt
     assert results and all(shard_of(hit.arxiv_id, 3) != 1 for hit in results)
 
 
+def test_a_warning_marks_the_shards_its_agent_may_have_missed() -> None:
+    """Shard k on node k and node k+1 (mirrors=1). A warning names a node,
+    not the shard: one node down with a warning left after the reruns may
+    have missed either shard it holds, and both are reported; two nodes
+    down explain their warnings by the shard both held."""
+    from searchkit.backends.sphinx.reader import _missing
+
+    a, b, c = ("1:1", "1:2"), ("2:1", "2:2"), ("3:1", "3:2")
+    replicas = [[a, b], [b, c], [c, a]]
+    assert _missing(replicas, set(), {"3:1"}) == set()  # a rerun went to the mirror
+    assert _missing(replicas, {"3:1"}, {"3:1"}) == {1, 2}
+    assert _missing(replicas, {"2:1", "3:1"}, {"2:1", "3:1"}) == {1}
+    assert _missing([[a], [b], [c]], {"2:1"}, {"2:1"}) == {1}
+
+
+def test_only_the_statements_that_met_a_dead_mirror_run_again() -> None:
+    """Rerunning the whole batch while any statement failed left a long
+    batch with one statement failing in every run: its count was short a
+    shard, reported as answered (`reader.SphinxIndex._batch`)."""
+    from searchkit.backends.sphinx import reader
+
+    index = object.__new__(reader.SphinxIndex)
+    index._replicas, index._agents = [[("1:1", "1:2"), ("2:1", "2:2")]], threading.local()
+    warning = {"warning": "index papers: agent 2:1: connect() failed"}
+    runs = []
+
+    def run(statements: list[str]) -> list:
+        runs.append(list(statements))
+        return [([(1,)], warning if s == "b" and len(runs) < 3 else {}) for s in statements]
+
+    index._run = run
+    assert index._batch(["a", "b", "c"]) == [([(1,)], {})] * 3
+    assert runs == [["a", "b", "c"], ["b"], ["b"]]
+    assert index._dead_agents() == (set(), {"2:1"})
+
+
 def test_every_term_is_one_sphinx_keyword(clusters: dict) -> None:
     """Sphinx's own tokenizer (CALL KEYWORDS) keeps each encoded term whole
     and distinct, whatever characters the term has."""

@@ -63,7 +63,7 @@ COMPLETE_CHUNK = 4096
 ``max_filter_values`` (4096 by default) is the most an ``id IN`` may
 hold; past it each agent refuses the query (a warning, so partial
 results)."""
-MIRROR_ATTEMPTS = 3
+MIRROR_ATTEMPTS = 6
 """Runs of a batch while an agent fails, when shards have mirrors."""
 BATCH = 16
 """Statements sent in one round trip (each with its SHOW META). Past
@@ -376,21 +376,31 @@ class SphinxIndex(Engine):
 
     def _batch(self, statements: Sequence[str]) -> list[tuple[list[tuple], dict[str, str]]]:
         """One round trip of `_answers`. Sphinx 2.2.11 does not retry a
-        query on another mirror: the query that finds a mirror dead misses
-        that shard (``ha_strategy = nodeads`` leaves the dead mirror out of
-        later ones), so with mirrors a batch with a failed agent is run
-        again, up to `MIRROR_ATTEMPTS` times."""
-        batch = [s for statement in statements for s in (statement, "SHOW META")]
+        query on another mirror: a statement that finds a mirror dead
+        misses that shard, and ``ha_strategy = nodeads`` is slow to leave
+        the dead mirror out, so with mirrors the statements whose answer
+        names a failed agent are run again, up to `MIRROR_ATTEMPTS` times
+        in all. Rerunning the whole batch while any statement failed left a
+        batch of many statements with one still failing after every run,
+        its count short by a shard and the shard reported as answered."""
+        answers = self._run(statements)
         mirrored = any(len(replicas) > 1 for replicas in self._replicas)
-        for _ in range(MIRROR_ATTEMPTS if mirrored else 1):
-            with self._connection() as node:
-                answers = node.batch(batch)
-            failed = {m for meta in answers[1::2] for key, value in meta if key == "warning"
-                      for m in _AGENT.findall(str(value))}
-            if not failed:
+        for _ in range(MIRROR_ATTEMPTS - 1 if mirrored else 0):
+            warned = [i for i, (_, meta) in enumerate(answers) if _failed_agents(meta)]
+            if not warned:
                 break
-            self._dead_agents()[1].update(failed)
+            self._dead_agents()[1].update(a for i in warned for a in _failed_agents(answers[i][1]))
+            for i, answer in zip(warned, self._run([statements[i] for i in warned])):
+                answers[i] = answer
+        failed = {a for _, meta in answers for a in _failed_agents(meta)}
+        self._dead_agents()[1].update(failed)
         self._dead_agents()[0].update(failed)
+        return answers
+
+    def _run(self, statements: Sequence[str]) -> list[tuple[list[tuple], dict[str, str]]]:
+        """Each statement's rows and its ``SHOW META``, in one round trip."""
+        with self._connection() as node:
+            answers = node.batch([s for statement in statements for s in (statement, "SHOW META")])
         return [(rows, {str(k): str(v) for k, v in meta}) for rows, meta in zip(answers[0::2], answers[1::2])]
 
     def _dead_agents(self) -> tuple[set[str], set[str]]:
@@ -407,19 +417,16 @@ class SphinxIndex(Engine):
         """Whether the shard that would hold this paper (every copy of a
         paper is on one, `shard_of`) did not answer this thread's reads:
         only then is "not found" no answer."""
-        last, seen = self._dead_agents()
-        return _missing(self._replicas[shard_of(arxiv_id, len(self._replicas))], last, last | seen)
+        return shard_of(arxiv_id, len(self._replicas)) in _missing(self._replicas, *self._dead_agents())
 
     def _status(self, unreached: Sequence[int] = ()) -> ShardStatus:
         """The shards missing from this thread's searches since its last
         status, and the ``unreached`` ones (by position, their first node
-        named). A warning names the agent, not the shard it was asked for:
-        a shard is missing when the last run of a batch had a failed agent
-        holding it and every other copy of it was seen failing too
-        (``nodeads`` sends a retry to a copy not seen failing)."""
+        named): a shard is missing when a statement's final answer (after
+        `_batch`'s reruns) names a failed agent holding it."""
         last, seen = self._dead_agents()
         dead = last | seen
-        failed = [i for i, replicas in enumerate(self._replicas) if _missing(replicas, last, dead) or i in unreached]
+        failed = sorted(_missing(self._replicas, last, seen) | set(unreached))
         nodes = {sql for i in failed for api, sql in self._replicas[i] if api in dead}
         nodes |= {self._replicas[i][0][1] for i in unreached}
         self._fresh()
@@ -864,10 +871,25 @@ def _shard_size(replica: dict, index: str) -> int | None:
         node.close()
 
 
-def _missing(replicas: Sequence[tuple[str, str]], last: set[str], dead: set[str]) -> bool:
-    """Whether a shard did not answer: the last run of a batch had a failed
-    agent holding it, and every copy of it was seen failing."""
-    return any(api in last for api, _ in replicas) and all(api in dead for api, _ in replicas)
+def _missing(replicas: Sequence[Sequence[tuple[str, str]]], last: set[str], seen: set[str]) -> set[int]:
+    """The shards (by position) that may not have answered. ``last``: the
+    agents some statement's final answer names as failed; ``seen``: every
+    agent seen failing. A warning names the agent, not the shard it was
+    asked for: a shard every copy of which failed explains the warnings
+    of the agents holding it; an agent's warning no such shard explains
+    marks every shard it holds (one of them went unanswered: reported,
+    never hidden)."""
+    dead = last | seen
+    certain = {i for i, copies in enumerate(replicas)
+               if any(api in last for api, _ in copies) and all(api in dead for api, _ in copies)}
+    explained = {api for i in certain for api, _ in replicas[i]}
+    unexplained = last - explained
+    return certain | {i for i, copies in enumerate(replicas) if any(api in unexplained for api, _ in copies)}
+
+
+def _failed_agents(meta: Mapping[str, str]) -> set[str]:
+    """The agents a statement's ``SHOW META`` warning names as failed."""
+    return set(_AGENT.findall(meta.get("warning", "")))
 
 
 def _stored(row: tuple) -> dict:
