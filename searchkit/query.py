@@ -23,9 +23,12 @@ MAX_QUERY = 1000
 """Longest query accepted, in characters: a paragraph, not a document."""
 
 _PHRASE = re.compile(r'"([^"]*)"')
-_ARXIV = re.compile(r"(?<![0-9.])([0-9]{4}\.[0-9]{4,5})(?:v[0-9]+)?(?![0-9]|\.[0-9])")
-r"""An arXiv id in a query: ASCII digits only, as the page's JavaScript reads
-``\d`` (Python's ``\d`` took ２５０９.１７７６５ for an id no paper has)."""
+_ARXIV = re.compile(
+    r"(?<![0-9０-９.．])([0-9０-９]{4}[.．][0-9０-９]{4,5})(?:[vｖ][0-9０-９]+)?(?![0-9０-９]|[.．][0-9０-９])"
+)
+r"""An arXiv id in a query, in ASCII or full-width digits (read NFKC, as
+`engine.bare_id` reads them), spelt out rather than ``\d``, which Python
+and the page's JavaScript read differently."""
 
 Analyse = Callable[[str], list[Term]]
 
@@ -118,7 +121,7 @@ def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
         if terms:
             parts.append(Part((terms,), required=True, label=match.group(1)))
     free = _PHRASE.sub(" ", text).replace('"', " ")
-    ids = tuple(dict.fromkeys(m.group(1) for m in _ARXIV.finditer(free)))
+    ids = tuple(dict.fromkeys(unicodedata.normalize("NFKC", m.group(1)) for m in _ARXIV.finditer(free)))
     # ids are looked up in their own field; analysing them would only load Kiwi
     words = _ARXIV.sub(" ", free)
     if any(c.isalnum() for c in words):  # punctuation alone needs no analyser

@@ -75,8 +75,9 @@ def test_word_parts_dedupes_repeated_words() -> None:
         ("arXiv:2508.21824v1 확산", ("2508.21824",)),
         ("2510.00515 2509.22033v3 2510.00515", ("2510.00515", "2509.22033")),
         ("1.5 버전과 12025.00515", ()),
-        ("２５０９.１７７６５ 확산", ()),  # full-width digits: words, as the page reads them
-        ("٢٥٠٩.١٧٧٦٥", ()),
+        ("２５０９.１７７６５ 확산", ("2509.17765",)),  # full-width digits, read NFKC as `show` reads them
+        ("２５０９．１７７６５ｖ２", ("2509.17765",)),
+        ("٢٥٠٩.١٧٧٦٥", ()),  # other digits stay words (NFKC keeps them), on the page too
     ],
 )
 def test_arxiv_ids(query: str, ids: tuple[str, ...]) -> None:

@@ -31,7 +31,7 @@ export async function parseQuery(text, known) {
   }
   const free = text.replace(new RegExp(T().PHRASE, "gu"), " ").replaceAll('"', " ");
   const arxiv = new RegExp(T().ARXIV, "gu");
-  const ids = [...new Set([...free.matchAll(arxiv)].map((m) => m[1]))];
+  const ids = [...new Set([...free.matchAll(arxiv)].map((m) => m[1].normalize("NFKC")))];
   const words = free.replace(arxiv, " ");
   if (/[\p{L}\p{N}]/u.test(words)) parts.push(...wordParts(words, await analyse(words, known)));
   if (!parts.length && !ids.length) {
