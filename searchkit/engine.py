@@ -180,11 +180,18 @@ class Engine(Index):
 
     def typed_terms(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """The terms each text, typed as a query, looks the concept layer up
-        by (see `Glossary.expand`): empty for a text that is no query.
-        Looked up at once (a cluster answers each look-up over the network)."""
+        by (see `Glossary.expand`), for texts whose every word the corpus
+        wrote: empty for the others, whose reading would be the stand-in's
+        guess (분자 read as 분, 하한 as 하: an entry keyed or matched by a
+        guess matched "분 단위" and "역할을 하는"), and for a text that is
+        no query. Word forms are looked up at once (a cluster answers each
+        look-up over the network)."""
         ready = self._lexicon.prefetched(texts)
         read = []
         for text in texts:
+            if not self._lexicon.recorded(text, ready):
+                read.append(())
+                continue
             try:
                 parsed = split_compounds(
                     parse_query(text, lambda t: self._lexicon.analyse(t, self.known, ready)), self.known)

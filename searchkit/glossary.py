@@ -172,20 +172,48 @@ def readings(body: Mapping, read: Callable[[list[str]], list[tuple[str, ...]]]) 
     the lexicon gives a query the reading its word took most often in the
     corpus (평가자: 평가), so about one surface in twenty (자연어 처리,
     LLM 평가자, 캡션) never fired when typed. ``read`` gives the terms a
-    query typing each text looks the glossary up by (`Engine.typed_terms`);
-    the readings depend on the corpus, so each generation has its own."""
+    query typing each text looks the glossary up by (`Engine.typed_terms`:
+    only texts the corpus wrote word for word, never a guess); the readings
+    depend on the corpus, so each generation has its own."""
     texts = list(dict(surface_terms(body)).items())
     found = read([text for text, _ in texts])
     return {text: list(key) for (text, terms), key in zip(texts, found) if key and _key(key) != _key(terms)}
+
+
+def readings_code() -> str | None:
+    """The source of the code a query reads a surface with (this module,
+    the lexicon, the stand-in, the query parser, the engine): readings
+    stamped with another are read again at the next reindex, which has
+    nothing else to do then. None when the code cannot be read."""
+    try:
+        names = ("glossary.py", "lexicon.py", "standin.py", "query.py", "engine.py")
+        return hashlib.sha256(b"".join(Path(__file__).with_name(n).read_bytes() for n in names)).hexdigest()
+    except OSError:
+        return None
+
+
+def readings_current(stored: Mapping | None) -> bool:
+    """Whether stored readings (`readings_body`) were made by this code."""
+    return isinstance(stored, Mapping) and stored.get("code") == _READER and _READER is not None
+
+
+def readings_body(found: Mapping[str, list[str]]) -> dict:
+    """Readings as stored: stamped with the code that read them."""
+    return {"code": _READER, "readings": dict(found)}
 
 
 def _read_readings(generation: Path) -> dict[str, list[str]]:
     """A generation's `readings`; none for one written before they were kept."""
     path = generation / READINGS_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, ValueError):
-        raise IndexCorruptError(f"{path} cannot be read; run `papersearch reindex --full`") from None
+        found = json.loads(path.read_text(encoding="utf-8"))["readings"] if path.exists() else {}
+    except (OSError, ValueError, TypeError, KeyError):
+        found = None
+    if not isinstance(found, dict) or not all(
+            isinstance(terms, list) and all(isinstance(t, str) for t in terms) for terms in found.values()):
+        raise IndexCorruptError(f"index at {generation.parent} is damaged: {generation.name}/{READINGS_FILE} "
+                                f"cannot be read; run `papersearch reindex --full --index {generation.parent}`")
+    return found
 
 
 def _filled(body: Mapping, read: Mapping[str, Sequence[str]]) -> dict:
@@ -204,8 +232,16 @@ def _filled(body: Mapping, read: Mapping[str, Sequence[str]]) -> dict:
 def save_readings(generation: Path, found: Mapping[str, list[str]]) -> None:
     """Store a generation's readings, replaced whole (see `save_glossary`)."""
     tmp = generation / (READINGS_FILE + ".tmp")
-    tmp.write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(readings_body(found), ensure_ascii=False), encoding="utf-8")
     tmp.replace(generation / READINGS_FILE)
+
+
+def stored_readings(generation: Path) -> dict | None:
+    """A generation's readings file as stored, None when missing or unreadable."""
+    try:
+        return json.loads((generation / READINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _sources_digest(generation: Path) -> str | None:
@@ -481,3 +517,4 @@ def _source_terms(part: Part) -> tuple[str, ...]:
 
 
 _BUILDER = _builder_digest()
+_READER = readings_code()

@@ -288,6 +288,13 @@ class Lexicon:
         found = self.lookup(wanted)
         return {w: found.get(w) for w in wanted}
 
+    @staticmethod
+    def recorded(text: str, prefetched: Mapping[str, list[list] | None]) -> bool:
+        """Whether every word of the text is a recorded word form (as it
+        stands or in lower case), by a `prefetched` look-up of it."""
+        return all(prefetched.get(w) is not None or prefetched.get(w.lower()) is not None
+                   for w in (m.group() for m in _WORD.finditer(text)))
+
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False,
                 prefetched: Mapping[str, list[list] | None] | None = None) -> list[Term]:
         """Analyse query text by look-up. When a word is neither recorded

@@ -1085,6 +1085,25 @@ def test_a_mirror_answers_for_a_killed_node(tmp_path: Path, request: pytest.Fixt
     assert results and all(shard_of(hit.arxiv_id, 3) != 1 for hit in results)
 
 
+def test_readings_of_other_code_are_read_again_by_a_reindex_with_nothing_to_do(
+        scratch: tuple[str, Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a directory: the generation row's readings carry the code's
+    stamp, and a reindex with nothing else to do publishes new ones."""
+    from searchkit import glossary
+
+    url, corpus, index_dir, _ = scratch
+    with searchkit.open_index(url) as cluster:
+        first = cluster.generation
+    searchkit.reindex(corpus, url)
+    with searchkit.open_index(url) as cluster:
+        assert cluster.generation == first  # nothing to do
+    monkeypatch.setattr(glossary, "_READER", "other code")
+    searchkit.reindex(corpus, url)
+    with searchkit.open_index(url) as cluster:
+        assert cluster.generation == first + 1
+    agree(url, index_dir)
+
+
 def test_a_warning_marks_the_shards_its_agent_may_have_missed() -> None:
     """Shard k on node k and node k+1 (mirrors=1). A warning names a node,
     not the shard: one node down with a warning left after the reruns may

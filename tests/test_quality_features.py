@@ -145,3 +145,45 @@ def test_a_reindex_with_nothing_to_do_stores_a_table_other_code_stamped(default_
     assert live_generation(index) == generation
     assert isinstance(Glossary.of(generation).synonyms, _StoredTable)
     assert dict(Glossary.of(generation).synonyms) == dict(Glossary._built(generation).synonyms)
+
+
+def test_a_damaged_readings_file_is_named_and_the_next_reindex_replaces_it(tiny_copy: tuple[Path, Path]) -> None:
+    """readings.json (`glossary.readings`) keeps its size when a byte flips:
+    an open names the file in one line, and an incremental reindex never
+    reads the copy it inherits (it failed after analysing everything)."""
+    from searchkit.store import live_generation
+
+    corpus, index = tiny_copy
+    readings = live_generation(index) / "readings.json"
+    raw = bytearray(readings.read_bytes())
+    raw[0] ^= 0xFF
+    readings.write_bytes(bytes(raw))
+    with pytest.raises(searchkit.IndexCorruptError, match=r"readings\.json cannot be read.*--index"):
+        searchkit.open_index(index)
+    post = sorted(corpus.glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert searchkit.reindex(corpus, index).updated == 1
+    with searchkit.open_index(index) as reopened:
+        assert reopened.search("확산 모델")
+
+
+def test_a_reindex_with_nothing_to_do_reads_the_glossary_again_for_new_code(tiny_copy: tuple[Path, Path],
+                                                                             monkeypatch) -> None:
+    """Readings are stamped with the code that read them: an index built
+    before they were kept, or by other code, gets them at the next reindex,
+    which publishes a generation with nothing else changed."""
+    from searchkit import glossary
+    from searchkit.store import live_generation
+
+    corpus, index = tiny_copy
+    before = live_generation(index)
+    assert glossary.readings_current(glossary.stored_readings(before))
+    assert searchkit.reindex(corpus, index).added == 0 and live_generation(index) == before  # nothing to do
+    (before / glossary.READINGS_FILE).unlink()
+    searchkit.reindex(corpus, index)
+    after = live_generation(index)
+    assert after != before and glossary.readings_current(glossary.stored_readings(after))
+    monkeypatch.setattr(glossary, "_READER", "other code")
+    searchkit.reindex(corpus, index)
+    assert live_generation(index) != after
+    assert glossary.stored_readings(live_generation(index))["code"] == "other code"

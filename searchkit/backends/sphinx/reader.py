@@ -355,7 +355,8 @@ class SphinxIndex(Engine):
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self, found.get("longest"))
         mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
-        self._glossary = Glossary(found.get("glossary") or {}, mined, found.get("readings") or {})
+        read = found.get("readings") if isinstance(found.get("readings"), dict) else {}
+        self._glossary = Glossary(found.get("glossary") or {}, mined, read.get("readings") or {})
 
     # SphinxQL
 

@@ -36,7 +36,7 @@ from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...bm25 import quantised_length
 from ...corpus import Paper, Post
 from ...errors import CorpusError
-from ...glossary import _digest, glossary_body, glossary_surfaces, readings
+from ...glossary import _digest, glossary_body, glossary_surfaces, readings, readings_body, readings_current
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans
@@ -245,7 +245,8 @@ class Writer:
                 "nothing was written (use --allow-empty to empty it)"
             )
         glossary_stale = glossary is None or glossary.get("digest") != _digest()
-        if current and not rebuild and not changed and not removed and not glossary_stale:
+        read = (get(self.node, self.url, GEN_ROW + current) or {}).get("readings") if current else None
+        if current and not rebuild and not changed and not removed and not glossary_stale and readings_current(read):
             return {**counts, **_totals(manifest)}
         new = current + 1
         papers = [paper for post in changed for paper in post.papers]
@@ -282,7 +283,7 @@ class Writer:
                "top_terms": term_counts.top_terms(occurrences)}
         put(self.node, self.url, GEN_ROW + new, row)
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
-        put(self.node, self.url, GEN_ROW + new, {**row, "readings": self._readings(new, glossary)})
+        put(self.node, self.url, GEN_ROW + new, {**row, "readings": readings_body(self._readings(new, glossary))})
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         lexicon.published(self.node, self.url)
         self._clean(new)

@@ -43,6 +43,8 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
         check_files(generation, manifest)
         try:
             return WhooshIndex(generation, manifest, pinned)
+        except IndexCorruptError:  # names the damaged file itself
+            raise
         except Exception as exc:  # Whoosh raises many types for damaged files
             raise IndexCorruptError(
                 f"index at {index} cannot be opened ({exc.__class__.__name__}); "

@@ -27,13 +27,17 @@ from ...corpus import Paper, Post
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
 from ...glossary import (
     GLOSSARY_FILE,
+    READINGS_FILE,
+    TABLE_FILE,
     glossary_changed,
     glossary_texts,
     readings,
+    readings_current,
     refresh_table,
     save_glossary,
     save_readings,
     save_table,
+    stored_readings,
 )
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
@@ -247,7 +251,8 @@ def _apply(
     changed, removed, counts = change.changed, change.removed, change.counts
     if guard is not None:
         guard.check(change.remaining)
-    if base is not None and not changed and not removed and not glossary_changed(base):
+    if (base is not None and not changed and not removed and not glossary_changed(base)
+            and readings_current(stored_readings(base))):
         refresh_table(base)
         return {**counts, **_totals(manifest)}
     generation = new_generation(index, base)
@@ -277,6 +282,8 @@ def _read_glossary(generation: Path, manifest: Manifest) -> None:
 
     path = generation / GLOSSARY_FILE
     body = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for inherited in (READINGS_FILE, TABLE_FILE):  # the base's, about to be replaced: never read (nor trusted)
+        (generation / inherited).unlink(missing_ok=True)
     engine = WhooshIndex(generation, manifest)
     try:
         save_readings(generation, readings(body, engine.typed_terms))

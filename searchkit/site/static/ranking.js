@@ -77,7 +77,6 @@ function pairWeights(parsed, pairs) {
   return pairs.map(([a, b]) => Math.min(significance.get(a) ?? 1.0, significance.get(b) ?? 1.0) ** T().PROXIMITY_POWER);
 }
 
-// Python's sum() of floats as 3.11 adds them: left to right (3.12 compensates)
 // ranking.phrase_starts
 export function phraseStarts(spans, name, phrase) {
   let starts = spans.positions(name, phrase[0]);
@@ -88,6 +87,7 @@ export function phraseStarts(spans, name, phrase) {
   return starts;
 }
 
+// Python's sum() of floats as 3.11 adds them: left to right (3.12 compensates)
 export function pySum(values) {
   let total = 0;
   for (const x of values) total += x;
