@@ -78,7 +78,7 @@ def _paper(**extra: object) -> PaperView:
     fields = {"arxiv_id": "2501.00001", "title": "x" * 90 + " 확산 모델 제목", "url": "https://arxiv.org/abs/2501.00001",
               "dates": ("2025-01-01", "2025-01-08"), "sections": {}}
     copies = {"2025-01-01": {"title": "제목", "goal": "가나다라마바사아자차카타파하" * 6 + "  두  칸\n줄바꿈 뒤",
-                             "limitations": ""},
+                             "results": "\t표\t사이\t탭 汉字\tab\n\t둘째 줄", "limitations": ""},
               "2025-01-08 (2025-01-08-b.md)": {"method": "…앞이 잘린 조각 (괄호) [대괄호] 3.5% 증가…" * 4}}
     return PaperView(**{**fields, "copies": copies, **extra})
 
@@ -86,7 +86,8 @@ def _paper(**extra: object) -> PaperView:
 @pytest.mark.parametrize("width", [17, 24, 40, 80, 123])
 def test_a_paper_matches_rich(default_index: searchkit.Index, width: int) -> None:
     """`show` piped: papers of the default corpus, then one with two
-    copies, an empty section, runs of spaces and a title wider than the line."""
+    copies, an empty section, runs of spaces, tabs (rich measures a tab as
+    no cell, then expands it) and a title wider than the line."""
     papers = [default_index.paper(h.arxiv_id) for h in default_index.search("확산 모델", limit=5)] + [_paper()]
     for paper in papers:
         text = plain.paper_text(paper, width)

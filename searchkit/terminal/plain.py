@@ -154,16 +154,38 @@ def _grid(rows: list[tuple[str, str]], room: int, wrap, cell_len, paint: Paint =
     label = max(cell_len(name) for name, _ in rows)
     if room - label - 1 < MIN_COLUMN:
         raise _Unsafe
+    width = room - label - 1
+    if any("\t" in text for _, text in rows):  # rich measures a tab as no cell, then wraps the expanded text there
+        width = min(width, max((cell_len(line) for _, text in rows for line in text.splitlines()), default=0))
     out = []
     for name, text in rows:
         head = paint(name, "search.label") + " " * (label - cell_len(name))
-        lines = wrap(_checked(text), room - label - 1)
+        lines = wrap(_checked(_expand_tabs(text, cell_len)), width)
         out += [(head if i == 0 else " " * label) + " " + line for i, line in enumerate(lines)]
     return out
 
 
 class _Unsafe(Exception):
     """Text that rich would rewrite, or a width too small to reason about."""
+
+
+def _expand_tabs(text: str, cell_len, size: int = 8) -> str:
+    """Tabs as rich's ``Text.expand_tabs`` turns them into spaces, line by
+    line: each tab a space, then spaces to the next multiple of ``size``
+    cells. A section holding one tab went to rich, 10 µs a character."""
+    if "\t" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        out, cells = [], 0
+        for part in line.split("\t")[:-1]:
+            part += " "
+            cells += cell_len(part)
+            pad = -cells % size
+            out.append(part + " " * pad)
+            cells += pad
+        lines.append("".join(out) + line.rsplit("\t", 1)[-1] if "\t" in line else line)
+    return "\n".join(lines)
 
 
 def _checked(text: str) -> str:
