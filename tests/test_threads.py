@@ -125,7 +125,8 @@ def test_closed_index_raises_a_documented_error(default_index_dir: Path) -> None
     index.close()
     assert results.total > 0  # counted before closing
     for call in (lambda: index.search("확산"), lambda: index.paper("2510.00515"),
-                 lambda: index.similar("2510.00515"), index.stats):
+                 lambda: index.similar("2510.00515"), index.stats, lambda: index.parse("확산"),
+                 lambda: index.typed_terms(["확산"])):
         with pytest.raises(searchkit.IndexClosedError, match="closed"):
             call()
     index.close()  # closing twice is no error

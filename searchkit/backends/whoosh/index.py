@@ -206,9 +206,10 @@ class WhooshIndex(Engine):
         return self._reader.searcher
 
     def _enter(self) -> None:
-        """A public call begins: refused once the index is closing."""
+        """A public call begins: refused once the index is closing, unless
+        it is made from within a call in flight (a search parses its query)."""
         with self._lock:
-            if self._closing:
+            if self._closing and not getattr(self._local, "busy", 0):
                 raise IndexClosedError(f"the index at {self.generation.parent} is closed; open it again to search it")
             self._busy += 1
             self._local.busy = getattr(self._local, "busy", 0) + 1
@@ -333,6 +334,8 @@ class WhooshIndex(Engine):
     search = _per_thread(Engine.search)
     paper = _per_thread(Engine.paper)
     similar = _per_thread(Engine.similar)
+    parse = _per_thread(Engine.parse)
+    typed_terms = _per_thread(Engine.typed_terms)
 
     @_per_thread
     def export_source(self) -> dict[str, Any]:
