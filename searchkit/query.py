@@ -24,11 +24,16 @@ MAX_QUERY = 1000
 
 _PHRASE = re.compile(r'"([^"]*)"')
 _ARXIV = re.compile(
-    r"(?<![0-9０-９.．])([0-9０-９]{4}[.．][0-9０-９]{4,5})(?:[vｖ][0-9０-９]+)?(?![0-9０-９]|[.．][0-9０-９])"
+    r"(?<![0-9０-９.．])"
+    r"(?:[aA][rR][xX][iI][vV]:|(?:[hH][tT][tT][pP][sS]?://)?(?:www\.|export\.)?[aA][rR][xX][iI][vV]\.[oO][rR][gG]"
+    r"/(?:abs|pdf|html)/)?"
+    r"([0-9０-９]{4}[.．][0-9０-９]{4,5})(?:[vｖ][0-9０-９]+)?(?:\.pdf)?(?![0-9０-９]|[.．][0-9０-９])"
 )
 r"""An arXiv id in a query, in ASCII or full-width digits (read NFKC, as
-`engine.bare_id` reads them), spelt out rather than ``\d``, which Python
-and the page's JavaScript read differently."""
+`engine.bare_id` reads them), with the ``arXiv:`` or link it was pasted
+with (left as words, https and arxiv.org halved a paper's coverage);
+spelt out rather than ``\d`` or a case flag, which Python and the page's
+JavaScript read differently."""
 
 Analyse = Callable[[str], list[Term]]
 

@@ -84,6 +84,15 @@ def test_arxiv_ids(query: str, ids: tuple[str, ...]) -> None:
     assert parse(query).arxiv_ids == ids
 
 
+@pytest.mark.parametrize("query", ["arXiv:2510.00515", "https://arxiv.org/abs/2510.00515v2",
+                                   "http://www.arxiv.org/pdf/2510.00515.pdf", "ARXIV.ORG/html/2510.00515"])
+def test_an_id_pasted_with_its_prefix_or_link_leaves_no_words(query: str) -> None:
+    """https, arxiv.org/abs and pdf were searched as words: a paper found by
+    its link covered half of the query's words and scored 500, not 1000."""
+    parsed = parse(query)
+    assert parsed.arxiv_ids == ("2510.00515",) and parsed.parts == ()
+
+
 def test_arxiv_id_ending_a_sentence() -> None:
     assert parse("2510.00515v2.").arxiv_ids == ("2510.00515",)  # passes: the version ends the match
     assert parse("논문 2510.00515.").arxiv_ids == ("2510.00515",)

@@ -86,10 +86,10 @@ def test_rules_the_judged_queries_never_reach(default_index: searchkit.Index, de
     beside a word that keeps one (두 가지 방법); English words before a full
     stop; a pasted query (decomposed Hangul, a zero-width space); a "did
     you mean" for a typo beside a word past `SUGGEST_LONGEST` (which neither
-    side looks up); an arXiv id in full-width digits."""
+    side looks up); an arXiv id in full-width digits or pasted with its link."""
     long_word = "뷁" * 45
     pasted = [unicodedata.normalize("NFD", "확산 모델"), "확\u200b산 모델"]  # composed, invisible characters dropped
-    full_width = ["２５１０.００５１５", "확산 ２５１０．００５１５ｖ２"]
+    full_width = ["２５１０.００５１５", "확산 ２５１０．００５１５ｖ２", "https://arxiv.org/abs/2510.00515", "arXiv:2510.00515 확산"]
     queries = [{"id": q, "query": q} for q in ("깊이", "두 가지 방법", "FLUX", "Learning.", *pasted, *full_width)]
     assert check_parity(default_index, default_site, queries) == []
     labels = drive(default_site, [{"type": "query", "q": q, "full": True} for q in ("확산 모델", *pasted)])["answers"]
