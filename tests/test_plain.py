@@ -122,24 +122,18 @@ def test_labels_are_renders() -> None:
     assert render.LABELS is plain.LABELS
 
 
-def test_piped_query_does_not_import_rich(default_index_dir: Path) -> None:
-    probe = ("import sys\nfrom searchkit.terminal.cli import main\ntry:\n    main()\nfinally:\n"
-             "    print(any(m == 'rich.console' for m in sys.modules), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe, "query", "확산 모델", "--index", str(default_index_dir)],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.split()[-1] == "False"
-    assert "1. " in done.stdout
-
-
-def test_piped_show_does_not_import_rich(default_index_dir: Path) -> None:
+@pytest.mark.parametrize(("command", "shown"), [
+    (["query", "확산 모델"], "1. "),
+    (["show", "2510.00515"], "\nGoal "),
+])
+def test_a_piped_command_does_not_import_rich(default_index_dir: Path, command: list[str], shown: str) -> None:
     probe = ("import sys\nfrom searchkit.terminal.cli import main\ntry:\n    main()\nfinally:\n"
              "    print(any(m in ('rich.console', 'rich.table', 'rich.text') for m in sys.modules), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe, "show", "2510.00515", "--index", str(default_index_dir)],
+    done = subprocess.run([sys.executable, "-c", probe, *command, "--index", str(default_index_dir)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert done.stderr.split()[-1] == "False"
-    assert done.stdout.startswith("Efficient Multi-modal") and "\nGoal " in done.stdout
+    assert shown in done.stdout
 
 
 @pytest.mark.parametrize("columns", ["0", "-3", "wide", "²"])
