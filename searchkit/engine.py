@@ -184,9 +184,12 @@ class Engine(Index):
         wrote: empty for the others, whose reading would be the stand-in's
         guess (분자 read as 분, 하한 as 하: an entry keyed or matched by a
         guess matched "분 단위" and "역할을 하는"), and for a text that is
-        no query. Word forms are looked up at once (a cluster answers each
-        look-up over the network)."""
+        no query. Word forms are looked up at once, and the df of every
+        term the reading may ask `known` about (a compound's halves, a word
+        read as no term) in one batch: a cluster answers each look-up over
+        the network."""
         ready = self._lexicon.prefetched(texts)
+        self._prefetch((ALL, term) for term in _asked_about(ready))
         read = []
         for text in texts:
             if not self._lexicon.recorded(text, ready):
@@ -324,6 +327,20 @@ class Engine(Index):
             if best and (fixed := replace_word(text, part.label, best)) != text:
                 text, changed = fixed, True
         return text if changed else None
+
+
+def _asked_about(ready: Mapping[str, list[list] | None]) -> set[str]:
+    """What reading these recorded word forms may ask `known` about: the
+    halves `split_compounds` tries of each Hangul term, and a Hangul word
+    read as no term (`Lexicon.analyse` searches it as itself if indexed)."""
+    asked = set()
+    for word, reading in ready.items():
+        if reading == [] and len(word) >= 2 and is_hangul(word):
+            asked.add(word)
+        for term, *_ in reading or ():
+            if is_hangul(term):
+                asked.update(half for i in range(2, len(term) - 1) for half in (term[:i], term[i:]))
+    return asked
 
 
 def _reranked(planned: Planned, parsed: ParsedQuery, fields: tuple[str, ...],
