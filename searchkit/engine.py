@@ -25,8 +25,8 @@ from .errors import NotFoundError, QueryError
 from .glossary import Glossary, typed_key
 from .highlight import highlight
 from .hits import Explanation, Hit, IndexStats, PaperView, Results
-from .lexicon import Lexicon
-from .query import ParsedQuery, Part, is_hangul, parse_query, split_compounds
+from .lexicon import Lexicon, may_stand_alone
+from .query import ParsedQuery, Part, compound_halves, is_hangul, parse_query, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 from .similar import key_terms, surface_forms, telling
@@ -333,13 +333,10 @@ def _asked_about(ready: Mapping[str, list[list] | None]) -> set[str]:
     """What reading these recorded word forms may ask `known` about: the
     halves `split_compounds` tries of each Hangul term, and a Hangul word
     read as no term (`Lexicon.analyse` searches it as itself if indexed)."""
-    asked = set()
-    for word, reading in ready.items():
-        if reading == [] and len(word) >= 2 and is_hangul(word):
-            asked.add(word)
-        for term, *_ in reading or ():
-            if is_hangul(term):
-                asked.update(half for i in range(2, len(term) - 1) for half in (term[:i], term[i:]))
+    asked = {word for word, reading in ready.items() if reading == [] and may_stand_alone(word)}
+    for reading in ready.values():
+        asked.update(half for term, *_ in reading or () if is_hangul(term)
+                     for halves in compound_halves(term) for half in halves)
     return asked
 
 

@@ -202,15 +202,22 @@ def readings_body(found: Mapping[str, list[str]]) -> dict:
     return {"code": _READER, "readings": dict(found)}
 
 
-def _read_readings(generation: Path) -> dict[str, list[str]]:
-    """A generation's `readings`; none for one written before they were kept."""
-    path = generation / READINGS_FILE
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))["readings"] if path.exists() else {}
-    except (OSError, ValueError, TypeError, KeyError):
-        found = None
+def readings_in(stored: object) -> dict[str, list[str]] | None:
+    """The readings a stored body holds (`readings_body`, wherever it is
+    kept); None when it is no such body."""
+    found = stored.get("readings") if isinstance(stored, Mapping) else None
     if not isinstance(found, dict) or not all(
             isinstance(terms, list) and all(isinstance(t, str) for t in terms) for terms in found.values()):
+        return None
+    return found
+
+
+def _read_readings(generation: Path) -> dict[str, list[str]]:
+    """A generation's `readings`; none for one written before they were kept."""
+    if not (generation / READINGS_FILE).exists():
+        return {}
+    found = readings_in(stored_readings(generation))
+    if found is None:
         raise IndexCorruptError(f"index at {generation.parent} is damaged: {generation.name}/{READINGS_FILE} "
                                 f"cannot be read; run `papersearch reindex --full --index {generation.parent}`")
     return found

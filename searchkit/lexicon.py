@@ -47,6 +47,12 @@ linear without changing how any real word is read."""
 _LONGEST = "CREATE TABLE IF NOT EXISTS longest (n INTEGER NOT NULL)"
 
 
+def may_stand_alone(word: str) -> bool:
+    """Whether a word read as no term may be searched as itself, when it is
+    an index term (see `Lexicon.analyse`)."""
+    return bool(_HANGUL_NOUN.fullmatch(word))
+
+
 def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, int, int]]]:
     """Each word form of ``text`` with its terms, positions and offsets made
     relative to the word; words that a term straddles are left out."""
@@ -325,7 +331,7 @@ class Lexicon:
             found[word] = segmented
         if not any(found[word] for word in words):  # nothing to search: 깊이 typed alone is depth, not "deeply"
             for word in words:
-                if _HANGUL_NOUN.fullmatch(word) and known(word):
+                if may_stand_alone(word) and known(word):
                     found[word] = [[word, 0, 0, len(word)]]
         terms: list[Term] = []
         base = 0

@@ -206,12 +206,15 @@ def split_compounds(parsed: ParsedQuery, known: Callable[[str], bool]) -> Parsed
     for part in parsed.parts:
         alternatives = list(part.alternatives)
         if len(alternatives) == 1 and len(alternatives[0]) == 1 and is_hangul(alternatives[0][0]):
-            word = alternatives[0][0]
-            for i in range(2, len(word) - 1):
-                if known(word[:i]) and known(word[i:]):
-                    alternatives.append((word[:i], word[i:]))
+            alternatives += [(a, b) for a, b in compound_halves(alternatives[0][0]) if known(a) and known(b)]
         parts.append(replace(part, alternatives=tuple(alternatives)))
     return ParsedQuery(parsed.text, tuple(parts), parsed.arxiv_ids, parsed.expansions)
+
+
+def compound_halves(word: str) -> list[tuple[str, str]]:
+    """The ways `split_compounds` tries to cut a Korean word: two halves
+    of two syllables or more."""
+    return [(word[:i], word[i:]) for i in range(2, len(word) - 1)]
 
 
 def plain(terms: list[Term]) -> list[Term]:

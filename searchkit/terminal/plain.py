@@ -184,7 +184,7 @@ def _expand_tabs(text: str, cell_len, size: int = 8) -> str:
             pad = -cells % size
             out.append(part + " " * pad)
             cells += pad
-        lines.append("".join(out) + line.rsplit("\t", 1)[-1] if "\t" in line else line)
+        lines.append("".join(out) + line.rsplit("\t", 1)[-1])
     return "\n".join(lines)
 
 

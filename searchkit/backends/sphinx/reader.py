@@ -34,7 +34,7 @@ from whoosh.automata import lev
 from ... import bm25, engine
 from ...engine import Engine, Planned, plan
 from ...errors import IndexClosedError, IndexMissingError, IndexStaleError, NotFoundError
-from ...glossary import Glossary
+from ...glossary import Glossary, readings_in
 from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
 from ...query import ParsedQuery
@@ -291,16 +291,17 @@ class SphinxIndex(Engine):
     borrows a connection of its own from a pool (`_connection`), so one
     thread's long search does not hold up another's."""
 
-    def __init__(self, url: ClusterURL, generation: int | None = None) -> None:
-        """Open the live generation, or ``generation`` (the writer reads
-        one it has written before publishing it)."""
+    def __init__(self, url: ClusterURL, generation: int | None = None, row: dict | None = None) -> None:
+        """Open the live generation, or ``generation`` with its ``row``
+        (the writer reads one it has written before publishing it, the row
+        not yet put)."""
         self.url = url
         self._lock = threading.RLock()  # the pool and the caches, never held over a statement
         first = open_node(url)
         self._idle: list[Node] = [first]
         self._closed = False
         try:
-            self._load(first, generation)
+            self._load(first, generation, row)
         except BaseException:
             first.close()
             raise
@@ -329,11 +330,11 @@ class SphinxIndex(Engine):
             else:
                 self._idle.append(node)
 
-    def _load(self, node: Node, generation: int | None = None) -> None:
+    def _load(self, node: Node, generation: int | None = None, row: dict | None = None) -> None:
         self.generation = generation or live(node, self.url)
         if not self.generation:
             raise IndexMissingError(f"no index at {self.url} yet: run `papersearch reindex --index {self.url}`")
-        found = get(node, self.url, GEN_ROW + self.generation)
+        found = row or get(node, self.url, GEN_ROW + self.generation)
         if not found:
             raise ClusterError(f"cluster at {self.url} has no manifest for its live generation {self.generation}")
         if found.get("cluster_format") != CLUSTER_FORMAT:
@@ -355,8 +356,7 @@ class SphinxIndex(Engine):
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self, found.get("longest"))
         mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
-        read = found.get("readings") if isinstance(found.get("readings"), dict) else {}
-        self._glossary = Glossary(found.get("glossary") or {}, mined, read.get("readings") or {})
+        self._glossary = Glossary(found.get("glossary") or {}, mined, readings_in(found.get("readings")) or {})
 
     # SphinxQL
 

@@ -182,6 +182,7 @@ class Writer:
         """The added posts' `Lexicon.longest`, for the generation row."""
         self.readings: dict[str, dict[str, int]] = {}
         """Word form → reading → the change in its count (`lexicon.push`)."""
+        self._rows: dict[int, dict] = {}
         try:
             for shard in topology(self.node, url)["shards"]:
                 replicas = [connect(r["host"], r["sql_port"]) for r in shard["replicas"]]
@@ -217,11 +218,11 @@ class Writer:
         """The live manifest and analysed glossary to build on, and whether
         this is a full rebuild (asked for, a new cluster, another analyzer)."""
         fresh = Manifest(FORMAT, ANALYZER_VERSION, kiwi_version())
-        found = get(self.node, self.url, GEN_ROW + current) if current else None
+        found = self._live_row(current)
         if not found:
             return fresh, None, [], True
         data = found["manifest"]
-        manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+        manifest = Manifest(data["format"], data["analyzer"], data["kiwi"], dict(data["posts"]))  # apply edits it
         stale = (manifest.format, manifest.analyzer, manifest.kiwi, found.get("cluster_format")) != (
             fresh.format, fresh.analyzer, fresh.kiwi, CLUSTER_FORMAT)
         notices = ["cluster was built by another analyzer or Kiwi version; rebuilding in full"] if stale else []
@@ -245,8 +246,8 @@ class Writer:
                 "nothing was written (use --allow-empty to empty it)"
             )
         glossary_stale = glossary is None or glossary.get("digest") != _digest()
-        read = (get(self.node, self.url, GEN_ROW + current) or {}).get("readings") if current else None
-        if current and not rebuild and not changed and not removed and not glossary_stale and readings_current(read):
+        if (current and not rebuild and not changed and not removed and not glossary_stale
+                and readings_current(self._live_row(current).get("readings"))):
             return {**counts, **_totals(manifest)}
         new = current + 1
         papers = [paper for post in changed for paper in post.papers]
@@ -273,7 +274,7 @@ class Writer:
             name = Path(post.path).name
             known[name] = {"digest": post.digest, "ids": [p.arxiv_id for p in post.papers],
                            "lengths": lengths.get(name, {}), "docs": docs.get(name, [])}
-        base = {} if rebuild else get(self.node, self.url, GEN_ROW + current) or {}
+        base = {} if rebuild else self._live_row(current)
         inherited = dict(base.get("pairs") or {})
         mined = {name: rows for name, rows in inherited.items() if name not in rewritten}
         mined.update({name: rows for name, rows in self.mined.items() if rows})
@@ -281,22 +282,22 @@ class Writer:
         row = {"manifest": manifest.__dict__, "glossary": glossary, "pairs": mined, "cluster_format": CLUSTER_FORMAT,
                "longest": _longest(rebuild, base.get("longest"), self.longest),
                "top_terms": term_counts.top_terms(occurrences)}
-        put(self.node, self.url, GEN_ROW + new, row)
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
-        put(self.node, self.url, GEN_ROW + new, {**row, "readings": readings_body(self._readings(new, glossary))})
+        put(self.node, self.url, GEN_ROW + new, {**row, "readings": readings_body(self._readings(new, row))})
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
         lexicon.published(self.node, self.url)
         self._clean(new)
         return {**counts, **_totals(manifest)}
 
-    def _readings(self, generation: int, glossary: dict | None) -> dict[str, list[str]]:
+    def _readings(self, generation: int, row: dict) -> dict[str, list[str]]:
         """The glossary's surfaces read as queries of the written, not yet
-        published, generation read them (`glossary.readings`)."""
+        published, generation (its ``row`` still to be put) read them
+        (`glossary.readings`)."""
         from .reader import SphinxIndex
 
-        view = SphinxIndex(self.url, generation)
+        view = SphinxIndex(self.url, generation, row)
         try:
-            return readings(glossary or {}, view.typed_terms)
+            return readings(row["glossary"] or {}, view.typed_terms)
         finally:
             view.close()
 
@@ -328,10 +329,17 @@ class Writer:
                 term_counts.add_spans(base, spans)
         return term_counts.merged(base, added)
 
+    def _live_row(self, current: int) -> dict:
+        """The live generation's row ({} before the first reindex), read
+        once: with every post's mined pairs it reaches megabytes."""
+        if current not in self._rows:
+            self._rows[current] = (get(self.node, self.url, GEN_ROW + current) if current else None) or {}
+        return self._rows[current]
+
     def _live_manifest(self, current: int) -> Manifest:
-        found = get(self.node, self.url, GEN_ROW + current) if current else None
+        found = self._live_row(current)
         data = found["manifest"] if found else {"format": FORMAT, "analyzer": "", "kiwi": "", "posts": {}}
-        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"])
+        return Manifest(data["format"], data["analyzer"], data["kiwi"], dict(data["posts"]))
 
     def _write(self, new: int, papers: list[Paper], glossary: dict | None, progress: Progress | None,
                replaced: dict[int, list[int]]) -> tuple[dict, dict, dict, term_counts.Counts]:
