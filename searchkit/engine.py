@@ -35,7 +35,10 @@ from .understand import understand
 
 BM25_B, BM25_K1 = 0.75, 1.6
 CANDIDATES = 30
-"""Collapsed papers fetched before coverage re-ranking."""
+"""Re-ranking window: BM25F's papers are reordered by coverage and
+proximity 30 at a time (ranks 1-30 among themselves, then 31-60...), so a
+longer ``limit`` only appends, never changes the papers above it (the fixed
+``window_size`` of Elasticsearch's rescore, for the same reason)."""
 COUNT_BUDGET = 500
 """Phrase checks a total may spend before it estimates the rest from them
 (~0.1 s; a sample of 500 puts a 95% match rate within ±2%)."""
@@ -271,15 +274,15 @@ class Engine(Index):
         parsed = ParsedQuery(bare, tuple(Part(((t,),), weight=w, typed=False) for t, w in keys))
         planned = self._plan(parsed, TEXT_FIELDS, (), exclude=bare)  # never the paper itself
         ranked = []
-        for docnum, score in planned.top(max(CANDIDATES, limit)):
+        for docnum, score in planned.top(window(limit)):
             stored = planned.stored(docnum)
             present = {t for name in stored["spans"] for t in stored["spans"].terms(name)}
             shared = tuple(forms[t] for t, _ in keys if t in present)
             ranked.append((stored, score * len(shared) / max(len(keys), 1), shared))
+        ranked = reordered(ranked, lambda item: item[1])[:limit]
         found = self._hits([(stored, score) for stored, score, _ in ranked], parsed, TEXT_FIELDS)
         hits = [replace(hit, shared_terms=shared) for hit, (_, _, shared) in zip(found, ranked) if hit is not None]
-        hits.sort(key=lambda h: -h.score)
-        return self._finish(Results(hits[:limit], query=bare, total=self._total(planned)))
+        return self._finish(Results(hits, query=bare, total=self._total(planned)))
 
     def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery,
               fields: Sequence[str]) -> list[Hit | None]:
@@ -345,11 +348,26 @@ def _reranked(planned: Planned, parsed: ParsedQuery, fields: tuple[str, ...],
     """(docnum, score, coverage, proximity) of the top papers, re-ranked
     by how many query words each covers and how close they stand."""
     candidates = []
-    for docnum, score in planned.top(max(CANDIDATES, limit)):
+    for docnum, score in planned.top(window(limit)):
         spans = planned.stored(docnum)["spans"]
         candidates.append((docnum, score, coverage(spans, fields, parsed), proximity(spans, fields, parsed)))
-    candidates.sort(key=lambda item: -item[1] * item[2] * item[3])
-    return candidates[:limit]
+    return reordered(candidates, lambda item: item[1] * item[2] * item[3])[:limit]
+
+
+def window(limit: int) -> int:
+    """How many of BM25F's best papers the first ``limit`` are chosen
+    from: whole `CANDIDATES` windows."""
+    return CANDIDATES * max(1, -(-limit // CANDIDATES))
+
+
+def reordered(ranked: list, score: Callable[[Any], float]) -> list:
+    """``ranked`` (in BM25F order) reordered by ``score`` within each
+    `CANDIDATES` window, ties kept in BM25F order: what a window holds
+    never depends on how many windows were asked for."""
+    out: list = []
+    for start in range(0, len(ranked), CANDIDATES):
+        out.extend(sorted(ranked[start:start + CANDIDATES], key=lambda item: -score(item)))
+    return out
 
 
 class Planned:

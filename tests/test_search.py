@@ -108,6 +108,20 @@ def test_limit_is_respected(default_index: searchkit.Index) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize("query", ["학습 데이터", "언어 모델 추론"])
+def test_a_longer_limit_only_appends(default_index: searchkit.Index, query: str) -> None:
+    """Re-ranking reorders BM25F's papers window by window: asking for
+    more never changes the papers above (it did at 30 of these queries
+    when the window grew with the limit)."""
+    longest = [hit.arxiv_id for hit in default_index.search(query, limit=100)]
+    assert len(longest) > 31
+    for limit in (1, 10, 30, 31, 45):
+        assert [hit.arxiv_id for hit in default_index.search(query, limit=limit)] == longest[:limit]
+    seed = longest[0]
+    alike = [hit.arxiv_id for hit in default_index.similar(seed, limit=60)]
+    assert [hit.arxiv_id for hit in default_index.similar(seed, limit=10)] == alike[:10]
+
+
 @pytest.mark.parametrize("limit", [0, -1, 2.5, "3"])
 def test_bad_limit_raises(default_index: searchkit.Index, limit) -> None:
     with pytest.raises(QueryError, match="limit must be a positive whole number"):

@@ -94,10 +94,15 @@ export async function search(query, { limit = 10, sections = null, since = null,
     });
     candidates = ranked.slice(0, limit).map(([d, score]) => [d, score, 1.0, 1.0]);
   } else {
-    const wanted = Math.max(T().CANDIDATES, limit);
+    // engine.window / engine.reordered: whole CANDIDATES windows, each re-ranked on its own
+    const size = T().CANDIDATES, wanted = size * Math.max(1, Math.ceil(limit / size));
     const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans);
     check();
-    candidates = await rerank(found, parsed, fields, planned, limit);
+    candidates = [];
+    for (let start = 0; start < found.length && candidates.length < limit; start += size) {
+      const slice = found.slice(start, start + size);
+      candidates.push(...await rerank(slice, parsed, fields, planned, Math.min(limit - candidates.length, slice.length)));
+    }
   }
   check();
   const [hits, suggestion] = await Promise.all([
