@@ -26,7 +26,7 @@ from .glossary import Glossary, typed_key
 from .highlight import highlight
 from .hits import Explanation, Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon, may_stand_alone
-from .query import ParsedQuery, Part, compound_halves, is_hangul, parse_query, split_compounds
+from .query import ParsedQuery, Part, compound_halves, is_hangul, parse_query, phrase_readings, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 from .similar import key_terms, surface_forms, telling
@@ -211,7 +211,8 @@ class Engine(Index):
         """The query analysed as the index was: recorded word forms first,
         Kiwi only for unseen ones; expanded by the concept layer unless not,
         and each word weighed by what it tells (see `understand`)."""
-        parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known)), self.known)
+        parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known),
+                                             lambda text: phrase_readings(text, self._lexicon.readings)), self.known)
         parsed = self._glossary.expand(parsed) if expand else parsed
         return understand(parsed, lambda term: self.df(ALL, term), self.size, expand)
 

@@ -103,6 +103,12 @@ def commonest(readings: list[tuple[str, int]]) -> str:
     return min(readings, key=lambda reading: (-reading[1], reading[0]))[0]
 
 
+def by_count(readings: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """(encoded reading, count) pairs commonest first, ties in `commonest`'s
+    order, none counted zero: the order `query.phrase_readings` tries them in."""
+    return sorted(((r, n) for r, n in readings if n > 0), key=lambda reading: (-reading[1], reading[0]))
+
+
 class Lexicon:
     """The word-form table of one index generation (SQLite, one row a word).
 
@@ -219,12 +225,16 @@ class Lexicon:
         """Drop the readings no text holds any more, then each of these
         words' readings still counted, with their counts."""
         self._db.executemany("DELETE FROM counts WHERE word = ? AND n <= 0", ((w,) for w in words))
+        return _by_word(self._counted(words))
+
+    def _counted(self, words: list[str]) -> list[tuple[str, str, int]]:
+        """(word, encoded reading, count) rows of these words."""
         rows = []
         for start in range(0, len(words), 500):
             part = words[start : start + 500]
             rows += self._db.execute(f"SELECT word, terms, n FROM counts WHERE word IN ({','.join('?' * len(part))})",
                                      part).fetchall()
-        return _by_word(rows)
+        return rows
 
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
         """Collect the word forms of analysed texts. Kiwi reads a word by its
@@ -267,6 +277,37 @@ class Lexicon:
                     rows = self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part).fetchall()
                     found.update((word, json.loads(terms)) for word, terms in rows)
         return found
+
+    def readings(self, words: list[str]) -> dict[str, list[tuple[list[list], int]]]:
+        """Every way the indexed texts read each recorded word form, with
+        how often, commonest first (`by_count`): Kiwi reads a word by its
+        context (대형 is 대 in "멀티모달 대형 언어 모델의" 39 times in 232),
+        and a quoted phrase must match wherever its words were written
+        (`query.phrase_readings`)."""
+        unique = list(dict.fromkeys(words))
+        with self._lock:
+            if self._counts:
+                self._flush()
+            with self._reading():
+                rows = self._counted(unique)
+        return self._decoded(_by_word(rows))
+
+    def ambiguous(self) -> Iterator[tuple[str, list[tuple[list[list], int]]]]:
+        """Every word form read more than one way, with its `readings`, in
+        word order: what the static page matches phrases by."""
+        with self._lock:
+            if self._counts:
+                self._flush()
+            with self._reading():
+                rows = self._db.execute("SELECT word, terms, n FROM counts WHERE word IN "
+                                        "(SELECT word FROM counts WHERE n > 0 GROUP BY word HAVING count(*) > 1) "
+                                        "ORDER BY word").fetchall()
+        yield from sorted(self._decoded(_by_word(rows)).items())
+
+    def _decoded(self, found: Mapping[str, list[tuple[str, int]]]) -> dict[str, list[tuple[list[list], int]]]:
+        with self._reading():
+            return {word: [(json.loads(r), n) for r, n in by_count(readings)] for word, readings in found.items()
+                    if by_count(readings)}
 
     def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
         """Every recorded word form with its terms, in word order: what a

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from .analysis import Term
@@ -36,6 +36,12 @@ spelt out rather than ``\d`` or a case flag, which Python and the page's
 JavaScript read differently."""
 
 Analyse = Callable[[str], list[Term]]
+_WORDS = re.compile(r"\S+")
+"""Word forms, as the lexicon records them (`lexicon._WORD`)."""
+PhraseReadings = Callable[[str], list[tuple[str, ...]]]
+PHRASE_READINGS = 8
+"""Ways a quoted phrase is matched in at most, its commonest first: each
+word may have been read several ways in the texts (see `phrase_readings`)."""
 
 
 @dataclass(frozen=True)
@@ -116,15 +122,18 @@ _VISIBLE = {"Cf": "", "Cc": " ", "Co": " ", "Cn": " ", "Cs": " "}
 controls become spaces."""
 
 
-def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
+def parse_query(text: str, analyse: Analyse, readings: PhraseReadings | None = None) -> ParsedQuery:
     """Split quoted phrases from free words and analyse both with
-    ``analyse`` (the index's lexicon, so no Kiwi is needed for known words)."""
+    ``analyse`` (the index's lexicon, so no Kiwi is needed for known words);
+    a phrase also matches as ``readings`` reads it (`phrase_readings`)."""
     text = check_query(text)
     parts: list[Part] = []
     for match in _PHRASE.finditer(text):
         terms = tuple(t.text for t in plain(analyse(match.group(1))))
         if terms:
-            parts.append(Part((terms,), required=True, label=match.group(1)))
+            others = readings(match.group(1)) if readings else []
+            alternatives = tuple(dict.fromkeys([terms, *others]))
+            parts.append(Part(alternatives, required=True, label=match.group(1)))
     free = _PHRASE.sub(" ", text).replace('"', " ")
     ids = tuple(dict.fromkeys(unicodedata.normalize("NFKC", m.group(1)) for m in _ARXIV.finditer(free)))
     # ids are looked up in their own field; analysing them would only load Kiwi
@@ -134,6 +143,42 @@ def parse_query(text: str, analyse: Analyse) -> ParsedQuery:
     if not parts and not ids:
         raise QueryError(f"no searchable words in query {text!r} (particles, stop words and punctuation are ignored)")
     return ParsedQuery(text, tuple(parts), ids)
+
+
+def phrase_readings(
+    text: str, lookup: Callable[[list[str]], Mapping[str, Sequence[tuple[Sequence, int]]]]
+) -> list[tuple[str, ...]]:
+    """The term sequences of a phrase of two words or more, each word read
+    in each way the texts read it (``lookup``: word forms → each one's
+    (reading, count) pairs, `lexicon.Lexicon.readings`), most likely
+    first, at most `PHRASE_READINGS`. Kiwi reads a word by its context:
+    대형 is 대형 in most texts but 대 in "멀티모달 대형 언어 모델의", and a
+    quoted phrase matched only its commonest reading missed every paper
+    writing it so. Empty when a word is not recorded (its reading is a
+    guess) or the phrase is one word (양자화 read as 양자 would be quantum)."""
+    words = _WORDS.findall(text)
+    if len(words) < 2:
+        return []
+    readings = lookup(list(dict.fromkeys([*words, *(w.lower() for w in words)])))
+    beam: list[tuple[tuple, float]] = [((), 1.0)]
+    for word in words:
+        found = readings.get(word) or readings.get(word.lower())
+        if not found:
+            return []
+        total = sum(n for _, n in found)
+        options = [(r, n / total) for r, n in found if r] or [(found[0][0], 1.0)]
+        beam = sorted(((chosen + (r,), p * share) for chosen, p in beam for r, share in options),
+                      key=lambda item: -item[1])[:PHRASE_READINGS]
+    out = []
+    for chosen, _ in beam:
+        terms: list[Term] = []
+        base = 0
+        for reading in chosen:
+            terms += [Term(term, base + pos, 0, 0) for term, pos, *_ in reading]
+            base += 1 + max((r[1] for r in reading), default=-1)
+        if len(sequence := tuple(t.text for t in plain(terms))) > 1:
+            out.append(sequence)
+    return list(dict.fromkeys(out))
 
 
 def word_parts(text: str, terms: list[Term]) -> list[Part]:

@@ -136,7 +136,8 @@ def test_options_rank_as_the_directory(shards: int, opened: dict, directory_inde
     ids = [h.arxiv_id for h in directory_index.search(some[0], limit=3)]
     cases = [(t, {"sort": "date", "limit": 5}) for t in some] + [(t, {"expand": False}) for t in some]
     cases += [(t, {"sections": ["introduction", "limitations"]}) for t in some]
-    cases += [('"확산 모델" 샘플링', {}), ('"언어 모델"', {"limit": 20}), (" ".join(ids), {}), ("Qwen2.5-VL", {}),
+    cases += [('"확산 모델" 샘플링', {}), ('"언어 모델"', {"limit": 20}), ('"멀티모달 대형 언어 모델"', {"limit": 40}),
+              ('"대형 언어" 추론', {"limit": 40}), (" ".join(ids), {}), ("Qwen2.5-VL", {}),
               ("GPT-4o 평가", {}), (f"{ids[0]} 토큰", {"since": "2025-10-01", "until": "2025-11-30"}),
               ("핰습 데이터", {}), ("강화학습 에이전트", {}), ("희소 어텐션", {"limit": 15})]
     assert not compare(directory_index, opened[shards], cases)

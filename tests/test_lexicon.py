@@ -112,6 +112,20 @@ def test_most_frequent_analysis_of_a_word_wins(tmp_path: Path) -> None:
     lex.close()
 
 
+def test_every_reading_is_kept_with_its_count(tmp_path: Path) -> None:
+    """A phrase is matched in every way its words were read
+    (`query.phrase_readings`), so the table gives them all, commonest first."""
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add([("대형", [Term("대형", 0, 0, 2)]), ("대형", [Term("대", 0, 0, 1)]), ("대형", [Term("대형", 0, 0, 2)]),
+             ("모델", [Term("모델", 0, 0, 2)])])
+    assert lex.readings(["대형", "모델", "없는"]) == {"대형": [([["대형", 0, 0, 2]], 2), ([["대", 0, 0, 1]], 1)],
+                                                 "모델": [([["모델", 0, 0, 2]], 1)]}
+    assert list(lex.ambiguous()) == [("대형", [([["대형", 0, 0, 2]], 2), ([["대", 0, 0, 1]], 1)])]
+    lex.remove([("대형", [Term("대", 0, 0, 1)])])
+    assert lex.readings(["대형"]) == {"대형": [([["대형", 0, 0, 2]], 2)]} and not list(lex.ambiguous())
+    lex.close()
+
+
 def test_lexicon_persists_across_connections(tmp_path: Path) -> None:
     path = tmp_path / "lexicon.sqlite"
     lex = Lexicon(path)

@@ -6,7 +6,7 @@ import pytest
 
 from searchkit.analysis import analyse
 from searchkit.errors import InputError, QueryError
-from searchkit.query import MAX_QUERY, Part, check_query, parse_query, word_parts
+from searchkit.query import MAX_QUERY, PHRASE_READINGS, Part, check_query, parse_query, phrase_readings, word_parts
 from searchkit.schema import SECTION_GROUPS, TEXT_FIELDS, resolve_sections
 
 
@@ -169,3 +169,39 @@ def test_a_pasted_query_is_composed_and_invisible_characters_dropped() -> None:
     assert check_query("확\u200b산\u00ad모델\u200d") == "확산모델"
     assert check_query("\u1112\u116a\u00ad\u11a8산") == "확산"  # 확 in jamo, split by a soft hyphen
     assert check_query("확산\t모델\x07") == "확산 모델"
+
+
+READINGS = {
+    "멀티모달": [([["멀티", 0, 0, 2], ["모달", 1, 2, 4]], 161), ([["멀티모달", 0, 0, 4]], 14)],
+    "대형": [([["대형", 0, 0, 2]], 192), ([["대", 0, 0, 1]], 39), ([], 1)],
+    "모델": [([["모델", 0, 0, 2]], 702)],
+    "gpt-4o": [([["gpt-4o", 0, 0, 6], ["gpt", 0, 0, 3], ["4o", 1, 4, 6]], 3)],
+}
+
+
+def lookup(words: list[str]) -> dict:
+    return {w: READINGS[w] for w in words if w in READINGS}
+
+
+def test_a_phrase_is_read_every_way_its_words_were_read_most_likely_first() -> None:
+    assert phrase_readings("멀티모달 대형 모델", lookup) == [
+        ("멀티", "모달", "대형", "모델"), ("멀티", "모달", "대", "모델"),
+        ("멀티모달", "대형", "모델"), ("멀티모달", "대", "모델"),
+    ]  # a reading of no term is left out: 대형 read as nothing would make the phrase 멀티모달 모델
+    assert phrase_readings("GPT-4o 모델", lookup) == [("gpt", "4o", "모델")]  # names by their parts, as `plain`
+
+
+def test_a_phrase_with_an_unrecorded_word_or_of_one_word_has_no_other_reading() -> None:
+    assert phrase_readings("대형 펭귄", lookup) == []  # the unrecorded word's reading would be a guess
+    assert phrase_readings("대형", lookup) == []  # 대 alone would match any 대
+
+
+def test_a_phrase_is_read_at_most_so_many_ways() -> None:
+    many = {w: [([[f"{w}{i}", 0, 0, 1]], 10 - i) for i in range(4)] for w in "가나다"}
+    read = phrase_readings("가 나 다", lambda words: {w: many[w] for w in words if w in many})
+    assert len(read) == PHRASE_READINGS and read[0] == ("가0", "나0", "다0")
+
+
+def test_a_quoted_phrase_matches_each_reading() -> None:
+    parsed = parse_query('"대형 모델"', analyse, lambda text: phrase_readings(text, lookup))
+    assert parsed.parts[0].alternatives == (("대형", "모델"), ("대", "모델")) and parsed.parts[0].required

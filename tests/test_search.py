@@ -18,6 +18,7 @@ import searchkit
 from searchkit import analysis
 from searchkit.analysis import analyse
 from searchkit.backends.whoosh import writer as indexer
+from searchkit.corpus import find_posts, parse_post
 from searchkit.errors import IndexCorruptError, IndexMissingError, NotFoundError, QueryError
 from searchkit.glossary import glossary_surfaces
 from searchkit.schema import SECTION_GROUPS
@@ -120,6 +121,30 @@ def test_a_longer_limit_only_appends(default_index: searchkit.Index, query: str)
     seed = longest[0]
     alike = [hit.arxiv_id for hit in default_index.similar(seed, limit=60)]
     assert [hit.arxiv_id for hit in default_index.similar(seed, limit=10)] == alike[:10]
+
+
+def _writing(corpus: Path, phrase: str) -> set[str]:
+    """The papers whose title or a section writes the phrase word for word."""
+    posts, _ = find_posts(corpus)
+    return {paper.arxiv_id for post in posts for paper in parse_post(post).papers
+            if any(phrase in text for text in [paper.title, *paper.sections.values()])}
+
+
+@pytest.mark.parametrize("phrase", ["대형 언어", "이산 확산", "대규모 언어", "다중 모달", "멀티모달 대형"])
+def test_a_quoted_phrase_finds_every_paper_writing_it(default_index: searchkit.Index, phrase: str) -> None:
+    """Kiwi reads a word by its context (대형 is 대 in "멀티모달 대형 언어
+    모델의"): a phrase matched only its words' commonest reading missed
+    the papers writing it so."""
+    writing = _writing(DEFAULT_CORPUS, phrase)
+    assert writing and writing <= set(ids(default_index.search(f'"{phrase}"', limit=200)))
+
+
+@pytest.mark.parametrize("phrase", ["멀티모달 대형 언어 모델", "대형 언어 모델", "디퓨전 모델", "양자화 기법"])
+def test_a_quoted_phrase_finds_every_paper_writing_it_in_the_shared_corpus(
+        shared_index: searchkit.Index, shared_corpus: Path, phrase: str) -> None:
+    """"멀티모달 대형 언어 모델" found none of the ten papers writing it."""
+    writing = _writing(shared_corpus / "daily-papers", phrase)
+    assert writing and writing <= set(ids(shared_index.search(f'"{phrase}"', limit=400)))
 
 
 @pytest.mark.parametrize("limit", [0, -1, 2.5, "3"])

@@ -124,6 +124,8 @@ def test_dates_sort_and_switching_synonyms_off_match_the_library(default_index: 
         ({"q": "강화 학습", "since": "2025-10-01", "until": "2025-10-20"}, {"since": "2025-10-01", "until": "2025-10-20"}),
         ({"q": "diffusion", "expand": False}, {"expand": False}),
         ({"q": "토큰 압축", "section": "limitations"}, {"sections": ["limitations"]}),
+        ({"q": '"대형 언어" 모델'}, {}),  # a phrase whose 대형 some texts read as 대 (phrase_readings)
+        ({"q": '"이산 확산"'}, {}),
     ]
     answer = drive(default_site, [{"type": "query", "full": True, **page} for page, _ in cases])
     for (page, library), got in zip(cases, answer["answers"]):

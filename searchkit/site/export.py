@@ -240,7 +240,7 @@ def _write_data(data: Path, source: dict[str, Any], post_url: str) -> tuple[int,
     for i, paper in enumerate(papers):
         by_paper[paper].append(i)
     counts: dict[str, Any] = {}
-    counts["lex"], counts["stem"] = _write_lexicon(out, source["lexicon"])
+    counts["lex"], counts["stem"], counts["alt"] = _write_lexicon(out, source["lexicon"])
     counts |= {
         "ids": _write_sharded(out / "ids", sorted(
             (paper, sorted([int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))))
@@ -343,11 +343,15 @@ def _write_grams(directory: Path, grams: shards.Grams) -> int:
     return len(files_)
 
 
-def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int]:
+def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int, int]:
+    """The word forms' readings (``lex``), the stand-in's tables, and every
+    reading of the forms read more than one way (``alt``, with counts: what
+    `query.phrase_readings` matches a phrase by)."""
     entries = list(lexicon.entries())
     endings, stems = standin.tables(entries)  # what the page's stand-in reads, as the library's does
     _write_json(out / "endings.json", endings)
-    return _write_sharded(out / "lex", entries), _write_sharded(out / "stem", list(stems.items()))
+    return (_write_sharded(out / "lex", entries), _write_sharded(out / "stem", list(stems.items())),
+            _write_sharded(out / "alt", list(lexicon.ambiguous())))
 
 
 def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:

@@ -27,6 +27,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "MAX_QUERY": query.MAX_QUERY,
         "PHRASE": query._PHRASE.pattern,
         "ARXIV": query._ARXIV.pattern,
+        "PHRASE_READINGS": query.PHRASE_READINGS,
         # engine.py
         "JOINED_NAME": engine._NAME.pattern,
         "SUFFIXES": sorted(query.SUFFIXES),

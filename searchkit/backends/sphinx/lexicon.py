@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ...lexicon import commonest
+from ...lexicon import by_count, commonest
 from . import ClusterURL
 from .conn import Node, values
 from .meta import LEXICON_ROW, get, put
@@ -64,6 +64,13 @@ def reading(body: str, generation: int) -> list | None:
     form was not indexed then."""
     version = alive(versions_of(body), generation)
     return json.loads(commonest(list(version[2].items()))) if version else None
+
+
+def counts(body: str, generation: int) -> list[tuple[list, int]]:
+    """The row's readings at ``generation`` with their counts, commonest
+    first (`lexicon.by_count`); empty when the form was not indexed then."""
+    version = alive(versions_of(body), generation)
+    return [(json.loads(r), n) for r, n in by_count(version[2].items())] if version else []
 
 
 def updated(versions: list[Version], change: Mapping[str, int], current: int, new: int,

@@ -46,7 +46,7 @@ from . import lexicon as cluster_lexicon
 from .config import ID_FIELD
 from .conn import ClusterError, Node, connect, quote
 from .layout import CLUSTER_FORMAT, live_filter, packed_spans, shard_of
-from .lexicon import reading, word_id
+from .lexicon import counts, reading, word_id
 from .meta import GEN_ROW, VOCABULARY_ROW, get, live, open_node, topology
 from .terms import any_of
 from .window import DATE_BATCH, Windowed, excluded
@@ -125,17 +125,31 @@ class ClusterLexicon(Lexicon):
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         """Each word form's commonest reading at the index's generation
         (`lexicon.reading`)."""
-        found: dict[str, list[list]] = {}
-        unique = list(dict.fromkeys(words))
         generation = self._index.generation
+        return {word: terms for word, body in self._rows(words) if (terms := reading(body, generation)) is not None}
+
+    def _rows(self, words: list[str]) -> Iterator[tuple[str, str]]:
+        """(word, row body) of each word form the lexicon index holds."""
+        unique = list(dict.fromkeys(words))
         for start in range(0, len(unique), 500):
             ids = {word_id(w): w for w in unique[start : start + 500]}
             rows = self._index.rows(f"SELECT word, terms FROM {self._index.url.lexicon} WHERE id IN "
                                     f"({','.join(map(str, ids))}) LIMIT {len(ids)} OPTION max_matches={len(ids)}")
-            for word, body in rows:
-                if word in ids.values() and (terms := reading(body, generation)) is not None:
-                    found[str(word)] = terms
-        return found
+            yield from ((str(word), body) for word, body in rows if word in ids.values())
+
+    def readings(self, words: list[str]) -> dict[str, list[tuple[list[list], int]]]:
+        """Each word form's readings with their counts at the index's
+        generation, commonest first (`Lexicon.readings`)."""
+        generation = self._index.generation
+        return {word: counted for word, body in self._rows(words) if (counted := counts(body, generation))}
+
+    def ambiguous(self) -> Iterator[tuple[str, list[tuple[list[list], int]]]]:
+        """Every word form of the generation read more than one way, with
+        its readings (`Lexicon.ambiguous`), in word order."""
+        generation = self._index.generation
+        found = [(str(word), counted) for word, body in cluster_lexicon.rows(self._index, self._index.url)
+                 if len(counted := counts(body, generation)) > 1]
+        yield from sorted(found)
 
     def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
         """Every word form of the generation with its reading (what

@@ -1,7 +1,7 @@
 // Mirrors searchkit/query.py (check_query, parse_query, word_parts,
 // _suffix, _glued_run, split_compounds, plain, unique) and glossary.Glossary.expand.
 // A part is {alternatives: [[term, …], …], required, weight, label, typed, covers, significance}.
-import { meta, glossaryEntries } from "./store.js";
+import { meta, glossaryEntries, lookup, sharded } from "./store.js";
 import { analyse } from "./lexicon.js";
 
 const T = () => meta.tables;
@@ -27,7 +27,9 @@ export async function parseQuery(text, known) {
   const parts = [];
   for (const m of text.matchAll(new RegExp(T().PHRASE, "gu"))) {
     const terms = plain(await analyse(m[1], known)).map((t) => t[0]);
-    if (terms.length) parts.push(part([terms], { required: true, label: m[1] }));
+    if (!terms.length) continue;
+    const alternatives = new Map([terms, ...(await phraseReadings(m[1]))].map((a) => [JSON.stringify(a), a]));
+    parts.push(part([...alternatives.values()], { required: true, label: m[1] }));
   }
   const free = text.replace(new RegExp(T().PHRASE, "gu"), " ").replaceAll('"', " ");
   const arxiv = new RegExp(T().ARXIV, "gu");
@@ -38,6 +40,43 @@ export async function parseQuery(text, known) {
     throw new QueryError(`no searchable words in query '${text}' (particles, stop words and punctuation are ignored)`);
   }
   return { text, parts, arxiv_ids: ids, expansions: [] };
+}
+
+// query.phrase_readings over Lexicon.readings: a phrase's words each read every way the texts
+// read them (a form read one way is in lex only, its one reading counted as the whole)
+export async function phraseReadings(text) {
+  const words = text.match(/\S+/gu) || [];
+  if (words.length < 2) return [];
+  const forms = [...new Set([...words, ...words.map((w) => w.toLowerCase())])];
+  const [several, lex] = await Promise.all([Promise.all(forms.map((w) => sharded("alt", w))), lookup(forms)]);
+  const readings = new Map();
+  forms.forEach((w, i) => {
+    if (several[i] !== undefined) readings.set(w, several[i]);
+    else if (lex.has(w)) readings.set(w, [[lex.get(w), 1]]);
+  });
+  let beam = [[[], 1.0]];
+  for (const word of words) {
+    const found = readings.get(word) || readings.get(word.toLowerCase());
+    if (!found) return [];
+    const total = found.reduce((sum, [, n]) => sum + n, 0);
+    const read = found.filter(([r]) => r.length).map(([r, n]) => [r, n / total]);
+    const options = read.length ? read : [[found[0][0], 1.0]];
+    beam = beam.flatMap(([chosen, p]) => options.map(([r, share]) => [[...chosen, r], p * share]))
+      .map((item, i) => [...item, i]).sort((a, b) => b[1] - a[1] || a[2] - b[2])
+      .slice(0, T().PHRASE_READINGS).map(([chosen, p]) => [chosen, p]);
+  }
+  const out = new Map();
+  for (const [chosen] of beam) {
+    const terms = [];
+    let base = 0;
+    for (const reading of chosen) {
+      for (const [term, pos] of reading) terms.push([term, base + pos, 0, 0]);
+      base += 1 + Math.max(-1, ...reading.map((r) => r[1]));
+    }
+    const sequence = plain(terms).map((t) => t[0]);
+    if (sequence.length > 1) out.set(JSON.stringify(sequence), sequence);
+  }
+  return [...out.values()];
 }
 
 // query.word_parts
