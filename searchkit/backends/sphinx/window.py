@@ -129,11 +129,11 @@ class Windowed(Planned):
             if counting:
                 self._total, counting = index._counted(counted, self._exclude), []
             kth = _kth(best, limit)
-            wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
+            wanted = self._worth(lists, limit, kth)
             unknown = [doc for doc, _ in wanted if doc not in lists.completed]
             if unknown:  # their weights in every list narrow their bounds: fewer documents to score
                 index._complete(lists, unknown, self._since, self._until)
-                wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
+                wanted = self._worth(lists, limit, kth)
             self._score(named - scored, best)
             scored |= named
             self._score_best_first(wanted, limit, best, scored)
@@ -146,6 +146,11 @@ class Windowed(Planned):
                       for key in certify.holding_up(parsed, scope, joined, lists)}
         chosen = sorted(best.values(), key=lambda b: (-b[0], b[1]))[:limit]
         return self._plan_over([doc for _, _, doc in chosen]).top(limit)
+
+    def _worth(self, lists: certify.Lists, limit: int, kth: float) -> list[tuple[int, float]]:
+        """The documents whose upper bound still reaches ``kth`` (`certify.worth_fetching`)."""
+        return certify.worth_fetching(self._parsed, self._scope, self._joined, lists, limit, self._index._papers,
+                                      self._exclude, kth)
 
     def _swept(self, lists: certify.Lists, limit: int, best: dict[str, tuple[float, tuple[str, int], int]],
                scored: set[int]) -> bool:
@@ -169,7 +174,7 @@ class Windowed(Planned):
         if found is None:
             return False
         index._complete(lists, [doc for doc in found if doc not in lists.completed], self._since, self._until)
-        wanted = certify.worth_fetching(parsed, scope, joined, lists, limit, index._papers, self._exclude, kth)
+        wanted = self._worth(lists, limit, kth)
         self._score_best_first(wanted, limit, best, scored)
         return True
 
