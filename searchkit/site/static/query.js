@@ -26,9 +26,10 @@ export async function parseQuery(text, known) {
   text = checkQuery(text);
   const parts = [];
   for (const m of text.matchAll(new RegExp(T().PHRASE, "gu"))) {
-    const terms = plain(await analyse(m[1], known)).map((t) => t[0]);
+    const [analysed, others] = await Promise.all([analyse(m[1], known), phraseReadings(m[1])]); // one round of requests
+    const terms = plain(analysed).map((t) => t[0]);
     if (!terms.length) continue;
-    const alternatives = new Map([terms, ...(await phraseReadings(m[1]))].map((a) => [JSON.stringify(a), a]));
+    const alternatives = new Map([terms, ...others].map((a) => [JSON.stringify(a), a]));
     parts.push(part([...alternatives.values()], { required: true, label: m[1] }));
   }
   const free = text.replace(new RegExp(T().PHRASE, "gu"), " ").replaceAll('"', " ");
