@@ -26,7 +26,7 @@ from .glossary import Glossary, typed_key
 from .highlight import highlight
 from .hits import Explanation, Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon, may_stand_alone
-from .query import ParsedQuery, Part, compound_halves, is_hangul, parse_query, phrase_readings, split_compounds
+from .query import ParsedQuery, Part, compound_halves, is_hangul, parse_query, read_phrase, split_compounds
 from .ranking import coverage, neighbour_pairs, proximity
 from .schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, resolve_sections
 from .similar import key_terms, surface_forms, telling
@@ -212,9 +212,21 @@ class Engine(Index):
         Kiwi only for unseen ones; expanded by the concept layer unless not,
         and each word weighed by what it tells (see `understand`)."""
         parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known),
-                                             lambda text: phrase_readings(text, self._lexicon.readings)), self.known)
+                                             self._read_phrase), self.known)
         parsed = self._glossary.expand(parsed) if expand else parsed
         return understand(parsed, lambda term: self.df(ALL, term), self.size, expand)
+
+    def _read_phrase(self, text: str) -> tuple[tuple[str, ...], ...]:
+        """A quoted phrase's term sequences (`query.read_phrase`). A word read
+        as no term is searched as itself (깊이) only when quoted alone: in
+        "여섯 가지" it made the phrase the one word 가지 (가지치기's)."""
+        words = text.split()
+        alone = len(words) == 1
+        # the commonest readings come with the counts: one look-up (a round trip on a cluster), not two
+        counted = self._lexicon.readings([*words, *(w.lower() for w in words)])
+        ready = {word: readings[0][0] for word, readings in counted.items()}
+        return read_phrase(text, lambda t: self._lexicon.analyse(t, self.known, ready, as_itself=alone),
+                           lambda _: counted)
 
     def search(
         self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,
@@ -231,13 +243,15 @@ class Engine(Index):
             return self._finish(Results([], query=parsed.text, total=0, expansions=parsed.expansions))
         # unrestricted searches match on the combined field: one posting list a term
         scope = (ALL,) if fields == TEXT_FIELDS else fields
-        planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
+        joined = joined_words(parsed, self.known)
+        planned = self._plan(parsed, scope, joined, since, until)
         if feedback:  # pseudo-relevance feedback: plan again with the first hits' terms
             first = [(planned.stored(d)["spans"], score) for d, score in planned.top(pseudo.DOCS)]
             parsed = pseudo.expand(parsed, first, lambda t: self.df(ALL, t), self.size)
-            planned = self._plan(parsed, scope, joined_words(parsed, self.known), since, until)
+            joined = joined_words(parsed, self.known)
+            planned = self._plan(parsed, scope, joined, since, until)
         shown = planned.by_date(limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
-        found = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields)
+        found = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields, joined)
         if explain:
             found = [hit and replace(hit, explanation=planned.explain(d, s, c, n))
                      for hit, (d, s, c, n) in zip(found, shown)]
@@ -286,22 +300,25 @@ class Engine(Index):
         return self._finish(Results(hits, query=bare, total=self._total(planned)))
 
     def _hits(self, ranked: list[tuple[dict, float]], parsed: ParsedQuery,
-              fields: Sequence[str]) -> list[Hit | None]:
+              fields: Sequence[str], joined: Sequence[str] = ()) -> list[Hit | None]:
         """Hits with every post date of each paper and their highlights,
         one for each of ``ranked``; None for a paper whose texts or dates
         did not come (on a cluster, its shard stopped answering after it was
         ranked: partial results come from the shards that answered, and a
-        hit with no title or dates is none of theirs)."""
+        hit with no title or dates is none of theirs). ``joined``: the
+        compounds the query matched written as one word (`joined_words`),
+        marked too: a paper found only by one had no section to show."""
         unread = self._with_texts([stored for stored, _ in ranked])
         dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
         out: list[Hit | None] = []
+        terms = parsed.terms | set(joined)
         for i, (stored, score) in enumerate(ranked):
             if i in unread or not dates.get(stored["arxiv_id"]):
                 out.append(None)
                 continue
             highlights = {}
             for name in fields:
-                shown = highlight(stored["spans"], name, stored.get(name, ""), parsed.terms, parsed.phrases)
+                shown = highlight(stored["spans"], name, stored.get(name, ""), terms, parsed.phrases)
                 if shown:
                     highlights[name] = shown
             out.append(Hit(stored["arxiv_id"], stored.get("title", ""), stored["url"], dates[stored["arxiv_id"]],
@@ -498,6 +515,8 @@ def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]
     return [word for word in dict.fromkeys(joined) if known(word)]
 
 
+_DAY = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})", re.ASCII)
+"""A calendar date, ISO or compact (`date_range`; the page's `dateRange`)."""
 _NAME = re.compile(r"[a-z][a-z0-9]*")
 """A name written as one word: ASCII letters, then letters or digits."""
 
@@ -531,16 +550,19 @@ def replace_word(text: str, word: str, by: str) -> str:
 
 def date_range(since: str | date | None, until: str | date | None) -> tuple[str | None, str | None]:
     """ISO dates as stored (2025-10-06): `datetime.date` objects and
-    compact forms (20251006) are normalised, a bad date or an empty range
-    is an input error."""
+    compact forms (20251006) are normalised; a bad or empty date (``--since
+    "$FROM"`` with FROM unset) or an empty range is an input error. Only
+    calendar dates, as the page reads them: Python also reads 2025-W40 and
+    2025-273, which the page refused."""
     out = []
     for name, value in (("since", since), ("until", until)):
         if isinstance(value, date):  # datetime too: its date
             out.append(value.isoformat()[:10])
             continue
         try:
-            out.append(date.fromisoformat(value).isoformat() if value else None)
-        except (TypeError, ValueError):
+            day = _DAY.fullmatch(value) if isinstance(value, str) else None
+            out.append(None if value is None else date(*map(int, day.groups())).isoformat())  # type: ignore[union-attr]
+        except (AttributeError, TypeError, ValueError):
             raise QueryError(f"{name} date {value!r} is not an ISO date like 2025-10-06") from None
     if out[0] and out[1] and out[0] > out[1]:
         raise QueryError(f"since date {out[0]} is after until date {out[1]}")

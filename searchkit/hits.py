@@ -160,6 +160,8 @@ class Results(list):
             if callable(self._total):
                 counted = self._total()
                 self._total, self._exact = counted if isinstance(counted, tuple) else (counted, True)
+                if not self._exact:  # an estimate is never below the matching papers shown ("52 of about 51")
+                    self._total = max(self._total, len(self))
         return self._total
 
     @property

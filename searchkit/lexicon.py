@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -71,7 +72,34 @@ def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, 
             continue
         base = terms[i][1] if i < j else 0
         words[word] = [(term, pos - base, s - start, e - start) for term, pos, s, e in terms[i:j]]
+        if not (word[0].isalnum() and word[-1].isalnum()):
+            _unpunctuated(words, word, terms[i:j], start, base)
     return words
+
+
+def _unpunctuated(words: dict, word: str, terms: list[Term], start: int, base: int) -> None:
+    """Record the word without the punctuation around it too, when no term
+    reaches into that punctuation: a sentence's last word is written
+    "제안하였다." and a list's "초음파,", and the bare word a user types
+    was otherwise unseen (read by the stand-in as one made-up term)."""
+    lead = next((k for k, c in enumerate(word) if not _punctuation(c)), len(word))
+    end = len(word)
+    while end > lead and _punctuation(word[end - 1]):
+        end -= 1
+    bare = word[lead:end]
+    if not bare or bare == word or bare in words:
+        return
+    if all(start + lead <= s and e <= start + end for _, _, s, e in terms):
+        words[bare] = [(term, pos - base, s - start - lead, e - start - lead) for term, pos, s, e in terms]
+
+
+def _punctuation(char: str) -> bool:
+    """Punctuation a word is written with, not part of it (the underscore
+    of snake_case names stays)."""
+    return unicodedata.category(char) in _PUNCTUATION
+
+
+_PUNCTUATION = frozenset({"Pd", "Ps", "Pe", "Pi", "Pf", "Po"})
 
 
 def longest_hangul(strings: Iterable[str], floor: int = 0) -> int:
@@ -343,7 +371,7 @@ class Lexicon:
                    for w in (m.group() for m in _WORD.finditer(text)))
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False,
-                prefetched: Mapping[str, list[list] | None] | None = None) -> list[Term]:
+                prefetched: Mapping[str, list[list] | None] | None = None, as_itself: bool = True) -> list[Term]:
         """Analyse query text by look-up. When a word is neither recorded
         nor made of recorded words or ``known`` index terms, every word of
         the text is read by the stand-in (`standin.StandIn`), as the static
@@ -360,7 +388,8 @@ class Lexicon:
         wanted = [*words, *(w.lower() for w in words)]
         ready = prefetched or {}
         found = {w: r for w in wanted if (r := ready.get(w)) is not None}
-        found.update(self.lookup([w for w in wanted if w not in ready]))
+        if missing := [w for w in wanted if w not in ready]:
+            found.update(self.lookup(missing))
         for word in words:
             if word not in found and word.lower() in found:
                 found[word] = found[word.lower()]
@@ -370,7 +399,7 @@ class Lexicon:
                 found = self._stand_in(words, known)
                 break
             found[word] = segmented
-        if not any(found[word] for word in words):  # nothing to search: 깊이 typed alone is depth, not "deeply"
+        if as_itself and not any(found[word] for word in words):  # nothing to search: 깊이 alone is depth
             for word in words:
                 if may_stand_alone(word) and known(word):
                     found[word] = [[word, 0, 0, len(word)]]

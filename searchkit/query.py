@@ -38,7 +38,9 @@ JavaScript read differently."""
 Analyse = Callable[[str], list[Term]]
 _WORDS = re.compile(r"\S+")
 """Word forms, as the lexicon records them (`lexicon._WORD`)."""
-PhraseReadings = Callable[[str], list[tuple[str, ...]]]
+ReadPhrase = Callable[[str], tuple[tuple[str, ...], ...]]
+Readings = Callable[[list[str]], Mapping[str, Sequence[tuple[Sequence, int]]]]
+"""Word forms → each one's (reading, count) pairs (`lexicon.Lexicon.readings`)."""
 PHRASE_READINGS = 8
 """Ways a quoted phrase is matched in at most, its commonest first: each
 word may have been read several ways in the texts (see `phrase_readings`)."""
@@ -122,17 +124,15 @@ _VISIBLE = {"Cf": "", "Cc": " ", "Co": " ", "Cn": " ", "Cs": " "}
 controls become spaces."""
 
 
-def parse_query(text: str, analyse: Analyse, readings: PhraseReadings | None = None) -> ParsedQuery:
+def parse_query(text: str, analyse: Analyse, phrase: ReadPhrase | None = None) -> ParsedQuery:
     """Split quoted phrases from free words and analyse both with
-    ``analyse`` (the index's lexicon, so no Kiwi is needed for known words);
-    a phrase also matches as ``readings`` reads it (`phrase_readings`)."""
+    ``analyse`` (the index's lexicon, so no Kiwi is needed for known words),
+    or a phrase with ``phrase`` where given (`read_phrase`)."""
     text = check_query(text)
     parts: list[Part] = []
     for match in _PHRASE.finditer(text):
-        terms = tuple(t.text for t in plain(analyse(match.group(1))))
-        if terms:
-            others = readings(match.group(1)) if readings else []
-            alternatives = tuple(dict.fromkeys([terms, *others]))
+        alternatives = phrase(match.group(1)) if phrase else (tuple(t.text for t in plain(analyse(match.group(1)))),)
+        if alternatives and alternatives[0]:
             parts.append(Part(alternatives, required=True, label=match.group(1)))
     free = _PHRASE.sub(" ", text).replace('"', " ")
     ids = tuple(dict.fromkeys(unicodedata.normalize("NFKC", m.group(1)) for m in _ARXIV.finditer(free)))
@@ -145,9 +145,15 @@ def parse_query(text: str, analyse: Analyse, readings: PhraseReadings | None = N
     return ParsedQuery(text, tuple(parts), ids)
 
 
-def phrase_readings(
-    text: str, lookup: Callable[[list[str]], Mapping[str, Sequence[tuple[Sequence, int]]]]
-) -> list[tuple[str, ...]]:
+def read_phrase(text: str, analyse: Analyse, lookup: Readings) -> tuple[tuple[str, ...], ...]:
+    """A quoted phrase's term sequences: as ``analyse`` reads it (with no
+    rule that searches a word read as no term as itself: "여섯 가지" is no
+    phrase 가지), then `phrase_readings`; empty when it keeps no term."""
+    terms = tuple(t.text for t in plain(analyse(text)))
+    return tuple(dict.fromkeys([terms, *phrase_readings(text, lookup)])) if terms else ()
+
+
+def phrase_readings(text: str, lookup: Readings) -> list[tuple[str, ...]]:
     """The term sequences of a phrase of two words or more, each word read
     in each way the texts read it (``lookup``: word forms → each one's
     (reading, count) pairs, `lexicon.Lexicon.readings`), most likely
@@ -155,7 +161,9 @@ def phrase_readings(
     대형 is 대형 in most texts but 대 in "멀티모달 대형 언어 모델의", and a
     quoted phrase matched only its commonest reading missed every paper
     writing it so. Empty when a word is not recorded (its reading is a
-    guess) or the phrase is one word (양자화 read as 양자 would be quantum)."""
+    guess) or the phrase is one word (양자화 read as 양자 would be quantum).
+    A word read as no term only now and then is not tried so: 대형 read as
+    nothing would make the phrase match "멀티모달 언어 모델"."""
     words = _WORDS.findall(text)
     if len(words) < 2:
         return []
@@ -166,7 +174,8 @@ def phrase_readings(
         if not found:
             return []
         total = sum(n for _, n in found)
-        options = [(r, n / total) for r, n in found if r] or [(found[0][0], 1.0)]
+        # a reading of no term only where it is the word's commonest (다른 is mostly no term; 대형 once)
+        options = [(r, n / total) for i, (r, n) in enumerate(found) if r or not i]
         beam = sorted(((chosen + (r,), p * share) for chosen, p in beam for r, share in options),
                       key=lambda item: -item[1])[:PHRASE_READINGS]
     out = []

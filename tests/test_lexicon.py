@@ -55,6 +55,13 @@ def test_split_words_makes_offsets_relative_to_the_word() -> None:
     }
 
 
+def test_split_words_records_a_word_without_its_punctuation_too() -> None:
+    terms = [Term("제안", 1, 4, 6), Term("음파", 2, 12, 14)]
+    words = split_words("방법을 제안하였다. 초음파, (끝)", terms)
+    assert words["제안하였다"] == words["제안하였다."] == [("제안", 0, 0, 2)]
+    assert words["초음파"] == [("음파", 0, 1, 3)] and words["끝"] == []
+
+
 def test_split_words_records_words_without_terms() -> None:
     text = "확산 및 모델"
     assert split_words(text, analyse(text))["및"] == []
@@ -309,6 +316,7 @@ def test_a_query_of_words_read_as_no_term_searches_the_index_terms_they_are(tmp_
     assert [t.text for t in lex.analyse("깊이 추정", known)] == ["추정"]
     assert [t.text for t in lex.analyse("두 가지 방법", known)] == ["방법"]
     assert lex.analyse("이 모두", known) == []
+    assert lex.analyse("이 깊이", known, as_itself=False) == []  # how a quoted phrase of words is read
     lex.close()
 
 

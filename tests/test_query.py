@@ -6,7 +6,16 @@ import pytest
 
 from searchkit.analysis import analyse
 from searchkit.errors import InputError, QueryError
-from searchkit.query import MAX_QUERY, PHRASE_READINGS, Part, check_query, parse_query, phrase_readings, word_parts
+from searchkit.query import (
+    MAX_QUERY,
+    PHRASE_READINGS,
+    Part,
+    check_query,
+    parse_query,
+    phrase_readings,
+    read_phrase,
+    word_parts,
+)
 from searchkit.schema import SECTION_GROUPS, TEXT_FIELDS, resolve_sections
 
 
@@ -175,6 +184,7 @@ READINGS = {
     "멀티모달": [([["멀티", 0, 0, 2], ["모달", 1, 2, 4]], 161), ([["멀티모달", 0, 0, 4]], 14)],
     "대형": [([["대형", 0, 0, 2]], 192), ([["대", 0, 0, 1]], 39), ([], 1)],
     "모델": [([["모델", 0, 0, 2]], 702)],
+    "다른": [([], 77), ([["다르", 0, 0, 2]], 20)],
     "gpt-4o": [([["gpt-4o", 0, 0, 6], ["gpt", 0, 0, 3], ["4o", 1, 4, 6]], 3)],
 }
 
@@ -189,6 +199,9 @@ def test_a_phrase_is_read_every_way_its_words_were_read_most_likely_first() -> N
         ("멀티모달", "대형", "모델"), ("멀티모달", "대", "모델"),
     ]  # a reading of no term is left out: 대형 read as nothing would make the phrase 멀티모달 모델
     assert phrase_readings("GPT-4o 모델", lookup) == [("gpt", "4o", "모델")]  # names by their parts, as `plain`
+    # a word mostly read as no term (다른) is tried so too: skipping it is its commonest reading
+    assert phrase_readings("다른 대형 모델", lookup) == [
+        ("대형", "모델"), ("다르", "대형", "모델"), ("대", "모델"), ("다르", "대", "모델")]
 
 
 def test_a_phrase_with_an_unrecorded_word_or_of_one_word_has_no_other_reading() -> None:
@@ -203,5 +216,5 @@ def test_a_phrase_is_read_at_most_so_many_ways() -> None:
 
 
 def test_a_quoted_phrase_matches_each_reading() -> None:
-    parsed = parse_query('"대형 모델"', analyse, lambda text: phrase_readings(text, lookup))
+    parsed = parse_query('"대형 모델"', analyse, lambda text: read_phrase(text, analyse, lookup))
     assert parsed.parts[0].alternatives == (("대형", "모델"), ("대", "모델")) and parsed.parts[0].required

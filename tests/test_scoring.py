@@ -296,6 +296,14 @@ def test_total_past_the_budget_is_an_estimate_and_says_so(default_index, monkeyp
     assert 0 < estimated.total <= len(together)
 
 
+def test_an_estimated_total_is_never_below_the_hits_shown(shared_index) -> None:
+    """The sample checked at the budget found fewer matches than the hits
+    shown: "52 of about 51 matching papers"."""
+    for query in ('"모델 기반"', '"기반 모델"'):
+        results = shared_index.search(query, limit=100)
+        assert not results.total_exact and results.total >= len(results) > 40, query
+
+
 @pytest.mark.parametrize("text", ["LLM", "대형 언어 모델"])
 def test_grouped_synonyms_score_their_best_alternative(default_index, text: str) -> None:
     """A part holding several synonyms scores, in each paper, what its best

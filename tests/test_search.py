@@ -147,6 +147,47 @@ def test_a_quoted_phrase_finds_every_paper_writing_it_in_the_shared_corpus(
     assert writing and writing <= set(ids(shared_index.search(f'"{phrase}"', limit=400)))
 
 
+@pytest.mark.parametrize("word", ["제안하였다", "입증하였다", "도입하였다"])
+def test_a_word_written_only_before_punctuation_is_found(default_index: searchkit.Index, word: str) -> None:
+    """The default corpus writes these only at a sentence's end
+    ("…제안하였다."): the bare word typed was an unseen form, read by the
+    stand-in as one made-up term, and found nothing."""
+    posts, _ = find_posts(DEFAULT_CORPUS)
+    writing = {paper.arxiv_id for post in posts for paper in parse_post(post).papers
+               if any(re.search(word + "(?![가-힣])", t) for t in [paper.title, *paper.sections.values()])}
+    assert writing and writing <= set(ids(default_index.search(word, limit=200, expand=False)))
+
+
+def test_a_quoted_phrase_is_read_in_one_look_up(default_index: searchkit.Index, monkeypatch) -> None:
+    """Its words' readings and counts come at once: on a cluster each
+    look-up is a round trip, and reading the phrase twice cost two."""
+    asked = []
+    lexicon = default_index._lexicon
+    for name in ("lookup", "readings"):
+        real = getattr(lexicon, name)
+        monkeypatch.setattr(lexicon, name, lambda words, real=real, name=name: asked.append(name) or real(words))
+    parsed = default_index.parse('"대형 언어 모델"')
+    assert asked == ["readings"] and ("대형", "언어", "모델") in parsed.parts[0].alternatives
+
+
+def test_a_quoted_phrase_is_never_one_word_it_does_not_hold(default_index: searchkit.Index) -> None:
+    """A word read as no term is searched as itself (깊이) when typed or
+    quoted alone; inside a quoted phrase it made "두 가지" the one word
+    가지 (가지치기's): a phrase of no searchable word is now said to be."""
+    with pytest.raises(QueryError, match="no searchable words"):
+        default_index.search('"두 가지"')
+    assert ids(default_index.search('"깊이"')) == ids(default_index.search("깊이"))
+
+
+def test_every_hit_of_a_compound_shows_where_it_matched(shared_index: searchkit.Index) -> None:
+    """Papers that write 프레임워크 as one term match through the query's
+    joined compound (프레임 + 워크 → 프레임워크); they were shown with no
+    highlight and no matched section."""
+    for query in ("프레임워크", "멀티모달"):
+        hits = shared_index.search(query, limit=400, expand=False)
+        assert len(hits) > 100 and all(hit.highlights for hit in hits), query
+
+
 @pytest.mark.parametrize("limit", [0, -1, 2.5, "3"])
 def test_bad_limit_raises(default_index: searchkit.Index, limit) -> None:
     with pytest.raises(QueryError, match="limit must be a positive whole number"):

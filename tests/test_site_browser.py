@@ -126,6 +126,8 @@ def test_dates_sort_and_switching_synonyms_off_match_the_library(default_index: 
         ({"q": "토큰 압축", "section": "limitations"}, {"sections": ["limitations"]}),
         ({"q": '"대형 언어" 모델'}, {}),  # a phrase whose 대형 some texts read as 대 (phrase_readings)
         ({"q": '"이산 확산"'}, {}),
+        ({"q": '"두 가지" 방법'}, {}),  # no phrase 가지 (Engine._read_phrase)
+        ({"q": "제안하였다"}, {}),  # recorded without its full stop (lexicon._unpunctuated)
     ]
     answer = drive(default_site, [{"type": "query", "full": True, **page} for page, _ in cases])
     for (page, library), got in zip(cases, answer["answers"]):

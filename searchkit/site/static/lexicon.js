@@ -6,7 +6,7 @@ import { meta, lookup, json, sharded } from "./store.js";
 const T = () => meta.tables;
 
 // Lexicon.analyse: query text → [term, pos, start, end] items
-export async function analyse(text, known) {
+export async function analyse(text, known, asItself = true) {
   const matches = [...text.matchAll(/\S+/gu)];
   const words = [...new Set(matches.map((m) => m[0]))];
   const forms = [...new Set([...words, ...words.map((w) => w.toLowerCase())])];
@@ -26,7 +26,7 @@ export async function analyse(text, known) {
   // as Lexicon.analyse: every word gets the stand-in's reading (StandIn.word)
   if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
   // as Lexicon.analyse: when no word keeps a term, a Hangul word that is itself an index term
-  if (!words.some((word) => found.get(word).length)) {
+  if (asItself && !words.some((word) => found.get(word).length)) {
     for (const word of words) {
       if (/^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) found.set(word, [[word, 0, 0, word.length]]);
     }

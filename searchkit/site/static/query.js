@@ -26,7 +26,9 @@ export async function parseQuery(text, known) {
   text = checkQuery(text);
   const parts = [];
   for (const m of text.matchAll(new RegExp(T().PHRASE, "gu"))) {
-    const [analysed, others] = await Promise.all([analyse(m[1], known), phraseReadings(m[1])]); // one round of requests
+    // Engine._read_phrase: a word read as no term is searched as itself only when quoted alone
+    const alone = (m[1].match(/\S+/gu) || []).length === 1;
+    const [analysed, others] = await Promise.all([analyse(m[1], known, alone), phraseReadings(m[1])]); // one round of requests
     const terms = plain(analysed).map((t) => t[0]);
     if (!terms.length) continue;
     const alternatives = new Map([terms, ...others].map((a) => [JSON.stringify(a), a]));
@@ -60,8 +62,7 @@ export async function phraseReadings(text) {
     const found = readings.get(word) || readings.get(word.toLowerCase());
     if (!found) return [];
     const total = found.reduce((sum, [, n]) => sum + n, 0);
-    const read = found.filter(([r]) => r.length).map(([r, n]) => [r, n / total]);
-    const options = read.length ? read : [[found[0][0], 1.0]];
+    const options = found.filter(([r], i) => r.length || !i).map(([r, n]) => [r, n / total]);
     beam = beam.flatMap(([chosen, p]) => options.map(([r, share]) => [[...chosen, r], p * share]))
       .map((item, i) => [...item, i]).sort((a, b) => b[1] - a[1] || a[2] - b[2])
       .slice(0, T().PHRASE_READINGS).map(([chosen, p]) => [chosen, p]);

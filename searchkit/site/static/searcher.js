@@ -44,7 +44,7 @@ export function resolveSections(names) {
 // searcher.date_range (ISO text: 2025-10-06 or 20251006)
 export function dateRange(since, until) {
   const out = [since, until].map((value, i) => {
-    if (!value) return null;
+    if (value == null) return null; // as date_range: an empty date is an error, not no date
     const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(value);
     const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
     if (!d || d.getUTCMonth() !== +m[2] - 1 || d.getUTCDate() !== +m[3]) {
@@ -106,12 +106,16 @@ export async function search(query, { limit = 10, sections = null, since = null,
   }
   check();
   const [hits, suggestion] = await Promise.all([
-    Promise.all(candidates.slice(0, limit).map(([d, score, c, p]) => hit(d, score * c * p, parsed, fields))),
+    Promise.all(candidates.slice(0, limit).map(([d, score, c, p]) => hit(d, score * c * p, parsed, fields, planned.joined))),
     suggest(parsed),
   ]);
   return {
     hits, expansions: parsed.expansions, suggestion, query: parsed.text, parsed,
-    planned: { ...planned, within }, count: () => count(planned, within),
+    planned: { ...planned, within }, count: async () => {
+      // hits.Results.total: an estimate is never below the matching papers shown
+      const counted = await count(planned, within);
+      return counted.exact ? counted : { ...counted, total: Math.max(counted.total, hits.length) };
+    },
   };
 }
 
@@ -172,14 +176,15 @@ async function planQuery(parsed, fields, within) {
   // the three kinds of clause are read at once; their order in extras is Python's
   // a phrase's grams are fetched beside the postings
   for (const p of parsed.parts) for (const alt of p.alternatives) if (alt.length > 1) phraseGrams(alt).forEach(store.gram);
+  let words = [];
   const [{ parts, present }, joined, ids] = await Promise.all([
     plan(parsed.parts, fields, T().FIELD_WEIGHTS),
-    joinedWords(parsed).then((words) => Promise.all(
-      words.flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
+    joinedWords(parsed).then((found) => Promise.all(
+      (words = found).flatMap((word) => fields.map((f) => dense(f, word, T().FIELD_WEIGHTS[f] ?? 1.0))))),
     Promise.all(parsed.arxiv_ids.map(async (id) => dense("arxiv_id", await store.arxivDocs(id), T().ARXIV_BOOST))),
   ]);
   await Promise.all(parts.flatMap(([alternatives]) => alternatives.filter((a) => a.phrase).map(attachGrams)));
-  return { parts, extras: [...joined, ...ids], within, present };
+  return { parts, extras: [...joined, ...ids], within, present, joined: words };
 }
 
 // a phrase's exported grams (shards.Grams): document → sections that may hold it. A phrase of
@@ -212,11 +217,12 @@ async function joinedWords(parsed) {
 }
 
 // WhooshIndex._hit: the paper with all its dates and each matching section's fragment
-async function hit(doc, score, parsed, fields) {
+async function hit(doc, score, parsed, fields, joined = []) {
   const [stored, spans] = await Promise.all([store.text(doc), store.spans(doc)]);
   const dates = [...new Set(store.copiesOf(doc).map(store.docDate))].sort();
   const highlights = {};
-  const terms = singleTerms(parsed), phrased = phrases(parsed);
+  // the compounds matched written as one word (Engine._hits' joined) are marked too
+  const terms = new Set([...singleTerms(parsed), ...joined]), phrased = phrases(parsed);
   for (const name of fields) {
     const shown = highlight(spans, name, stored.texts[name] || "", terms, phrased);
     if (shown) highlights[name] = shown;
