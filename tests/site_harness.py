@@ -118,6 +118,15 @@ def segment_in_node(site: Path, words: list[str], timeout: float = 120) -> dict:
     return json.loads(out)
 
 
+def search_in_node(site: Path, queries: list[dict], timeout: float = 300) -> list[dict]:
+    """The page's `search` of each ``{"q", "limit"}``, run by node on the
+    exported files without a browser (browser/search.mjs)."""
+    code, out, err = _node(BROWSER_DIR / "search.mjs", {"site": str(site), "queries": queries}, timeout)
+    if code:
+        raise RuntimeError(f"search.mjs failed ({code}): {err.strip()}")
+    return json.loads(out)
+
+
 def redeploy_in_node(site: Path, timeout: float = 120) -> dict:
     """What the page's store says when the site is exported anew while it
     is open (browser/redeploy.mjs, node, no browser; the export is changed

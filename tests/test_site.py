@@ -18,7 +18,7 @@ from searchkit.site.shards import Grams, deletion_keys, fnv1a, posting_block
 from searchkit.site.trend import week_start
 from searchkit.terminal.cli import main
 from tests.conftest import DEFAULT_CORPUS, write_posts
-from tests.site_harness import damaged_in_node, redeploy_in_node, segment_in_node
+from tests.site_harness import damaged_in_node, redeploy_in_node, search_in_node, segment_in_node
 from tests.test_lexicon import _corpus_words
 
 
@@ -357,6 +357,22 @@ def test_the_page_segments_unseen_words_as_the_library(default_site_dir: Path, d
     page = segment_in_node(default_site_dir, words, timeout=60)
     assert page["longest"] == lex.longest() is not None
     assert [(w, s) for w, s, want in zip(words, page["segments"], (lex.segment(w, known) for w in words)) if s != want] == []
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Path,
+                                                            default_index: searchkit.Index) -> None:
+    """The page's scores come from another engine's Math: node's Math.log
+    is one bit off C's log for one argument in thirty, and the queries'
+    word significances took that bit into their scores (3D 재구성 scored
+    32.3923400543144 on the page, 32.392340054314396 in the library) until
+    both rounded them to single precision (`understand._single`)."""
+    queries = [{"q": q, "limit": limit} for q in ("3D 재구성", "언어 모델 추론 능력", "이미지 편집", "음성 합성",
+                                                 "시각 토큰 압축", '"대형 언어" 모델') for limit in (10, 45)]
+    page = search_in_node(default_site_dir, queries)
+    for query, got in zip(queries, page):
+        hits = default_index.search(query["q"], limit=query["limit"])
+        assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits]}, query
 
 
 def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ function significance(p, dfs, count, isLight) {
   const terms = new Set(p.alternatives.flat());
   let rarity = null;
   for (const t of terms) {
-    const r = Math.log(Math.max(count, 1) / (dfs.get(t) + 1));
+    const r = Math.fround(Math.log(Math.max(count, 1) / (dfs.get(t) + 1))); // understand._single
     if (rarity === null || r > rarity) rarity = r;
   }
   return Math.max(T().MIN_SIGNIFICANCE, rarity ?? 0.0) * (isLight ? T().LIGHT_WEIGHT : 1.0);
