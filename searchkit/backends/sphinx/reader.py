@@ -143,14 +143,6 @@ class ClusterLexicon(Lexicon):
         generation = self._index.generation
         return {word: counted for word, body in self._rows(words) if (counted := counts(body, generation))}
 
-    def ambiguous(self) -> Iterator[tuple[str, list[tuple[list[list], int]]]]:
-        """Every word form of the generation read more than one way, with
-        its readings (`Lexicon.ambiguous`), in word order."""
-        generation = self._index.generation
-        found = [(str(word), counted) for word, body in cluster_lexicon.rows(self._index, self._index.url)
-                 if len(counted := counts(body, generation)) > 1]
-        yield from sorted(found)
-
     def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
         """Every word form of the generation with its reading (what
         `standin.tables` reads), a page of rows at a time in id order;
