@@ -23,7 +23,7 @@ from . import feedback as pseudo
 from . import scoring
 from .errors import NotFoundError, QueryError
 from .glossary import Glossary, typed_key
-from .highlight import highlight
+from .highlight import fragment, highlight
 from .hits import Explanation, Hit, IndexStats, PaperView, Results
 from .lexicon import Lexicon, may_stand_alone
 from .query import ParsedQuery, Part, compound_halves, is_hangul, parse_query, read_phrase, split_compounds
@@ -312,13 +312,18 @@ class Engine(Index):
         dates = self._dates([stored["arxiv_id"] for stored, _ in ranked])
         out: list[Hit | None] = []
         terms = parsed.terms | set(joined)
+        chosen = len(fields) < len(TEXT_FIELDS)  # sections asked for by name
         for i, (stored, score) in enumerate(ranked):
             if i in unread or not dates.get(stored["arxiv_id"]):
                 out.append(None)
                 continue
             highlights = {}
+            named = chosen and stored["arxiv_id"] in parsed.arxiv_ids
             for name in fields:
                 shown = highlight(stored["spans"], name, stored.get(name, ""), terms, parsed.phrases)
+                if shown is None and named and stored.get(name):
+                    # a paper asked for by its id, with the sections asked for: they open, unmarked
+                    shown = fragment(stored[name], [])
                 if shown:
                     highlights[name] = shown
             out.append(Hit(stored["arxiv_id"], stored.get("title", ""), stored["url"], dates[stored["arxiv_id"]],

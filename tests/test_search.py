@@ -158,6 +158,17 @@ def test_a_word_written_only_before_punctuation_is_found(default_index: searchki
     assert writing and writing <= set(ids(default_index.search(word, limit=200, expand=False)))
 
 
+def test_a_paper_asked_for_by_id_shows_the_sections_asked_for(default_index: searchkit.Index) -> None:
+    """An id with --section limitations printed the paper with no section:
+    the id matched, no word did. The sections asked for now open, unmarked."""
+    paper = default_index.search("확산")[0].arxiv_id
+    hit = default_index.search(paper, sections=["limitations"])[0]
+    text = default_index.paper(paper).sections["limitations"]
+    assert hit.arxiv_id == paper and list(hit.highlights) == ["limitations"]
+    assert hit.highlights["limitations"].spans == () and text.startswith(hit.highlights["limitations"].text.rstrip("…"))
+    assert default_index.search(paper)[0].highlights == {}  # every section: too much to open
+
+
 def test_a_quoted_phrase_is_read_in_one_look_up(default_index: searchkit.Index, monkeypatch) -> None:
     """Its words' readings and counts come at once: on a cluster each
     look-up is a round trip, and reading the phrase twice cost two."""

@@ -367,12 +367,15 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
     word significances took that bit into their scores (3D 재구성 scored
     32.3923400543144 on the page, 32.392340054314396 in the library) until
     both rounded them to single precision (`understand._single`)."""
+    paper = default_index.search("확산")[0].arxiv_id
     queries = [{"q": q, "limit": limit} for q in ("3D 재구성", "언어 모델 추론 능력", "이미지 편집", "음성 합성",
                                                  "시각 토큰 압축", '"대형 언어" 모델') for limit in (10, 45)]
+    queries += [{"q": f"{paper} 확산", "sections": ["limitations"]}, {"q": "확산 모델", "sections": ["results"]}]
     page = search_in_node(default_site_dir, queries)
     for query, got in zip(queries, page):
-        hits = default_index.search(query["q"], limit=query["limit"])
-        assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits]}, query
+        hits = default_index.search(query["q"], limit=query.get("limit", 10), sections=query.get("sections"))
+        shown = [{name: frag.text for name, frag in h.highlights.items()} for h in hits]
+        assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits], "shown": shown}, query
 
 
 def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> None:

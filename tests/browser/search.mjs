@@ -1,7 +1,8 @@
 // Runs the page's own searcher.js in node, no browser: the exported data/ is
 // read from disk through a stand-in for fetch. Job on stdin: {"site":
-// exported directory, "queries": [{"q", "limit"}, ...]}; prints, for each,
-// {"ids": [...], "scores": [...]} or {"error": message}. The page's numbers
+// exported directory, "queries": [{"q", "limit", "sections"}, ...]}; prints,
+// for each, {"ids": [...], "scores": [...], "shown": [{section: text}, ...]}
+// or {"error": message}. The page's numbers
 // then come from node's Math, not Chromium's: a result that leans on one
 // engine's last bit shows here.
 import { readFileSync } from "node:fs";
@@ -14,10 +15,11 @@ const store = await import(pathToFileURL(`${job.site}/store.js`).href);
 const searcher = await import(pathToFileURL(`${job.site}/searcher.js`).href);
 await store.open(`${job.site}/data/`);
 const out = [];
-for (const { q, limit = 10 } of job.queries) {
+for (const { q, limit = 10, sections = null } of job.queries) {
   try {
-    const found = await searcher.search(q, { limit });
-    out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score) });
+    const found = await searcher.search(q, { limit, sections });
+    const shown = found.hits.map((h) => Object.fromEntries(Object.entries(h.highlights).map(([k, f]) => [k, f.text])));
+    out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score), shown });
   } catch (e) {
     out.push({ error: String(e.message || e) });
   }

@@ -6,7 +6,7 @@ import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, single
 import { plan, dense, top, matching } from "./scoring.js";
 import { coverage, proximity, proximityBounds, neighbourPairs } from "./ranking.js";
 import { understand } from "./understand.js";
-import { highlight } from "./highlight.js";
+import { fragment, highlight } from "./highlight.js";
 import { closest, deletionKeys, withinOne } from "./suggest.js";
 
 const T = () => store.meta.tables;
@@ -223,8 +223,11 @@ async function hit(doc, score, parsed, fields, joined = []) {
   const highlights = {};
   // the compounds matched written as one word (Engine._hits' joined) are marked too
   const terms = new Set([...singleTerms(parsed), ...joined]), phrased = phrases(parsed);
+  // Engine._hits: a paper asked for by its id, with sections asked for by name: they open, unmarked
+  const named = fields.length < T().TEXT_FIELDS.length && parsed.arxiv_ids.includes(stored.arxiv_id);
   for (const name of fields) {
-    const shown = highlight(spans, name, stored.texts[name] || "", terms, phrased);
+    let shown = highlight(spans, name, stored.texts[name] || "", terms, phrased);
+    if (!shown && named && stored.texts[name]) shown = fragment(Array.from(stored.texts[name]), []);
     if (shown) highlights[name] = shown;
   }
   return { doc, arxiv_id: stored.arxiv_id, title: stored.title, url: stored.url, post: stored.post, dates, score, highlights };
