@@ -171,7 +171,9 @@ export const phrases = (parsed) => parsed.parts.flatMap((p) => p.alternatives.fi
 // glossary.Glossary.synonyms, looked up by source terms
 export async function synonyms(source) {
   if (!source.length) return [];
-  return (await glossaryEntries(source[0]))[source.join("\x1f")] || [];
+  const entries = await glossaryEntries(source[0]), key = source.join("\x1f");
+  // own keys only: "constructor" is no glossary source (it was Object.prototype's, and crashed the page)
+  return Object.prototype.hasOwnProperty.call(entries, key) ? entries[key] : [];
 }
 
 // glossary.Glossary.knows

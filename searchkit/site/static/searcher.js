@@ -33,7 +33,7 @@ export function resolveSections(names) {
   const fields = [];
   for (const name of names) {
     const k = name.trim().toLowerCase();
-    if (!(k in T().SECTION_GROUPS)) {
+    if (!Object.prototype.hasOwnProperty.call(T().SECTION_GROUPS, k)) { // not "constructor" nor "__proto__"
       throw new QueryError(`unknown section '${name}'; valid sections: ${Object.keys(T().SECTION_GROUPS).join(", ")}`);
     }
     for (const f of T().SECTION_GROUPS[k]) if (!fields.includes(f)) fields.push(f);
