@@ -375,6 +375,8 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
     # Object.prototype's keys are no glossary source nor section (the page crashed on "constructor")
     queries += [{"q": "constructor design"}, {"q": "Constructor"}, {"q": "확산", "sections": ["constructor"]},
                 {"q": "확산", "sections": ["__proto__"]}]
+    # letters outside the BMP (pasted from a PDF) are two UTF-16 units but one code point, as offsets count
+    queries += [{"q": q} for q in ("교𝑑감각", "𝑑𝑖𝑓𝑓𝑢𝑠𝑖𝑜𝑛 모델", "top-𝑘 샘플링", "𝐋𝐋𝐌 추론")]
     page = search_in_node(default_site_dir, queries)
     for query, got in zip(queries, page):
         try:
@@ -383,7 +385,9 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
             assert got == {"error": str(exc)}, query
             continue
         shown = [{name: frag.text for name, frag in h.highlights.items()} for h in hits]
-        assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits], "shown": shown}, query
+        expansions = [[e.source, e.target] for e in hits.expansions]
+        assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits], "shown": shown,
+                       "expansions": expansions}, query
 
 
 def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 // Runs the page's own searcher.js in node, no browser: the exported data/ is
 // read from disk through a stand-in for fetch. Job on stdin: {"site":
 // exported directory, "queries": [{"q", "limit", "sections"}, ...]}; prints,
-// for each, {"ids": [...], "scores": [...], "shown": [{section: text}, ...]}
-// or {"error": message}. The page's numbers
+// for each, {"ids": [...], "scores": [...], "shown": [{section: text}, ...],
+// "expansions": [[source, target], ...]} or {"error": message}. The page's numbers
 // then come from node's Math, not Chromium's: a result that leans on one
 // engine's last bit shows here.
 import { readFileSync } from "node:fs";
@@ -19,7 +19,8 @@ for (const { q, limit = 10, sections = null } of job.queries) {
   try {
     const found = await searcher.search(q, { limit, sections });
     const shown = found.hits.map((h) => Object.fromEntries(Object.entries(h.highlights).map(([k, f]) => [k, f.text])));
-    out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score), shown });
+    const expansions = found.expansions.map((e) => [e.source, e.target]);
+    out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score), shown, expansions });
   } catch (e) {
     out.push({ error: String(e.message || e) });
   }

@@ -5,6 +5,11 @@ import { meta, lookup, json, sharded } from "./store.js";
 
 const T = () => meta.tables;
 
+// Offsets count code points, as Python's str does: a JS index or length counts UTF-16 units, and a
+// letter outside the BMP (𝑑, pasted from a PDF) is two of them
+export const points = (text) => Array.from(text).length;
+const pointAt = (text, index) => points(text.slice(0, index));
+
 // Lexicon.analyse: query text → [term, pos, start, end] items
 export async function analyse(text, known, asItself = true) {
   const matches = [...text.matchAll(/\S+/gu)];
@@ -35,7 +40,8 @@ export async function analyse(text, known, asItself = true) {
   let base = 0;
   for (const m of matches) {
     const recorded = found.get(m[0]);
-    for (const [term, pos, start, end] of recorded) terms.push([term, base + pos, m.index + start, m.index + end]);
+    const at = pointAt(text, m.index);
+    for (const [term, pos, start, end] of recorded) terms.push([term, base + pos, at + start, at + end]);
     base += 1 + Math.max(-1, ...recorded.map((r) => r[1]));
   }
   return terms;
@@ -100,16 +106,17 @@ export async function standIn(word, known) {
   let pos = 0;
   for (const m of word.matchAll(/[\p{L}\p{N}][\p{L}\p{N}\-.+/]*/gu)) {
     const piece = m[0].replace(/[-.+/]+$/u, "");
+    const start = pointAt(word, m.index);
     if (/^[A-Za-z0-9\-.+/]+$/.test(piece)) {
       const parts = [...piece.matchAll(/[A-Za-z]+|[0-9]+/g)]
         .map((p) => [normalise(p[0]), p.index]).filter(([t]) => t);
       const whole = piece.normalize("NFKC").toLowerCase();
-      if (parts.length > 1) out.push([whole, pos, m.index, m.index + piece.length]);
-      for (const [t, at] of parts) out.push([t, pos++, m.index + at, m.index + at + (t === "" ? 0 : partLength(piece, at))]);
+      if (parts.length > 1) out.push([whole, pos, start, start + piece.length]);
+      for (const [t, at] of parts) out.push([t, pos++, start + at, start + at + (t === "" ? 0 : partLength(piece, at))]);
       continue;
     }
     const items = await koreanStandIn(piece, known);
-    for (const [t, p, s, e] of items || []) out.push([t, pos + p, m.index + s, m.index + e]);
+    for (const [t, p, s, e] of items || []) out.push([t, pos + p, start + s, start + e]);
     pos += 1 + Math.max(-1, ...(items || []).map((it) => it[1]));
   }
   return out;
@@ -136,13 +143,14 @@ async function koreanStandIn(piece, known) {
     const recorded = found.get(piece) ?? found.get(lower);
     if (recorded) return recorded;
     const runs = [...piece.matchAll(/[A-Za-z0-9][A-Za-z0-9\-.+/]*|[\uac00-\ud7a3]+|[^A-Za-z0-9\uac00-\ud7a3]+/gu)];
-    if (runs.length < 2) return [[lower, 0, 0, piece.length]];
+    if (runs.length < 2) return [[lower, 0, 0, points(piece)]];
     // mixed scripts (GPT로, 3D모델): each run on its own, as Kiwi tags them apart
     const out = [];
     let pos = 0;
     for (const run of runs) {
       const items = await standIn(run[0], known);
-      for (const [t, p, st, e] of items) out.push([t, pos + p, run.index + st, run.index + e]);
+      const at = pointAt(piece, run.index);
+      for (const [t, p, st, e] of items) out.push([t, pos + p, at + st, at + e]);
       pos += 1 + Math.max(-1, ...items.map((it) => it[1]));
     }
     return out;
@@ -191,7 +199,7 @@ async function koreanStandIn(piece, known) {
   if (last >= 2 && T().SUFFIXES.includes(piece[last])) return [[piece.slice(0, last), 0, 0, last], [piece[last], 1, last, piece.length]];
   // an unknown noun before an object particle (얼굴을 → 얼굴), which Kiwi drops
   if (last >= 2 && "을를".includes(piece[last])) return [[piece.slice(0, last), 0, 0, last]];
-  return [[lower, 0, 0, piece.length]];
+  return [[lower, 0, 0, points(piece)]];
 }
 
 // standin.variants: a verb stem as written before an ending that merged into its last

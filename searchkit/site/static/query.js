@@ -4,6 +4,9 @@
 import { meta, glossaryEntries, lookup, sharded } from "./store.js";
 import { analyse } from "./lexicon.js";
 
+// text.slice by code points, the offsets terms carry (lexicon.js `points`)
+const pointSlice = (text, start, end) => Array.from(text).slice(start, end).join("");
+
 const T = () => meta.tables;
 
 export class QueryError extends Error {}
@@ -88,13 +91,13 @@ export function wordParts(text, terms) {
   while (i < terms.length) {
     const [term, , start, end] = terms[i];
     const inner = terms.slice(i + 1).filter((t) => start <= t[2] && t[3] <= end);
-    const label = text.slice(start, end);
+    const label = pointSlice(text, start, end);
     const glued = gluedRun(terms, i);
     if (inner.length) {
       parts.push(part([[term], inner.map((t) => t[0])], { label }));
       i += 1 + inner.length;
     } else if (glued.length > 1 && glued.some((t) => [...t[0]].length === 1) && glued.every((t) => isHangul(t[0]))) {
-      parts.push(part([glued.map((t) => t[0])], { label: text.slice(glued[0][2], glued[glued.length - 1][3]) }));
+      parts.push(part([glued.map((t) => t[0])], { label: pointSlice(text, glued[0][2], glued[glued.length - 1][3]) }));
       i += glued.length;
     } else if (!suffix(terms, i)) {
       parts.push(part([[term]], { label }));
