@@ -459,7 +459,7 @@ class Planned:
     def count(self) -> tuple[int, bool]:
         """How many papers match, and whether that is exact: past
         `COUNT_BUDGET` phrase checks the rest is estimated from a sample."""
-        found = scoring.matching(*self._args, self._peek, self._within, COUNT_BUDGET)
+        found = scoring.matching(*self._args, self._peek, self._within, COUNT_BUDGET, self._place)
         return self._distinct(found.docs.tolist()) + round(found.unchecked * found.rate), not found.unchecked
 
 

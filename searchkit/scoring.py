@@ -199,19 +199,23 @@ class Matches:
 
 
 def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored: Stored,
-             within: np.ndarray | None = None, budget: int | None = None) -> Matches:
+             within: np.ndarray | None = None, budget: int | None = None,
+             place: Callable[[int], Any] | None = None) -> Matches:
     """Every matching document. Those that match whatever their phrases need
     no check; the rest (matched only through a phrase, or with a required
     phrase) are checked against their stored offsets, at most ``budget`` of
     them: beyond it an even sample is checked and the rest estimated, as a
-    common required phrase would otherwise read most of the corpus."""
+    common required phrase would otherwise read most of the corpus. The
+    sample is taken in full-build order (``place``, as `top` breaks ties),
+    so an incremental build estimates as a full one, and as the page."""
     _, eligible, _, member = _bounds(postings, planned, extras)
     if within is not None:
         eligible &= within
     unsure = np.flatnonzero(eligible & ~member)
     checked = unsure
     if budget is not None and len(unsure) > budget:
-        checked = unsure[np.linspace(0, len(unsure) - 1, budget).astype(np.int64)]
+        ordered = unsure if place is None else np.asarray(sorted(unsure.tolist(), key=place), dtype=np.int64)
+        checked = ordered[np.linspace(0, len(unsure) - 1, budget).astype(np.int64)]
     found = [doc for doc in checked.tolist() if _exact(planned, extras, doc, stored(doc)) is not None]
     # two disjoint sorted lists (found ⊆ unsure, outside member): np.union1d's answer without
     # np.unique, which imports numpy.ma (16 ms of a cold query) in numpy 2.4

@@ -296,6 +296,28 @@ def test_total_past_the_budget_is_an_estimate_and_says_so(default_index, monkeyp
     assert 0 < estimated.total <= len(together)
 
 
+def test_an_estimate_samples_in_full_build_order(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An incremental build numbers documents otherwise than a full one;
+    the sample of phrase checks followed that numbering, so one corpus gave
+    two estimates (and the page, which samples in full-build order, a third)."""
+    from searchkit import engine as searcher
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    posts = sorted(corpus.glob("*.md"))
+    moved = [post.rename(tmp_path / post.name) for post in posts[:2]]
+    searchkit.reindex(corpus, tmp_path / "grown")
+    for post in moved:
+        post.rename(corpus / post.name)
+    searchkit.reindex(corpus, tmp_path / "grown")
+    searchkit.reindex(corpus, tmp_path / "full")
+    monkeypatch.setattr(searcher, "COUNT_BUDGET", 3)  # 10 and 23 for "언어 모델" when the sample followed docnums
+    with searchkit.open_index(tmp_path / "grown") as grown, searchkit.open_index(tmp_path / "full") as full:
+        for query in ('"언어 모델"', '"모델 학습"', '"추론 능력"'):
+            a, b = grown.search(query), full.search(query)
+            assert (a.total, a.total_exact) == (b.total, b.total_exact), query
+
+
 def test_an_estimated_total_is_never_below_the_hits_shown(shared_index) -> None:
     """The sample checked at the budget found fewer matches than the hits
     shown: "52 of about 51 matching papers"."""
