@@ -119,7 +119,8 @@ def segment_in_node(site: Path, words: list[str], timeout: float = 120) -> dict:
 
 
 def search_in_node(site: Path, queries: list[dict], timeout: float = 300) -> list[dict]:
-    """The page's `search` of each ``{"q", "limit", "sections"}``, run by node on the
+    """The page's `search` of each ``{"q", "limit", "sections", "since",
+    "until", "sort"}``, run by node on the
     exported files without a browser (browser/search.mjs)."""
     code, out, err = _node(BROWSER_DIR / "search.mjs", {"site": str(site), "queries": queries}, timeout)
     if code:

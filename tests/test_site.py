@@ -377,10 +377,17 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
                 {"q": "확산", "sections": ["__proto__"]}]
     # letters outside the BMP (pasted from a PDF) are two UTF-16 units but one code point, as offsets count
     queries += [{"q": q} for q in ("교𝑑감각", "𝑑𝑖𝑓𝑓𝑢𝑠𝑖𝑜𝑛 모델", "top-𝑘 샘플링", "𝐋𝐋𝐌 추론")]
+    # bad options and odd text: the library's errors, quoted as Python's repr quotes them
+    queries += [{"q": "확산", "limit": 0}, {"q": "확산", "limit": 2.5}, {"q": "확산", "sort": "Date"},
+                {"q": "확산", "since": "0000-01-01"}, {"q": "확산", "since": 20251006}, {"q": "확산", "sections": [1]},
+                {"q": "확산", "sections": ["title\x1c"]}, {"q": "확산", "sections": ["\ufefftitle"]},
+                {"q": "'"}, {"q": "!\u00a0!"}, {"q": "\\ \u3000 \""}]
     page = search_in_node(default_site_dir, queries)
     for query, got in zip(queries, page):
+        options = {k: query[k] for k in ("since", "until", "sort") if k in query}
         try:
-            hits = default_index.search(query["q"], limit=query.get("limit", 10), sections=query.get("sections"))
+            hits = default_index.search(query["q"], limit=query.get("limit", 10), sections=query.get("sections"),
+                                        **options)
         except QueryError as exc:
             assert got == {"error": str(exc)}, query
             continue

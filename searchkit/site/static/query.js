@@ -14,6 +14,24 @@ export class QueryError extends Error {}
 export const part = (alternatives, { required = false, weight = 1.0, label = "", typed = true, covers = [], significance = 1.0 } = {}) =>
   ({ alternatives, required, weight, label, typed, covers, significance });
 
+// Python's repr(), as the library's error messages quote what was given: a str in single
+// quotes (double when it holds one and no double), backslash escapes for what is not printable
+export function pyRepr(value) {
+  if (typeof value === "boolean") return value ? "True" : "False";
+  if (value == null) return "None";
+  if (typeof value !== "string") return String(value);
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const escapes = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", [quote]: `\\${quote}` };
+  let out = "";
+  for (const c of value) {
+    const code = c.codePointAt(0), hex = (n) => code.toString(16).padStart(n, "0");
+    if (escapes[c]) out += escapes[c];
+    else if (c !== " " && /[\p{C}\p{Z}]/u.test(c)) out += code < 0x100 ? `\\x${hex(2)}` : code < 0x10000 ? `\\u${hex(4)}` : `\\U${hex(8)}`;
+    else out += c;
+  }
+  return quote + out + quote;
+}
+
 // query.check_query
 export function checkQuery(text) {
   // query.check_query: format characters dropped, other controls as spaces, then composed (NFC)
@@ -43,7 +61,7 @@ export async function parseQuery(text, known) {
   const words = free.replace(arxiv, " ");
   if (/[\p{L}\p{N}]/u.test(words)) parts.push(...wordParts(words, await analyse(words, known)));
   if (!parts.length && !ids.length) {
-    throw new QueryError(`no searchable words in query '${text}' (particles, stop words and punctuation are ignored)`);
+    throw new QueryError(`no searchable words in query ${pyRepr(text)} (particles, stop words and punctuation are ignored)`);
   }
   return { text, parts, arxiv_ids: ids, expansions: [] };
 }

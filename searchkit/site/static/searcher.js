@@ -2,7 +2,7 @@
 // Planned, _suggest, _hit), _joined_words, date_range, resolve_sections,
 // is_word, _replace_word, and Planned.count.
 import * as store from "./store.js";
-import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, singleTerms, phrases, knows } from "./query.js";
+import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, singleTerms, phrases, knows, pyRepr } from "./query.js";
 import { plan, dense, top, matching } from "./scoring.js";
 import { coverage, proximity, proximityBounds, neighbourPairs } from "./ranking.js";
 import { understand } from "./understand.js";
@@ -32,23 +32,35 @@ export function resolveSections(names) {
   if (!names || !names.length) return [...T().TEXT_FIELDS];
   const fields = [];
   for (const name of names) {
-    const k = name.trim().toLowerCase();
+    if (typeof name !== "string") throw new QueryError(`section names must be text, not ${pyRepr(name)}`);
+    const k = name.replace(PY_SPACE_EDGES, "").toLowerCase();
     if (!Object.prototype.hasOwnProperty.call(T().SECTION_GROUPS, k)) { // not "constructor" nor "__proto__"
-      throw new QueryError(`unknown section '${name}'; valid sections: ${Object.keys(T().SECTION_GROUPS).join(", ")}`);
+      throw new QueryError(`unknown section ${pyRepr(name)}; valid sections: ${Object.keys(T().SECTION_GROUPS).join(", ")}`);
     }
     for (const f of T().SECTION_GROUPS[k]) if (!fields.includes(f)) fields.push(f);
   }
   return T().TEXT_FIELDS.filter((f) => fields.includes(f));
 }
 
+// str.strip()'s white space (Python's, not JS's trim(): \x1c-\x1f and \x85 are, U+FEFF is not)
+const PY_SPACE_EDGES = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/gu;
+
+// engine.check_limit and the sort check, first as in Engine.search
+function checkOptions(limit, sort) {
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
+    throw new QueryError(`limit must be a positive whole number, not ${pyRepr(limit)}`);
+  }
+  if (sort !== "score" && sort !== "date") throw new QueryError(`sort must be 'score' or 'date', not ${pyRepr(sort)}`);
+}
+
 // searcher.date_range (ISO text: 2025-10-06 or 20251006)
 export function dateRange(since, until) {
   const out = [since, until].map((value, i) => {
     if (value == null) return null; // as date_range: an empty date is an error, not no date
-    const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(value);
-    const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    const m = typeof value === "string" ? /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(value) : null;
+    const d = m && +m[1] >= 1 && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])); // year 0: Python's date has none
     if (!d || d.getUTCMonth() !== +m[2] - 1 || d.getUTCDate() !== +m[3]) {
-      throw new QueryError(`${i ? "until" : "since"} date '${value}' is not an ISO date like 2025-10-06`);
+      throw new QueryError(`${i ? "until" : "since"} date ${pyRepr(value)} is not an ISO date like 2025-10-06`);
     }
     return `${m[1]}-${m[2]}-${m[3]}`;
   });
@@ -59,6 +71,7 @@ export function dateRange(since, until) {
 // WhooshIndex.search → {hits, total, totalExact, expansions, suggestion, query, matchingDocs}
 export async function search(query, { limit = 10, sections = null, since = null, until = null, sort = "score", expand: doExpand = true, stale = () => false } = {}) {
   const check = () => { if (stale()) throw new Stale(); };
+  checkOptions(limit, sort);
   const fields = resolveSections(sections);
   [since, until] = dateRange(since, until);
   const parsed = await parse(query, doExpand);
