@@ -382,6 +382,8 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
                 {"q": "확산", "since": "0000-01-01"}, {"q": "확산", "since": 20251006}, {"q": "확산", "sections": [1]},
                 {"q": "확산", "sections": ["title\x1c"]}, {"q": "확산", "sections": ["\ufefftitle"]},
                 {"q": "'"}, {"q": "!\u00a0!"}, {"q": "\\ \u3000 \""}]
+    # unassigned in Python's Unicode 14, letters or emoji in node's newer one: spaces in both
+    queries += [{"q": "\U0001fa77"}, {"q": "모델\U00031350"}, {"q": "확산 \U0001fa77 모델"}]
     page = search_in_node(default_site_dir, queries)
     for query, got in zip(queries, page):
         options = {k: query[k] for k in ("since", "until", "sort") if k in query}

@@ -10,6 +10,7 @@ page with the next export and only a change of *logic* needs a JS edit
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from .. import analysis, engine, glossary, highlight, lexicon, query, ranking, schema, scoring, understand
@@ -27,6 +28,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "MAX_QUERY": query.MAX_QUERY,
         "PHRASE": query._PHRASE.pattern,
         "ARXIV": query._ARXIV.pattern,
+        "UNASSIGNED": unassigned(),
         "PHRASE_READINGS": query.PHRASE_READINGS,
         # engine.py
         "JOINED_NAME": engine._NAME.pattern,
@@ -70,3 +72,21 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "WINDOW": highlight.WINDOW,
         "MATCHES": highlight.MATCHES,
     }}
+
+
+def unassigned() -> list[int]:
+    """The code points Python's Unicode database (14.0 in 3.11) leaves
+    unassigned, which `query.check_query` turns into spaces, as [gap,
+    length] pairs from the end of the run before: a browser's newer
+    Unicode reads some as letters (🩷, U+1FA77, is an emoji since 15.0),
+    and the page answered where the library said "empty query"."""
+    out, end = [], -1
+    start = None
+    for cp in range(0x110001):
+        if cp < 0x110000 and unicodedata.category(chr(cp)) == "Cn":
+            start = cp if start is None else start
+        elif start is not None:
+            out += [start - end - 1, cp - start]
+            end, start = cp - 1, None
+    return out
+

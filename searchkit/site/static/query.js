@@ -14,6 +14,30 @@ export class QueryError extends Error {}
 export const part = (alternatives, { required = false, weight = 1.0, label = "", typed = true, covers = [], significance = 1.0 } = {}) =>
   ({ alternatives, required, weight, label, typed, covers, significance });
 
+// whether Python's Unicode database (tables.unassigned) leaves a code point unassigned: a browser's
+// newer one may read it as a letter or an emoji, where check_query reads a space
+let unassignedRuns = null;
+export function pyUnassigned(cp) {
+  if (!unassignedRuns) {
+    const pairs = T().UNASSIGNED, starts = [], ends = [];
+    for (let i = 0, end = -1; i < pairs.length; i += 2) {
+      starts.push(end + 1 + pairs[i]);
+      end = starts[starts.length - 1] + pairs[i + 1] - 1;
+      ends.push(end);
+    }
+    unassignedRuns = { starts, ends };
+  }
+  const { starts, ends } = unassignedRuns;
+  let lo = 0, hi = starts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (cp < starts[mid]) hi = mid - 1;
+    else if (cp > ends[mid]) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
 // Python's repr(), as the library's error messages quote what was given: a str in single
 // quotes (double when it holds one and no double), backslash escapes for what is not printable
 export function pyRepr(value) {
@@ -26,7 +50,7 @@ export function pyRepr(value) {
   for (const c of value) {
     const code = c.codePointAt(0), hex = (n) => code.toString(16).padStart(n, "0");
     if (escapes[c]) out += escapes[c];
-    else if (c !== " " && /[\p{C}\p{Z}]/u.test(c)) out += code < 0x100 ? `\\x${hex(2)}` : code < 0x10000 ? `\\u${hex(4)}` : `\\U${hex(8)}`;
+    else if (c !== " " && (/[\p{C}\p{Z}]/u.test(c) || pyUnassigned(code))) out += code < 0x100 ? `\\x${hex(2)}` : code < 0x10000 ? `\\u${hex(4)}` : `\\U${hex(8)}`;
     else out += c;
   }
   return quote + out + quote;
@@ -35,7 +59,9 @@ export function pyRepr(value) {
 // query.check_query
 export function checkQuery(text) {
   // query.check_query: format characters dropped, other controls as spaces, then composed (NFC)
-  const cleaned = text.replace(/\p{Cf}/gu, "").replace(/\p{C}/gu, " ").normalize("NFC").trim();
+  // Python's unassigned code points first: a newer Unicode may call them format characters
+  const visible = Array.from(text, (c) => (pyUnassigned(c.codePointAt(0)) ? " " : c)).join("");
+  const cleaned = visible.replace(/\p{Cf}/gu, "").replace(/\p{C}/gu, " ").normalize("NFC").trim();
   if (!cleaned) throw new QueryError("empty query: give some words to search for");
   const length = [...cleaned].length;
   if (length > T().MAX_QUERY) throw new QueryError(`query is too long: ${length} characters (at most ${T().MAX_QUERY})`);
