@@ -520,8 +520,8 @@ def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]
     return [word for word in dict.fromkeys(joined) if known(word)]
 
 
-_DAY = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})", re.ASCII)
-"""A calendar date, ISO or compact (`date_range`; the page's `dateRange`)."""
+_DAY = re.compile(r"(\d{4})(-?)(\d{2})\2(\d{2})", re.ASCII)
+"""A calendar date, ISO or compact, not half of each (`date_range`; the page's `dateRange`)."""
 _NAME = re.compile(r"[a-z][a-z0-9]*")
 """A name written as one word: ASCII letters, then letters or digits."""
 
@@ -566,7 +566,7 @@ def date_range(since: str | date | None, until: str | date | None) -> tuple[str 
             continue
         try:
             day = _DAY.fullmatch(value) if isinstance(value, str) else None
-            out.append(None if value is None else date(*map(int, day.groups())).isoformat())  # type: ignore[union-attr]
+            out.append(None if value is None else date(*map(int, day.group(1, 3, 4))).isoformat())  # type: ignore[union-attr]
         except (AttributeError, TypeError, ValueError):
             raise QueryError(f"{name} date {value!r} is not an ISO date like 2025-10-06") from None
     if out[0] and out[1] and out[0] > out[1]:

@@ -81,12 +81,14 @@ def test_sort_by_date_puts_the_newest_first(default_index: searchkit.Index) -> N
     assert dates == sorted(dates, reverse=True)
 
 
-@pytest.mark.parametrize("value", ["2025-13-40", "", "2025-W40", "2025-273"])
+@pytest.mark.parametrize("value", ["2025-13-40", "", "2025-W40", "2025-273", "2025-1006", "202510-06"])
 @pytest.mark.parametrize("option", ["--since", "--until"])
-def test_bad_date_is_exit_2(default_index_dir: Path, option: str, value: str) -> None:
-    """An empty date is "$FROM" with FROM unset, not "no date"; week and
-    ordinal dates are refused, as the page refuses them."""
-    result = invoke("query", "모델", "--index", str(default_index_dir), option, value)
+@pytest.mark.parametrize("command", ["query", "trend"])
+def test_bad_date_is_exit_2(default_index_dir: Path, command: str, option: str, value: str) -> None:
+    """An empty date is "$FROM" with FROM unset, not "no date"; week,
+    ordinal and half-compact dates are refused, as the page refuses them
+    (trend read 2025-1006 again itself, and ended in a traceback)."""
+    result = invoke(command, "모델", "--index", str(default_index_dir), option, value)
     assert result.exit_code == 2
     assert f"date '{value}' is not an ISO date" in result.output and "Traceback" not in result.output
 

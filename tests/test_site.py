@@ -379,7 +379,8 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
     queries += [{"q": q} for q in ("교𝑑감각", "𝑑𝑖𝑓𝑓𝑢𝑠𝑖𝑜𝑛 모델", "top-𝑘 샘플링", "𝐋𝐋𝐌 추론")]
     # bad options and odd text: the library's errors, quoted as Python's repr quotes them
     queries += [{"q": "확산", "limit": 0}, {"q": "확산", "limit": 2.5}, {"q": "확산", "sort": "Date"},
-                {"q": "확산", "since": "0000-01-01"}, {"q": "확산", "since": 20251006}, {"q": "확산", "sections": [1]},
+                {"q": "확산", "since": "0000-01-01"}, {"q": "확산", "since": 20251006}, {"q": "확산", "since": "2025-1006"},
+                {"q": "확산", "until": "20251028"}, {"q": "확산", "sections": [1]},
                 {"q": "확산", "sections": ["title\x1c"]}, {"q": "확산", "sections": ["\ufefftitle"]},
                 {"q": "'"}, {"q": "!\u00a0!"}, {"q": "\\ \u3000 \""}]
     # unassigned in Python's Unicode 14, letters or emoji in node's newer one: spaces in both

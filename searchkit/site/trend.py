@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from ..engine import date_range
+
 ALL_PAPERS = 10**9
 """A limit no index reaches: every matching paper is counted."""
 
@@ -25,22 +27,12 @@ def trend(
     week with a match; the options are `Index.search`'s."""
     results = index.search(query, limit=ALL_PAPERS, sections=sections, since=since, until=until,
                            sort="date", expand=expand)
-    low = _iso(since)
-    high = _iso(until)
+    low, high = date_range(since, until)  # as search read them
     counts: Counter[str] = Counter()
     for hit in results:
         weeks = {week_start(d) for d in hit.dates if (low is None or d >= low) and (high is None or d <= high)}
         counts.update(weeks)
     return fill_weeks(counts)
-
-
-def _iso(value: str | date | None) -> str | None:
-    """A bound as stored dates compare (search has already checked it)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value.isoformat()[:10]
-    return date.fromisoformat(value).isoformat()
 
 
 def week_start(day: str) -> str:

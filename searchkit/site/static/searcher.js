@@ -57,7 +57,8 @@ function checkOptions(limit, sort) {
 export function dateRange(since, until) {
   const out = [since, until].map((value, i) => {
     if (value == null) return null; // as date_range: an empty date is an error, not no date
-    const m = typeof value === "string" ? /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(value) : null;
+    const m = typeof value === "string" ? /^(\d{4})(-?)(\d{2})\2(\d{2})$/.exec(value) : null; // engine._DAY
+    if (m) m.splice(2, 1); // [whole, year, month, day]
     const d = m && +m[1] >= 1 && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])); // year 0: Python's date has none
     if (!d || d.getUTCMonth() !== +m[2] - 1 || d.getUTCDate() !== +m[3]) {
       throw new QueryError(`${i ? "until" : "since"} date ${pyRepr(value)} is not an ISO date like 2025-10-06`);
