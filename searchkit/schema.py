@@ -151,6 +151,8 @@ def resolve_sections(names: str | Iterable[str] | None) -> tuple[str, ...]:
     name may be given as a plain string."""
     if isinstance(names, str):
         names = [names]
+    if names is not None and not isinstance(names, Iterable):
+        raise QueryError(f"sections must be a section name or a list of them, not {names!r}")
     if not names:
         return TEXT_FIELDS
     fields: list[str] = []

@@ -382,7 +382,9 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
                 {"q": "확산", "since": "0000-01-01"}, {"q": "확산", "since": 20251006}, {"q": "확산", "since": "2025-1006"},
                 {"q": "확산", "until": "20251028"}, {"q": "확산", "sections": [1]},
                 {"q": "확산", "sections": ["title\x1c"]}, {"q": "확산", "sections": ["\ufefftitle"]},
-                {"q": "'"}, {"q": "!\u00a0!"}, {"q": "\\ \u3000 \""}]
+                {"q": "'"}, {"q": "!\u00a0!"}, {"q": "\\ \u3000 \""}, {"q": 5}, {"q": None}, {"q": ["확산"]},
+                {"q": "확산", "sections": 5}, {"q": "확산", "limit": -0.0}, {"q": "확산", "limit": 1e-7},
+                {"q": "확산", "since": ["2025-10-06"]}]
     # unassigned in Python's Unicode 14, letters or emoji in node's newer one: spaces in both
     queries += [{"q": "\U0001fa77"}, {"q": "모델\U00031350"}, {"q": "확산 \U0001fa77 모델"}]
     page = search_in_node(default_site_dir, queries)

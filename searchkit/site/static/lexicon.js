@@ -8,7 +8,17 @@ const T = () => meta.tables;
 // Offsets count code points, as Python's str does: a JS index or length counts UTF-16 units, and a
 // letter outside the BMP (𝑑, pasted from a PDF) is two of them
 export const points = (text) => Array.from(text).length;
-const pointAt = (text, index) => points(text.slice(0, index));
+
+// the code points before each UTF-16 index of text, asked in increasing order: one pass over the text
+// (a low surrogate after a high one is the same code point)
+function pointer(text) {
+  let unit = 0, point = 0;
+  const low = (i) => (text.charCodeAt(i) & 0xfc00) === 0xdc00, high = (i) => (text.charCodeAt(i) & 0xfc00) === 0xd800;
+  return (index) => {
+    for (; unit < index; unit++) if (!(low(unit) && unit > 0 && high(unit - 1))) point++;
+    return point;
+  };
+}
 
 // Lexicon.analyse: query text → [term, pos, start, end] items
 export async function analyse(text, known, asItself = true) {
@@ -37,10 +47,11 @@ export async function analyse(text, known, asItself = true) {
     }
   }
   const terms = [];
+  const pointAt = pointer(text);
   let base = 0;
   for (const m of matches) {
     const recorded = found.get(m[0]);
-    const at = pointAt(text, m.index);
+    const at = pointAt(m.index);
     for (const [term, pos, start, end] of recorded) terms.push([term, base + pos, at + start, at + end]);
     base += 1 + Math.max(-1, ...recorded.map((r) => r[1]));
   }
@@ -104,9 +115,10 @@ const nonEmpty = (items) => Array.isArray(items) && items.length > 0;
 export async function standIn(word, known) {
   const out = [];
   let pos = 0;
+  const pointAt = pointer(word);
   for (const m of word.matchAll(/[\p{L}\p{N}][\p{L}\p{N}\-.+/]*/gu)) {
     const piece = m[0].replace(/[-.+/]+$/u, "");
-    const start = pointAt(word, m.index);
+    const start = pointAt(m.index);
     if (/^[A-Za-z0-9\-.+/]+$/.test(piece)) {
       const parts = [...piece.matchAll(/[A-Za-z]+|[0-9]+/g)]
         .map((p) => [normalise(p[0]), p.index]).filter(([t]) => t);
@@ -145,11 +157,11 @@ async function koreanStandIn(piece, known) {
     const runs = [...piece.matchAll(/[A-Za-z0-9][A-Za-z0-9\-.+/]*|[\uac00-\ud7a3]+|[^A-Za-z0-9\uac00-\ud7a3]+/gu)];
     if (runs.length < 2) return [[lower, 0, 0, points(piece)]];
     // mixed scripts (GPT로, 3D모델): each run on its own, as Kiwi tags them apart
-    const out = [];
+    const out = [], pointAt = pointer(piece);
     let pos = 0;
     for (const run of runs) {
       const items = await standIn(run[0], known);
-      const at = pointAt(piece, run.index);
+      const at = pointAt(run.index);
       for (const [t, p, st, e] of items) out.push([t, pos + p, at + st, at + e]);
       pos += 1 + Math.max(-1, ...items.map((it) => it[1]));
     }

@@ -43,6 +43,12 @@ export function pyUnassigned(cp) {
 export function pyRepr(value) {
   if (typeof value === "boolean") return value ? "True" : "False";
   if (value == null) return "None";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "nan";
+    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+    return Object.is(value, -0) ? "-0.0" : String(value).replace(/e([+-])(\d)$/, "e$10$2"); // 1e-07
+  }
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
   if (typeof value !== "string") return String(value);
   const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
   const escapes = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", [quote]: `\\${quote}` };
@@ -56,8 +62,14 @@ export function pyRepr(value) {
   return quote + out + quote;
 }
 
+// type(value).__name__, for the library's "must be text, not int"
+export const pyType = (value) => (value == null ? "NoneType" : typeof value === "boolean" ? "bool"
+  : typeof value === "number" ? (Number.isInteger(value) ? "int" : "float") : Array.isArray(value) ? "list"
+  : typeof value === "string" ? "str" : "dict");
+
 // query.check_query
 export function checkQuery(text) {
+  if (typeof text !== "string") throw new QueryError(`query must be text, not ${pyType(text)}`);
   // query.check_query: format characters dropped, other controls as spaces, then composed (NFC)
   // Python's unassigned code points first: a newer Unicode may call them format characters
   const visible = Array.from(text, (c) => (pyUnassigned(c.codePointAt(0)) ? " " : c)).join("");

@@ -29,6 +29,9 @@ export async function parse(query, doExpand = true) {
 // schema.resolve_sections
 export function resolveSections(names) {
   if (typeof names === "string") names = [names];
+  if (names != null && !Array.isArray(names)) {
+    throw new QueryError(`sections must be a section name or a list of them, not ${pyRepr(names)}`);
+  }
   if (!names || !names.length) return [...T().TEXT_FIELDS];
   const fields = [];
   for (const name of names) {
