@@ -56,8 +56,11 @@ def may_stand_alone(word: str) -> bool:
 
 def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, int, int]]]:
     """Each word form of ``text`` with its terms, positions and offsets made
-    relative to the word; words that a term straddles are left out."""
+    relative to the word; words that a term straddles are left out, and a
+    word written with punctuation around it is also recorded bare, unless
+    the text writes it bare too (`_unpunctuated`)."""
     words: dict[str, list[tuple[str, int, int, int]]] = {}
+    bare: dict[str, list[tuple[str, int, int, int]]] = {}  # forms without their punctuation (`_unpunctuated`)
     count, i = len(terms), 0
     for match in _WORD.finditer(text):
         start, end = match.span()
@@ -73,11 +76,13 @@ def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, 
         base = terms[i][1] if i < j else 0
         words[word] = [(term, pos - base, s - start, e - start) for term, pos, s, e in terms[i:j]]
         if not (word[0].isalnum() and word[-1].isalnum()):
-            _unpunctuated(words, word, terms[i:j], start, base)
+            _unpunctuated(bare, word, terms[i:j], start, base)
+    for form, found in bare.items():  # a form written bare in the text keeps its own reading
+        words.setdefault(form, found)
     return words
 
 
-def _unpunctuated(words: dict, word: str, terms: list[Term], start: int, base: int) -> None:
+def _unpunctuated(bare: dict, word: str, terms: list[Term], start: int, base: int) -> None:
     """Record the word without the punctuation around it too, when no term
     reaches into that punctuation: a sentence's last word is written
     "제안하였다." and a list's "초음파,", and the bare word a user types
@@ -86,11 +91,11 @@ def _unpunctuated(words: dict, word: str, terms: list[Term], start: int, base: i
     end = len(word)
     while end > lead and _punctuation(word[end - 1]):
         end -= 1
-    bare = word[lead:end]
-    if not bare or bare == word or bare in words:
+    form = word[lead:end]
+    if not form or form == word or form in bare:
         return
     if all(start + lead <= s and e <= start + end for _, _, s, e in terms):
-        words[bare] = [(term, pos - base, s - start - lead, e - start - lead) for term, pos, s, e in terms]
+        bare[form] = [(term, pos - base, s - start - lead, e - start - lead) for term, pos, s, e in terms]
 
 
 def _punctuation(char: str) -> bool:

@@ -60,6 +60,9 @@ def test_split_words_records_a_word_without_its_punctuation_too() -> None:
     words = split_words("방법을 제안하였다. 초음파, (끝)", terms)
     assert words["제안하였다"] == words["제안하였다."] == [("제안", 0, 0, 2)]
     assert words["초음파"] == [("음파", 0, 1, 3)] and words["끝"] == []
+    # a form the text also writes bare keeps that reading, wherever it stands
+    later = split_words("제안하였다. 제안하였다", [Term("제안", 0, 0, 2), Term("제", 1, 7, 8), Term("안", 2, 8, 9)])
+    assert later["제안하였다"] == [("제", 0, 0, 1), ("안", 1, 1, 2)] and later["제안하였다."] == [("제안", 0, 0, 2)]
 
 
 def test_split_words_records_words_without_terms() -> None:
