@@ -65,6 +65,10 @@ class Manifest:
     open checks them (`check_files`), because Whoosh reads a missing or
     short column file as default values and a missing glossary reads as
     none, wrong answers with no sign. None where nothing was recorded."""
+    ordered: bool | None = None
+    """True when the documents are numbered in a full build's order (a
+    full build; an incremental one appends): ties and a total's sample then
+    need no look-up of each document's place. None where not recorded."""
 
     def counts(self) -> tuple[int, int]:
         """(paper entries, distinct arXiv ids) in this generation."""
@@ -173,7 +177,8 @@ def pin(index_dir: Path) -> tuple[Path, int | None]:
 def read_manifest(generation: Path) -> Manifest:
     try:
         data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"], data.get("files"))
+        return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"], data.get("files"),
+                        data.get("ordered"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise _corrupt(generation.parent, f"unreadable {MANIFEST} ({exc.__class__.__name__})") from None
 

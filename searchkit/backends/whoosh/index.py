@@ -167,7 +167,9 @@ class WhooshIndex(Engine):
     def __init__(self, generation: Path, manifest: Manifest | None = None, pinned: int | None = None) -> None:
         self.generation = generation
         self._identity = _identity(generation, pinned)
-        self._totals = (manifest or read_manifest(generation)).field_totals()
+        manifest = manifest or read_manifest(generation)
+        self._totals = manifest.field_totals()
+        self._ordered = bool(manifest.ordered)  # docnums in full-build order: no place to look up
         self._lock = threading.Lock()
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
@@ -289,7 +291,7 @@ class WhooshIndex(Engine):
             within = others if within is None else within & others
         return plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
                     day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
-                    place=reader.place)
+                    place=None if self._ordered else reader.place)
 
     def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
         """The lazy total, counted under its reader's lock from whichever

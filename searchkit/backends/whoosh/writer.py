@@ -265,6 +265,8 @@ def _apply(
             name = Path(post.path).name
             ids = [p.arxiv_id for p in post.papers]
             known[name] = {"digest": post.digest, "ids": ids, "lengths": lengths.get(name, {})}
+        # a full build writes posts in order; an incremental one appends (removals keep the order)
+        manifest.ordered = base is None or bool(manifest.ordered and not changed)
         _read_glossary(generation, manifest)
         write_manifest(generation, manifest)
         publish(index, generation)
