@@ -338,9 +338,11 @@ class Lexicon:
         yield from sorted(self._decoded(_by_word(rows)).items())
 
     def _decoded(self, found: Mapping[str, list[tuple[str, int]]]) -> dict[str, list[tuple[list[list], int]]]:
+        """Each word's counted readings decoded, commonest first; a word
+        none of whose readings is counted any more is left out."""
         with self._reading():
-            return {word: [(json.loads(r), n) for r, n in by_count(readings)] for word, readings in found.items()
-                    if by_count(readings)}
+            ordered = {word: by_count(readings) for word, readings in found.items()}
+            return {word: [(json.loads(r), n) for r, n in readings] for word, readings in ordered.items() if readings}
 
     def entries(self, hangul: bool = False) -> Iterator[tuple[str, list[list]]]:
         """Every recorded word form with its terms, in word order: what a

@@ -89,4 +89,3 @@ def unassigned() -> list[int]:
             out += [start - end - 1, cp - start]
             end, start = cp - 1, None
     return out
-
