@@ -40,8 +40,9 @@ proximity 30 at a time (ranks 1-30 among themselves, then 31-60...), so a
 longer ``limit`` only appends, never changes the papers above it (the fixed
 ``window_size`` of Elasticsearch's rescore, for the same reason)."""
 COUNT_BUDGET = 500
-"""Phrase checks a total may spend before it estimates the rest from them
-(~0.1 s; a sample of 500 puts a 95% match rate within ±2%)."""
+"""Papers a total may check for its phrases before it estimates the rest
+from a sample of them (~0.1 s; see `scoring.counted`: a sample that finds
+a rate of 95% in 500 is within ±2% at 95%, one that finds few grows)."""
 ARXIV_BOOST = 1000.0
 SUGGEST_WORDS = 4
 """Unmatched words a "did you mean" looks at: each costs a scan of the
@@ -413,6 +414,7 @@ class Planned:
         self._within, self.key, self._day, self._read, self._distinct = within, key, day, read, distinct
         self._place = place
         self._stored: dict[int, dict] = {}
+        self._papers: int | None = None  # how many papers match, once a top or the date order saw them all
         self.explainer: Callable[[int, Mapping[str, Any]], list] = lambda doc, spans: []
         """Each term's share of a document's score (set by `plan`, which knows the terms)."""
 
@@ -426,19 +428,23 @@ class Planned:
         return self._stored.get(docnum) or self._read(docnum)
 
     def top(self, limit: int) -> list[tuple[int, float]]:
-        """(docnum, score) of the best copies of the ``limit`` best papers."""
-        return scoring.top(*self._args, limit, self.key, self.stored, self._within, self._place)
+        """(docnum, score) of the best copies of the ``limit`` best papers.
+        Fewer than ``limit`` are every matching paper: the total, exact."""
+        best = scoring.top(*self._args, limit, self.key, self.stored, self._within, self._place)
+        if len(best) < limit:
+            self._papers = len(best)
+        return best
 
     def matching(self) -> list[int]:
         """Every matching docnum, phrases checked (date order needs them all)."""
-        found = scoring.matching(*self._args, self._peek, self._within)
-        return found.docs.tolist()
+        return scoring.matching(*self._args, self._peek, self._within).tolist()
 
     def by_date(self, limit: int) -> list[tuple[int, float, float, float]]:
         """(docnum, score, 1, 1) of the ``limit`` papers posted last, each
         its best copy, latest post first (score breaks ties). A method, so
         that a backend can find them without scoring every match."""
         latest = self.latest_dates(self.matching())
+        self._papers = len(latest)  # every match was checked: the total is exact
         everything = self.top(len(latest))
         ranked = sorted(everything, key=lambda item: (latest[self.key(item[0])], item[1]), reverse=True)
         return [(d, score, 1.0, 1.0) for d, score in ranked[:limit]]
@@ -457,9 +463,12 @@ class Planned:
         return Explanation(score, covered, near, BM25_K1, BM25_B, tuple(terms))
 
     def count(self) -> tuple[int, bool]:
-        """How many papers match, and whether that is exact: past
-        `COUNT_BUDGET` phrase checks the rest is estimated from a sample."""
-        found = scoring.matching(*self._args, self._peek, self._within, COUNT_BUDGET, self._place)
+        """How many papers match, and whether that is exact: known when a
+        top or the date order saw every match, else past `COUNT_BUDGET`
+        papers' phrase checks the rest is estimated from a sample."""
+        if self._papers is not None:
+            return self._papers, True
+        found = scoring.counted(*self._args, self._peek, self.key, COUNT_BUDGET, self._within, self._place)
         return self._distinct(found.docs.tolist()) + round(found.unchecked * found.rate), not found.unchecked
 
 

@@ -399,7 +399,30 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
         shown = [{name: frag.text for name, frag in h.highlights.items()} for h in hits]
         expansions = [[e.source, e.target] for e in hits.expansions]
         assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits], "shown": shown,
-                       "expansions": expansions}, query
+                       "expansions": expansions, "total": hits.total, "exact": hits.total_exact}, query
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_page_estimates_totals_as_the_library(default_index_dir: Path, default_index: searchkit.Index,
+                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the budget both sample the same papers and estimate the same
+    total; where a top or the date order saw every match, both count it
+    exactly. Small windows and budget make the default corpus estimate."""
+    from searchkit import engine
+
+    monkeypatch.setattr(engine, "CANDIDATES", 2)
+    monkeypatch.setattr(engine, "COUNT_BUDGET", 2)
+    searchkit.export_site(default_index_dir, tmp_path / "search")
+    queries = [{"q": q, **options} for q in ('"언어 모델"', '"모델 학습"', '"대형 언어 모델" 추론', "모델 학습")
+               for options in ({}, {"limit": 1}, {"sort": "date"}, {"since": "2025-10-09"})]
+    page = search_in_node(tmp_path / "search", queries)
+    got, want = [], []
+    for query, answer in zip(queries, page):
+        results = default_index.search(query.pop("q"), **query)
+        got.append((answer["total"], answer["exact"]))
+        want.append((results.total, results.total_exact))
+    assert got == want
+    assert {exact for _, exact in want} == {True, False}, "some totals should be estimated, some exact"
 
 
 def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> None:

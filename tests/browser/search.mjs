@@ -3,7 +3,7 @@
 // exported directory, "queries": [{"q", "limit", "sections", "since", "until",
 // "sort"}, ...]}; prints,
 // for each, {"ids": [...], "scores": [...], "shown": [{section: text}, ...],
-// "expansions": [[source, target], ...]} or {"error": message}. The page's numbers
+// "expansions": [[source, target], ...], "total", "exact"} or {"error": message}. The page's numbers
 // then come from node's Math, not Chromium's: a result that leans on one
 // engine's last bit shows here.
 import { readFileSync } from "node:fs";
@@ -21,7 +21,9 @@ for (const { q, limit = 10, sections = null, since = null, until = null, sort = 
     const found = await searcher.search(q, { limit, sections, since, until, sort });
     const shown = found.hits.map((h) => Object.fromEntries(Object.entries(h.highlights).map(([k, f]) => [k, f.text])));
     const expansions = found.expansions.map((e) => [e.source, e.target]);
-    out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score), shown, expansions });
+    const counted = found.count ? await found.count() : { total: found.total, exact: found.totalExact };
+    out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score), shown, expansions,
+      total: counted.total, exact: counted.exact });
   } catch (e) {
     out.push({ error: String(e.message || e) });
   }

@@ -1,5 +1,5 @@
 // Mirrors searchkit/scoring.py (Postings.term/dense, plan, _alternative,
-// top, matching, _bounds, _exact, _best, _phrase_score, _has_phrase) and
+// top, matching, counted, _bounds, _exact, _best, _phrase_score, _has_phrase) and
 // backends/bm25.term_scores. Dense Float64Arrays over documents stand for
 // numpy's arrays, and every sum is taken in numpy's order, so scores are
 // the same doubles as the library's.
@@ -158,21 +158,64 @@ function kth(best, k) {
   return [...best.values()].map((v) => v[1]).sort((a, b) => b - a)[k - 1];
 }
 
-// scoring.matching: every matching document, at most budget phrase checks
-export async function matching(planned, extras, within = null, budget = null, stored = loadSpans) {
+// scoring.matching: every matching document, phrases checked
+export async function matching(planned, extras, within = null, stored = loadSpans) {
+  const { sure, unsure } = split(planned, extras, within);
+  const loaded = await Promise.all(unsure.map((d) => (needsSpans(planned, d) ? stored(d) : null)));
+  const found = unsure.filter((d, i) => exactScore(planned, extras, d, loaded[i]) !== null);
+  return [...sure, ...found].sort((a, b) => a - b);
+}
+
+// scoring.counted: the matching papers, at most budget papers' phrases checked at a time, the
+// sample grown to WIDEN × budget while it finds fewer than FEW; the rest estimated from it
+export async function counted(planned, extras, key, budget, within = null, stored = loadSpans) {
+  const { sure, unsure } = split(planned, extras, within);
+  const known = new Set(sure.map(key));
+  const groups = new Map();
+  for (const d of unsure) {
+    const paper = key(d);
+    if (known.has(paper)) continue;
+    if (!groups.has(paper)) groups.set(paper, []);
+    groups.get(paper).push(d);
+  }
+  const papers = [...groups.values()];
+  const outcome = new Map();
+  let found = [];
+  for (const size of [budget, budget * T().WIDEN]) {
+    const chosen = even(papers.length, size).filter((i) => !outcome.has(i));
+    const checked = await Promise.all(chosen.map((i) => firstMatch(planned, extras, papers[i], stored)));
+    chosen.forEach((i, j) => outcome.set(i, checked[j]));
+    found = [...outcome.values()].filter((d) => d !== null);
+    if (outcome.size === papers.length || found.length >= T().FEW) break;
+  }
+  const left = papers.length - outcome.size;
+  return { docs: [...sure, ...found].sort((a, b) => a - b), unchecked: left, rate: left ? found.length / outcome.size : 0.0 };
+}
+
+// a paper's first copy that matches, null when none does
+async function firstMatch(planned, extras, copies, stored) {
+  for (const d of copies) {
+    const spans = needsSpans(planned, d) ? await stored(d) : null;
+    if (exactScore(planned, extras, d, spans) !== null) return d;
+  }
+  return null;
+}
+
+// scoring._even
+function even(count, size) {
+  if (count <= size) return [...Array(count).keys()];
+  return linspace(count - 1, size);
+}
+
+// scoring._split: documents that match whatever their phrases, and those that need one
+function split(planned, extras, within) {
   const { eligible, member } = bounds(planned, extras);
-  const sureDocs = [], unsure = [];
+  const sure = [], unsure = [];
   for (let d = 0; d < eligible.length; d++) {
     if (!eligible[d] || (within && !within[d])) continue;
-    (member[d] ? sureDocs : unsure).push(d);
+    (member[d] ? sure : unsure).push(d);
   }
-  let checked = unsure;
-  if (budget !== null && unsure.length > budget) checked = linspace(unsure.length - 1, budget).map((i) => unsure[i]);
-  const loaded = await Promise.all(checked.map((d) => (needsSpans(planned, d) ? stored(d) : null)));
-  const found = checked.filter((d, i) => exactScore(planned, extras, d, loaded[i]) !== null);
-  const docs = [...new Set([...sureDocs, ...found])].sort((a, b) => a - b);
-  const left = unsure.length - checked.length;
-  return { docs, unchecked: left, rate: left ? found.length / checked.length : 0.0 };
+  return { sure, unsure };
 }
 
 // numpy.linspace(0, stop, num).astype(int64)

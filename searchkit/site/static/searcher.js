@@ -3,7 +3,7 @@
 // is_word, _replace_word, and Planned.count.
 import * as store from "./store.js";
 import { QueryError, parseQuery, splitCompounds, expand, isHangul, typed, singleTerms, phrases, knows, pyRepr } from "./query.js";
-import { plan, dense, top, matching } from "./scoring.js";
+import { plan, dense, top, matching, counted } from "./scoring.js";
 import { coverage, proximity, proximityBounds, neighbourPairs } from "./ranking.js";
 import { understand } from "./understand.js";
 import { fragment, highlight } from "./highlight.js";
@@ -96,9 +96,9 @@ export async function search(query, { limit = 10, sections = null, since = null,
   const adjacent = sort === "date" ? null : neighbourGrams(parsed, fields);
   const planned = { ...(await planQuery(parsed, unrestricted ? [T().ALL] : fields, within)), adjacent };
   check();
-  let candidates;
+  let candidates, every = null; // every matching paper's docs, once the date order or a top saw them all
   if (sort === "date") {
-    const docs = (await matching(planned.parts, planned.extras, within)).docs;
+    const docs = await matching(planned.parts, planned.extras, within);
     const latest = new Map();
     for (const d of docs) {
       const paper = store.paperKey(d), date = store.docDate(d);
@@ -110,10 +110,12 @@ export async function search(query, { limit = 10, sections = null, since = null,
       return da !== db ? (da < db ? 1 : -1) : b[1] - a[1];
     });
     candidates = ranked.slice(0, limit).map(([d, score]) => [d, score, 1.0, 1.0]);
+    every = docs;
   } else {
     // engine.window / engine.reordered: whole CANDIDATES windows, each re-ranked on its own
     const size = T().CANDIDATES, wanted = size * Math.max(1, Math.ceil(limit / size));
     const found = await top(planned.parts, planned.extras, wanted, store.paperKey, within, store.spans);
+    if (found.length < wanted) every = found.map(([d]) => d).sort((a, b) => a - b);
     check();
     candidates = [];
     for (let start = 0; start < found.length && candidates.length < limit; start += size) {
@@ -130,8 +132,8 @@ export async function search(query, { limit = 10, sections = null, since = null,
     hits, expansions: parsed.expansions, suggestion, query: parsed.text, parsed,
     planned: { ...planned, within }, count: async () => {
       // hits.Results.total: an estimate is never below the matching papers shown
-      const counted = await count(planned, within);
-      return counted.exact ? counted : { ...counted, total: Math.max(counted.total, hits.length) };
+      const tally = every ? { total: new Set(every.map(store.paperKey)).size, exact: true, docs: every } : await count(planned, within);
+      return tally.exact ? tally : { ...tally, total: Math.max(tally.total, hits.length) };
     },
   };
 }
@@ -175,9 +177,9 @@ async function neighbourGrams(parsed, fields) {
   return (doc, a, b) => ((masks.get(`${a}\x1f${b}`)?.get(doc) || 0) & bits) !== 0;
 }
 
-// Planned.count: matching papers, estimated past COUNT_BUDGET phrase checks
+// Planned.count: matching papers, estimated past COUNT_BUDGET papers' phrase checks
 export async function count(planned, within) {
-  const found = await matching(planned.parts, planned.extras, within, T().COUNT_BUDGET);
+  const found = await counted(planned.parts, planned.extras, store.paperKey, T().COUNT_BUDGET, within);
   const papers = new Set(found.docs.map(store.paperKey));
   return { total: papers.size + roundHalfEven(found.unchecked * found.rate), exact: !found.unchecked, docs: found.docs };
 }
