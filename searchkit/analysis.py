@@ -99,6 +99,17 @@ def kiwi_version() -> str:
 # Normalisation
 
 
+WORD = re.compile(r"\S+")
+"""A word form: what the lexicon records and a query looks up."""
+
+
+def spellings(words: Iterable[str]) -> list[str]:
+    """Each word and its lower case, once each, in order: users type
+    Reward, reward and REWARD alike, and the lexicon records both."""
+    listed = list(words)
+    return list(dict.fromkeys([*listed, *(w.lower() for w in listed)]))
+
+
 @lru_cache(maxsize=65536)
 def normalise(form: str) -> str:
     """Fold a morpheme to its index term: NFKC, lower case, light English

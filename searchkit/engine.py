@@ -21,6 +21,7 @@ from typing import Any
 
 from . import feedback as pseudo
 from . import scoring
+from .analysis import WORD, spellings
 from .errors import NotFoundError, QueryError
 from .glossary import Glossary, typed_key
 from .highlight import fragment, highlight
@@ -221,10 +222,10 @@ class Engine(Index):
         """A quoted phrase's term sequences (`query.read_phrase`). A word read
         as no term is searched as itself (깊이) only when quoted alone: in
         "여섯 가지" it made the phrase the one word 가지 (가지치기's)."""
-        words = text.split()
+        words = WORD.findall(text)
         alone = len(words) == 1
         # the commonest readings come with the counts: one look-up (a round trip on a cluster), not two
-        counted = self._lexicon.readings([*words, *(w.lower() for w in words)])
+        counted = self._lexicon.readings(spellings(words))
         ready = {word: readings[0][0] for word, readings in counted.items()}
         return read_phrase(text, lambda t: self._lexicon.analyse(t, self.known, ready, as_itself=alone),
                            lambda _: counted)

@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .analysis import Term
+from .analysis import WORD, Term, spellings
 from .errors import IndexCorruptError
 
-_WORD = re.compile(r"\S+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
 _HANGUL_NOUN = re.compile(r"[\uac00-\ud7a3]{2,}")
 """A typed word that may be searched as itself (see `Lexicon.analyse`)."""
@@ -62,7 +61,7 @@ def split_words(text: str, terms: list[Term]) -> dict[str, list[tuple[str, int, 
     words: dict[str, list[tuple[str, int, int, int]]] = {}
     bare: dict[str, list[tuple[str, int, int, int]]] = {}  # forms without their punctuation (`_unpunctuated`)
     count, i = len(terms), 0
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         start, end = match.span()
         while i < count and terms[i][3] <= start:
             i += 1
@@ -262,11 +261,15 @@ class Lexicon:
 
     def _counted(self, words: list[str]) -> list[tuple[str, str, int]]:
         """(word, encoded reading, count) rows of these words."""
-        rows = []
+        return self._rows("SELECT word, terms, n FROM counts", words)
+
+    def _rows(self, select: str, words: list[str]) -> list[tuple]:
+        """``select``'s rows of these words, 500 at a time (SQLite caps a
+        statement's parameters)."""
+        rows: list[tuple] = []
         for start in range(0, len(words), 500):
             part = words[start : start + 500]
-            rows += self._db.execute(f"SELECT word, terms, n FROM counts WHERE word IN ({','.join('?' * len(part))})",
-                                     part).fetchall()
+            rows += self._db.execute(f"{select} WHERE word IN ({','.join('?' * len(part))})", part).fetchall()
         return rows
 
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
@@ -298,18 +301,12 @@ class Lexicon:
                     seen[analysis] = seen.get(analysis, 0) + sign  # not Counter's __missing__, a Python call
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
-        found: dict[str, list[list]] = {}
-        unique = list(dict.fromkeys(words))
         with self._lock:
             if self._counts:
                 self._flush()
-            for chunk in range(0, len(unique), 500):
-                part = unique[chunk : chunk + 500]
-                marks = ",".join("?" * len(part))
-                with self._reading():
-                    rows = self._db.execute(f"SELECT word, terms FROM words WHERE word IN ({marks})", part).fetchall()
-                    found.update((word, json.loads(terms)) for word, terms in rows)
-        return found
+            with self._reading():
+                rows = self._rows("SELECT word, terms FROM words", list(dict.fromkeys(words)))
+                return {word: json.loads(terms) for word, terms in rows}
 
     def readings(self, words: list[str]) -> dict[str, list[tuple[list[list], int]]]:
         """Every way the indexed texts read each recorded word form, with
@@ -365,8 +362,8 @@ class Lexicon:
     def prefetched(self, texts: Iterable[str]) -> dict[str, list[list] | None]:
         """Every word form of the texts (and its lower case) → its reading,
         None when not recorded: one look-up for many texts, for `analyse`."""
-        words = {m.group() for text in texts for m in _WORD.finditer(text)}
-        wanted = list(dict.fromkeys([*words, *(w.lower() for w in words)]))
+        words = {m.group() for text in texts for m in WORD.finditer(text)}
+        wanted = spellings(words)
         found = self.lookup(wanted)
         return {w: found.get(w) for w in wanted}
 
@@ -375,7 +372,7 @@ class Lexicon:
         """Whether every word of the text is a recorded word form (as it
         stands or in lower case), by a `prefetched` look-up of it."""
         return all(prefetched.get(w) is not None or prefetched.get(w.lower()) is not None
-                   for w in (m.group() for m in _WORD.finditer(text)))
+                   for w in (m.group() for m in WORD.finditer(text)))
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False,
                 prefetched: Mapping[str, list[list] | None] | None = None, as_itself: bool = True) -> list[Term]:
@@ -390,9 +387,9 @@ class Lexicon:
         such a word is mostly the counter or adverb its reading says (두
         가지 방법 is about methods, not 가지치기's 가지). ``prefetched``:
         readings looked up beforehand for many texts (`prefetched`)."""
-        matches = list(_WORD.finditer(text))
+        matches = list(WORD.finditer(text))
         words = {m.group() for m in matches}
-        wanted = [*words, *(w.lower() for w in words)]
+        wanted = spellings(words)
         ready = prefetched or {}
         found = {w: r for w in wanted if (r := ready.get(w)) is not None}
         if missing := [w for w in wanted if w not in ready]:

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .analysis import Term
+from .analysis import WORD, Term, spellings
 from .errors import QueryError
 from .hits import Expansion
 
@@ -36,8 +36,6 @@ spelt out rather than ``\d`` or a case flag, which Python and the page's
 JavaScript read differently."""
 
 Analyse = Callable[[str], list[Term]]
-_WORDS = re.compile(r"\S+")
-"""Word forms, as the lexicon records them (`lexicon._WORD`)."""
 ReadPhrase = Callable[[str], tuple[tuple[str, ...], ...]]
 Readings = Callable[[list[str]], Mapping[str, Sequence[tuple[Sequence, int]]]]
 """Word forms → each one's (reading, count) pairs (`lexicon.Lexicon.readings`)."""
@@ -164,10 +162,10 @@ def phrase_readings(text: str, lookup: Readings) -> list[tuple[str, ...]]:
     guess) or the phrase is one word (양자화 read as 양자 would be quantum).
     A word read as no term only now and then is not tried so: 대형 read as
     nothing would make the phrase match "멀티모달 언어 모델"."""
-    words = _WORDS.findall(text)
+    words = WORD.findall(text)
     if len(words) < 2:
         return []
-    readings = lookup(list(dict.fromkeys([*words, *(w.lower() for w in words)])))
+    readings = lookup(spellings(words))
     beam: list[tuple[tuple, float]] = [((), 1.0)]
     for word in words:
         found = readings.get(word) or readings.get(word.lower())
