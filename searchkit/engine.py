@@ -219,16 +219,11 @@ class Engine(Index):
         return understand(parsed, lambda term: self.df(ALL, term), self.size, expand)
 
     def _read_phrase(self, text: str) -> tuple[tuple[str, ...], ...]:
-        """A quoted phrase's term sequences (`query.read_phrase`). A word read
-        as no term is searched as itself (깊이) only when quoted alone: in
-        "여섯 가지" it made the phrase the one word 가지 (가지치기's)."""
-        words = WORD.findall(text)
-        alone = len(words) == 1
+        """A quoted phrase's term sequences (`query.read_phrase`)."""
         # the commonest readings come with the counts: one look-up (a round trip on a cluster), not two
-        counted = self._lexicon.readings(spellings(words))
+        counted = self._lexicon.readings(spellings(WORD.findall(text)))
         ready = {word: readings[0][0] for word, readings in counted.items()}
-        return read_phrase(text, lambda t: self._lexicon.analyse(t, self.known, ready, as_itself=alone),
-                           lambda _: counted)
+        return read_phrase(text, lambda t: self._lexicon.analyse(t, self.known, ready, counted), lambda _: counted)
 
     def search(
         self, query: str, *, limit: int = 10, sections: str | Iterable[str] | None = None,

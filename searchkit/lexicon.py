@@ -45,6 +45,11 @@ UNKNOWN_LONGEST = 64
 all-Hangul run of the shared corpus (30 syllables), so segmenting stays
 linear without changing how any real word is read."""
 _LONGEST = "CREATE TABLE IF NOT EXISTS longest (n INTEGER NOT NULL)"
+AS_ITSELF = 0.25
+"""How often the texts must read a word as itself for a query to search it
+so where its commonest reading keeps no term: 깊이 is the noun depth in 28
+of 65 texts and the adverb in the rest, 이진 (binary) in 5 of 15; 직접
+(directly, 8 of 83) and 가지 (a counter, never the noun) stay unsearched."""
 
 
 def may_stand_alone(word: str) -> bool:
@@ -126,6 +131,13 @@ def _by_word(rows: Iterable[tuple[str, str, int]]) -> dict[str, list[tuple[str, 
     for word, terms, n in rows:
         found.setdefault(word, []).append((terms, n))
     return found
+
+
+def _share_as_itself(word: str, readings: Sequence[tuple[list[list], int]]) -> float:
+    """How often the texts read ``word`` as the one term ``word``."""
+    total = sum(n for _, n in readings)
+    itself = sum(n for reading, n in readings if len(reading) == 1 and reading[0][0] == word)
+    return itself / total if total else 0.0
 
 
 def commonest(readings: list[tuple[str, int]]) -> str:
@@ -375,18 +387,21 @@ class Lexicon:
                    for w in (m.group() for m in WORD.finditer(text)))
 
     def analyse(self, text: str, known: Callable[[str], bool] = lambda term: False,
-                prefetched: Mapping[str, list[list] | None] | None = None, as_itself: bool = True) -> list[Term]:
+                prefetched: Mapping[str, list[list] | None] | None = None,
+                counted: Mapping[str, Sequence[tuple[list[list], int]]] | None = None) -> list[Term]:
         """Analyse query text by look-up. When a word is neither recorded
         nor made of recorded words or ``known`` index terms, every word of
         the text is read by the stand-in (`standin.StandIn`), as the static
-        page reads it; Kiwi is never loaded for a query. When no word of
-        the text keeps a term, a Hangul word of two syllables or more that
-        is itself an index term is searched as that term: Kiwi read 깊이 as
-        the adverb "deeply" more often than as the noun "depth", and 깊이
-        typed alone was "no searchable words". Only then: in running text
-        such a word is mostly the counter or adverb its reading says (두
-        가지 방법 is about methods, not 가지치기's 가지). ``prefetched``:
-        readings looked up beforehand for many texts (`prefetched`)."""
+        page reads it; Kiwi is never loaded for a query. A Hangul word of
+        two syllables or more read as no term but itself an index term is
+        searched as that term when it is the text's one word, or when the
+        texts read it so at least `AS_ITSELF` of the time: Kiwi read 깊이
+        more often as the adverb "deeply" than as the noun "depth", and
+        "단안 깊이" searched 단안 alone. Otherwise such a word stays
+        unsearched: beside others it is mostly the counter or adverb its
+        reading says (두 가지 searched 가지치기's 가지). ``prefetched``:
+        readings looked up beforehand for many texts (`prefetched`);
+        ``counted``: the words' `readings`, when the caller has them."""
         matches = list(WORD.finditer(text))
         words = {m.group() for m in matches}
         wanted = spellings(words)
@@ -403,10 +418,8 @@ class Lexicon:
                 found = self._stand_in(words, known)
                 break
             found[word] = segmented
-        if as_itself and not any(found[word] for word in words):  # nothing to search: 깊이 alone is depth
-            for word in words:
-                if may_stand_alone(word) and known(word):
-                    found[word] = [[word, 0, 0, len(word)]]
+        for word in self._as_themselves(words, found, known, len(matches) == 1, counted):
+            found[word] = [[word, 0, 0, len(word)]]
         terms: list[Term] = []
         base = 0
         for match in matches:
@@ -415,6 +428,18 @@ class Lexicon:
                 terms.append(Term(term, base + pos, match.start() + start, match.start() + end))
             base += 1 + max((r[1] for r in recorded), default=-1)
         return terms
+
+    def _as_themselves(self, words: Iterable[str], found: Mapping[str, list[list]], known: Callable[[str], bool],
+                       alone: bool, counted: Mapping[str, Sequence[tuple[list[list], int]]] | None) -> list[str]:
+        """The words read as no term to search as themselves (see `analyse`):
+        their counts are looked up only for such words, and only when the
+        text has others."""
+        candidates = [w for w in words if not found[w] and may_stand_alone(w) and known(w)]
+        if alone or not candidates:
+            return candidates
+        if counted is None:
+            counted = self.readings(candidates)
+        return [w for w in candidates if _share_as_itself(w, counted.get(w, [])) >= AS_ITSELF]
 
     def _stand_in(self, words: Iterable[str], known: Callable[[str], bool]) -> dict[str, list[list]]:
         """Every word as the stand-in reads it."""

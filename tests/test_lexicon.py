@@ -306,20 +306,28 @@ def test_a_lexicon_without_the_bound_still_asks_no_long_prefix(segmenting: Lexic
 
 def test_a_query_of_words_read_as_no_term_searches_the_index_terms_they_are(tmp_path: Path) -> None:
     """Kiwi read 깊이 as the adverb (no term) more often than as the noun
-    depth: typed alone it was "no searchable words", though papers hold the
-    term 깊이. Beside a word that keeps a term it stays unsearched: there
-    it is mostly the counter or adverb (두 가지 방법 searched 가지치기's 가지).
-    A one-syllable word (이, "this") and a word that is no index term never
-    count."""
+    depth: typed alone it was "no searchable words", and "단안 깊이"
+    searched 단안 alone, though papers hold the term 깊이. Such a word is
+    searched as itself when it is the text's one word, or when the texts
+    read it so at least a quarter of the time; otherwise it stays
+    unsearched, beside other words or not (두 가지 searched 가지치기's
+    가지). A one-syllable word (이, "this") and a word that is no index
+    term never count."""
     lex = Lexicon(tmp_path / "lexicon.sqlite")
-    lex.add([("깊이 추정 이 모두 가지 방법", [Term("추정", 1, 3, 5), Term("방법", 5, 14, 16)])])
-    known = {"깊이", "추정", "이", "가지", "방법"}.__contains__
+    lex.add([("깊이 추정 이 모두 가지 방법 직접", [Term("추정", 1, 3, 5), Term("방법", 5, 14, 16)])])
+    lex.add([("깊이 직접", [])] * 2 + [("깊이", [Term("깊이", 0, 0, 2)])] * 2 + [("직접", [Term("직접", 0, 0, 2)])]
+            + [("직접", [])])
+    known = {"깊이", "추정", "이", "가지", "방법", "직접"}.__contains__
+    assert lex.readings(["깊이", "직접"]) == {"깊이": [([], 3), ([["깊이", 0, 0, 2]], 2)],
+                                            "직접": [([], 4), ([["직접", 0, 0, 2]], 1)]}
     assert lex.analyse("깊이", known) == [Term("깊이", 0, 0, 2)]
-    assert [t.text for t in lex.analyse("이 깊이", known)] == ["깊이"]
-    assert [t.text for t in lex.analyse("깊이 추정", known)] == ["추정"]
+    assert [t.text for t in lex.analyse("이 깊이", known)] == ["깊이"]  # read so 2 times in 5
+    assert [t.text for t in lex.analyse("깊이 추정", known)] == ["깊이", "추정"]
+    assert [t.text for t in lex.analyse("직접 추정", known)] == ["추정"]  # 1 in 5: under a quarter
+    assert [t.text for t in lex.analyse("직접", known)] == ["직접"]  # alone
     assert [t.text for t in lex.analyse("두 가지 방법", known)] == ["방법"]
+    assert lex.analyse("두 가지", known) == []  # never read as itself: not searched even with nothing else
     assert lex.analyse("이 모두", known) == []
-    assert lex.analyse("이 깊이", known, as_itself=False) == []  # how a quoted phrase of words is read
     lex.close()
 
 

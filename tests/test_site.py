@@ -403,6 +403,33 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_page_searches_words_as_themselves_as_the_library(default_index_dir: Path, default_index: searchkit.Index,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word mostly read as no term is searched as itself where the
+    texts read it so often enough (`lexicon.AS_ITSELF`): the page reads
+    those counts from its alt/ shards. 직접 is the noun in 2 of the
+    default corpus's 9 texts writing it: searched at a share of 0.2, not
+    at 0.25."""
+    from searchkit import lexicon
+
+    monkeypatch.setattr(lexicon, "AS_ITSELF", 0.2)
+    searchkit.export_site(default_index_dir, tmp_path / "search")
+    queries = [{"q": q} for q in ("직접 비교", "직접", '"직접 비교"', "다른 직접 방법", "두 가지", "비교 하여")]
+    page = search_in_node(tmp_path / "search", queries)
+    for query, got in zip(queries, page):
+        try:
+            results = default_index.search(query["q"])
+        except QueryError as exc:
+            assert got == {"error": str(exc)}, query
+            continue
+        assert (got["ids"], got["scores"], got["total"]) == ([h.arxiv_id for h in results],
+                                                              [h.score for h in results], results.total), query
+    assert "직접" in [t for p in default_index.parse("직접 비교").parts for a in p.alternatives for t in a]
+    monkeypatch.setattr(lexicon, "AS_ITSELF", 0.25)
+    assert "직접" not in [t for p in default_index.parse("직접 비교").parts for a in p.alternatives for t in a]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_the_page_estimates_totals_as_the_library(default_index_dir: Path, default_index: searchkit.Index,
                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the budget both sample the same papers and estimate the same

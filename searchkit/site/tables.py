@@ -35,6 +35,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "SUFFIXES": sorted(query.SUFFIXES),
         # lexicon.py
         "HANGUL_WORD": lexicon._HANGUL_WORD.pattern,
+        "AS_ITSELF": lexicon.AS_ITSELF,
         "PARTICLES": sorted(lexicon.PARTICLES),
         # analysis.py (the page's stand-in for Kiwi on words the lexicon cannot analyse)
         "STOP_WORDS": sorted(analysis.STOP_WORDS),

@@ -20,8 +20,15 @@ function pointer(text) {
   };
 }
 
+// lexicon._share_as_itself: how often the texts read word as the one term word
+function shareAsItself(word, readings) {
+  const total = readings.reduce((sum, [, n]) => sum + n, 0);
+  const itself = readings.reduce((sum, [r, n]) => sum + (r.length === 1 && r[0][0] === word ? n : 0), 0);
+  return total ? itself / total : 0.0;
+}
+
 // Lexicon.analyse: query text → [term, pos, start, end] items
-export async function analyse(text, known, asItself = true) {
+export async function analyse(text, known) {
   const matches = [...text.matchAll(/\S+/gu)];
   const words = [...new Set(matches.map((m) => m[0]))];
   const forms = [...new Set([...words, ...words.map((w) => w.toLowerCase())])];
@@ -40,12 +47,18 @@ export async function analyse(text, known, asItself = true) {
   }
   // as Lexicon.analyse: every word gets the stand-in's reading (StandIn.word)
   if (kiwi) for (const word of words) found.set(word, await standIn(word, known));
-  // as Lexicon.analyse: when no word keeps a term, a Hangul word that is itself an index term
-  if (asItself && !words.some((word) => found.get(word).length)) {
-    for (const word of words) {
-      if (/^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) found.set(word, [[word, 0, 0, word.length]]);
-    }
+  // Lexicon._as_themselves: a Hangul word read as no term that is itself an index term, searched so
+  // when it is the text's one word or the texts read it so at least AS_ITSELF of the time (alt/ counts
+  // every word read more than one way: a word read one way is never read as itself here)
+  const candidates = [];
+  for (const word of words) {
+    if (!found.get(word).length && /^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) candidates.push(word);
   }
+  const alone = matches.length === 1;
+  const counted = alone ? [] : await Promise.all(candidates.map((word) => sharded("alt", word)));
+  candidates.forEach((word, i) => {
+    if (alone || shareAsItself(word, counted[i] || []) >= T().AS_ITSELF) found.set(word, [[word, 0, 0, word.length]]);
+  });
   const terms = [];
   const pointAt = pointer(text);
   let base = 0;

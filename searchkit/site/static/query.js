@@ -85,9 +85,7 @@ export async function parseQuery(text, known) {
   text = checkQuery(text);
   const parts = [];
   for (const m of text.matchAll(new RegExp(T().PHRASE, "gu"))) {
-    // Engine._read_phrase: a word read as no term is searched as itself only when quoted alone
-    const alone = (m[1].match(/\S+/gu) || []).length === 1;
-    const [analysed, others] = await Promise.all([analyse(m[1], known, alone), phraseReadings(m[1])]); // one round of requests
+    const [analysed, others] = await Promise.all([analyse(m[1], known), phraseReadings(m[1])]); // one round of requests
     const terms = plain(analysed).map((t) => t[0]);
     if (!terms.length) continue;
     const alternatives = new Map([terms, ...others].map((a) => [JSON.stringify(a), a]));
