@@ -41,9 +41,9 @@ proximity 30 at a time (ranks 1-30 among themselves, then 31-60...), so a
 longer ``limit`` only appends, never changes the papers above it (the fixed
 ``window_size`` of Elasticsearch's rescore, for the same reason)."""
 COUNT_BUDGET = 500
-"""Papers a total may check for its phrases before it estimates the rest
-from a sample of them (~0.1 s; see `scoring.counted`: a sample that finds
-a rate of 95% in 500 is within ±2% at 95%, one that finds few grows)."""
+"""Phrase checks a total may spend before it estimates the rest from the
+papers checked (~0.1 s at 6,000 papers; see `scoring.counted`: a rate of
+95% found in 500 papers is within ±2% at 95%, one of 10% within ±26%)."""
 ARXIV_BOOST = 1000.0
 SUGGEST_WORDS = 4
 """Unmatched words a "did you mean" looks at: each costs a scan of the
@@ -461,7 +461,7 @@ class Planned:
     def count(self) -> tuple[int, bool]:
         """How many papers match, and whether that is exact: known when a
         top or the date order saw every match, else past `COUNT_BUDGET`
-        papers' phrase checks the rest is estimated from a sample."""
+        phrase checks the rest is estimated from the papers checked."""
         if self._papers is not None:
             return self._papers, True
         found = scoring.counted(*self._args, self._peek, self.key, COUNT_BUDGET, self._within, self._place)

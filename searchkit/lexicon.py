@@ -273,9 +273,9 @@ class Lexicon:
 
     def _counted(self, words: list[str]) -> list[tuple[str, str, int]]:
         """(word, encoded reading, count) rows of these words."""
-        return self._rows("SELECT word, terms, n FROM counts", words)
+        return self._chunked("SELECT word, terms, n FROM counts", words)
 
-    def _rows(self, select: str, words: list[str]) -> list[tuple]:
+    def _chunked(self, select: str, words: list[str]) -> list[tuple]:
         """``select``'s rows of these words, 500 at a time (SQLite caps a
         statement's parameters)."""
         rows: list[tuple] = []
@@ -317,7 +317,7 @@ class Lexicon:
             if self._counts:
                 self._flush()
             with self._reading():
-                rows = self._rows("SELECT word, terms FROM words", list(dict.fromkeys(words)))
+                rows = self._chunked("SELECT word, terms FROM words", list(dict.fromkeys(words)))
                 return {word: json.loads(terms) for word, terms in rows}
 
     def readings(self, words: list[str]) -> dict[str, list[tuple[list[list], int]]]:

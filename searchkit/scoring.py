@@ -199,13 +199,6 @@ class Matches:
     rate: float = 0.0
 
 
-FEW = 50
-"""Matches a sample must find before its rate is trusted: with fewer, the
-sample grows (see `counted`); 50 puts the estimate within ±28% at 95%."""
-WIDEN = 4
-"""How far a sample that found too few grows: at most ``WIDEN`` × budget."""
-
-
 def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored: Stored,
              within: np.ndarray | None = None) -> np.ndarray:
     """Every matching document, phrases checked against their stored
@@ -218,18 +211,18 @@ def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored
 
 def counted(postings: Postings, planned: Plan, extras: Sequence[Scored], stored: Stored, key: Callable[[int], Any],
             budget: int, within: np.ndarray | None = None, place: Callable[[int], Any] | None = None) -> Matches:
-    """The matching papers (``key``: docnum → paper), phrases checked at
-    most ``budget`` papers at a time: a common required phrase would
-    otherwise read most of the corpus. A paper with a copy that matches
-    whatever its phrases needs no check; any other is checked a copy at a
-    time until one matches. Past the budget an even sample of papers is
-    checked, grown up to `WIDEN` × budget while it finds fewer than `FEW`
-    (a rare phrase's rate is otherwise mostly noise), and the rest
-    estimated from it. Papers, not documents, are sampled: copies of one
-    paper match together, so a sample of documents counted a re-posted
-    paper once a copy (23% high at 5,904 entries). They are taken in
-    full-build order (``place`` of their first copy, as `top` breaks
-    ties), so an incremental build estimates as a full one, and as the page."""
+    """The matching papers (``key``: docnum → paper), at most ``budget``
+    phrase checks spent: a common required phrase would otherwise read
+    most of the corpus. A paper with a copy that matches whatever its
+    phrases needs no check; any other is checked a copy at a time until
+    one matches. Papers are checked in an order whose every prefix is
+    spread evenly over them (`_spread`), until the budget is spent; the
+    rest are estimated at the rate found. Papers, not documents, are
+    sampled: copies of one paper match together, and a sample of documents
+    counted a re-posted paper once a copy (23% high at 5,904 entries). They
+    are taken in full-build order (``place`` of their first copy, as `top`
+    breaks ties), so an incremental build estimates as a full one, and as
+    the page."""
     sure, unsure = _split(postings, planned, extras, within)
     known = {key(doc) for doc in sure.tolist()}
     groups: dict[Any, list[int]] = {}
@@ -238,23 +231,30 @@ def counted(postings: Postings, planned: Plan, extras: Sequence[Scored], stored:
         if paper not in known:
             groups.setdefault(paper, []).append(doc)
     papers = list(groups.values())
-    outcome: dict[int, int | None] = {}  # paper's index → its first matching copy
-    for size in (budget, budget * WIDEN):
-        for i in _even(len(papers), size):
-            if i not in outcome:
-                outcome[i] = next((d for d in papers[i] if _exact(planned, extras, d, stored(d)) is not None), None)
-        found = [doc for doc in outcome.values() if doc is not None]
-        if len(outcome) == len(papers) or len(found) >= FEW:
+    found: list[int] = []
+    checks = sampled = 0
+    for i in _spread(len(papers), budget):
+        if checks >= budget:
             break
-    left = len(papers) - len(outcome)
-    return Matches(_merged(sure, found), left, len(found) / len(outcome) if left else 0.0)
+        sampled += 1
+        for doc in papers[i]:
+            checks += 1
+            if _exact(planned, extras, doc, stored(doc)) is not None:
+                found.append(doc)
+                break
+    left = len(papers) - sampled
+    return Matches(_merged(sure, found), left, len(found) / sampled if left else 0.0)
 
 
-def _even(count: int, size: int) -> list[int]:
-    """``size`` indices spread evenly over ``range(count)``; all when fewer."""
-    if count <= size:
-        return list(range(count))
-    return np.linspace(0, count - 1, size).astype(np.int64).tolist()
+def _spread(count: int, size: int) -> list[int]:
+    """``size`` indices spread evenly over ``range(count)`` (all when
+    fewer), ordered so that every prefix is spread evenly too: the
+    bit-reversal (van der Corput) order of their positions. A sample cut
+    short by papers of many copies still covers the whole corpus."""
+    points = list(range(count)) if count <= size else np.linspace(0, count - 1, size).astype(np.int64).tolist()
+    bits = max(len(points) - 1, 0).bit_length()
+    order = (int(f"{j:0{bits}b}"[::-1], 2) if bits else 0 for j in range(1 << bits))
+    return [points[r] for r in order if r < len(points)]
 
 
 def _split(postings: Postings, planned: Plan, extras: Sequence[Scored],

@@ -6,6 +6,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
@@ -290,26 +291,19 @@ def test_total_past_the_budget_is_an_estimate_and_says_so(default_index, monkeyp
     together = set(words.read(ALL, "언어")[0].tolist()) & set(words.read(ALL, "모델")[0].tolist())
     assert len(together) > 8, "the phrase's words must co-occur without it for this test"
     monkeypatch.setattr(searcher, "COUNT_BUDGET", 2)
-    monkeypatch.setattr(scoring, "WIDEN", 1)
     total, exact = planned(default_index, parsed, (ALL,)).count()
     assert not exact and 0 < total <= default_index._distinct(sorted(together))
 
 
-def test_a_sample_that_finds_few_matches_grows(default_index, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rare phrase's rate from a few hundred papers is mostly noise
-    ("생성 모델과 생성": about 16 for 7 at 5,904 entries): while the
-    sample finds fewer than `scoring.FEW` it grows, here to every paper."""
-    from searchkit import engine as searcher
-
-    parsed = default_index.parse('"언어 모델"')
-    exact = planned(default_index, parsed, (ALL,)).count()
-    monkeypatch.setattr(searcher, "COUNT_BUDGET", 4)
-    monkeypatch.setattr(scoring, "WIDEN", 1)
-    assert not planned(default_index, parsed, (ALL,)).count()[1]
-    monkeypatch.setattr(scoring, "WIDEN", 1000)
-    assert planned(default_index, parsed, (ALL,)).count() == exact
-    monkeypatch.setattr(scoring, "FEW", 1)  # found enough in the first sample: no growth
-    assert not planned(default_index, parsed, (ALL,)).count()[1]
+def test_every_prefix_of_a_sample_is_spread_over_the_corpus() -> None:
+    """A sample cut short (papers of many copies spend the budget first)
+    must still cover the whole corpus, not its first posts."""
+    order = scoring._spread(1000, 500)
+    assert sorted(order) == np.linspace(0, 999, 500).astype(np.int64).tolist()
+    for size in (2, 8, 64):
+        taken = sorted(order[:size])
+        assert max(b - a for a, b in zip([0, *taken], [*taken, 999])) <= 2 * 1000 / size, size
+    assert sorted(scoring._spread(5, 500)) == [0, 1, 2, 3, 4] and scoring._spread(0, 5) == []
 
 
 def test_a_top_that_saw_every_match_gives_the_exact_total(default_index, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -319,17 +313,17 @@ def test_a_top_that_saw_every_match_gives_the_exact_total(default_index, monkeyp
 
     exact = {q: default_index.search(q).total for q in ('"언어 모델"', '"모델 학습"')}
     monkeypatch.setattr(searcher, "COUNT_BUDGET", 1)
-    monkeypatch.setattr(scoring, "WIDEN", 1)
     for query, total in exact.items():
         for sort in ("score", "date"):
             results = default_index.search(query, sort=sort)
             assert (results.total, results.total_exact) == (total, True), (query, sort)
 
 
-def test_the_budget_counts_papers_not_their_copies(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Copies of one paper match together: the budget and the sample count
-    papers, so re-posts neither spend it nor count a paper twice (a sample
-    of documents overestimated by 23% at 5,904 entries)."""
+def test_the_sample_counts_papers_and_the_budget_counts_checks(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies of one paper match together: the sample counts papers, so a
+    re-posted paper is never counted once a copy (a sample of documents
+    overestimated by 23% at 5,904 entries), and the budget counts phrase
+    checks, so re-posts cannot multiply the work."""
     from searchkit import engine as searcher
 
     corpus = tmp_path / "corpus"
@@ -341,14 +335,25 @@ def test_the_budget_counts_papers_not_their_copies(tmp_path, monkeypatch: pytest
     searchkit.reindex(corpus, tmp_path / "index")
     with searchkit.open_index(tmp_path / "index") as index:
         parsed = index.parse('"언어 모델"')
+
+        def count() -> tuple[tuple[int, bool], int]:
+            plan = index._plan(parsed, (ALL,), joined_words(parsed, index.known))
+            reads = []
+            plan._read = lambda doc, read=plan._read: reads.append(doc) or read(doc)
+            return plan.count(), len(reads)
+
         plan = index._plan(parsed, (ALL,), joined_words(parsed, index.known))
         sure, unsure = scoring._split(*plan._args, None)
-        papers = {plan.key(d) for d in unsure.tolist()} - {plan.key(d) for d in sure.tolist()}
-        assert len(unsure) > len(papers) > 2, "re-posted papers must need a phrase check for this test"
-        exact = index._plan(parsed, (ALL,), joined_words(parsed, index.known)).count()
-        monkeypatch.setattr(searcher, "COUNT_BUDGET", len(papers))
-        monkeypatch.setattr(scoring, "WIDEN", 1)
-        assert exact[1] and index._plan(parsed, (ALL,), joined_words(parsed, index.known)).count() == exact
+        known = {plan.key(d) for d in sure.tolist()}
+        papers = {plan.key(d) for d in unsure.tolist()} - known
+        assert len(unsure) > len(papers) > 4, "re-posted papers must need a phrase check for this test"
+        exact, reads = count()
+        assert exact[1] and reads <= len(unsure)
+        for budget in (3, 8):
+            monkeypatch.setattr(searcher, "COUNT_BUDGET", budget)
+            (total, estimated), reads = count()
+            assert not estimated and reads < budget + 4, budget  # the last paper may take all its 4 copies
+            assert total <= len(known) + len(papers)
 
 
 def test_an_estimate_samples_in_full_build_order(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,7 +372,6 @@ def test_an_estimate_samples_in_full_build_order(tmp_path, monkeypatch: pytest.M
     searchkit.reindex(corpus, tmp_path / "grown")
     searchkit.reindex(corpus, tmp_path / "full")
     monkeypatch.setattr(searcher, "COUNT_BUDGET", 3)  # 10 and 23 for "언어 모델" when the sample followed docnums
-    monkeypatch.setattr(scoring, "WIDEN", 1)
     with searchkit.open_index(tmp_path / "grown") as grown, searchkit.open_index(tmp_path / "full") as full:
         counts = {q: [planned(index, index.parse(q), (ALL,)).count() for index in (grown, full)]
                   for q in ('"언어 모델"', '"모델 학습"', '"추론 능력"')}
@@ -414,7 +418,6 @@ def test_an_estimated_total_is_never_below_the_hits_shown(shared_index, monkeypa
     from searchkit import engine as searcher
 
     monkeypatch.setattr(searcher, "COUNT_BUDGET", 2)
-    monkeypatch.setattr(scoring, "WIDEN", 1)
     for query in ('"모델 기반"', '"기반 모델"'):
         results = shared_index.search(query, limit=30)
         assert not results.total_exact and results.total >= len(results) == 30, query

@@ -430,26 +430,36 @@ def test_the_page_searches_words_as_themselves_as_the_library(default_index_dir:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_the_page_estimates_totals_as_the_library(default_index_dir: Path, default_index: searchkit.Index,
-                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the budget both sample the same papers and estimate the same
-    total; where a top or the date order saw every match, both count it
-    exactly. Small windows and budget make the default corpus estimate."""
+def test_the_page_estimates_totals_as_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the budget both sample the same papers in the same order and
+    estimate the same total; where a top or the date order saw every
+    match, both count it exactly. Small windows and budgets make the
+    default corpus estimate, and its first post posted three more times
+    spends a budget before the sample is whole."""
     from searchkit import engine
 
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    first = sorted(corpus.glob("*.md"))[0]
+    for day in ("2025-11-01", "2025-11-02", "2025-11-03"):
+        (corpus / f"{day}-again.md").write_text(first.read_text(encoding="utf-8").replace("2025-10-06", day),
+                                                encoding="utf-8")
+    searchkit.reindex(corpus, tmp_path / "index")
     monkeypatch.setattr(engine, "CANDIDATES", 2)
-    monkeypatch.setattr(engine, "COUNT_BUDGET", 2)
-    searchkit.export_site(default_index_dir, tmp_path / "search")
-    queries = [{"q": q, **options} for q in ('"언어 모델"', '"모델 학습"', '"대형 언어 모델" 추론', "모델 학습")
-               for options in ({}, {"limit": 1}, {"sort": "date"}, {"since": "2025-10-09"})]
-    page = search_in_node(tmp_path / "search", queries)
-    got, want = [], []
-    for query, answer in zip(queries, page):
-        results = default_index.search(query.pop("q"), **query)
-        got.append((answer["total"], answer["exact"]))
-        want.append((results.total, results.total_exact))
-    assert got == want
-    assert {exact for _, exact in want} == {True, False}, "some totals should be estimated, some exact"
+    for budget in (2, 7):
+        monkeypatch.setattr(engine, "COUNT_BUDGET", budget)
+        searchkit.export_site(tmp_path / "index", tmp_path / "search")
+        queries = [{"q": q, **options} for q in ('"언어 모델"', '"모델 학습"', '"대형 언어 모델" 추론', "모델 학습")
+                   for options in ({}, {"limit": 1}, {"sort": "date"}, {"since": "2025-10-09"})]
+        page = search_in_node(tmp_path / "search", queries)
+        got, want = [], []
+        with searchkit.open_index(tmp_path / "index") as index:
+            for query, answer in zip(queries, page):
+                results = index.search(query.pop("q"), **query)
+                got.append((answer["total"], answer["exact"]))
+                want.append((results.total, results.total_exact))
+        assert got == want, budget
+        assert {exact for _, exact in want} == {True, False}, "some totals should be estimated, some exact"
 
 
 def test_post_links_take_the_posts_date_and_an_escaped_slug(tmp_path: Path) -> None:

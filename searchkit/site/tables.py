@@ -63,7 +63,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         "FIELD_WEIGHTS": schema.FIELD_WEIGHTS,
         "SECTION_GROUPS": {k: list(v) for k, v in schema.SECTION_GROUPS.items()},
         # scoring.py, ranking.py, highlight.py
-        "CHUNK": scoring.CHUNK, "FEW": scoring.FEW, "WIDEN": scoring.WIDEN,
+        "CHUNK": scoring.CHUNK,
         "COORD_POWER": ranking.COORD_POWER,
         "SIGNIFICANCE_POWER": ranking.SIGNIFICANCE_POWER,
         "PROXIMITY_MIN_SIGNIFICANCE": ranking.PROXIMITY_MIN_SIGNIFICANCE,

@@ -166,8 +166,8 @@ export async function matching(planned, extras, within = null, stored = loadSpan
   return [...sure, ...found].sort((a, b) => a - b);
 }
 
-// scoring.counted: the matching papers, at most budget papers' phrases checked at a time, the
-// sample grown to WIDEN × budget while it finds fewer than FEW; the rest estimated from it
+// scoring.counted: the matching papers, at most budget phrase checks spent, papers checked in an
+// order whose every prefix is spread evenly (spread); the rest estimated at the rate found
 export async function counted(planned, extras, key, budget, within = null, stored = loadSpans) {
   const { sure, unsure } = split(planned, extras, within);
   const known = new Set(sure.map(key));
@@ -179,32 +179,33 @@ export async function counted(planned, extras, key, budget, within = null, store
     groups.get(paper).push(d);
   }
   const papers = [...groups.values()];
-  const outcome = new Map();
-  let found = [];
-  for (const size of [budget, budget * T().WIDEN]) {
-    const chosen = even(papers.length, size).filter((i) => !outcome.has(i));
-    const checked = await Promise.all(chosen.map((i) => firstMatch(planned, extras, papers[i], stored)));
-    chosen.forEach((i, j) => outcome.set(i, checked[j]));
-    found = [...outcome.values()].filter((d) => d !== null);
-    if (outcome.size === papers.length || found.length >= T().FEW) break;
+  const found = [];
+  let checks = 0, sampled = 0;
+  for (const i of spread(papers.length, budget)) {
+    if (checks >= budget) break;
+    sampled += 1;
+    for (const d of papers[i]) {
+      checks += 1;
+      const spans = needsSpans(planned, d) ? await stored(d) : null;
+      if (exactScore(planned, extras, d, spans) !== null) { found.push(d); break; }
+    }
   }
-  const left = papers.length - outcome.size;
-  return { docs: [...sure, ...found].sort((a, b) => a - b), unchecked: left, rate: left ? found.length / outcome.size : 0.0 };
+  const left = papers.length - sampled;
+  return { docs: [...sure, ...found].sort((a, b) => a - b), unchecked: left, rate: left ? found.length / sampled : 0.0 };
 }
 
-// a paper's first copy that matches, null when none does
-async function firstMatch(planned, extras, copies, stored) {
-  for (const d of copies) {
-    const spans = needsSpans(planned, d) ? await stored(d) : null;
-    if (exactScore(planned, extras, d, spans) !== null) return d;
+// scoring._spread: size positions spread evenly over count (all when fewer), in bit-reversal order
+function spread(count, size) {
+  const points = count <= size ? [...Array(count).keys()] : linspace(count - 1, size);
+  let bits = 0;
+  while (2 ** bits < points.length) bits++;
+  const out = [];
+  for (let j = 0; j < 2 ** bits; j++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) if (j & (1 << b)) r |= 1 << (bits - 1 - b);
+    if (r < points.length) out.push(points[r]);
   }
-  return null;
-}
-
-// scoring._even
-function even(count, size) {
-  if (count <= size) return [...Array(count).keys()];
-  return linspace(count - 1, size);
+  return out;
 }
 
 // scoring._split: documents that match whatever their phrases, and those that need one
@@ -222,7 +223,7 @@ function split(planned, extras, within) {
 function linspace(stop, num) {
   const step = stop / (num - 1);
   const out = [];
-  for (let i = 0; i < num; i++) out.push(Math.trunc(i === num - 1 ? stop : i * step + 0));
+  for (let i = 0; i < num; i++) out.push(Math.trunc(i === num - 1 && num > 1 ? stop : i * step + 0));
   return out;
 }
 
