@@ -22,6 +22,7 @@ from .errors import (
     InputError,
     NotFoundError,
     QueryError,
+    ResourceError,
     SearchkitError,
 )
 
@@ -78,6 +79,7 @@ __all__ = [
     "PaperView",
     "Problem",
     "QueryError",
+    "ResourceError",
     "ReindexReport",
     "Results",
     "SearchkitError",

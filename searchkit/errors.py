@@ -54,6 +54,35 @@ class IndexStaleError(SearchkitError):
     damaged index)."""
 
 
+class ResourceError(SearchkitError):
+    """The system ran out of what reading the index needs (open files,
+    memory): nothing is wrong with the index (exit code 2)."""
+
+
+_EXHAUSTED = {errno.EMFILE: "too many open files (ulimit -n), e.g. open indexes or results whose total was "
+                            "never read, each holding a reader",
+              errno.ENFILE: "the system's open file table is full",
+              errno.ENOMEM: "out of memory"}
+
+
+def out_of_resources(exc: BaseException, where: Path) -> ResourceError | None:
+    """The error to report when ``exc`` means the system ran out of files
+    or memory while reading the index at ``where``: told as such, not as a
+    damaged index, whose repair (a full reindex) would not help. Its causes
+    are looked at too: Whoosh reports a table of contents it could not open
+    as an empty index."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain of causes, never a cycle followed forever
+        if seen is None:
+            break
+        if isinstance(seen, MemoryError):
+            return ResourceError(f"cannot read the index at {where}: out of memory")
+        if isinstance(seen, OSError) and seen.errno in _EXHAUSTED:
+            return ResourceError(f"cannot read the index at {where}: {_EXHAUSTED[seen.errno]}")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def broken_link(path: Path, error: OSError) -> str | None:
     """What a link did to a path whose ``stat`` failed with ``error``: "is a
     symlink loop", "is a symlink to TARGET, which does not exist", or None

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .errors import IndexCorruptError, IndexMissingError, InputError, broken_link
+from .errors import IndexCorruptError, IndexMissingError, InputError, broken_link, out_of_resources
 
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -139,7 +139,7 @@ def live_generation(index_dir: Path) -> Path:
     except FileNotFoundError:
         raise IndexMissingError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise _corrupt(index_dir, f"cannot read {POINTER} ({exc})") from None
+        raise out_of_resources(exc, index_dir) or _corrupt(index_dir, f"cannot read {POINTER} ({exc})") from None
     if not _GEN.match(name) or not (index_dir / name).is_dir():
         raise _corrupt(index_dir, f"{POINTER} names a missing generation {name!r}")
     return index_dir / name
@@ -180,7 +180,8 @@ def read_manifest(generation: Path) -> Manifest:
         return Manifest(data["format"], data["analyzer"], data["kiwi"], data["posts"], data.get("files"),
                         data.get("ordered"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise _corrupt(generation.parent, f"unreadable {MANIFEST} ({exc.__class__.__name__})") from None
+        raise (out_of_resources(exc, generation.parent)
+               or _corrupt(generation.parent, f"unreadable {MANIFEST} ({exc.__class__.__name__})")) from None
 
 
 def check_files(generation: Path, manifest: Manifest) -> None:

@@ -250,3 +250,48 @@ def test_an_open_index_outlives_any_number_of_reindexes(default_index_dir: Path,
     searchkit.reindex(REPO / "corpus", index_dir, full=True)
     assert not index.generation.exists(), "a closed index's generation is left behind"
     assert len([p for p in index_dir.iterdir() if p.name.startswith("gen-")]) == 2
+
+
+def test_running_out_of_file_descriptors_is_not_reported_as_a_damaged_index(default_index_dir: Path) -> None:
+    """With every descriptor taken, a thread's first search (its own reader)
+    and a second open said "index is damaged ... reindex --full" (Whoosh
+    reads a directory it cannot list as an empty index): a repair that
+    cannot help. Run in a child process, whose descriptor limit is lowered."""
+    import subprocess
+    import sys
+
+    script = f"""
+import os, resource, threading, searchkit
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+index = searchkit.open_index({str(default_index_dir)!r})
+index.search("확산")
+hog = []
+try:
+    while True:
+        hog.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+for fd in hog[-3:]:
+    os.close(fd)
+said = []
+def search():
+    try:
+        index.search("확산 모델")
+        said.append("answered")
+    except Exception as exc:
+        said.append(f"{{type(exc).__name__}}: {{exc}}")
+thread = threading.Thread(target=search)
+thread.start()
+thread.join()
+try:
+    searchkit.open_index({str(default_index_dir)!r}).search("확산")
+    said.append("answered")
+except Exception as exc:
+    said.append(f"{{type(exc).__name__}}: {{exc}}")
+print("\\n".join(said))
+"""
+    said = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    lines = said.stdout.splitlines()
+    assert len(lines) == 2, said.stderr
+    for line in lines:
+        assert line.startswith("ResourceError: cannot read the index at ") and "too many open files" in line, line

@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 
 from ... import engine
 from ...engine import Engine, Planned, plan
-from ...errors import IndexClosedError, IndexCorruptError, SearchkitError
+from ...errors import IndexClosedError, IndexCorruptError, SearchkitError, out_of_resources
 from ...glossary import Glossary
 from ...hits import IndexStats, Results
 from ...lexicon import Lexicon
@@ -143,21 +143,38 @@ def _per_thread(method: Callable) -> Callable:
         except SearchkitError:
             raise
         except Exception as exc:
-            tb = exc.__traceback__
-            while tb is not None and tb.tb_next is not None:
-                tb = tb.tb_next
-            in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
-            if not (in_whoosh or isinstance(exc, Damaged)):
+            reported = _reported(exc, self.generation.parent)
+            if reported is exc:
                 raise
-            index = self.generation.parent
-            raise IndexCorruptError(
-                f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
-                f"run `papersearch reindex --full --index {index}`"
-            ) from None
+            raise reported from None
         finally:
             self._leave()
 
     return guarded
+
+
+def _reported(exc: Exception, index: Path) -> Exception:
+    """What to raise for ``exc``, raised while reading the index: the system
+    out of files or memory as such (a full reindex would not help);
+    Whoosh's own failures as a damaged index; our own as they are (``exc``
+    itself)."""
+    exhausted = out_of_resources(exc, index)
+    if exhausted is not None:
+        return exhausted
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
+    if not (in_whoosh or isinstance(exc, Damaged)):
+        return exc
+    try:  # Whoosh lists a directory it cannot open as empty: "no index" for "no file descriptors"
+        os.listdir(index)
+    except OSError as listing:
+        exhausted = out_of_resources(listing, index)
+        if exhausted is not None:
+            return exhausted
+    return IndexCorruptError(f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
+                             f"run `papersearch reindex --full --index {index}`")
 
 
 class WhooshIndex(Engine):
@@ -296,11 +313,19 @@ class WhooshIndex(Engine):
     def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
         """The lazy total, counted under its reader's lock from whichever
         thread asks."""
-        reader = self._reader
+        reader, index = self._reader, self.generation.parent
 
         def count() -> tuple[int, bool]:
             with reader.lock:
-                return query.count()
+                try:
+                    return query.count()
+                except SearchkitError:
+                    raise
+                except Exception as exc:
+                    reported = _reported(exc, index)
+                    if reported is exc:
+                        raise
+                    raise reported from None
 
         return count
 
