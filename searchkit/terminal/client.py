@@ -13,8 +13,11 @@ down its side; the server sends one line, either the answer at once (a
 ping, "busy", a malformed request) or ``{"accepted": true, "limit": L}``
 followed later by the answer line, within the limit of L seconds. Before
 the server has accepted (no socket, connection refused, no first line) the
-command runs here; once it has, a missing or garbled answer is an error
-(exit 2), never a reason to run the command a second time.
+command runs here, and so it does when the server answers "busy" (marked
+``"busy": true``: too many clients, or no worker free in time), which it
+says only of a command it has not run; once the server has accepted, a
+missing or garbled answer is an error (exit 2), never a reason to run the
+command a second time.
 """
 
 from __future__ import annotations
@@ -191,9 +194,10 @@ def exchange(path: Path, request: dict, accept_timeout: float = ACCEPT_TIMEOUT) 
         if not first:
             raise NotServed("the server closed the connection at once")
         head = _parse(first, path)
-        if head.get("accepted") is not True:
-            return head  # answered at once
-        return _parse(_answer_line(lines, head, path), path)
+        answer = head if head.get("accepted") is not True else _parse(_answer_line(lines, head, path), path)
+        if answer.get("busy") is True:  # not run there: run here
+            raise NotServed(str(answer.get("stderr", "busy")).strip())
+        return answer
 
 
 def _answer_line(lines: _Lines, head: dict, path: Path) -> bytes:

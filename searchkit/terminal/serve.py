@@ -17,15 +17,19 @@ Why it is built this way:
   reads each request under a deadline (`READ_LIMIT`: a client that sends
   nothing, or trickles, is dropped without holding a worker), answers
   pings itself, accepts the request with a first line that tells the
-  client the time limit, queues it (bounded: "busy" past the bound) and
+  client the time limit, queues it (bounded: "busy" past the bound, and
+  past `QUEUE_LIMIT` of waiting: a "busy" answer tells the client to run
+  the command itself, as with no server, since nothing of it ran) and
   hands the connection's file descriptor and the request to an idle worker
   over a socket pair. The worker writes the answer straight to the client,
   as much as its socket takes at once; what is left (a client that does
   not read, or reads slower than a long answer comes) it hands back to the
   master in a spool file, and the poll loop writes it as the client reads
   (for `WRITE_LIMIT`), so the worker is free for the next request.
-- A request's time limit runs from the moment it was read. The worker
-  arms a timer for what is left, which raises in Python code; a worker
+- A request's time limit runs from the moment a worker takes it, so a
+  few slow requests ahead cannot use up a quick one's (they once made
+  ~50 ms queries fail after 10 s). The worker arms a timer for it, which
+  raises in Python code; a worker
   still busy `GRACE` after the deadline is stuck in C code, so the master
   kills it, answers the client with the time-limit error itself and forks
   a replacement.
@@ -80,6 +84,11 @@ MAX_READING = 64
 descriptors); more are told the server is busy."""
 QUEUE_PER_WORKER = 8
 """Accepted requests that may wait for a worker, per worker."""
+QUEUE_LIMIT = 2.0
+"""Seconds an accepted request may wait for a busy worker before it is
+handed back to its client, which runs it itself (a cold query takes ~0.3
+s). While no worker has warmed up it waits out the time limit instead: an
+index that hangs on opening would hang the client too."""
 
 _TALKING = ("reading", "spooling")
 """Job states in which the master itself reads from or writes to the
@@ -214,6 +223,11 @@ def _error(message: str) -> dict:
     return {"stdout": "", "stderr": f"Error: {message}\n", "exit_code": 2}
 
 
+def _busy(message: str) -> dict:
+    """An answer to a request that was not run: the client runs it itself."""
+    return {**_error(message), "busy": True}
+
+
 def _limit_error(limit: float) -> dict:
     return _error(f"the server gave up on this request after its {limit:g} s limit (papersearch serve --timeout)")
 
@@ -242,6 +256,7 @@ class Job:
     closed: bool = False
     spool: IO[bytes] | None = None  # the answer's rest, which the master writes
     pending: bytes = b""  # read from the spool, not yet taken by the client
+    given_up_at: float = float("inf")  # queued: when waiting any longer fails it (the time limit)
 
     def __post_init__(self) -> None:
         self.fd = self.conn.fileno()
@@ -274,7 +289,7 @@ class Master:
         self.stop_signal = 0
         self.spawn_after = 0.0
         self.wakeup = os.pipe()
-        self.accepted_line = _line({"accepted": True, "limit": settings.timeout})
+        self.accepted_line = _line({"accepted": True, "limit": settings.timeout + QUEUE_LIMIT})
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -354,7 +369,7 @@ class Master:
             conn.setblocking(False)
             job = Job(conn, now + READ_LIMIT)
             if sum(j.state in _TALKING for j in self.jobs.values()) >= MAX_READING:
-                self._send(job, _line(_error("the server is busy; try again")))
+                self._send(job, _line(_busy("the server is busy; try again")))
                 conn.close()
                 continue
             self.jobs[job.fd] = job
@@ -387,9 +402,10 @@ class Master:
         elif request.get("ping"):
             self._finish(job, self._status())
         elif len(self.queue) >= QUEUE_PER_WORKER * self.settings.workers:
-            self._finish(job, _error(f"the server is busy ({len(self.queue)} requests waiting); try again"))
+            self._finish(job, _busy(f"the server is busy ({len(self.queue)} requests waiting); try again"))
         else:
-            job.state, job.deadline = "queued", time.monotonic() + self.settings.timeout
+            now = time.monotonic()
+            job.state, job.deadline, job.given_up_at = "queued", now + QUEUE_LIMIT, now + self.settings.timeout
             self.poll.modify(job.fd, 0)  # from now on only a hang-up is news
             self._send(job, self.accepted_line)
             self.queue.append(job)
@@ -448,9 +464,14 @@ class Master:
     def _expire(self, now: float) -> None:
         for job in [j for j in self.jobs.values() if j.state in _TALKING and j.deadline <= now]:
             self._close(job)  # idle or trickling: no answer owed; or not reading the one it was given
+        serving = any(w.state in ("idle", "busy") for w in self.workers.values())
         for job in [j for j in self.queue if j.deadline <= now]:
-            self.queue.remove(job)
-            self._finish(job, _limit_error(self.settings.timeout))
+            if serving or job.given_up_at <= now:
+                self.queue.remove(job)
+                self._finish(job, _busy(f"no worker was free within {QUEUE_LIMIT:g} s; try again") if serving
+                             else _limit_error(self.settings.timeout))
+            else:  # no worker has warmed up yet (an index that hangs on opening): wait out the limit
+                job.deadline = job.given_up_at
         for worker in [w for w in self.workers.values() if w.kill_at <= now]:
             self._lost(worker, _limit_error(self.settings.timeout))
 
@@ -461,6 +482,8 @@ class Master:
         idle = [w for w in self.workers.values() if w.state == "idle"]
         while self.queue and idle:
             job, worker = self.queue.popleft(), idle.pop()
+            # its own limit from now, within what the client was promised (it may have waited for a warm-up)
+            job.deadline = min(now + self.settings.timeout, job.given_up_at + QUEUE_LIMIT)
             left = job.deadline - now
             message = _HANDOFF.pack(left, len(job.data)) + job.data
             try:
