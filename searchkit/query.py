@@ -144,9 +144,10 @@ def parse_query(text: str, analyse: Analyse, phrase: ReadPhrase | None = None) -
 
 
 def read_phrase(text: str, analyse: Analyse, lookup: Readings) -> tuple[tuple[str, ...], ...]:
-    """A quoted phrase's term sequences: as ``analyse`` reads it (with no
-    rule that searches a word read as no term as itself: "여섯 가지" is no
-    phrase 가지), then `phrase_readings`; empty when it keeps no term."""
+    """A quoted phrase's term sequences: as ``analyse`` reads it (a word
+    read as no term is searched as itself only where `Lexicon.analyse`
+    says: "여섯 가지" is no phrase 가지, "이진 분류" keeps 이진), then
+    `phrase_readings`; empty when it keeps no term."""
     terms = tuple(t.text for t in plain(analyse(text)))
     return tuple(dict.fromkeys([terms, *phrase_readings(text, lookup)])) if terms else ()
 

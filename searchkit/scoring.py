@@ -211,13 +211,14 @@ def matching(postings: Postings, planned: Plan, extras: Sequence[Scored], stored
 
 def counted(postings: Postings, planned: Plan, extras: Sequence[Scored], stored: Stored, key: Callable[[int], Any],
             budget: int, within: np.ndarray | None = None, place: Callable[[int], Any] | None = None) -> Matches:
-    """The matching papers (``key``: docnum → paper), at most ``budget``
+    """The matching papers (``key``: docnum → paper), about ``budget``
     phrase checks spent: a common required phrase would otherwise read
     most of the corpus. A paper with a copy that matches whatever its
     phrases needs no check; any other is checked a copy at a time until
     one matches. Papers are checked in an order whose every prefix is
-    spread evenly over them (`_spread`), until the budget is spent; the
-    rest are estimated at the rate found. Papers, not documents, are
+    spread evenly over them (`_spread`) until the budget is spent (a paper
+    begun is checked whole: at most its copies less one past the budget);
+    the rest are estimated at the rate found. Papers, not documents, are
     sampled: copies of one paper match together, and a sample of documents
     counted a re-posted paper once a copy (23% high at 5,904 entries). They
     are taken in full-build order (``place`` of their first copy, as `top`

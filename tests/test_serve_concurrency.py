@@ -355,3 +355,35 @@ def test_an_answers_rest_is_passed_whole_or_written_by_the_worker(monkeypatch: p
         master.setblocking(False)
         with pytest.raises(BlockingIOError):
             master.recv(1)  # nothing was sent: the worker keeps the answer
+
+
+def test_a_hung_index_never_hands_a_client_its_command(start_server, tmp_path: Path) -> None:
+    """A worker whose warm-up timed out counted as ready: the request
+    queued behind a hung one was handed back as "busy" and its client hung
+    for ever opening the index itself (review). Until a worker has opened
+    the index, queued requests wait out the limit."""
+    server = start_server("--workers", "1", "--timeout", "3", index=hung_index(tmp_path))
+    wait_for(socket_path(server.index).exists, what="the server's socket")
+    time.sleep(3.5)  # the worker's warm-up has timed out: it takes requests, cold
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: papersearch("query", "확산", "--index", str(server.index), timeout=20), range(2)))
+    for run in runs:
+        assert run.returncode == 2 and "3 s limit" in run.stderr, run.stderr
+
+
+def test_a_command_handed_back_runs_within_the_servers_limit(tmp_path: Path) -> None:
+    """A busy server hands a command back; run here, it may hang as the
+    server's workers did (an index on a dead mount): the client ends it at
+    the server's limit with one line, also inside a blocking open(2)."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "never"
+    os.mkfifo(fifo)
+    script = ("from searchkit.terminal.client import _within\n"
+              f"_within(1.0)\nopen({str(fifo)!r}).read()\nprint('not reached')\n")
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    assert run.returncode == 2 and run.stdout == "" and time.monotonic() - started < 10
+    assert run.stderr == ("Error: the server was busy and this command, run here instead, did not finish within "
+                          "its 1 s limit (papersearch serve --timeout)\n")

@@ -253,45 +253,58 @@ def test_an_open_index_outlives_any_number_of_reindexes(default_index_dir: Path,
 
 
 def test_running_out_of_file_descriptors_is_not_reported_as_a_damaged_index(default_index_dir: Path) -> None:
-    """With every descriptor taken, a thread's first search (its own reader)
+    """With the descriptors taken, a thread's first search (its own reader)
     and a second open said "index is damaged ... reindex --full" (Whoosh
-    reads a directory it cannot list as an empty index): a repair that
-    cannot help. Run in a child process, whose descriptor limit is lowered."""
+    reads a directory it cannot list as an empty index; the glossary's
+    file failed to open): a repair that cannot help. Each number of free
+    descriptors fails at another file. Run in a child process, whose
+    descriptor limit is lowered."""
     import subprocess
     import sys
 
     script = f"""
 import os, resource, threading, searchkit
 resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-index = searchkit.open_index({str(default_index_dir)!r})
-index.search("확산")
-hog = []
-try:
-    while True:
-        hog.append(os.open(os.devnull, os.O_RDONLY))
-except OSError:
-    pass
-for fd in hog[-3:]:
-    os.close(fd)
+where = {str(default_index_dir)!r}
+with searchkit.open_index(where) as warm:
+    warm.search("확산")
 said = []
-def search():
+def attempt(call):
     try:
-        index.search("확산 모델")
+        call()
         said.append("answered")
     except Exception as exc:
         said.append(f"{{type(exc).__name__}}: {{exc}}")
-thread = threading.Thread(target=search)
-thread.start()
-thread.join()
-try:
-    searchkit.open_index({str(default_index_dir)!r}).search("확산")
-    said.append("answered")
-except Exception as exc:
-    said.append(f"{{type(exc).__name__}}: {{exc}}")
+def starved(free, call):
+    hog = []
+    try:
+        while True:
+            hog.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        pass
+    for fd in hog[len(hog) - free:]:
+        os.close(fd)
+    call()
+    for fd in hog[: len(hog) - free]:
+        os.close(fd)
+def opened():
+    with searchkit.open_index(where) as index:
+        index.search('"확산 모델" 학습').total
+for free in range(12):
+    starved(free, lambda: attempt(opened))
+    with searchkit.open_index(where) as index:
+        index.search("확산")
+        def in_a_thread():
+            thread = threading.Thread(target=attempt, args=(lambda: index.search("확산 모델").total,))
+            thread.start()
+            thread.join()
+        starved(free, in_a_thread)
 print("\\n".join(said))
 """
-    said = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    said = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     lines = said.stdout.splitlines()
-    assert len(lines) == 2, said.stderr
-    for line in lines:
+    assert len(lines) == 24, said.stderr
+    failed = [line for line in lines if line != "answered"]
+    assert failed, "some attempts must run out of descriptors for this test"
+    for line in failed:
         assert line.startswith("ResourceError: cannot read the index at ") and "too many open files" in line, line

@@ -53,6 +53,16 @@ class NotServed(Exception):
     """No server took the request: the command should run here."""
 
 
+class HandedBack(NotServed):
+    """The server was busy and did not run the command: it runs here, under
+    the server's time limit (``limit`` seconds), so that an index that
+    hangs for the server's workers cannot hang the client for ever."""
+
+    def __init__(self, message: str, limit: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 def index_dir_from(argv: list[str]) -> str:
     """The ``--index`` a command line names, as click would resolve it."""
     for i, arg in enumerate(argv):
@@ -81,6 +91,9 @@ def main() -> None:
         except ServerFailed as exc:
             sys.stderr.write(f"Error: {exc}\n")
             sys.exit(2)
+        except HandedBack as busy:
+            answer = None
+            _within(busy.limit)
         if answer is not None:
             try:
                 sys.exit(show(answer, argv))
@@ -91,6 +104,22 @@ def main() -> None:
     if argv and argv[0] in SERVED:
         _without_teardown(run_here, argv)
     run_here(argv)
+
+
+def _within(limit: float) -> None:
+    """End this process with the server's time-limit error if the command
+    it handed back has not finished within ``limit`` seconds (SIGALRM also
+    interrupts an open(2) that hangs on a dead mount)."""
+    import signal
+
+    def expired(signum: int, frame: object) -> None:
+        message = (f"Error: the server was busy and this command, run here instead, did not finish within "
+                   f"its {limit:g} s limit (papersearch serve --timeout)\n")
+        os.write(2, message.encode("utf-8"))
+        os._exit(2)
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, limit)
 
 
 def _without_teardown(run: Callable[[list[str]], None], argv: list[str]) -> NoReturn:
@@ -139,6 +168,8 @@ def ask_server(argv: list[str]) -> dict | None:
         return None
     try:
         answer = exchange(path, request)
+    except HandedBack:
+        raise
     except NotServed:
         return None
     if not _is_answer(answer):
@@ -195,8 +226,10 @@ def exchange(path: Path, request: dict, accept_timeout: float = ACCEPT_TIMEOUT) 
             raise NotServed("the server closed the connection at once")
         head = _parse(first, path)
         answer = head if head.get("accepted") is not True else _parse(_answer_line(lines, head, path), path)
-        if answer.get("busy") is True:  # not run there: run here
-            raise NotServed(str(answer.get("stderr", "busy")).strip())
+        if answer.get("busy") is True:  # not run there: run here, within the server's limit
+            limit = answer.get("limit")
+            raise HandedBack(str(answer.get("stderr", "busy")).strip(),
+                             limit if isinstance(limit, (int, float)) and limit > 0 else 30.0)
         return answer
 
 

@@ -94,8 +94,8 @@ _TALKING = ("reading", "spooling")
 """Job states in which the master itself reads from or writes to the
 client, against the job's deadline, holding its descriptors."""
 _HANDOFF = struct.Struct("!dI")  # seconds left, request length; the request follows
-READY, WRITING, SPOOLED, DONE, LEAVING = b"R", b"W", b"S", b"D", b"E"
-"""Worker → master: warmed up; about to write an answer; the rest of the
+READY, COLD, WRITING, SPOOLED, DONE, LEAVING = b"R", b"C", b"W", b"S", b"D", b"E"
+"""Worker → master: warmed up; ready, but opening the index timed out; about to write an answer; the rest of the
 answer is in the file passed with this byte; done, idle again; done, and
 exiting (cut short or recycled)."""
 
@@ -223,9 +223,10 @@ def _error(message: str) -> dict:
     return {"stdout": "", "stderr": f"Error: {message}\n", "exit_code": 2}
 
 
-def _busy(message: str) -> dict:
-    """An answer to a request that was not run: the client runs it itself."""
-    return {**_error(message), "busy": True}
+def _busy(message: str, limit: float) -> dict:
+    """An answer to a request that was not run: the client runs it itself,
+    within ``limit`` seconds."""
+    return {**_error(message), "busy": True, "limit": limit}
 
 
 def _limit_error(limit: float) -> dict:
@@ -269,6 +270,7 @@ class Worker:
     pid: int
     channel: socket.socket
     state: str = "starting"  # starting, idle, busy, leaving
+    warm: bool = False  # its index opened within the limit: a busy pool, not a hung index
     job: Job | None = None
     kill_at: float = float("inf")
 
@@ -369,7 +371,7 @@ class Master:
             conn.setblocking(False)
             job = Job(conn, now + READ_LIMIT)
             if sum(j.state in _TALKING for j in self.jobs.values()) >= MAX_READING:
-                self._send(job, _line(_busy("the server is busy; try again")))
+                self._send(job, _line(_busy("the server is busy; try again", self.settings.timeout)))
                 conn.close()
                 continue
             self.jobs[job.fd] = job
@@ -402,7 +404,8 @@ class Master:
         elif request.get("ping"):
             self._finish(job, self._status())
         elif len(self.queue) >= QUEUE_PER_WORKER * self.settings.workers:
-            self._finish(job, _busy(f"the server is busy ({len(self.queue)} requests waiting); try again"))
+            self._finish(job, _busy(f"the server is busy ({len(self.queue)} requests waiting); try again",
+                                    self.settings.timeout))
         else:
             now = time.monotonic()
             job.state, job.deadline, job.given_up_at = "queued", now + QUEUE_LIMIT, now + self.settings.timeout
@@ -464,14 +467,14 @@ class Master:
     def _expire(self, now: float) -> None:
         for job in [j for j in self.jobs.values() if j.state in _TALKING and j.deadline <= now]:
             self._close(job)  # idle or trickling: no answer owed; or not reading the one it was given
-        serving = any(w.state in ("idle", "busy") for w in self.workers.values())
+        serving = any(w.warm and w.state in ("idle", "busy") for w in self.workers.values())
         for job in [j for j in self.queue if j.deadline <= now]:
             if serving or job.given_up_at <= now:
                 self.queue.remove(job)
-                self._finish(job, _busy(f"no worker was free within {QUEUE_LIMIT:g} s; try again") if serving
-                             else _limit_error(self.settings.timeout))
-            else:  # no worker has warmed up yet (an index that hangs on opening): wait out the limit
-                job.deadline = job.given_up_at
+                self._finish(job, _busy(f"no worker was free within {QUEUE_LIMIT:g} s; try again",
+                                        self.settings.timeout) if serving else _limit_error(self.settings.timeout))
+            else:  # no worker has warmed up yet (an index that hangs on opening): look again in a while
+                job.deadline = min(job.given_up_at, now + QUEUE_LIMIT)
         for worker in [w for w in self.workers.values() if w.kill_at <= now]:
             self._lost(worker, _limit_error(self.settings.timeout))
 
@@ -520,8 +523,8 @@ class Master:
 
     def _news(self, worker: Worker, news: bytes, spool: int | None = None) -> None:
         job = worker.job
-        if news == READY:
-            worker.state = "idle"
+        if news in (READY, COLD):
+            worker.state, worker.warm = "idle", news == READY
         elif news == WRITING and job is not None:
             job.wrote = True
             self.served += 1
@@ -706,8 +709,7 @@ def _work(channel: socket.socket, settings: Settings) -> int:
     global _command
     _command = settings.command
     settings.warm_up()  # the CLI: commands now leave their index open for the next one
-    _warm(settings)
-    channel.sendall(READY)
+    channel.sendall(READY if _warm(settings) else COLD)
     quota = settings.max_requests + random.randrange(settings.max_requests // 10 + 1)
     served = 0
     while (handoff := _receive(channel)) is not None:
@@ -720,14 +722,16 @@ def _work(channel: socket.socket, settings: Settings) -> int:
     return 0
 
 
-def _warm(settings: Settings) -> None:
+def _warm(settings: Settings) -> bool:
     """Open the index now, not on the first user's time (no Kiwi: a query
     never loads it); an index that hangs (a dead network mount) is not
-    waited for past the limit."""
+    waited for past the limit. Whether it opened in time."""
     try:
         _within(settings.timeout, lambda: _run({"argv": ["stats", "--index", str(settings.index_dir), "--json"]}))
     except _TimeLimit:
         print(f"serve: opening {settings.index_dir} took over {settings.timeout:g} s", file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def _receive(channel: socket.socket) -> tuple[int, float, bytes] | None:

@@ -46,7 +46,7 @@ def open_directory(index_dir: str | Path) -> WhooshIndex:
         except IndexCorruptError:  # names the damaged file itself
             raise
         except Exception as exc:  # Whoosh raises many types for damaged files
-            raise IndexCorruptError(
+            raise _exhausted(exc, index) or IndexCorruptError(
                 f"index at {index} cannot be opened ({exc.__class__.__name__}); "
                 f"run `papersearch reindex --full --index {index}`"
             ) from None
@@ -153,6 +153,19 @@ def _per_thread(method: Callable) -> Callable:
     return guarded
 
 
+def _exhausted(exc: Exception, index: Path) -> Exception | None:
+    """The system's shortage behind ``exc``, if there is one (`errors.out_of_resources`),
+    also where Whoosh hid it: it lists a directory it cannot open as an empty
+    index, so the directory is listed again here."""
+    exhausted = out_of_resources(exc, index)
+    if exhausted is None:
+        try:
+            os.listdir(index)
+        except OSError as listing:
+            exhausted = out_of_resources(listing, index)
+    return exhausted
+
+
 def _reported(exc: Exception, index: Path) -> Exception:
     """What to raise for ``exc``, raised while reading the index: the system
     out of files or memory as such (a full reindex would not help);
@@ -167,14 +180,9 @@ def _reported(exc: Exception, index: Path) -> Exception:
     in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
     if not (in_whoosh or isinstance(exc, Damaged)):
         return exc
-    try:  # Whoosh lists a directory it cannot open as empty: "no index" for "no file descriptors"
-        os.listdir(index)
-    except OSError as listing:
-        exhausted = out_of_resources(listing, index)
-        if exhausted is not None:
-            return exhausted
-    return IndexCorruptError(f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
-                             f"run `papersearch reindex --full --index {index}`")
+    return _exhausted(exc, index) or IndexCorruptError(
+        f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
+        f"run `papersearch reindex --full --index {index}`")
 
 
 class WhooshIndex(Engine):

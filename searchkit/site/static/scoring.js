@@ -221,7 +221,7 @@ function split(planned, extras, within) {
 
 // numpy.linspace(0, stop, num).astype(int64)
 function linspace(stop, num) {
-  const step = stop / (num - 1);
+  const step = num > 1 ? stop / (num - 1) : 0;
   const out = [];
   for (let i = 0; i < num; i++) out.push(Math.trunc(i === num - 1 && num > 1 ? stop : i * step + 0));
   return out;
