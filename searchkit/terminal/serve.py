@@ -328,6 +328,7 @@ class Master:
             for fd, _mask in events:
                 self._event(fd)
             now = time.monotonic()
+            self._assign(now)  # first: a request whose wait ends as a worker frees is run, not handed back
             self._expire(now)
             self._respawn(now)
             self._assign(now)
