@@ -411,6 +411,9 @@ class Planned:
         self._place = place
         self._stored: dict[int, dict] = {}
         self._papers: int | None = None  # how many papers match, once a top or the date order saw them all
+        self.again: Callable[[], Planned] | None = None
+        """The same query planned anew on the calling thread's reader (set by a
+        backend whose readers are per thread), for `replanned`."""
         self.explainer: Callable[[int, Mapping[str, Any]], list] = lambda doc, spans: []
         """Each term's share of a document's score (set by `plan`, which knows the terms)."""
 
@@ -457,6 +460,15 @@ class Planned:
         """How the document's score adds up (see `scoring.explain`)."""
         terms = self.explainer(docnum, self.stored(docnum)["spans"])
         return Explanation(score, covered, near, BM25_K1, BM25_B, tuple(terms))
+
+    def replanned(self) -> Planned | None:
+        """This query planned anew (`again`), knowing what this one's top
+        saw: its total is this one's (same generation, same sample)."""
+        if self.again is None:
+            return None
+        fresh = self.again()
+        fresh._papers = self._papers
+        return fresh
 
     def count(self) -> tuple[int, bool]:
         """How many papers match, and whether that is exact: known when a

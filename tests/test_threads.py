@@ -308,3 +308,39 @@ print("\\n".join(said))
     assert failed, "some attempts must run out of descriptors for this test"
     for line in failed:
         assert line.startswith("ResourceError: cannot read the index at ") and "too many open files" in line, line
+
+
+def test_a_total_is_not_held_up_by_the_next_search_of_the_thread_that_searched(
+        default_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A total counts under the reader of the thread that searched, and
+    another thread asking for it waited while that thread ran its next
+    search (10.9 s on a heavy query at 5,000 papers, probe). It now plans
+    the query again on its own reader: the same answer (exact or the same
+    estimate: small windows and budget make some estimated), no wait."""
+    from searchkit import engine as searcher
+
+    monkeypatch.setattr(searcher, "CANDIDATES", 2)
+    monkeypatch.setattr(searcher, "COUNT_BUDGET", 3)
+    queries = ('"언어 모델"', "확산 모델", '"모델 학습"', '"언어 모델" 추론')
+    with searchkit.open_index(default_index_dir) as index:
+        expected = {q: (r.total, r.total_exact) for q in queries for r in [index.search(q, limit=1)]}
+    assert {exact for _, exact in expected.values()} == {True, False}
+    with searchkit.open_index(default_index_dir) as index:
+        kept: dict = {}
+        reading, counted = threading.Event(), threading.Event()
+        waited: list[bool] = []
+
+        def first() -> None:
+            kept.update({q: index.search(q, limit=1) for q in queries})
+            with index._reader.lock:  # as during its next search
+                reading.set()
+                waited.append(counted.wait(10))
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert reading.wait(10)
+        got = {q: (results.total, results.total_exact) for q, results in kept.items()}
+        counted.set()
+        thread.join(10)
+    assert waited == [True], "the totals waited for the other thread's reader"
+    assert got == expected

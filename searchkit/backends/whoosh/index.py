@@ -314,28 +314,45 @@ class WhooshIndex(Engine):
         if exclude is not None:
             others = ~postings.dense("arxiv_id", exclude).match
             within = others if within is None else within & others
-        return plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
-                    day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
-                    place=None if self._ordered else reader.place)
+        planned = plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
+                       day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
+                       place=None if self._ordered else reader.place)
+        planned.again = lambda: self._plan(parsed, scope, joined, since, until, exclude)
+        return planned
 
     def _total(self, query: Planned) -> Callable[[], tuple[int, bool]]:
         """The lazy total, counted under its reader's lock from whichever
-        thread asks."""
+        thread asks; while the thread that searched is reading with that
+        reader (its next search), the asking thread plans the query again
+        on its own reader rather than wait for it (a whole search: 10.9 s
+        on a heavy query at 5,000 papers)."""
         reader, index = self._reader, self.generation.parent
 
         def count() -> tuple[int, bool]:
-            with reader.lock:
-                try:
-                    return query.count()
-                except SearchkitError:
+            if not reader.lock.acquire(blocking=False):
+                if query.again is not None:
+                    return self._recount(query)
+                reader.lock.acquire()
+            try:
+                return query.count()
+            except SearchkitError:
+                raise
+            except Exception as exc:
+                reported = _reported(exc, index)
+                if reported is exc:
                     raise
-                except Exception as exc:
-                    reported = _reported(exc, index)
-                    if reported is exc:
-                        raise
-                    raise reported from None
+                raise reported from None
+            finally:
+                reader.lock.release()
 
         return count
+
+    @_per_thread
+    def _recount(self, query: Planned) -> tuple[int, bool]:
+        """``query``'s total, counted on this thread's reader (see `_total`)."""
+        fresh = query.replanned()
+        assert fresh is not None  # `_total` asks only then
+        return fresh.count()
 
     def _finish(self, results: Results) -> Results:
         """Totals are counted lazily and need the reader: `close` counts
