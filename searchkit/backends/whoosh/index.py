@@ -331,7 +331,8 @@ class WhooshIndex(Engine):
         def count() -> tuple[int, bool]:
             if not reader.lock.acquire(blocking=False):
                 if query.again is not None:
-                    return self._recount(query)
+                    with suppress(IndexClosedError):  # closing: `close` is counting with that reader; wait
+                        return self._recount(query)
                 reader.lock.acquire()
             try:
                 return query.count()
