@@ -8,8 +8,8 @@ import heapq
 import os
 import threading
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -138,19 +138,27 @@ def _per_thread(method: Callable) -> Callable:
     def guarded(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
         self._enter()
         try:
-            with self._reader.lock:
+            with _reported_as_ours(self.generation.parent), self._reader.lock:
                 return method(self, *args, **kwargs)
-        except SearchkitError:
-            raise
-        except Exception as exc:
-            reported = _reported(exc, self.generation.parent)
-            if reported is exc:
-                raise
-            raise reported from None
         finally:
             self._leave()
 
     return guarded
+
+
+@contextmanager
+def _reported_as_ours(index: Path) -> Iterator[None]:
+    """Failures while reading the index raised as `_reported` names them;
+    ours (a `SearchkitError`, or a bug in our own code) as they are."""
+    try:
+        yield
+    except SearchkitError:
+        raise
+    except Exception as exc:
+        reported = _reported(exc, index)
+        if reported is exc:
+            raise
+        raise reported from None
 
 
 def _exhausted(exc: Exception, index: Path) -> Exception | None:
@@ -171,15 +179,12 @@ def _reported(exc: Exception, index: Path) -> Exception:
     out of files or memory as such (a full reindex would not help);
     Whoosh's own failures as a damaged index; our own as they are (``exc``
     itself)."""
-    exhausted = out_of_resources(exc, index)
-    if exhausted is not None:
-        return exhausted
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
     if not (in_whoosh or isinstance(exc, Damaged)):
-        return exc
+        return out_of_resources(exc, index) or exc
     return _exhausted(exc, index) or IndexCorruptError(
         f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
         f"run `papersearch reindex --full --index {index}`")
@@ -326,7 +331,7 @@ class WhooshIndex(Engine):
         reader (its next search), the asking thread plans the query again
         on its own reader rather than wait for it (a whole search: 10.9 s
         on a heavy query at 5,000 papers)."""
-        reader, index = self._reader, self.generation.parent
+        reader = self._reader
 
         def count() -> tuple[int, bool]:
             if not reader.lock.acquire(blocking=False):
@@ -335,14 +340,8 @@ class WhooshIndex(Engine):
                         return self._recount(query)
                 reader.lock.acquire()
             try:
-                return query.count()
-            except SearchkitError:
-                raise
-            except Exception as exc:
-                reported = _reported(exc, index)
-                if reported is exc:
-                    raise
-                raise reported from None
+                with _reported_as_ours(self.generation.parent):
+                    return query.count()
             finally:
                 reader.lock.release()
 

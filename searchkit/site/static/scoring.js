@@ -179,15 +179,21 @@ export async function counted(planned, extras, key, budget, within = null, store
     groups.get(paper).push(d);
   }
   const papers = [...groups.values()];
+  const order = spread(papers.length, budget);
   const found = [];
   let checks = 0, sampled = 0;
-  for (const i of spread(papers.length, budget)) {
-    if (checks >= budget) break;
-    sampled += 1;
-    for (const d of papers[i]) {
-      checks += 1;
-      const spans = needsSpans(planned, d) ? await stored(d) : null;
-      if (exactScore(planned, extras, d, spans) !== null) { found.push(d); break; }
+  for (let start = 0; start < order.length && checks < budget; start += T().CHUNK) {
+    const chunk = order.slice(start, start + T().CHUNK);
+    // the chunk's first copies fetched together (one at a time was a round trip a check)
+    await Promise.all(chunk.map((i) => (needsSpans(planned, papers[i][0]) ? stored(papers[i][0]) : null)));
+    for (const i of chunk) {
+      if (checks >= budget) break;
+      sampled += 1;
+      for (const d of papers[i]) {
+        checks += 1;
+        const spans = needsSpans(planned, d) ? await stored(d) : null;
+        if (exactScore(planned, extras, d, spans) !== null) { found.push(d); break; }
+      }
     }
   }
   const left = papers.length - sampled;
