@@ -108,6 +108,31 @@ def test_thread_that_ends_leaves_no_open_reader(default_index_dir: Path) -> None
         assert len(index._readers) <= 1  # only this thread's, opened with the index
 
 
+@pytest.mark.parametrize("read", ["open", "closed"])
+def test_results_of_an_ended_thread_keep_no_reader_and_their_totals(default_index_dir: Path, read: str) -> None:
+    """A thread per request whose results are kept with their totals
+    unread must not keep a reader (~6 open files) per request; the totals,
+    read later here or after `close`, are those of a search made here."""
+    import gc
+
+    texts = ["확산 모델", '"시각 토큰"', "강화 학습", "에이전트"]
+    index = searchkit.open_index(default_index_dir)
+    try:
+        kept: list[searchkit.Results] = []
+        for text in texts:
+            thread = threading.Thread(target=lambda text=text: kept.append(index.search(text)))
+            thread.start()
+            thread.join()
+        gc.collect()
+        assert len(index._readers) <= 1  # only this thread's, opened with the index
+        alone = [(r.total, r.total_exact) for r in (index.search(text) for text in texts)]
+        if read == "closed":
+            index.close()
+        assert [(r.total, r.total_exact) for r in kept] == alone
+    finally:
+        index.close()
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(work=st.lists(st.sampled_from(OPERATIONS), min_size=8, max_size=40), threads=st.integers(2, 8))
 def test_any_mix_of_operations_in_threads(default_index_dir: Path, expected: dict, work: list, threads: int) -> None:

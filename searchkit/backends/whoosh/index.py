@@ -270,6 +270,8 @@ class WhooshIndex(Engine):
                 self._closing = False
                 raise
             pending, self._pending = self._pending, []
+            self._busy += 1  # counting is a call in flight: a total whose thread ended is planned again here
+            self._local.busy = getattr(self._local, "busy", 0) + 1
         try:
             for ref in pending:  # totals need their reader: count them now
                 if (results := ref()) is not None:
@@ -277,6 +279,8 @@ class WhooshIndex(Engine):
                         _ = results.total
         finally:  # interrupted or not, the readers close
             with self._lock:
+                self._busy -= 1
+                self._local.busy -= 1
                 self._closed = True
                 readers = list(self._readers)
             for reader in readers:
@@ -319,9 +323,10 @@ class WhooshIndex(Engine):
         if exclude is not None:
             others = ~postings.dense("arxiv_id", exclude).match
             within = others if within is None else within & others
+        keys = reader.column("doc_key")  # not the reader itself: a pending total holds it weakly (`_total`)
         planned = plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
                        day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
-                       place=None if self._ordered else reader.place)
+                       place=None if self._ordered else lambda doc: place(keys[doc]))
         planned.again = lambda: self._plan(parsed, scope, joined, since, until, exclude)
         return planned
 
@@ -330,10 +335,15 @@ class WhooshIndex(Engine):
         thread asks; while the thread that searched is reading with that
         reader (its next search), the asking thread plans the query again
         on its own reader rather than wait for it (a whole search: 10.9 s
-        on a heavy query at 5,000 papers)."""
-        reader = self._reader
+        on a heavy query at 5,000 papers). The reader is held weakly: a
+        thread that ends closes its files (~6) even while results it made
+        keep an unread total, which is then planned again where it is read."""
+        held = weakref.ref(self._reader)
 
         def count() -> tuple[int, bool]:
+            reader = held()
+            if reader is None:  # its thread has ended
+                return self._recount(query)
             if not reader.lock.acquire(blocking=False):
                 if query.again is not None:
                     with suppress(IndexClosedError):  # closing: `close` is counting with that reader; wait
