@@ -157,10 +157,7 @@ class BulkWriter(SegmentWriter):
         writer = self.fieldwriter
         for name in sorted(name for name, terms in self._postings.items() if terms):
             writer.start_field(name, self.schema[name])
-            lengths = self._lengths.get(name, {})
-            terms = self._postings[name]
-            for tbytes in sorted(terms):
-                _write_term(writer, tbytes, terms[tbytes], lengths)
+            _write_field(writer, self._postings[name], self._lengths.get(name, {}))
             writer.finish_field()
         writer.close()
         self._postings = {}
@@ -196,48 +193,85 @@ def _index(field: Any, value: Any) -> list[tuple[bytes, int, float, bytes]]:
     return [(t.encode("utf-8"), len(p), weights[t] * boost, pack_uint(len(p))) for t, p in positions.items()]
 
 
-def _write_term(writer: Any, tbytes: bytes, postings: _Postings, lengths: dict[int, int]) -> None:
-    """Write one term's posting blocks and its term-table row as Whoosh's
-    ``W3PostingsWriter`` and ``W3TermInfo`` would, from whole arrays
-    instead of one posting at a time: the same contents, the bytes differing
-    only where a small block is left uncompressed."""
-    postfile, fixed = writer._postfile, writer._format.fixed_value_size()
+WRITE_EVERY = 1 << 20
+"""Bytes of posting blocks a field gathers before writing them: one write
+call a term cost more than the term's blocks."""
+
+
+def _write_field(writer: Any, terms: dict[bytes, _Postings], lengths: dict[int, int]) -> None:
+    """Write one field's terms in order: their posting blocks gathered and
+    written a megabyte at a time, each term's offset counted, not asked of
+    the file."""
+    postfile, tindex = writer._postfile, writer._tindex
+    fixed = writer._format.fixed_value_size()
     limit = writer._codec._blocklimit
-    width = fixed if fixed and fixed > 0 else 1  # fixed-size values lie end to end
+    prefix = pack_ushort(writer._fieldid)
+    out = bytearray()
     offset = postfile.tell()
-    out = bytearray(WHOOSH3_HEADER_MAGIC)  # the term's bytes, written in one call
+    for tbytes in sorted(terms):
+        start = len(out)
+        row = _term_blocks(out, terms[tbytes], lengths, fixed, limit)
+        tindex.add(prefix + tbytes, row + pack_long(offset + start) + pack_int(len(out) - start))
+        if len(out) >= WRITE_EVERY:
+            postfile.write(out)
+            offset += len(out)
+            out = bytearray()
+    postfile.write(out)
+
+
+def _term_blocks(out: bytearray, postings: _Postings, lengths: dict[int, int], fixed: int | None,
+                 limit: int) -> bytes:
+    """Append one term's posting blocks to ``out`` as Whoosh's
+    ``W3PostingsWriter`` lays them out, and return its ``W3TermInfo`` row
+    (without the extent): the same contents, the bytes differing only where
+    a small block is left uncompressed. Most terms (60% at 738 papers) have
+    one posting and nearly all fit in one block, so a block is cut from the
+    arrays only when there are several."""
+    width = fixed if fixed and fixed > 0 else 1  # fixed-size values lie end to end
+    out += WHOOSH3_HEADER_MAGIC
     total, minlength, maxlength, maxweight = 0.0, None, 0, 0
     count = len(postings.ids)
     for start in range(0, count, limit):
-        ids = postings.ids[start : start + limit]
-        exact = postings.weights[start : start + limit]
-        weights = array("f", exact)  # as Whoosh stores them
-        values = postings.values[start * width : (start + limit) * width]
+        whole = count <= limit
+        ids = postings.ids if whole else postings.ids[start : start + limit]
+        exact = postings.weights if whole else postings.weights[start : start + limit]
+        values = postings.values if whole else postings.values[start * width : (start + limit) * width]
+        if exact.count(1.0) == len(exact):  # the usual case: no weight to store or round
+            weights, stored, weight_sum, heaviest = None, None, float(len(exact)), 1.0
+        else:
+            weights = array("f", exact)  # as Whoosh stores them
+            stored, weight_sum, heaviest = _mini_weights(weights), sum(weights), max(0, max(exact))
         sizes = [lengths.get(docnum, 0) for docnum in ids]
         nonzero = [n for n in sizes if n]
         shortest = min(nonzero) if nonzero else None
         longest = max(0, max(sizes))
-        heaviest = max(0, max(exact))
-        data = dumps((_deltas(ids), _mini_weights(weights), _mini_values(values, fixed)), 2)
+        data = dumps((_deltas(ids), stored, _mini_values(values, fixed)), 2)
         comp = 3 if len(data) >= COMPRESS_FROM else 0
         if comp:
             data = zlib.compress(data, comp)
-        info = dumps((len(ids), ids[-1], heaviest, comp, length_to_byte(shortest), length_to_byte(longest)), 2)
+        info = dumps((len(ids), ids[-1], heaviest, comp, _length_byte(shortest), _length_byte(longest)), 2)
         size = len(info) + len(data)
         out += pack_int(-size if start + limit >= count else size)
         out += info
         out += data
-        total += sum(weights)
+        total += weight_sum
         if shortest is not None:
             minlength = shortest if minlength is None else min(minlength, shortest)
         maxlength, maxweight = max(maxlength, longest), max(maxweight, heaviest)
-    postfile.write(out)
-    extent = pack_long(offset) + pack_int(len(out))
-    row = W3TermInfo._struct.pack(
-        0, total, count, length_to_byte(minlength) if minlength else 0, length_to_byte(maxlength),
+    return W3TermInfo._struct.pack(
+        0, total, count, _length_byte(minlength) if minlength else 0, _length_byte(maxlength),
         maxweight, postings.ids[0], postings.ids[-1],
     )
-    writer._tindex.add(pack_ushort(writer._fieldid) + tbytes, row + extent)
+
+
+_LENGTH_BYTES = [length_to_byte(n) for n in range(4096)]
+
+
+def _length_byte(length: int | None) -> int:
+    """Whoosh's `length_to_byte`, read from a table for the usual lengths."""
+    if length is None:
+        return 0
+    return _LENGTH_BYTES[length] if length < 4096 else length_to_byte(length)
 
 
 def _deltas(ids: array) -> tuple[int, ...]:
