@@ -422,6 +422,74 @@ def test_a_meta_record_past_sphinx_string_limit_reads_back_whole(tmp_path: Path,
         node.close()
 
 
+def small_packet_cluster(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """One node whose searchd takes statements of 128 kB at most (its
+    least), inserts and meta records cut to fit."""
+    from searchkit.backends.sphinx import config, meta, writer
+
+    monkeypatch.setattr(config, "MAX_PACKET", 128 << 10)
+    monkeypatch.setattr(meta, "PIECE", 32 << 10)
+    monkeypatch.setattr(writer, "STATEMENT_BYTES", 64 << 10)
+    url = start(tmp_path / "cluster", 1, request)
+    assert "max_packet_size = 128K" in (tmp_path / "cluster" / "node-1" / "sphinx.conf").read_text()
+    return url
+
+
+def long_sections(corpus: Path) -> Path:
+    """A copy of corpus/ whose every long line says itself three times."""
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    for post in corpus.glob("*.md"):
+        lines = post.read_text(encoding="utf-8").split("\n")
+        post.write_text("\n".join(" ".join([line] * 3) if len(line) > 80 else line for line in lines), encoding="utf-8")
+    return corpus
+
+
+def test_inserts_stay_under_a_node_packet_limit(tmp_path: Path, request: pytest.FixtureRequest,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """64 papers a statement made a statement of many megabytes for posts
+    with long sections, past the node's max_packet_size: the node dropped
+    the connection mid-reindex. Statements now end at a byte bound."""
+    from searchkit.backends.sphinx import writer
+
+    corpus = long_sections(tmp_path / "corpus")
+    url = small_packet_cluster(tmp_path, request, monkeypatch)
+    sent: list[list[int]] = []  # each INSERT's rows' bytes
+    insert = writer.Writer._insert
+
+    def counted(self: writer.Writer, shard: int, rows: list[str]) -> None:
+        sent.append([len(row.encode("utf-8")) for row in rows])
+        insert(self, shard, rows)
+
+    monkeypatch.setattr(writer.Writer, "_insert", counted)
+    report = searchkit.reindex(corpus, url)
+    searchkit.reindex(corpus, tmp_path / "index")
+    rows = [size for statement in sent for size in statement]
+    assert len(rows) == report.entries
+    assert all(sum(statement) <= writer.STATEMENT_BYTES or len(statement) == 1 for statement in sent)
+    assert sum(rows[: writer.BATCH_DOCS]) > 128 << 10  # what one statement held before: the node refused it
+    agree(url, tmp_path / "index")
+
+
+def test_a_paper_too_large_for_a_node_is_named_and_nothing_is_published(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from searchkit.backends.sphinx import writer
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    url = small_packet_cluster(tmp_path, request, monkeypatch)
+    searchkit.reindex(corpus, url)
+    with searchkit.open_index(url) as before:
+        expected = [[(h.arxiv_id, h.score) for h in r] for r in probes(before)]
+    post = sorted(corpus.glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8").replace("확산", "디퓨전"), encoding="utf-8")
+    monkeypatch.setattr(writer, "ROW_BYTES", 2000)  # every paper's row is larger
+    with pytest.raises(searchkit.SearchkitError, match=rf"^{post.name}: paper \S+ is too large for a cluster node"):
+        searchkit.reindex(corpus, url)
+    with searchkit.open_index(url) as after:
+        assert [[(h.arxiv_id, h.score) for h in r] for r in probes(after)] == expected
+
+
 def test_errors_are_one_line(clusters: dict, tmp_path: Path) -> None:
     url = clusters[1][0]
     port = _nodes().free_ports(1)[0]

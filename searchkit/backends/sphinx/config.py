@@ -36,6 +36,9 @@ LENGTH_COLUMNS: dict[str, str] = {ALL: "alen", **{name: f"len_{name}" for name i
 """Each document's field lengths as Whoosh's scorer sees them (rounded
 through one byte), the combined field's too: Sphinx's expression ranker
 reads them to compute a term's exact BM25 (see `certify`)."""
+MAX_PACKET = 128 << 20
+"""searchd's ``max_packet_size``, its ceiling in Sphinx 2.2: the largest
+statement a node takes (a paper with megabyte sections is one row)."""
 AGENT_CONNECT_MS = 500
 AGENT_QUERY_MS = 20000
 
@@ -168,7 +171,7 @@ def node_config(cluster: Cluster, k: int) -> str:
     workers = threads
     read_timeout = 30
     client_timeout = 300
-    max_packet_size = 32M
+    max_packet_size = {MAX_PACKET >> 10}K
     seamless_rotate = 0
 }}
 """)

@@ -43,15 +43,22 @@ from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
 from . import ClusterURL, lexicon
 from . import counts as term_counts
-from .config import ID_FIELD, LENGTH_COLUMNS
-from .conn import Node, connect, values
+from .config import ID_FIELD, LENGTH_COLUMNS, MAX_PACKET
+from .conn import ClusterError, Node, connect, values
 from .layout import CLUSTER_FORMAT, FOREVER, packed_spans, shard_of
 from .meta import COUNTS_ROW, GEN_ROW, POINTER_ROW, VOCABULARY_ROW, get, live, open_node, put, topology
 from .meta import pieces as meta_pieces
 from .terms import encode, field_text
 
 BATCH_DOCS = 64
-"""Documents per INSERT: spans and texts make a row ~20 kB."""
+"""Documents per INSERT at most: spans and texts make a row ~20 kB."""
+STATEMENT_BYTES = 4 << 20
+"""An INSERT grows to this many bytes at most, unless one row is larger:
+64 papers of megabyte sections made a 100 MB statement, past searchd's
+``max_packet_size``, and the node dropped the connection mid-reindex."""
+ROW_BYTES = MAX_PACKET - (1 << 20)
+"""The largest document a node of papersearch's configuration takes (its
+INSERT with the column list); a larger one stops the reindex, named."""
 SELECT_CHUNK = 5000
 COLUMNS = ("id", *TEXT_FIELDS, ID_FIELD, "born", "died", "day", *LENGTH_COLUMNS.values(), "arxiv_id", "post", "date",
            "url", "spans", "texts")
@@ -356,7 +363,7 @@ class Writer:
         width = len(TEXT_FIELDS)
         lengths: dict[str, dict[str, int]] = {}
         docs: dict[str, list[list[int]]] = {}
-        pending: dict[int, list[tuple]] = {}
+        pending = _Batches()
         counts = term_counts.empty()
         words = Lexicon(Path(":memory:"))  # counts readings and the bound `longest`; writes nothing (`pending`)
         try:
@@ -366,7 +373,10 @@ class Writer:
                 fields, own = [next(analysed) for _ in range(width)], texts[i * width : (i + 1) * width]
                 doc = (new << 32) | (i + 1)
                 shard = shard_of(paper.arxiv_id, len(self.shards))
-                pending.setdefault(shard, []).append(_row(doc, new, paper, fields, own))
+                row, size = _encoded(_row(doc, new, paper, fields, own), paper)
+                if pending.full(shard, size):
+                    self._insert(shard, pending.take(shard))
+                pending.add(shard, row, size)
                 docs.setdefault(paper.post, []).append([shard, doc])
                 count_lengths(lengths.setdefault(paper.post, {}), fields, own)
                 words.add(zip(own, fields))
@@ -374,12 +384,12 @@ class Writer:
                     [list(p.ko_terms), p.ko_text, list(p.en_terms), p.en_text] for p in pairs.mine_fields(own, fields))
                 for name, terms in zip(TEXT_FIELDS, fields):
                     counts[name].update(t.text for t in terms)
-                if len(pending[shard]) >= BATCH_DOCS:
-                    self._insert(shard, pending.pop(shard))
+                if len(pending.rows[shard]) >= BATCH_DOCS:
+                    self._insert(shard, pending.take(shard))
                 if progress and (i % 16 == 15 or i + 1 == len(papers)):
                     progress("analysing papers", i + 1, len(papers))
-            for shard, rows in pending.items():
-                self._insert(shard, rows)
+            for shard in list(pending.rows):
+                self._insert(shard, pending.take(shard))
             if surfaces:
                 glossary = glossary_body(surfaces, list(analysed))
             self.longest = words.longest()  # of the added posts' words and terms (a new table measures all)
@@ -388,9 +398,10 @@ class Writer:
             words.close()
         return lengths, docs, glossary or {}, counts
 
-    def _insert(self, shard: int, rows: list[tuple]) -> None:
+    def _insert(self, shard: int, rows: list[str]) -> None:
+        """One INSERT of encoded rows (`_encoded`) into a shard's replicas."""
         target = self.shards[shard]
-        target.execute(f"INSERT INTO {target.index} ({', '.join(COLUMNS)}) VALUES {values(rows)}")
+        target.execute(f"INSERT INTO {target.index} ({', '.join(COLUMNS)}) VALUES {', '.join(rows)}")
 
     def _clean(self, new: int) -> None:
         """Delete rows dead before the new generation, and old manifests
@@ -426,6 +437,42 @@ def _row(doc: int, new: int, paper: Paper, fields: list[list[Term]], own: list[s
     lengths = [int(quantised_length(n)) for n in (sum(sizes), *sizes)]  # LENGTH_COLUMNS' order
     return (doc, *encoded, encode(paper.arxiv_id), new, FOREVER, int(paper.date.replace("-", "")), *lengths,
             paper.arxiv_id, paper.post, paper.date, paper.url, _json(spans), _json(texts))
+
+
+class _Batches:
+    """Each shard's encoded rows (`_encoded`) waiting for its next INSERT,
+    with their bytes: a statement ends at `BATCH_DOCS` rows or before it
+    would pass `STATEMENT_BYTES`."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, list[str]] = {}
+        self._bytes: dict[int, int] = {}
+
+    def full(self, shard: int, size: int) -> bool:
+        """Whether a row of ``size`` bytes must wait for the next statement."""
+        return bool(self.rows.get(shard)) and self._bytes[shard] + size > STATEMENT_BYTES
+
+    def add(self, shard: int, row: str, size: int) -> None:
+        self.rows.setdefault(shard, []).append(row)
+        self._bytes[shard] = self._bytes.get(shard, 0) + size
+
+    def take(self, shard: int) -> list[str]:
+        self._bytes[shard] = 0
+        return self.rows.pop(shard, [])
+
+
+def _encoded(row: tuple, paper: Paper) -> tuple[str, int]:
+    """The row as an INSERT writes it, with its size in bytes (exact only
+    where it matters: a character is at most 3 bytes of UTF-8 here)."""
+    text = values([row])
+    size = len(text) * 3
+    if size > min(STATEMENT_BYTES, ROW_BYTES):
+        size = len(text.encode("utf-8"))
+        if size > ROW_BYTES:
+            raise ClusterError(f"{paper.post}: paper {paper.arxiv_id} is too large for a cluster node: its document "
+                               f"is {size / 2**20:.0f} MB, a node takes {ROW_BYTES / 2**20:.0f} MB at most; nothing "
+                               "was published")
+    return text, size
 
 
 def _json(data: Any) -> str:
