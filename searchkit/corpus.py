@@ -28,7 +28,12 @@ _NUMBERED_H1 = re.compile(r"^ {0,3}#[ \t]+\d+\.")
 """A level-1 heading as CommonMark reads one: up to three spaces, then
 ``#`` and a space or a tab. Every test for "a paper starts here" uses it,
 so a heading the renderer shows is never glued onto the paper before it."""
-_HEADING = re.compile(r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)(?:[ \t]+#+)?\s*$")
+_HEADING = re.compile(
+    r"^ {0,3}#[ \t]+(?:\d+\.\s*)?\[(?P<title>.*)\]\((?P<url>[^)\s]+)(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\)"
+    r"(?:[ \t]+#+)?\s*$"
+)
+"""A paper's heading: its title linked to the paper, the link with or
+without a title of its own (``[T](url "title")``, Markdown's three forms)."""
 # the link forms a query takes as an id (engine._ID): a heading arXiv shows is indexable
 _ARXIV_URL = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5})(?:v\d+)?"
@@ -84,12 +89,14 @@ class Problem:
     :param line: 1-based line, or 0 when the problem concerns the whole file.
     :param reason: one short sentence for the user.
     :param fatal: True when the whole post was skipped.
+    :param lost: True when a paper of the post was skipped.
     """
 
     path: str
     line: int
     reason: str
     fatal: bool = False
+    lost: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -123,7 +130,7 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
     hidden ones (macOS's ``._`` copies, editors' files), which Jekyll
     leaves out of the blog."""
     paths: list[Path] = []
-    problems: list[Problem] = []
+    problems = _unread(corpus_dir)
     for path in sorted(corpus_dir.glob("*.md")):
         try:
             path.name.encode("utf-8")
@@ -137,6 +144,29 @@ def find_posts(corpus_dir: Path) -> tuple[list[Path], list[Problem]]:
         else:
             problems.append(Problem(str(path), 0, reason, fatal=True))
     return paths, problems
+
+
+def _unread(corpus_dir: Path) -> list[Problem]:
+    """Posts Jekyll would publish that papersearch does not read, each
+    named: ``*.MD`` or ``*.markdown`` files, and subdirectories holding
+    posts (``_posts/2025/…``), whose names could collide with the top
+    level's (a post is known by its file name)."""
+    problems = []
+    try:
+        entries = sorted(corpus_dir.iterdir())
+    except OSError:  # the directory itself is reported by whoever reads it
+        return []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.suffix != ".md" and entry.suffix.lower() in (".md", ".markdown") and entry.is_file():
+            problems.append(Problem(str(entry), 0, "not read: only *.md posts are (rename it)", fatal=True))
+        elif entry.is_dir() and not entry.is_symlink() and entry.suffix != ".md":
+            count = sum(1 for _ in entry.rglob("*.md"))
+            if count:
+                problems.append(Problem(str(entry), 0, f"not read: a subdirectory holding {count} *.md post(s); "
+                                        "only the corpus directory's own posts are", fatal=True))
+    return problems
 
 
 def _not_a_post(path: Path) -> str | None:
@@ -200,9 +230,10 @@ def parse_text(text: str, path: str, name: str) -> tuple[list[Paper], list[Probl
     body_start, date, problems = _front_matter(lines, path, name)
     if date is None:
         return [], problems
+    body = _Body.of(lines, body_start)
     papers: list[Paper] = []
-    for start, end in _paper_blocks(lines, body_start):
-        paper = _parse_paper(lines, start, end, date, path, name, problems)
+    for start, end in _paper_blocks(body, body_start):
+        paper = _parse_paper(body, start, end, date, path, name, problems)
         if paper is not None:
             papers.append(paper)
     if not papers and not any(p.fatal for p in problems):
@@ -266,6 +297,8 @@ def _checked_front_date(lines: list[str], end: int, path: str, name: str, proble
     match = _FILE_DATE.search(name)
     if match and _is_real_date(match.group(1)):
         reason = f"date {value} is not a real date; using {match.group(1)} from the file name"
+        if not _FILE_DATE.fullmatch(value):  # 2025/11/16, Nov 17, 2025
+            reason = f"date {value!r} is not written YYYY-MM-DD; using {match.group(1)} from the file name"
         problems.append(Problem(path, line, reason))
         return match.group(1)
     reason = f"date {value} is not a real date, nor is there one in the file name"
@@ -294,34 +327,92 @@ def _is_real_date(value: str) -> bool:
 
 
 def _front_date(lines: list[str], end: int) -> tuple[str, int] | None:
-    """The front matter's ``date:`` value and its 1-based line."""
+    """The front matter's ``date:`` value (its day, when it starts with
+    one written YYYY-MM-DD; else as written) and its 1-based line."""
     for i in range(1, end):
         key, _, value = lines[i].partition(":")
-        match = _DATE_VALUE.match(value)
-        if key.strip() == "date" and match:
-            return match.group(1), i + 1
+        if key.strip() == "date" and value.strip():
+            match = _DATE_VALUE.match(value)
+            return (match.group(1) if match else value.strip().strip("\"'")), i + 1
     return None
 
 
-def _paper_blocks(lines: list[str], start: int) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class _Body:
+    """A post's lines as Markdown renders them: lines inside fenced code
+    are text, never headings (a ``# compute the loss`` comment in a Method
+    section ended the paper there); the fences themselves and the lines of
+    an HTML comment are not shown, so neither text nor headings; a setext
+    heading (a line underlined with ``===``) is a level-1 heading, written
+    here as its ``#`` form."""
+
+    lines: list[str]
+    code: frozenset[int]
+    hidden: frozenset[int]
+
+    @classmethod
+    def of(cls, lines: list[str], start: int) -> _Body:
+        lines, code, hidden = list(lines), set(), set()
+        fence: str | None = None
+        comment = False
+        for i in range(start, len(lines)):
+            line = lines[i]
+            if comment:
+                hidden.add(i)
+                comment = "-->" not in line
+            elif fence is not None:
+                if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                    hidden.add(i)  # the closing fence: syntax, not text
+                    fence = None
+                else:
+                    code.add(i)
+            elif found := _FENCE.match(line):
+                hidden.add(i)
+                fence = found.group(1)
+            elif _COMMENT.match(line):
+                hidden.add(i)
+                comment = "-->" not in line[line.index("<!--") + 4 :]
+            elif i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and "](" in line and not _H1.match(line):
+                lines[i], lines[i + 1] = "# " + line.strip(), ""
+        return cls(lines, frozenset(code), frozenset(hidden))
+
+    def heading(self, i: int) -> bool:
+        """Whether line ``i`` is a level-1 heading as rendered."""
+        return i not in self.code and i not in self.hidden and bool(_H1.match(self.lines[i]))
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_COMMENT = re.compile(r"^ {0,3}<!--")
+_SETEXT = re.compile(r"^ {0,3}=+[ \t]*$")
+_NEAR_HEADING = re.compile(
+    r"^(?: {0,3}#+[^ \t#]|(?: {4,}|\t)\s*#).*\[.*\]\(<?(?:https?://)?(?:www\.|export\.)?arxiv\.org/", re.I
+)
+"""A line shaped like a paper heading that Markdown does not render as one
+(``#2. [T](…)`` with no space, or indented four spaces into a code block)."""
+
+
+def _paper_blocks(body: _Body, start: int) -> list[tuple[int, int]]:
     """Line ranges, each from a level-1 heading to the next one."""
-    heads = [i for i in range(start, len(lines)) if _H1.match(lines[i])]
-    return [(h, heads[k + 1] if k + 1 < len(heads) else len(lines)) for k, h in enumerate(heads)]
+    heads = [i for i in range(start, len(body.lines)) if body.heading(i)]
+    return [(h, heads[k + 1] if k + 1 < len(heads) else len(body.lines)) for k, h in enumerate(heads)]
 
 
 def _parse_paper(
-    lines: list[str], start: int, end: int, date: str, path: str, name: str, problems: list[Problem]
+    body: _Body, start: int, end: int, date: str, path: str, name: str, problems: list[Problem]
 ) -> Paper | None:
+    lines = body.lines
     heading = _HEADING.match(lines[start].rstrip())
     url = heading.group("url").removeprefix("<").removesuffix(">") if heading else ""  # <…>: CommonMark's form
     arxiv = _ARXIV_URL.search(url) if heading else None
     if heading is None or arxiv is None:
-        problems.append(Problem(path, start + 1, "paper heading has no arXiv link; paper skipped"))
+        problems.append(Problem(path, start + 1, "paper heading has no arXiv link; paper skipped", lost=True))
         return None
-    sections = _sections(lines, start + 1, end, path, problems)
+    sections = _sections(body, start + 1, end, path, problems)
     if not sections:
         problems.append(Problem(path, start + 1, "paper has no summary sections; indexed by title only"))
     title = " ".join(heading.group("title").split())
+    if not title:
+        problems.append(Problem(path, start + 1, "paper heading's link has no text; indexed without a title"))
     if not _SCHEME.match(url):  # arxiv.org/abs/… is a relative link in a page: /search/arxiv.org/…
         url = "https://" + url
     return Paper(arxiv.group("id"), title, url, date, name, start + 1, sections)
@@ -330,12 +421,18 @@ def _parse_paper(
 _SCHEME = re.compile(r"https?://", re.I)
 
 
-def _sections(lines: list[str], start: int, end: int, path: str, problems: list[Problem]) -> dict[str, str]:
+def _sections(body: _Body, start: int, end: int, path: str, problems: list[Problem]) -> dict[str, str]:
     """Group lines under their ``##`` headings, then split Introduction."""
+    lines = body.lines
     chunks: dict[str, list[str]] = {}
     current: list[str] | None = None
     for i in range(start, end):
-        match = _SECTION.match(lines[i])
+        if i in body.hidden:
+            continue
+        match = _SECTION.match(lines[i]) if i not in body.code else None
+        if i not in body.code and _NEAR_HEADING.match(lines[i]):
+            problems.append(Problem(path, i + 1, "a paper heading Markdown does not render as one (no space after "
+                                    "#, or indented 4 spaces); read as text of the paper above"))
         if match:
             heading = match.group("name").strip().lower()
             if heading not in _KNOWN_HEADINGS:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .analysis import Term
 from .corpus import Paper, Post, Problem, find_posts, parse_post
+from .errors import CorpusError
 from .schema import ALL, TEXT_FIELDS, unpack_spans
 
 Progress = Callable[[str, int, int], None]
@@ -62,6 +63,14 @@ def read_corpus(corpus: Path, progress: Progress | None) -> list[Post]:
             progress("reading posts", done, len(paths))
     return posts
 
+
+
+def refuse_skips(posts: list[Post]) -> None:
+    """``--strict``: a post or a paper that would not be indexed is an
+    error, raised before anything is written."""
+    lost = [p for post in posts for p in post.problems if p.fatal or p.lost]
+    if lost:
+        raise CorpusError(f"{len(lost)} post(s) or paper(s) could not be indexed (--strict); first: {lost[0]}")
 
 
 def count_lengths(totals: dict[str, int], analysed: list[list[Term]], texts: list[str]) -> None:

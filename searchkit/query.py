@@ -108,6 +108,10 @@ def check_query(text: str) -> str:
     raises `QueryError` for an empty or oversized one."""
     if not isinstance(text, str):
         raise QueryError(f"query must be text, not {type(text).__name__}")
+    broken = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+    if broken is not None:  # bytes that were not UTF-8 (a shell in another locale): dropping them changed the query
+        shown = f"byte 0x{ord(broken) - 0xDC00:02x}" if "\udc80" <= broken <= "\udcff" else "a lone surrogate"
+        raise QueryError(f"query is not valid UTF-8 text ({shown}): check the terminal's encoding")
     visible = "".join(_VISIBLE.get(unicodedata.category(c), c) for c in text)
     cleaned = unicodedata.normalize("NFC", visible).strip()  # after: an invisible character splits jamo
     if not cleaned:
@@ -117,7 +121,7 @@ def check_query(text: str) -> str:
     return cleaned
 
 
-_VISIBLE = {"Cf": "", "Cc": " ", "Co": " ", "Cn": " ", "Cs": " "}
+_VISIBLE = {"Cf": "", "Cc": " ", "Co": " ", "Cn": " "}
 """Unicode categories `check_query` replaces: format characters go, other
 controls become spaces."""
 

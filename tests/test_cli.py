@@ -272,8 +272,24 @@ def test_reindex_reports_skipped_posts(tiny_copy: tuple[Path, Path]) -> None:
 
     strict = run("reindex", "--corpus", str(corpus), "--index", str(index), "--strict")
     assert strict.exit_code == 2
-    assert strict.stderr.startswith("Error: 1 post(s) could not be indexed (--strict)")
+    assert strict.stderr.startswith("Error: 1 post(s) or paper(s) could not be indexed (--strict)")
     assert "2025-01-10-empty.md: has no paper headings" in strict.stderr
+
+
+def test_strict_refuses_a_paper_skipped_within_a_post(tiny_copy: tuple[Path, Path]) -> None:
+    """--strict used to count whole posts only: a post whose second paper
+    had no arXiv link lost that paper and the reindex exited 0."""
+    corpus, index = tiny_copy
+    write_posts(corpus, {"2025-01-11-two.md": (
+        "---\ndate: 2025-01-11\n---\n# 1. [Kept](https://arxiv.org/abs/2501.00011)\n## Method\n확산 모델.\n"
+        "# 2. [Lost](https://example.com/lost)\n## Method\n확산 모델.\n")})
+    lenient = run("reindex", "--corpus", str(corpus), "--index", str(index))
+    assert lenient.exit_code == 0 and "2025-01-11-two.md:7: paper heading has no arXiv link; paper skipped" in (
+        lenient.stderr)
+    strict = run("reindex", "--corpus", str(corpus), "--index", str(index), "--strict", "--full")
+    assert strict.exit_code == 2
+    assert strict.stderr.startswith("Error: 1 post(s) or paper(s) could not be indexed (--strict); first: ")
+    assert "2025-01-11-two.md:7: paper heading has no arXiv link" in strict.stderr
 
 
 def test_reindex_messages_are_not_wrapped_when_piped(tiny_copy: tuple[Path, Path]) -> None:
@@ -382,3 +398,53 @@ def test_the_command_runs_blas_on_one_thread_unless_told(default_index_dir: Path
                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert done.stderr.split()[-2:] == [preset or "1", "True"]
+
+
+# Bad input found by a probe (session 16): each one line, exit 2, nothing made
+
+
+def test_a_serve_timeout_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
+    """``nan`` passed click's range (no comparison holds for it): every worker died, then the server."""
+    result = run("serve", "--index", str(tmp_path), "--timeout", "nan")
+    assert result.exit_code == 2 and "Invalid value for '--timeout': nan is not a number." in result.stderr
+
+
+@pytest.mark.parametrize("command", [["query", "x"], ["stats"], ["serve"]])
+def test_an_index_path_too_long_for_the_system_is_one_line(command: list[str], tmp_path: Path) -> None:
+    long = str(tmp_path / ("x" * 5000))
+    result = run(*command, "--index", long)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "File name too long" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("location", ["sphinx:/127.0.0.1:9306/papers", "mysql://127.0.0.1:9306/papers"])
+def test_a_url_that_is_no_cluster_url_is_not_made_a_directory(location: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for args in (["reindex", "--corpus", str(tmp_path)], ["query", "x"], ["stats"]):
+        result = run(*args, "--index", location)
+        assert result.exit_code == 2, result.output
+        assert "is no index location: give a directory or a cluster URL sphinx://HOST:PORT/NAME" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cluster_commands_refuse_an_empty_directory(tmp_path: Path) -> None:
+    for args in (["cluster", "down", "--dir", ""], ["cluster", "up", "--dir", ""]):
+        result = run(*args)
+        assert result.exit_code == 2 and "empty path; is a variable unset?" in result.stderr
+
+
+def test_a_cluster_description_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = run("cluster", "config", str(deep), "--out", str(tmp_path / "out"))
+    assert_one_line_error(result, 2, f"cluster description {deep} is nested too deeply to be a cluster")
+
+
+def test_a_query_that_was_not_utf8_is_refused_naming_the_byte(default_index_dir: Path) -> None:
+    """Bytes that were not UTF-8 were dropped, and a query of only such bytes was called empty."""
+    for query in ("\udcff확산", "\udcff\udcfe"):
+        result = run("query", query, "--index", str(default_index_dir))
+        assert_one_line_error(result, 2, "query is not valid UTF-8 text (byte 0xff): check the terminal's encoding")
+    with searchkit.open_index(default_index_dir) as index, pytest.raises(searchkit.QueryError, match="lone surrogate"):
+        index.search("확산\ud800")

@@ -272,8 +272,9 @@ def test_what_is_no_arxiv_id_is_refused(text: str) -> None:
         bare_id(text)
 
 
-def test_four_space_indent_or_no_space_is_not_a_heading() -> None:
-    # Four spaces make a code block and "#2." is a paragraph: both stay text of the paper before.
+def test_four_space_indent_or_no_space_is_not_a_heading_and_is_named() -> None:
+    # Four spaces make a code block and "#2." is a paragraph: both stay text of the paper before,
+    # and say so (they were silently part of it)
     text = FRONT + (
         "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n"
         "    # 2. [Code](https://arxiv.org/abs/2510.10002)\n"
@@ -281,7 +282,78 @@ def test_four_space_indent_or_no_space_is_not_a_heading() -> None:
     )
     papers, problems = parse(text)
     assert [p.arxiv_id for p in papers] == ["2510.10001"]
+    assert [(p.line, p.reason.split(";")[0]) for p in problems] == [
+        (9, "a paper heading Markdown does not render as one (no space after #, or indented 4 spaces)"),
+        (10, "a paper heading Markdown does not render as one (no space after #, or indented 4 spaces)"),
+    ]
+
+
+def test_code_fences_and_comments_are_not_headings() -> None:
+    """A ``# comment`` inside fenced code ended the paper (its Results were
+    lost, a bogus "no arXiv link" named the wrong thing); a paper heading
+    inside a fence or an HTML comment made a paper no reader sees."""
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n"
+        "```python\n# compute the loss\nloss = f(x)\n# 9. [Fenced](https://arxiv.org/abs/2510.10009)\n```\n"
+        "## Results\n결과 CODERESULTS.\n"
+        "<!--\n# 8. [Commented](https://arxiv.org/abs/2510.10008)\n## Method\n숨김.\n-->\n"
+        "~~~~\n## Limitations\n~~~~\n"
+        "# 2. [Second Paper](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n"
+    )
+    papers, problems = parse(text)
     assert problems == []
+    assert [p.arxiv_id for p in papers] == ["2510.10001", "2510.10002"]
+    first = papers[0].sections
+    assert first["method"] == "첫째.\n# compute the loss\nloss = f(x)\n# 9. [Fenced](https://arxiv.org/abs/2510.10009)"
+    assert first["results"] == "결과 CODERESULTS.\n## Limitations"
+    assert "숨김" not in str(first) and "limitations" not in first
+
+
+def test_a_setext_paper_heading_starts_a_paper() -> None:
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n\n"
+        "[Second Paper](https://arxiv.org/abs/2510.10002)\n===\n## Method\n둘째.\n"
+    )
+    papers, problems = parse(text)
+    assert problems == []
+    assert [(p.arxiv_id, p.title, p.sections["method"]) for p in papers] == [
+        ("2510.10001", "First Paper", "첫째."), ("2510.10002", "Second Paper", "둘째.")]
+
+
+@pytest.mark.parametrize("link", ['(https://arxiv.org/abs/2510.10001 "Its title")',
+                                  "(https://arxiv.org/abs/2510.10001 'Its title')",
+                                  "(https://arxiv.org/abs/2510.10001 (Its title))"])
+def test_a_link_with_a_title_of_its_own_is_a_paper(link: str) -> None:
+    papers, problems = parse(FRONT + f"# 1. [T]{link}\n## Method\n방법.\n")
+    assert problems == [] and [(p.arxiv_id, p.title) for p in papers] == [("2510.10001", "T")]
+
+
+def test_a_heading_whose_link_has_no_text_is_indexed_and_named() -> None:
+    papers, problems = parse(FRONT + "# 1. [](https://arxiv.org/abs/2510.10001)\n## Method\n방법.\n")
+    assert [(p.arxiv_id, p.title) for p in papers] == [("2510.10001", "")]
+    assert [(p.line, p.reason) for p in problems] == [(6, "paper heading's link has no text; indexed without a title")]
+
+
+@pytest.mark.parametrize("date", ["2025/11/16", "Nov 17, 2025"])
+def test_a_front_matter_date_in_another_form_is_named(date: str) -> None:
+    papers, problems = parse(FRONT.replace("2025-01-01 08:00:00", date))
+    assert [(p.line, p.reason) for p in problems] == [
+        (3, f"date {date!r} is not written YYYY-MM-DD; using 2025-01-01 from the file name"), (0, "has no paper headings")]
+
+
+def test_posts_jekyll_publishes_but_papersearch_does_not_read_are_named(tmp_path: Path) -> None:
+    post = FRONT + "# 1. [T](https://arxiv.org/abs/2510.10001)\n## Method\n방법.\n"
+    (tmp_path / "2025-01-01-a.md").write_text(post, encoding="utf-8")
+    (tmp_path / "2025-01-02-b.MD").write_text(post, encoding="utf-8")
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "2025-01-03-c.md").write_text(post, encoding="utf-8")
+    (tmp_path / "assets").mkdir()
+    paths, problems = find_posts(tmp_path)
+    assert [p.name for p in paths] == ["2025-01-01-a.md"]
+    assert [(Path(p.path).name, p.reason, p.fatal) for p in problems] == [
+        ("2025", "not read: a subdirectory holding 1 *.md post(s); only the corpus directory's own posts are", True),
+        ("2025-01-02-b.MD", "not read: only *.md posts are (rename it)", True),
+    ]
 
 
 def test_unclosed_front_matter_ends_at_an_indented_heading() -> None:

@@ -8,15 +8,22 @@ everything above this package is the same for either.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ..errors import InputError
 
 if TYPE_CHECKING:
     from ..engine import Index
     from ..indexing import Progress, ReindexReport
 
 CLUSTER_SCHEME = "sphinx://"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
+"""A location written as a URL (a scheme, a colon, a slash): never taken
+for a directory, which ``sphinx:/host:9306/papers`` (one slash short) or
+``mysql://…`` would otherwise have made, wherever the user stood."""
 
 
 def is_cluster(location: str | Path) -> bool:
@@ -24,9 +31,17 @@ def is_cluster(location: str | Path) -> bool:
     return isinstance(location, str) and location[: len(CLUSTER_SCHEME)].lower() == CLUSTER_SCHEME  # SPHINX:// too
 
 
+def _checked(location: str | Path) -> None:
+    """Refuse a URL that is not a cluster's before it is read as a path."""
+    if not is_cluster(location) and _URL.match(str(location)):  # a Path too: the CLI's are
+        raise InputError(f"{str(location)!r} is no index location: give a directory or a cluster URL "
+                         f"{CLUSTER_SCHEME}HOST:PORT/NAME")
+
+
 def open_index(location: str | Path) -> Index:
     """Open the live generation of the index at ``location``: a directory,
     or a cluster at a ``sphinx://HOST:PORT/NAME`` URL, for reading."""
+    _checked(location)
     if is_cluster(location):
         from .sphinx.reader import open_cluster
 
@@ -61,6 +76,7 @@ def reindex(
 
     :param on_wait: called once if another reindex holds the lock.
     """
+    _checked(index_dir)
     if is_cluster(index_dir):
         from .sphinx.writer import reindex as write
     else:

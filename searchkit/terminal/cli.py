@@ -25,6 +25,7 @@ from ..engine import Index
 from ..errors import IndexMissingError, NotFoundError, SearchkitError
 from ..schema import SECTION_GROUPS
 from ..store import POINTER
+from .cluster import DirectoryPath
 
 if TYPE_CHECKING:
     from ..hits import IndexStats, Results
@@ -126,27 +127,21 @@ def reports_errors(func: Callable) -> Callable:
 # Shared options
 
 
-class DirectoryPath(click.Path):
-    """A directory option that refuses an empty value: ``Path("")`` is the
-    current directory, so ``--index "$IDX"`` with ``$IDX`` unset would build
-    an index (or read posts) wherever the user happens to stand. An empty
-    environment variable counts as unset (click's rule), so it gives the
-    default."""
-
-    def __init__(self) -> None:
-        super().__init__(file_okay=False, path_type=Path)
+class LocationPath(DirectoryPath):
+    """An index or corpus option: a directory, never empty (``--index
+    "$IDX"`` with ``$IDX`` unset would build an index wherever the user
+    happens to stand; an empty environment variable counts as unset,
+    click's rule, so it gives the default), or a cluster URL, kept as text."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not value:
-            self.fail("empty path; is a variable unset?", param, ctx)
-        if is_cluster(value):  # a cluster URL, kept as text
+        if is_cluster(value):
             return value
         return super().convert(value, param, ctx)
 
 
 def index_option(func: Callable) -> Callable:
     return click.option(
-        "--index", "index_dir", type=DirectoryPath(),
+        "--index", "index_dir", type=LocationPath(),
         default=DEFAULT_INDEX, envvar="PAPERSEARCH_INDEX", show_default=True,
         help="Index directory or cluster URL sphinx://HOST:PORT/NAME (env PAPERSEARCH_INDEX).",
     )(func)
@@ -154,7 +149,7 @@ def index_option(func: Callable) -> Callable:
 
 def corpus_option(func: Callable) -> Callable:
     return click.option(
-        "--corpus", "corpus_dir", type=DirectoryPath(),
+        "--corpus", "corpus_dir", type=LocationPath(),
         default=DEFAULT_CORPUS, envvar="PAPERSEARCH_CORPUS", show_default=True,
         help="Directory of Markdown posts (env PAPERSEARCH_CORPUS).",
     )(func)
@@ -533,10 +528,17 @@ def _open_or_build(index_dir: Path) -> Index:
         return open_index(index_dir)
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """click's FloatRange lets ``nan`` through (no comparison holds for it)."""
+    if value != value:
+        raise click.BadParameter(f"{value} is not a number.")
+    return value
+
+
 @cli.command(name="serve")
 @index_option
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes  [default: one per core]")
-@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True, callback=_finite,
               help="Seconds a request may take before its client gets an error.")
 @click.option("--max-requests", type=click.IntRange(min=1), default=5000, show_default=True,
               help="Requests a worker answers before it is replaced (keeps memory flat).")

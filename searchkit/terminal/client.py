@@ -150,7 +150,10 @@ def ask_server(argv: list[str]) -> dict | None:
     Raises `ServerFailed` when a server took it and then failed."""
     location = index_dir_from(argv)
     path = socket_path(location)
-    if not path.exists() or (is_cluster(location) and not private(path.parent)):
+    try:
+        if not path.exists() or (is_cluster(location) and not private(path.parent)):
+            return None
+    except OSError:  # a name too long for a path: no server holds it, and the command says what is wrong
         return None
     try:
         cwd = os.getcwd()

@@ -43,7 +43,21 @@ def _one_line(func: Callable) -> Callable:
     return wrapper
 
 
-_DIR = click.Path(file_okay=False, path_type=Path)
+class DirectoryPath(click.Path):
+    """A directory option that refuses an empty value: ``Path("")`` is the
+    current directory, so ``--dir "$DIR"`` with ``$DIR`` unset would start
+    or stop nodes wherever the user happens to stand."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("empty path; is a variable unset?", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+_DIR = DirectoryPath()
 
 
 @click.group(name="cluster")

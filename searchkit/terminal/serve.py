@@ -124,8 +124,13 @@ def serve(
     KeyboardInterrupt (the CLI's exit 130) after cleaning up."""
     if is_cluster(index_dir):
         _private_home(home(index_dir))
-    elif not Path(index_dir).is_dir():
-        raise InputError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
+    else:
+        try:
+            found = Path(index_dir).is_dir()
+        except OSError as exc:  # a name too long for a path, a symlink loop
+            raise InputError(f"index directory {index_dir} cannot be used ({exc.strerror or exc})") from None
+        if not found:
+            raise InputError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
     settings = Settings(index_dir, workers or os.cpu_count() or 1, timeout, max_requests, command, warm_up)
     path = socket_path(index_dir)
     with _single_server(home(index_dir), index_dir) as lock, _listening(path) as listener:

@@ -83,6 +83,8 @@ def load(path: str | Path) -> Cluster:
         raise InputError(f"cannot read cluster description {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise InputError(f"cluster description {path} is not JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"cluster description {path} is nested too deeply to be a cluster") from None
     return describe(data, str(path))
 
 

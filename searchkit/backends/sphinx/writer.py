@@ -37,7 +37,16 @@ from ...bm25 import quantised_length
 from ...corpus import Paper, Post
 from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces, readings, readings_body, readings_current
-from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
+from ...indexing import (
+    Progress,
+    ReindexReport,
+    count_lengths,
+    diff,
+    read_corpus,
+    refuse_skips,
+    section_text,
+    stored_sections,
+)
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
@@ -82,8 +91,8 @@ def reindex(
             manifest, glossary, notices, rebuild = writer.base(current, full)
             posts = read_corpus(corpus, progress)
             skipped = tuple(p for post in posts for p in post.problems if p.fatal)
-            if strict and skipped:
-                raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
+            if strict:
+                refuse_skips(posts)
             empty = None if allow_empty else (corpus, len(posts))
             report = writer.apply(current, manifest, glossary, rebuild, posts, progress, empty)
         finally:

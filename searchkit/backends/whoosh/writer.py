@@ -39,7 +39,16 @@ from ...glossary import (
     save_table,
     stored_readings,
 )
-from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
+from ...indexing import (
+    Progress,
+    ReindexReport,
+    count_lengths,
+    diff,
+    read_corpus,
+    refuse_skips,
+    section_text,
+    stored_sections,
+)
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
 from ...store import (
@@ -104,8 +113,8 @@ def reindex(
             base, manifest, notices = _base(index, full)
             posts = read_corpus(corpus, progress)
             skipped = tuple(p for post in posts for p in post.problems if p.fatal)
-            if strict and skipped:
-                raise CorpusError(f"{len(skipped)} post(s) could not be indexed (--strict); first: {skipped[0]}")
+            if strict:
+                refuse_skips(posts)
             guard = None if allow_empty else _EmptyGuard(corpus, index, len(posts))
             report = _apply(index, base, manifest, posts, progress, guard)
     except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only directory

@@ -70,6 +70,12 @@ export const pyType = (value) => (value == null ? "NoneType" : typeof value === 
 // query.check_query
 export function checkQuery(text) {
   if (typeof text !== "string") throw new QueryError(`query must be text, not ${pyType(text)}`);
+  const broken = Array.from(text).find((c) => c.length === 1 && c >= "\ud800" && c <= "\udfff");
+  if (broken !== undefined) {  // a lone surrogate (Python's for a byte that was not UTF-8)
+    const code = broken.charCodeAt(0);
+    const shown = code >= 0xdc80 && code <= 0xdcff ? `byte 0x${(code - 0xdc00).toString(16).padStart(2, "0")}` : "a lone surrogate";
+    throw new QueryError(`query is not valid UTF-8 text (${shown}): check the terminal's encoding`);
+  }
   // query.check_query: format characters dropped, other controls as spaces, then composed (NFC)
   // Python's unassigned code points first: a newer Unicode may call them format characters
   const visible = Array.from(text, (c) => (pyUnassigned(c.codePointAt(0)) ? " " : c)).join("");
