@@ -179,15 +179,26 @@ def _reported(exc: Exception, index: Path) -> Exception:
     out of files or memory as such (a full reindex would not help);
     Whoosh's own failures as a damaged index; our own as they are (``exc``
     itself)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    in_whoosh = tb is not None and tb.tb_frame.f_globals.get("__name__", "").startswith("whoosh")
-    if not (in_whoosh or isinstance(exc, Damaged)):
+    if not (_raised_in_whoosh(exc) or isinstance(exc, Damaged)):
         return out_of_resources(exc, index) or exc
     return _exhausted(exc, index) or IndexCorruptError(
         f"index at {index} is damaged ({exc.__class__.__name__} in Whoosh); "
         f"run `papersearch reindex --full --index {index}`")
+
+
+def _raised_in_whoosh(exc: Exception) -> bool:
+    """Whether the innermost frame of Whoosh or of ours that ``exc`` came
+    through is Whoosh's: a garbled column fails in the codec Whoosh calls
+    (``UnicodeDecodeError`` in ``encodings``), which is Whoosh reading bad
+    bytes, not a bug of ours."""
+    last = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("whoosh", "searchkit")):
+            last = module
+        tb = tb.tb_next
+    return last.startswith("whoosh")
 
 
 class WhooshIndex(Engine):
