@@ -162,7 +162,10 @@ def _unread(corpus_dir: Path) -> list[Problem]:
         if entry.suffix != ".md" and entry.suffix.lower() in (".md", ".markdown") and entry.is_file():
             problems.append(Problem(str(entry), 0, "not read: only *.md posts are (rename it)", fatal=True))
         elif entry.is_dir() and not entry.is_symlink() and entry.suffix != ".md":
-            count = sum(1 for _ in entry.rglob("*.md"))
+            try:
+                count = sum(1 for _ in entry.rglob("*.md"))
+            except OSError:  # a subdirectory that cannot be listed holds no post we could read anyway
+                count = 0
             if count:
                 problems.append(Problem(str(entry), 0, f"not read: a subdirectory holding {count} *.md post(s); "
                                         "only the corpus directory's own posts are", fatal=True))
@@ -230,7 +233,9 @@ def parse_text(text: str, path: str, name: str) -> tuple[list[Paper], list[Probl
     body_start, date, problems = _front_matter(lines, path, name)
     if date is None:
         return [], problems
-    body = _Body.of(lines, body_start)
+    body = _Body.of(lines, body_start, path)
+    if body.unclosed:
+        problems.append(body.unclosed)
     papers: list[Paper] = []
     for start, end in _paper_blocks(body, body_start):
         paper = _parse_paper(body, start, end, date, path, name, problems)
@@ -349,12 +354,15 @@ class _Body:
     lines: list[str]
     code: frozenset[int]
     hidden: frozenset[int]
+    unclosed: Problem | None = None
+    """A fence or comment never closed: it runs to the end of the post, as
+    Markdown renders it, and any papers after it are lost, so it is named."""
 
     @classmethod
-    def of(cls, lines: list[str], start: int) -> _Body:
+    def of(cls, lines: list[str], start: int, path: str) -> _Body:
         lines, code, hidden = list(lines), set(), set()
         fence: str | None = None
-        comment = False
+        opened, comment = 0, False
         for i in range(start, len(lines)):
             line = lines[i]
             if comment:
@@ -368,13 +376,16 @@ class _Body:
                     code.add(i)
             elif found := _FENCE.match(line):
                 hidden.add(i)
-                fence = found.group(1)
+                fence, opened = found.group(1), i
             elif _COMMENT.match(line):
                 hidden.add(i)
-                comment = "-->" not in line[line.index("<!--") + 4 :]
+                comment, opened = "-->" not in line[line.index("<!--") + 4 :], i
             elif i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and "](" in line and not _H1.match(line):
                 lines[i], lines[i + 1] = "# " + line.strip(), ""
-        return cls(lines, frozenset(code), frozenset(hidden))
+        what = "code fence" if fence is not None else "HTML comment" if comment else None
+        unclosed = Problem(path, opened + 1, f"a {what} opened here is never closed: the rest of the post is read "
+                           "as its content (Markdown renders it so)") if what else None
+        return cls(lines, frozenset(code), frozenset(hidden), unclosed)
 
     def heading(self, i: int) -> bool:
         """Whether line ``i`` is a level-1 heading as rendered."""

@@ -309,6 +309,20 @@ def test_code_fences_and_comments_are_not_headings() -> None:
     assert "숨김" not in str(first) and "limitations" not in first
 
 
+@pytest.mark.parametrize("opening", ["```", "<!-- a note"])
+def test_a_fence_or_comment_never_closed_is_named(opening: str) -> None:
+    """Markdown renders the rest of the post inside it, papers too: they
+    are lost as the page loses them, but not in silence."""
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n"
+        f"{opening}\n# 2. [Second Paper](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n"
+    )
+    papers, problems = parse(text)
+    assert [p.arxiv_id for p in papers] == ["2510.10001"]
+    assert [(p.line, p.reason.split(":")[0]) for p in problems] == [
+        (9, f"a {'code fence' if opening == '```' else 'HTML comment'} opened here is never closed")]
+
+
 def test_a_setext_paper_heading_starts_a_paper() -> None:
     text = FRONT + (
         "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n\n"
