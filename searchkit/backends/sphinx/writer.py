@@ -31,22 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ... import pairs
+from ... import indexing, pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...bm25 import quantised_length
 from ...corpus import Paper, Post
 from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces, readings, readings_body, readings_current
-from ...indexing import (
-    Progress,
-    ReindexReport,
-    count_lengths,
-    diff,
-    read_corpus,
-    refuse_skips,
-    section_text,
-    stored_sections,
-)
+from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
 from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
@@ -92,7 +83,7 @@ def reindex(
             posts = read_corpus(corpus, progress)
             skipped = tuple(p for post in posts for p in post.problems if p.fatal)
             if strict:
-                refuse_skips(posts)
+                indexing.refuse_skips(posts)
             empty = None if allow_empty else (corpus, len(posts))
             report = writer.apply(current, manifest, glossary, rebuild, posts, progress, empty)
         finally:

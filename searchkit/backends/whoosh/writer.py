@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ... import pairs
+from ... import indexing, pairs
 from ...analysis import ANALYZER_VERSION, Term, analyse_stream, kiwi_version
 from ...corpus import Paper, Post
 from ...errors import CorpusError, IndexCorruptError, IndexMissingError, IndexWriteError, SearchkitError
@@ -39,16 +39,7 @@ from ...glossary import (
     save_table,
     stored_readings,
 )
-from ...indexing import (
-    Progress,
-    ReindexReport,
-    count_lengths,
-    diff,
-    read_corpus,
-    refuse_skips,
-    section_text,
-    stored_sections,
-)
+from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
 from ...lexicon import Lexicon
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, pack_spans
 from ...store import (
@@ -114,7 +105,7 @@ def reindex(
             posts = read_corpus(corpus, progress)
             skipped = tuple(p for post in posts for p in post.problems if p.fatal)
             if strict:
-                refuse_skips(posts)
+                indexing.refuse_skips(posts)
             guard = None if allow_empty else _EmptyGuard(corpus, index, len(posts))
             report = _apply(index, base, manifest, posts, progress, guard)
     except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only directory
