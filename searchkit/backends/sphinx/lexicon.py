@@ -108,10 +108,13 @@ def push(node: Node, url: ClusterURL, change: Mapping[str, Mapping[str, int]], c
     """Write generation ``new``'s lexicon: every word form whose counts
     change (and, on a full rebuild, every other form, which dies)."""
     put(node, url, LEXICON_ROW, {"dirty": new})
-    words = sorted(set(change) | ({word for word, _ in rows(node, url)} if rebuild else set()))
+    # a rebuild rewrites every row: read them once (it read them twice,
+    # whole and then 500 at a time, 0.7 s of 738 papers' full reindex)
+    stored = {word: versions_of(body) for word, body in rows(node, url)} if rebuild else None
+    words = sorted(set(change) | set(stored or ()))
     for start in range(0, len(words), BATCH):
         chunk = words[start : start + BATCH]
-        found = _versions(node, url, chunk)
+        found = {w: stored[w] for w in chunk if w in stored} if stored is not None else _versions(node, url, chunk)
         out = []
         for word in chunk:
             before = found.get(word, [])
