@@ -234,8 +234,7 @@ def parse_text(text: str, path: str, name: str) -> tuple[list[Paper], list[Probl
     if date is None:
         return [], problems
     body = _Body.of(lines, body_start, path)
-    if body.unclosed:
-        problems.append(body.unclosed)
+    problems.extend(body.problems)
     papers: list[Paper] = []
     for start, end in _paper_blocks(body, body_start):
         paper = _parse_paper(body, start, end, date, path, name, problems)
@@ -336,7 +335,7 @@ def _front_date(lines: list[str], end: int) -> tuple[str, int] | None:
     one written YYYY-MM-DD; else as written) and its 1-based line."""
     for i in range(1, end):
         key, _, value = lines[i].partition(":")
-        if key.strip() == "date" and value.strip():
+        if key.rstrip() == "date" and value.strip():  # a top-level key: an indented one is nested
             match = _DATE_VALUE.match(value)
             return (match.group(1) if match else value.strip().strip("\"'")), i + 1
     return None
@@ -344,55 +343,74 @@ def _front_date(lines: list[str], end: int) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class _Body:
-    """A post's lines as Markdown renders them: lines inside fenced code
+    """A post's lines as the blog renders them: lines inside fenced code
     are text, never headings (a ``# compute the loss`` comment in a Method
     section ended the paper there); the fences themselves and the lines of
-    an HTML comment are not shown, so neither text nor headings; a setext
-    heading (a line underlined with ``===``) is a level-1 heading, written
-    here as its ``#`` form."""
+    an HTML comment are not shown, so neither text nor headings; a paper
+    heading underlined with ``===`` (setext) is one, written here in its
+    ``#`` form. A fence or comment never closed is text, as kramdown (the
+    blog's renderer) shows it: no paper after it is lost, and it is named.
+    ``problems``: those, and lines shaped like a paper heading that Markdown
+    renders as text (named wherever they stand: each loses its paper)."""
 
     lines: list[str]
     code: frozenset[int]
     hidden: frozenset[int]
-    unclosed: Problem | None = None
-    """A fence or comment never closed: it runs to the end of the post, as
-    Markdown renders it, and any papers after it are lost, so it is named."""
+    problems: tuple[Problem, ...] = ()
 
     @classmethod
     def of(cls, lines: list[str], start: int, path: str) -> _Body:
-        lines, code, hidden = list(lines), set(), set()
-        fence: str | None = None
-        opened, comment = 0, False
-        for i in range(start, len(lines)):
-            line = lines[i]
-            if comment:
-                hidden.add(i)
-                comment = "-->" not in line
-            elif fence is not None:
-                if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-                    hidden.add(i)  # the closing fence: syntax, not text
-                    fence = None
-                else:
-                    code.add(i)
-            elif found := _FENCE.match(line):
-                hidden.add(i)
-                fence, opened = found.group(1), i
-            elif _COMMENT.match(line):
-                hidden.add(i)
-                comment, opened = "-->" not in line[line.index("<!--") + 4 :], i
-            elif i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and "](" in line and not _H1.match(line):
-                lines[i], lines[i + 1] = "# " + line.strip(), ""
-        what = "code fence" if fence is not None else "HTML comment" if comment else None
-        unclosed = Problem(path, opened + 1, f"a {what} opened here is never closed: the rest of the post is read "
-                           "as its content (Markdown renders it so)") if what else None
-        return cls(lines, frozenset(code), frozenset(hidden), unclosed)
+        lines, code, hidden, problems = list(lines), set(), set(), []
+        i = start
+        while i < len(lines):
+            end = _block_end(lines, i)
+            if end is not None:
+                (code if _FENCE.match(lines[i]) else hidden).update(range(i + 1, end))
+                hidden.update({i, end} if _FENCE.match(lines[i]) else range(i, end + 1))
+                i = end + 1
+                continue
+            if _FENCE.match(lines[i]) or _COMMENT.match(lines[i]):
+                what = "code fence" if _FENCE.match(lines[i]) else "HTML comment"
+                problems.append(Problem(path, i + 1, f"a {what} opened here is never closed; read as text"))
+            elif i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and _paper_heading("# " + lines[i].strip()):
+                lines[i], lines[i + 1] = "# " + lines[i].strip(), ""
+            elif _NEAR_HEADING.match(lines[i]):
+                problems.append(Problem(path, i + 1, "a paper heading Markdown does not render as one (no space "
+                                        "after #, or indented 4 spaces); read as text of the paper above",
+                                        lost=True))
+            i += 1
+        return cls(lines, frozenset(code), frozenset(hidden), tuple(problems))
 
     def heading(self, i: int) -> bool:
         """Whether line ``i`` is a level-1 heading as rendered."""
         return i not in self.code and i not in self.hidden and bool(_H1.match(self.lines[i]))
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+def _block_end(lines: list[str], i: int) -> int | None:
+    """The line closing the fenced code block or HTML comment that line
+    ``i`` opens; None when it opens none, or one never closed."""
+    fence = _FENCE.match(lines[i])
+    if fence:
+        mark = fence.group(1)
+        closer = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+        return next((k for k in range(i + 1, len(lines)) if closer.match(lines[k])), None)
+    if _COMMENT.match(lines[i]):
+        if "-->" in lines[i][lines[i].index("<!--") + 4 :]:
+            return i
+        return next((k for k in range(i + 1, len(lines)) if "-->" in lines[k]), None)
+    return None
+
+
+def _paper_heading(line: str) -> bool:
+    """Whether ``line`` is a paper heading: a level-1 heading linking arXiv."""
+    heading = _HEADING.match(line.rstrip())
+    return bool(heading and _ARXIV_URL.search(heading.group("url").removeprefix("<").removesuffix(">")))
+
+
+_FENCE = re.compile(r"^ {0,3}(?:(?:[-*+]|\d+[.)])[ \t]+)?(`{3,}(?=[^`]*$)|~{3,})")
+"""A fence's opening line, also as a list item's first line (``- ```python``,
+closed by the item's indented fence); a backtick fence's info string holds
+no backtick (```` ```x``` ```` is inline code)."""
 _COMMENT = re.compile(r"^ {0,3}<!--")
 _SETEXT = re.compile(r"^ {0,3}=+[ \t]*$")
 _NEAR_HEADING = re.compile(
@@ -441,9 +459,6 @@ def _sections(body: _Body, start: int, end: int, path: str, problems: list[Probl
         if i in body.hidden:
             continue
         match = _SECTION.match(lines[i]) if i not in body.code else None
-        if i not in body.code and _NEAR_HEADING.match(lines[i]):
-            problems.append(Problem(path, i + 1, "a paper heading Markdown does not render as one (no space after "
-                                    "#, or indented 4 spaces); read as text of the paper above"))
         if match:
             heading = match.group("name").strip().lower()
             if heading not in _KNOWN_HEADINGS:

@@ -309,18 +309,51 @@ def test_code_fences_and_comments_are_not_headings() -> None:
     assert "숨김" not in str(first) and "limitations" not in first
 
 
-@pytest.mark.parametrize("opening", ["```", "<!-- a note"])
-def test_a_fence_or_comment_never_closed_is_named(opening: str) -> None:
-    """Markdown renders the rest of the post inside it, papers too: they
-    are lost as the page loses them, but not in silence."""
+@pytest.mark.parametrize("opening", ["```", "<!-- a note", "~~~ approximately 3x faster"])
+def test_a_fence_or_comment_never_closed_is_text_and_named(opening: str) -> None:
+    """kramdown, the blog's renderer, shows a fence never closed as text:
+    read so, the papers after it are kept (they were lost)."""
     text = FRONT + (
         "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n첫째.\n"
         f"{opening}\n# 2. [Second Paper](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n"
     )
     papers, problems = parse(text)
-    assert [p.arxiv_id for p in papers] == ["2510.10001"]
-    assert [(p.line, p.reason.split(":")[0]) for p in problems] == [
-        (9, f"a {'code fence' if opening == '```' else 'HTML comment'} opened here is never closed")]
+    assert [p.arxiv_id for p in papers] == ["2510.10001", "2510.10002"]
+    what = "HTML comment" if opening.startswith("<") else "code fence"
+    assert [(p.line, p.reason, p.lost) for p in problems] == [(9, f"a {what} opened here is never closed; read as text",
+                                                               False)]
+
+
+def test_only_a_fence_markdown_renders_hides_headings() -> None:
+    """A fence on a bullet line is no fence, so the indented closer below
+    it must not open one; a closer indented four spaces closes nothing;
+    ```x``` is inline code."""
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Method\n"
+        "- ```python\n  x = 1\n  ```\n```x``` is inline.\n"
+        "```\ncode\n    ```\n# not a heading\n```\n"
+        "# 2. [Second Paper](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n"
+    )
+    papers, problems = parse(text)
+    assert problems == [] and [p.arxiv_id for p in papers] == ["2510.10001", "2510.10002"]
+    assert "# not a heading" in papers[0].sections["method"]
+
+
+def test_a_near_miss_heading_before_the_first_paper_is_named_and_lost() -> None:
+    text = FRONT + "#1. [A](https://arxiv.org/abs/2510.10001)\n# 2. [B](https://arxiv.org/abs/2510.10002)\n## Method\n둘째.\n"
+    papers, problems = parse(text)
+    assert [p.arxiv_id for p in papers] == ["2510.10002"]
+    assert [(p.line, p.lost) for p in problems] == [(6, True)]
+
+
+def test_an_underline_below_anything_but_a_paper_heading_makes_no_paper() -> None:
+    text = FRONT + (
+        "# 1. [First Paper](https://arxiv.org/abs/2510.10001)\n## Introduction\n- Goal: 목표.\n"
+        "- see [code](https://github.com/x/y)\n===\n## Method\n방법.\n"
+    )
+    papers, problems = parse(text)
+    assert problems == [] and [p.arxiv_id for p in papers] == ["2510.10001"]
+    assert papers[0].sections["method"] == "방법."
 
 
 def test_a_setext_paper_heading_starts_a_paper() -> None:
