@@ -10,7 +10,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +128,22 @@ class _Reader:
             self._close()
 
 
-def _per_thread(method: Callable) -> Callable:
+def _places(keys: Any) -> Callable[[int], tuple[str, int]]:
+    """Each document's place in a full build (`place`), from its column:
+    not from the reader, which a pending total holds only weakly (`_total`)."""
+    return lambda doc: place(keys[doc])
+
+
+def _per_thread(method: Callable, counting: bool = False) -> Callable:
     """Run a public method on this thread's reader, holding its lock, with
     Whoosh's own failures reported as a damaged index (a truncated or
     garbled file raises anything from EOFError to a bare Exception, naming
-    the repair); failures in our own code stay what they are."""
+    the repair); failures in our own code stay what they are. ``counting``:
+    a total's count, let in while `close` counts the pending ones."""
 
     @wraps(method)
     def guarded(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
-        self._enter()
+        self._enter(counting)
         try:
             with _reported_as_ours(self.generation.parent), self._reader.lock:
                 return method(self, *args, **kwargs)
@@ -248,11 +255,14 @@ class WhooshIndex(Engine):
     def _searcher(self) -> Any:
         return self._reader.searcher
 
-    def _enter(self) -> None:
+    def _enter(self, counting: bool = False) -> None:
         """A public call begins: refused once the index is closing, unless
-        it is made from within a call in flight (a search parses its query)."""
+        it is made from within a call in flight (a search parses its query)
+        or it counts a total while `close` still counts the pending ones
+        (one whose thread ended is counted where it is read, not waited for:
+        `close` may be waiting to count that very total)."""
         with self._lock:
-            if self._closing and not getattr(self._local, "busy", 0):
+            if self._closing and not getattr(self._local, "busy", 0) and not (counting and not self._closed):
                 raise IndexClosedError(f"the index at {self.generation.parent} is closed; open it again to search it")
             self._busy += 1
             self._local.busy = getattr(self._local, "busy", 0) + 1
@@ -292,6 +302,8 @@ class WhooshIndex(Engine):
             with self._lock:
                 self._busy -= 1
                 self._local.busy -= 1
+                while self._busy > self._local.busy:  # totals other threads began counting meanwhile
+                    self._idle.wait()
                 self._closed = True
                 readers = list(self._readers)
             for reader in readers:
@@ -334,10 +346,9 @@ class WhooshIndex(Engine):
         if exclude is not None:
             others = ~postings.dense("arxiv_id", exclude).match
             within = others if within is None else within & others
-        keys = reader.column("doc_key")  # not the reader itself: a pending total holds it weakly (`_total`)
         planned = plan(postings, parsed, scope, joined, within, key=reader.column("arxiv_id").__getitem__,
                        day=reader.column("date").__getitem__, read=self._stored, distinct=self._distinct,
-                       place=None if self._ordered else lambda doc: place(keys[doc]))
+                       place=None if self._ordered else _places(reader.column("doc_key")))
         planned.again = lambda: self._plan(parsed, scope, joined, since, until, exclude)
         return planned
 
@@ -368,7 +379,7 @@ class WhooshIndex(Engine):
 
         return count
 
-    @_per_thread
+    @partial(_per_thread, counting=True)
     def _recount(self, query: Planned) -> tuple[int, bool]:
         """``query``'s total, counted on this thread's reader (see `_total`)."""
         fresh = query.replanned()
