@@ -23,7 +23,7 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -36,10 +36,17 @@ STOP_WORDS = frozenset((
 test compares with this), copied: importing ``whoosh.analysis`` for them
 cost every query process Whoosh's analysers and an English stemmer."""
 
-ANALYZER_VERSION = "kiwi-4"
+ANALYZER_VERSION = "kiwi-5"
 """Bumped whenever the terms produced for a text change: forces a rebuild
 (3: no position left for a stop word; 4: English words before a full stop
-mended, `_kept`)."""
+mended, `_kept`; 5: a Hangul word that makes no term holds a `GAP`)."""
+
+GAP = "\u2423"
+"""The term of a position held by a Hangul word that makes no term of its
+own (및, 두, 모두, 아직, 간): indexed, so that "모델 성능" is no phrase of
+"모델 모두 아직 성능" and "성능을 대폭 향상" one of itself, but never a word
+a query searches (`query.word_parts`), nor counted in a field's length,
+its top terms or a paper's key terms. ``␣``: no analysis makes it."""
 
 _KEEP_PREFIXES = ("NN", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
 _DROP_TAGS = {"NNB"}  # dependent nouns (것, 수, 등) carry no topic
@@ -100,6 +107,7 @@ def kiwi_version() -> str:
 
 
 WORD = re.compile(r"\S+")
+_HANGUL_SYLLABLE = re.compile("[\uac00-\ud7a3]")
 """A word form: what the lexicon records and a query looks up."""
 
 
@@ -232,16 +240,51 @@ def analyse(text: str) -> list[Term]:
 
 
 def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
-    """The text's terms, numbered without gaps: a stop word leaves none, as
-    a particle leaves none. A query phrase is its terms side by side, so a
-    gap for "of" made "mixture of experts" and "text-to-image" match no
-    paper that writes them (positions also decide proximity)."""
+    """The text's terms, numbered without gaps for what a word carries
+    besides: a stop word leaves none, as a particle leaves none. A query
+    phrase is its terms side by side, so a gap for "of" made "mixture of
+    experts" and "text-to-image" match no paper that writes them (positions
+    also decide proximity). A Hangul word that makes no term holds a
+    position of its own (`GAP`)."""
     terms: list[Term] = []
     for form, start, end in _kept(tokens):
         term = normalise(form)
         if term:
             terms.append(Term(term, len(terms), start, end))
-    return _with_names(text, terms)
+    return _with_gaps(text, _with_names(text, terms))
+
+
+def no_term(reading: Sequence[Sequence]) -> bool:
+    """Whether a word's reading (``[term, pos, start, end]`` items) makes no
+    term: none at all, or a `GAP`."""
+    return all(r[0] == GAP for r in reading)
+
+
+def _with_gaps(text: str, terms: list[Term]) -> list[Term]:
+    """The terms with a `GAP` for each Hangul word among them that makes
+    none, every later position moved on by one: 모두 and 아직 made no term,
+    so "모델 모두 아직 성능" matched the phrase "모델 성능"."""
+    starts = [t.start for t in terms]
+    gaps = [Term(GAP, 0, m.start(), m.end()) for m in WORD.finditer(text)
+            if _HANGUL_SYLLABLE.search(m.group()) and not _holds_term(starts, m.start(), m.end())]
+    if not gaps:
+        return terms
+    out: list[Term] = []
+    shift, following = 0, 0  # gaps so far; the position the next term would take, gaps aside
+    for t in sorted([*terms, *gaps], key=lambda t: t.start):
+        if t.text == GAP:
+            out.append(t._replace(pos=following + shift))
+            shift += 1
+        else:
+            out.append(t._replace(pos=t.pos + shift))
+            following = t.pos + 1
+    return sorted(out, key=lambda t: (t.pos, -(t.end - t.start)))
+
+
+def _holds_term(starts: list[int], start: int, end: int) -> bool:
+    """Whether a term starts inside [start, end) (``starts`` ascending)."""
+    i = bisect_left(starts, start)
+    return i < len(starts) and starts[i] < end
 
 
 def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int]]:

@@ -34,7 +34,7 @@ from . import pairs as mined_pairs
 from .analysis import ANALYZER_VERSION, Term
 from .errors import IndexCorruptError
 from .hits import Expansion
-from .query import ParsedQuery, Part, content_terms, is_hangul, plain, unique
+from .query import ParsedQuery, Part, content_terms, is_hangul, sequence, unique
 
 GLOSSARY_FILE = "glossary.json"
 READINGS_FILE = "readings.json"
@@ -145,7 +145,7 @@ def save_glossary(generation: Path, base: Path | None, surfaces: list[str], anal
 def glossary_body(surfaces: list[str], analysed: list[list[Term]]) -> dict:
     """The analysed glossary as stored (a directory's ``glossary.json``,
     a cluster's generation row): `glossary_surfaces` with their terms."""
-    terms = [[t.text for t in plain(ts)] for ts in analysed]
+    terms = [list(sequence(ts)) for ts in analysed]
     paired = 2 * len(load_pairs())
     rows = [[terms[i], surfaces[i], terms[i + 1], surfaces[i + 1]] for i in range(0, min(paired, len(surfaces)) - 1, 2)]
     concepts, at = [], paired

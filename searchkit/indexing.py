@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .analysis import Term
+from .analysis import GAP, Term
 from .corpus import Paper, Post, Problem, find_posts, parse_post
 from .errors import CorpusError
 from .schema import ALL, TEXT_FIELDS, unpack_spans
@@ -73,13 +73,19 @@ def refuse_skips(posts: list[Post]) -> None:
         raise CorpusError(f"{len(lost)} post(s) or paper(s) could not be indexed (--strict); first: {lost[0]}")
 
 
+def field_length(terms: list[Term]) -> int:
+    """A field's length as BM25 counts it: its terms, a `GAP` none."""
+    return sum(1 for t in terms if t.text != GAP)
+
+
 def count_lengths(totals: dict[str, int], analysed: list[list[Term]], texts: list[str]) -> None:
     """Add one paper's field lengths, as Whoosh counts them (one per
     term), to its post's totals; the combined field holds them all."""
     for name, terms, text in zip(TEXT_FIELDS, analysed, texts):
         if text:
-            totals[name] = totals.get(name, 0) + len(terms)
-            totals[ALL] = totals.get(ALL, 0) + len(terms)
+            size = field_length(terms)
+            totals[name] = totals.get(name, 0) + size
+            totals[ALL] = totals.get(ALL, 0) + size
 
 
 def section_text(paper: Paper, name: str) -> str:

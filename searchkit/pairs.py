@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis import Term
-from .query import SUFFIXES, content_terms, plain
+from .query import SUFFIXES, content_terms, sequence
 
 PAIRS_FILE = "pairs.json"
 VERSION = 1
@@ -229,9 +229,9 @@ def _bare(word: re.Match, terms: _Located, text: str) -> bool:
 
 
 def _terms_in(terms: _Located, start: int, end: int) -> tuple[str, ...]:
-    """The terms inside [start, end), parts rather than whole names (as
-    phrases match them)."""
-    return tuple(t.text for t in plain(terms.within(start, end)))
+    """The terms inside [start, end) as a phrase matches them (`sequence`:
+    두 단계(two stages) is the phrase 단계)."""
+    return sequence(terms.within(start, end))
 
 
 # The generation's file

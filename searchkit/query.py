@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .analysis import WORD, Term, spellings
+from .analysis import GAP, WORD, Term, no_term, spellings
 from .errors import QueryError
 from .hits import Expansion
 
@@ -133,7 +133,7 @@ def parse_query(text: str, analyse: Analyse, phrase: ReadPhrase | None = None) -
     text = check_query(text)
     parts: list[Part] = []
     for match in _PHRASE.finditer(text):
-        alternatives = phrase(match.group(1)) if phrase else (tuple(t.text for t in plain(analyse(match.group(1)))),)
+        alternatives = phrase(match.group(1)) if phrase else (sequence(analyse(match.group(1))),)
         if alternatives and alternatives[0]:
             parts.append(Part(alternatives, required=True, label=match.group(1)))
     free = _PHRASE.sub(" ", text).replace('"', " ")
@@ -152,7 +152,7 @@ def read_phrase(text: str, analyse: Analyse, lookup: Readings) -> tuple[tuple[st
     read as no term is searched as itself only where `Lexicon.analyse`
     says: "여섯 가지" is no phrase 가지, "이진 분류" keeps 이진), then
     `phrase_readings`; empty when it keeps no term."""
-    terms = tuple(t.text for t in plain(analyse(text)))
+    terms = sequence(analyse(text))
     return tuple(dict.fromkeys([terms, *phrase_readings(text, lookup)])) if terms else ()
 
 
@@ -178,7 +178,7 @@ def phrase_readings(text: str, lookup: Readings) -> list[tuple[str, ...]]:
             return []
         total = sum(n for _, n in found)
         # a reading of no term only where it is the word's commonest (다른 is mostly no term; 대형 once)
-        options = [(r, n / total) for i, (r, n) in enumerate(found) if r or not i]
+        options = [(r, n / total) for i, (r, n) in enumerate(found) if not no_term(r) or not i]
         beam = sorted(((chosen + (r,), p * share) for chosen, p in beam for r, share in options),
                       key=lambda item: -item[1])[:PHRASE_READINGS]
     out = []
@@ -188,8 +188,8 @@ def phrase_readings(text: str, lookup: Readings) -> list[tuple[str, ...]]:
         for reading in chosen:
             terms += [Term(term, base + pos, 0, 0) for term, pos, *_ in reading]
             base += 1 + max((r[1] for r in reading), default=-1)
-        if len(sequence := tuple(t.text for t in plain(terms))) > 1:
-            out.append(sequence)
+        if len(found := sequence(terms)) > 1:
+            out.append(found)
     return list(dict.fromkeys(out))
 
 
@@ -200,6 +200,7 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
     one part matching those terms in sequence: the lone syllable is no
     word of its own, and its neighbour alone (저자, author) is another."""
     parts: list[Part] = []
+    terms = [t for t in terms if t.text != GAP]  # a word that makes no term holds a position only
     i = 0
     while i < len(terms):
         term = terms[i]
@@ -272,6 +273,19 @@ def compound_halves(word: str) -> list[tuple[str, str]]:
     """The ways `split_compounds` tries to cut a Korean word: two halves
     of two syllables or more."""
     return [(word[:i], word[i:]) for i in range(2, len(word) - 1)]
+
+
+def sequence(terms: list[Term]) -> tuple[str, ...]:
+    """A phrase's terms as it is matched, position by position: parts
+    rather than whole names (`plain`), a `GAP` kept between two terms and
+    none at either end ("두 가지" is no phrase of 가지, "두 단계" the
+    phrase 단계, "성능을 대폭 향상" 성능, GAP, 향상)."""
+    found = [t.text for t in plain(terms)]
+    while found and found[0] == GAP:
+        found.pop(0)
+    while found and found[-1] == GAP:
+        found.pop()
+    return tuple(found)
 
 
 def plain(terms: list[Term]) -> list[Term]:

@@ -9,7 +9,7 @@ import pytest
 from whoosh.fields import TEXT
 
 from searchkit import analysis
-from searchkit.analysis import Term, analyse, analyse_many, normalise
+from searchkit.analysis import GAP, Term, analyse, analyse_many, normalise
 from searchkit.backends.whoosh.schema import KiwiTokenizer, Preanalysed, build_schema, korean_analyzer
 from searchkit.corpus import find_posts, parse_post
 
@@ -60,8 +60,8 @@ def test_english_plural_meets_singular_and_short_words_stay() -> None:
 def test_korean_offsets_land_on_the_words() -> None:
     source = "본 논문은 토큰 압축 시 발생하는 학습 난이도를 완화한다."
     got = [(t.text, source[t.start : t.end]) for t in analyse(source)]
-    assert got == [("논문", "논문"), ("토큰", "토큰"), ("압축", "압축"), ("발생", "발생"), ("학습", "학습"),
-                   ("난이도", "난이도"), ("완화", "완화")]
+    assert got == [(GAP, "본"), ("논문", "논문"), ("토큰", "토큰"), ("압축", "압축"), (GAP, "시"), ("발생", "발생"),
+                   ("학습", "학습"), ("난이도", "난이도"), ("완화", "완화")]
 
 
 def test_mixed_korean_english_offsets() -> None:
@@ -244,7 +244,7 @@ def test_a_phrase_with_a_stop_word_finds_the_paper(tmp_path) -> None:
     # Kiwi cuts some English words before a full stop in two, and keeps the stop on others
     ("Reinforcement Learning.", [("reinforcement", 0, 0, 13), ("learn", 1, 14, 22)]),
     ("Learning, Planning.", [("learn", 0, 0, 8), ("plan", 1, 10, 18)]),
-    ("the models. 이 논문", [("model", 0, 4, 10), ("논문", 1, 14, 16)]),
+    ("the models. 이 논문", [("model", 0, 4, 10), (GAP, 1, 12, 13), ("논문", 2, 14, 16)]),
     ("FLUX.1-dev", [("flux.1-dev", 0, 0, 10), ("flux", 0, 0, 4), ("1", 1, 5, 6), ("dev", 2, 7, 10)]),
     ("GPUs.", [("gpu", 0, 0, 4)]),
 ])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from searchkit import analysis
-from searchkit.analysis import Term, analyse
+from searchkit.analysis import GAP, Term, analyse
 from searchkit.lexicon import PARTICLES, Lexicon, split_words
 
 CORPUS_TEXTS = [
@@ -66,8 +66,10 @@ def test_split_words_records_a_word_without_its_punctuation_too() -> None:
 
 
 def test_split_words_records_words_without_terms() -> None:
+    """및 makes no term but holds a position (`GAP`): the lexicon gives a
+    query's phrase the same position there as the texts have."""
     text = "확산 및 모델"
-    assert split_words(text, analyse(text))["및"] == []
+    assert split_words(text, analyse(text))["및"] == [(GAP, 0, 0, 1)]
 
 
 def test_split_words_leaves_out_words_a_term_straddles() -> None:
@@ -321,13 +323,13 @@ def test_a_query_of_words_read_as_no_term_searches_the_index_terms_they_are(tmp_
     assert lex.readings(["깊이", "직접"]) == {"깊이": [([], 3), ([["깊이", 0, 0, 2]], 2)],
                                             "직접": [([], 4), ([["직접", 0, 0, 2]], 1)]}
     assert lex.analyse("깊이", known) == [Term("깊이", 0, 0, 2)]
-    assert [t.text for t in lex.analyse("이 깊이", known)] == ["깊이"]  # read so 2 times in 5
+    assert [t.text for t in lex.analyse("이 깊이", known)] == [GAP, "깊이"]  # read so 2 times in 5; 이 a position
     assert [t.text for t in lex.analyse("깊이 추정", known)] == ["깊이", "추정"]
-    assert [t.text for t in lex.analyse("직접 추정", known)] == ["추정"]  # 1 in 5: under a quarter
+    assert [t.text for t in lex.analyse("직접 추정", known)] == [GAP, "추정"]  # 1 in 5: under a quarter
     assert [t.text for t in lex.analyse("직접", known)] == ["직접"]  # alone
-    assert [t.text for t in lex.analyse("두 가지 방법", known)] == ["방법"]
-    assert lex.analyse("두 가지", known) == []  # never read as itself: not searched even with nothing else
-    assert lex.analyse("이 모두", known) == []
+    assert [t.text for t in lex.analyse("두 가지 방법", known)] == [GAP, GAP, "방법"]
+    assert [t.text for t in lex.analyse("두 가지", known)] == [GAP, GAP]  # never read as itself: not searched
+    assert [t.text for t in lex.analyse("이 모두", known)] == [GAP, GAP]
     lex.close()
 
 

@@ -23,7 +23,7 @@ from searchkit.errors import IndexCorruptError, IndexMissingError, NotFoundError
 from searchkit.glossary import glossary_surfaces
 from searchkit.schema import SECTION_GROUPS
 
-from .conftest import DEFAULT_CORPUS, REPO, TINY_IDS, write_posts
+from .conftest import DEFAULT_CORPUS, REPO, TINY_IDS, index_one_post, write_posts
 
 
 def span_texts(hit: searchkit.Hit) -> list[str]:
@@ -692,3 +692,29 @@ def test_reindex_from_a_plain_script(tmp_path: Path) -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_a_phrase_is_not_matched_across_a_word_that_makes_no_term(tmp_path: Path) -> None:
+    """모두, 아직, 및, 두 and 간 make no term; they took no position, so
+    "모델 성능" matched "모델 모두 아직 성능" and "모델 간 성능" (a probe found
+    such hits on the shared corpus). Each now holds a position, and a
+    phrase that names one (성능을 대폭 향상) still finds its own text."""
+    index = index_one_post(tmp_path, "".join(
+        f"# {i}. [Paper {i}](https://arxiv.org/abs/2501.0000{i})\n## Method\n{text}\n\n" for i, text in enumerate([
+            "이 연구는 모델 모두 아직 성능이 낮다고 보고한다.",
+            "두 모델 간 성능 차이를 분석한다.",
+            "제안한 방법은 모델 성능을 높인다.",
+            "학습 성능을 대폭 향상시킨다.",
+        ], 1)))
+    with searchkit.open_index(index) as opened:
+        def found(query: str) -> list[str]:
+            return sorted(h.arxiv_id for h in opened.search(query, expand=False))
+
+        assert found('"모델 성능"') == ["2501.00003"]
+        assert found('"성능을 대폭 향상"') == ["2501.00004"]
+        assert found('"모델 간 성능"') == ["2501.00002"]
+        assert found("모델 모두") == found("모델")  # a position, never a word searched
+        with pytest.raises(QueryError, match="no searchable words"):
+            opened.search("모두")
+        hit = opened.search('"모델 간 성능"', expand=False)[0]
+        assert "**모델 간 성능**" in hit.highlights["method"].marked()

@@ -36,6 +36,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         # lexicon.py
         "HANGUL_WORD": lexicon._HANGUL_WORD.pattern,
         "AS_ITSELF": lexicon.AS_ITSELF,
+        "GAP": analysis.GAP,
         "PARTICLES": sorted(lexicon.PARTICLES),
         # analysis.py (the page's stand-in for Kiwi on words the lexicon cannot analyse)
         "STOP_WORDS": sorted(analysis.STOP_WORDS),

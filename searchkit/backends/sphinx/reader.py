@@ -32,6 +32,7 @@ import numpy as np
 from whoosh.automata import lev
 
 from ... import bm25, engine
+from ...analysis import GAP
 from ...engine import Engine, Planned, plan
 from ...errors import IndexClosedError, IndexMissingError, IndexStaleError, NotFoundError
 from ...glossary import Glossary, readings_in
@@ -233,10 +234,12 @@ class CandidatePostings(DensePostings):
 
 
 def _length(doc: dict, field: str, names: Sequence[str]) -> int:
-    """A field's length in terms (the combined field's: all sections'), kept with the document."""
+    """A field's length in terms (the combined field's: all sections'; a
+    `GAP` is none), kept with the document."""
     memo = doc.setdefault("_lengths", {})
     if field not in memo:
-        memo[field] = sum(len(doc["spans"].terms(n)) for n in names if n in doc["spans"])
+        memo[field] = sum(len(doc["spans"].terms(n)) - doc["spans"].terms(n).count(GAP)
+                          for n in names if n in doc["spans"])
     return memo[field]
 
 

@@ -383,7 +383,7 @@ class Writer:
                 self.mined.setdefault(paper.post, []).extend(
                     [list(p.ko_terms), p.ko_text, list(p.en_terms), p.en_text] for p in pairs.mine_fields(own, fields))
                 for name, terms in zip(TEXT_FIELDS, fields):
-                    counts[name].update(t.text for t in terms)
+                    counts[name].update(t.text for t in terms)  # GAP too: the directory's top terms scan it
                 if len(pending.rows[shard]) >= BATCH_DOCS:
                     self._insert(shard, pending.take(shard))
                 if progress and (i % 16 == 15 or i + 1 == len(papers)):
@@ -433,7 +433,7 @@ def _row(doc: int, new: int, paper: Paper, fields: list[list[Term]], own: list[s
         spans[name] = [words, base64.b64encode(numbers).decode("ascii")]
         texts[name] = text
     encoded = [field_text(terms) if text else "" for terms, text in zip(fields, own)]
-    sizes = [len(terms) if text else 0 for terms, text in zip(fields, own)]
+    sizes = [indexing.field_length(terms) if text else 0 for terms, text in zip(fields, own)]
     lengths = [int(quantised_length(n)) for n in (sum(sizes), *sizes)]  # LENGTH_COLUMNS' order
     return (doc, *encoded, encode(paper.arxiv_id), new, FOREVER, int(paper.date.replace("-", "")), *lengths,
             paper.arxiv_id, paper.post, paper.date, paper.url, _json(spans), _json(texts))
@@ -463,15 +463,14 @@ class _Batches:
 
 def _encoded(row: tuple, paper: Paper) -> tuple[str, int]:
     """The row as an INSERT writes it, with its size in bytes (exact only
-    where it matters: a character is at most 3 bytes of UTF-8 here)."""
+    where it matters: the estimate, 3 bytes a character, only sizes batches)."""
     text = values([row])
     size = len(text) * 3
     if size > min(STATEMENT_BYTES, ROW_BYTES):
         size = len(text.encode("utf-8"))
         if size > ROW_BYTES:
             raise ClusterError(f"{paper.post}: paper {paper.arxiv_id} is too large for a cluster node: its document "
-                               f"is {size / 2**20:.0f} MB, a node takes {ROW_BYTES / 2**20:.0f} MB at most; nothing "
-                               "was published")
+                               f"is {size:,} bytes, a node takes {ROW_BYTES:,} at most; nothing was published")
     return text, size
 
 

@@ -35,7 +35,10 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
+from ...analysis import GAP
 from .schema import KiwiTokenizer, Preanalysed
+
+_GAP = GAP.encode("utf-8")
 
 COMPRESS_FROM = 512
 """Blocks whose pickle is smaller are written uncompressed (Whoosh meant to
@@ -138,7 +141,8 @@ class BulkWriter(SegmentWriter):
                     postings.values.append(vbytes)
                 elif size:
                     postings.values += vbytes
-                length += freq
+                if tbytes != _GAP:  # a position, not a term of the field's length
+                    length += freq
             self.buffered += len(items)
             if not field.scorable:
                 length = 0

@@ -20,6 +20,9 @@ function pointer(text) {
   };
 }
 
+// analysis.no_term: a reading that makes no term, none at all or a GAP
+export const noTerm = (reading) => reading.every((r) => r[0] === T().GAP);
+
 // lexicon._share_as_itself: how often the texts read word as the one term word
 function shareAsItself(word, readings) {
   const total = readings.reduce((sum, [, n]) => sum + n, 0);
@@ -52,13 +55,17 @@ export async function analyse(text, known) {
   // every word read more than one way: a word read one way is never read as itself here)
   const candidates = [];
   for (const word of words) {
-    if (!found.get(word).length && /^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) candidates.push(word);
+    if (noTerm(found.get(word)) && /^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) candidates.push(word);
   }
   const alone = matches.length === 1;
   const counted = alone ? [] : await Promise.all(candidates.map((word) => sharded("alt", word)));
   candidates.forEach((word, i) => {
     if (alone || shareAsItself(word, counted[i] || []) >= T().AS_ITSELF) found.set(word, [[word, 0, 0, word.length]]);
   });
+  // a Hangul word read as no term holds a GAP, as the texts' analysis gives it
+  for (const word of words) {
+    if (!found.get(word).length && /[\uac00-\ud7a3]/u.test(word)) found.set(word, [[T().GAP, 0, 0, [...word].length]]);
+  }
   const terms = [];
   const pointAt = pointer(text);
   let base = 0;

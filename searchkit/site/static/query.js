@@ -1,8 +1,8 @@
 // Mirrors searchkit/query.py (check_query, parse_query, word_parts,
-// _suffix, _glued_run, split_compounds, plain, unique) and glossary.Glossary.expand.
+// _suffix, _glued_run, split_compounds, sequence, plain, unique) and glossary.Glossary.expand.
 // A part is {alternatives: [[term, …], …], required, weight, label, typed, covers, significance}.
 import { meta, glossaryEntries, lookup, sharded } from "./store.js";
-import { analyse } from "./lexicon.js";
+import { analyse, noTerm } from "./lexicon.js";
 
 // text.slice by code points, the offsets terms carry (lexicon.js `points`)
 const pointSlice = (text, start, end) => Array.from(text).slice(start, end).join("");
@@ -92,7 +92,7 @@ export async function parseQuery(text, known) {
   const parts = [];
   for (const m of text.matchAll(new RegExp(T().PHRASE, "gu"))) {
     const [analysed, others] = await Promise.all([analyse(m[1], known), phraseReadings(m[1])]); // one round of requests
-    const terms = plain(analysed).map((t) => t[0]);
+    const terms = sequence(analysed);
     if (!terms.length) continue;
     const alternatives = new Map([terms, ...others].map((a) => [JSON.stringify(a), a]));
     parts.push(part([...alternatives.values()], { required: true, label: m[1] }));
@@ -125,7 +125,7 @@ export async function phraseReadings(text) {
     const found = readings.get(word) || readings.get(word.toLowerCase());
     if (!found) return [];
     const total = found.reduce((sum, [, n]) => sum + n, 0);
-    const options = found.filter(([r], i) => r.length || !i).map(([r, n]) => [r, n / total]);
+    const options = found.filter(([r], i) => !noTerm(r) || !i).map(([r, n]) => [r, n / total]);
     beam = beam.flatMap(([chosen, p]) => options.map(([r, share]) => [[...chosen, r], p * share]))
       .map((item, i) => [...item, i]).sort((a, b) => b[1] - a[1] || a[2] - b[2])
       .slice(0, T().PHRASE_READINGS).map(([chosen, p]) => [chosen, p]);
@@ -138,8 +138,8 @@ export async function phraseReadings(text) {
       for (const [term, pos] of reading) terms.push([term, base + pos, 0, 0]);
       base += 1 + Math.max(-1, ...reading.map((r) => r[1]));
     }
-    const sequence = plain(terms).map((t) => t[0]);
-    if (sequence.length > 1) out.set(JSON.stringify(sequence), sequence);
+    const found = sequence(terms);
+    if (found.length > 1) out.set(JSON.stringify(found), found);
   }
   return [...out.values()];
 }
@@ -147,6 +147,7 @@ export async function phraseReadings(text) {
 // query.word_parts
 export function wordParts(text, terms) {
   const parts = [];
+  terms = terms.filter((t) => t[0] !== T().GAP); // a word that makes no term holds a position only
   let i = 0;
   while (i < terms.length) {
     const [term, , start, end] = terms[i];
@@ -207,6 +208,14 @@ export async function splitCompounds(parsed, known) {
 }
 
 // query.plain
+// query.sequence: a phrase's terms position by position, a GAP kept between terms, none at either end
+export function sequence(terms) {
+  const found = plain(terms).map((t) => t[0]);
+  while (found.length && found[0] === T().GAP) found.shift();
+  while (found.length && found[found.length - 1] === T().GAP) found.pop();
+  return found;
+}
+
 export function plain(terms) {
   const out = [];
   for (const t of terms) {
