@@ -290,6 +290,9 @@ def test_strict_refuses_a_paper_skipped_within_a_post(tiny_copy: tuple[Path, Pat
     assert strict.exit_code == 2
     assert strict.stderr.startswith("Error: 1 post(s) or paper(s) could not be indexed (--strict); first: ")
     assert "2025-01-11-two.md:7: paper heading has no arXiv link" in strict.stderr
+    fresh = index.parent / "fresh-index"  # refused before anything is written: not even its directory
+    assert run("reindex", "--corpus", str(corpus), "--index", str(fresh), "--strict").exit_code == 2
+    assert not fresh.exists()
 
 
 def test_reindex_messages_are_not_wrapped_when_piped(tiny_copy: tuple[Path, Path]) -> None:

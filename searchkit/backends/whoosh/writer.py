@@ -98,6 +98,7 @@ def reindex(
     corpus, index = directory(corpus_dir, "corpus"), directory(index_dir, "index")
     if not corpus.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus}")
+    existed = index.exists()
     try:
         with writer_lock(index, on_wait):
             cleanup(index)  # half-built generations of a reindex that was killed
@@ -105,7 +106,7 @@ def reindex(
             posts = read_corpus(corpus, progress)
             skipped = tuple(p for post in posts for p in post.problems if p.fatal)
             if strict:
-                indexing.refuse_skips(posts)
+                _refused(index, existed, posts)
             guard = None if allow_empty else _EmptyGuard(corpus, index, len(posts))
             report = _apply(index, base, manifest, posts, progress, guard)
     except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only directory
@@ -120,6 +121,17 @@ def reindex(
         notices=tuple(notices),
         **report,
     )
+
+
+def _refused(index: Path, existed: bool, posts: list[Post]) -> None:
+    """``--strict``'s refusal (`indexing.refuse_skips`), which writes
+    nothing: an index directory made only to hold the lock goes with it."""
+    try:
+        indexing.refuse_skips(posts)
+    except CorpusError:
+        if not existed and [p.name for p in index.iterdir()] == [".lock"]:
+            shutil.rmtree(index, ignore_errors=True)
+        raise
 
 
 def _write_error(exc: OSError | sqlite3.Error, index: Path, corpus: Path) -> IndexWriteError:
