@@ -107,8 +107,8 @@ def kiwi_version() -> str:
 
 
 WORD = re.compile(r"\S+")
-_HANGUL_SYLLABLE = re.compile("[\uac00-\ud7a3]")
 """A word form: what the lexicon records and a query looks up."""
+_HANGUL_SYLLABLE = re.compile("[\uac00-\ud7a3]")
 
 
 def spellings(words: Iterable[str]) -> list[str]:
