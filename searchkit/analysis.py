@@ -254,6 +254,12 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
     return _with_gaps(text, _with_names(text, terms))
 
 
+def holds_gap(word: str) -> bool:
+    """Whether a word that makes no term holds a position (a `GAP`): a
+    Hangul one does; an English stop word or punctuation does not."""
+    return bool(_HANGUL_SYLLABLE.search(word))
+
+
 def no_term(reading: Sequence[Sequence]) -> bool:
     """Whether a word's reading (``[term, pos, start, end]`` items) makes no
     term: none at all, or a `GAP`."""
@@ -266,7 +272,7 @@ def _with_gaps(text: str, terms: list[Term]) -> list[Term]:
     so "모델 모두 아직 성능" matched the phrase "모델 성능"."""
     starts = [t.start for t in terms]
     gaps = [Term(GAP, 0, m.start(), m.end()) for m in WORD.finditer(text)
-            if _HANGUL_SYLLABLE.search(m.group()) and not _holds_term(starts, m.start(), m.end())]
+            if holds_gap(m.group()) and not _holds_term(starts, m.start(), m.end())]
     if not gaps:
         return terms
     out: list[Term] = []

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import stat
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -361,18 +362,20 @@ class _Body:
     @classmethod
     def of(cls, lines: list[str], start: int, path: str) -> _Body:
         lines, code, hidden, problems = list(lines), set(), set(), []
+        ends = _Closers(lines, start)
         i = start
         while i < len(lines):
-            end = _block_end(lines, i)
-            if end is not None:
-                (code if _FENCE.match(lines[i]) else hidden).update(range(i + 1, end))
-                hidden.update({i, end} if _FENCE.match(lines[i]) else range(i, end + 1))
+            fence, comment = _FENCE.match(lines[i]), _COMMENT.match(lines[i])
+            end = ends.fence(i, fence.group(1)) if fence else ends.comment(i, lines[i]) if comment else None
+            if end is not None:  # a fence's lines are text (code); a comment's, with the fences, are not shown
+                (code if fence else hidden).update(range(i + 1, end))
+                hidden.update({i, end} if fence else range(i, end + 1))
                 i = end + 1
                 continue
-            if _FENCE.match(lines[i]) or _COMMENT.match(lines[i]):
-                what = "code fence" if _FENCE.match(lines[i]) else "HTML comment"
+            if fence or comment:
+                what = "code fence" if fence else "HTML comment"
                 problems.append(Problem(path, i + 1, f"a {what} opened here is never closed; read as text"))
-            elif i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and _paper_heading("# " + lines[i].strip()):
+            elif i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and _paper_link("# " + lines[i].strip())[2]:
                 lines[i], lines[i + 1] = "# " + lines[i].strip(), ""
             elif _NEAR_HEADING.match(lines[i]):
                 problems.append(Problem(path, i + 1, "a paper heading Markdown does not render as one (no space "
@@ -386,31 +389,49 @@ class _Body:
         return i not in self.code and i not in self.hidden and bool(_H1.match(self.lines[i]))
 
 
-def _block_end(lines: list[str], i: int) -> int | None:
-    """The line closing the fenced code block or HTML comment that line
-    ``i`` opens; None when it opens none, or one never closed."""
-    fence = _FENCE.match(lines[i])
-    if fence:
-        mark = fence.group(1)
-        closer = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
-        return next((k for k in range(i + 1, len(lines)) if closer.match(lines[k])), None)
-    if _COMMENT.match(lines[i]):
-        if "-->" in lines[i][lines[i].index("<!--") + 4 :]:
-            return i
-        return next((k for k in range(i + 1, len(lines)) if "-->" in lines[k]), None)
-    return None
+class _Closers:
+    """Where fences and comments close, found in one pass over the body:
+    searching forward from each opener read a post with thousands of
+    openers never closed (``~~~ approximately``) once per opener."""
+
+    def __init__(self, lines: list[str], start: int) -> None:
+        self._fences: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}  # char → (line, fence length)
+        self._comments: list[int] = []
+        for k in range(start, len(lines)):
+            if closer := _FENCE_CLOSER.match(lines[k]):
+                self._fences[closer.group(1)[0]].append((k, len(closer.group(1))))
+            if "-->" in lines[k]:
+                self._comments.append(k)
+
+    def fence(self, i: int, mark: str) -> int | None:
+        """The line closing the fence ``mark`` opened at line ``i``: the same
+        character, at least as many; None when none does."""
+        found = self._fences[mark[0]]
+        at = bisect_right(found, (i, len(mark) + 1_000_000))
+        return next((k for k, size in found[at:] if size >= len(mark)), None)
+
+    def comment(self, i: int, line: str) -> int | None:
+        """The line closing the comment opened at line ``i``: ``i`` itself
+        when ``-->`` follows its ``<!--``."""
+        at = bisect_left(self._comments, i)
+        if at < len(self._comments) and self._comments[at] == i and "-->" not in line[line.index("<!--") + 4 :]:
+            at += 1
+        return self._comments[at] if at < len(self._comments) else None
 
 
-def _paper_heading(line: str) -> bool:
-    """Whether ``line`` is a paper heading: a level-1 heading linking arXiv."""
+def _paper_link(line: str) -> tuple[re.Match | None, str, re.Match | None]:
+    """A paper heading's match, its link (``<…>``, CommonMark's form, taken
+    off) and the link's arXiv match: None for what ``line`` is not."""
     heading = _HEADING.match(line.rstrip())
-    return bool(heading and _ARXIV_URL.search(heading.group("url").removeprefix("<").removesuffix(">")))
+    url = heading.group("url").removeprefix("<").removesuffix(">") if heading else ""
+    return heading, url, _ARXIV_URL.search(url) if heading else None
 
 
 _FENCE = re.compile(r"^ {0,3}(?:(?:[-*+]|\d+[.)])[ \t]+)?(`{3,}(?=[^`]*$)|~{3,})")
 """A fence's opening line, also as a list item's first line (``- ```python``,
 closed by the item's indented fence); a backtick fence's info string holds
 no backtick (```` ```x``` ```` is inline code)."""
+_FENCE_CLOSER = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
 _COMMENT = re.compile(r"^ {0,3}<!--")
 _SETEXT = re.compile(r"^ {0,3}=+[ \t]*$")
 _NEAR_HEADING = re.compile(
@@ -429,10 +450,7 @@ def _paper_blocks(body: _Body, start: int) -> list[tuple[int, int]]:
 def _parse_paper(
     body: _Body, start: int, end: int, date: str, path: str, name: str, problems: list[Problem]
 ) -> Paper | None:
-    lines = body.lines
-    heading = _HEADING.match(lines[start].rstrip())
-    url = heading.group("url").removeprefix("<").removesuffix(">") if heading else ""  # <…>: CommonMark's form
-    arxiv = _ARXIV_URL.search(url) if heading else None
+    heading, url, arxiv = _paper_link(body.lines[start])
     if heading is None or arxiv is None:
         problems.append(Problem(path, start + 1, "paper heading has no arXiv link; paper skipped", lost=True))
         return None

@@ -22,14 +22,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .analysis import GAP, WORD, Term, no_term, spellings
+from .analysis import GAP, WORD, Term, holds_gap, no_term, spellings
 from .errors import IndexCorruptError
 
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
 _HANGUL_NOUN = re.compile(r"[\uac00-\ud7a3]{2,}")
 """A typed word that may be searched as itself (see `Lexicon.analyse`)."""
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
-_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 PARTICLES = frozenset("을를이가은는의에로와과")
 """Case particles: after a recorded word they are the particle, even when
 Kiwi once slipped and left one as an index term (얼굴을 → 얼굴, not 얼굴 + 을,
@@ -422,7 +421,7 @@ class Lexicon:
         for word in self._as_themselves(words, found, known, len(matches) == 1, counted):
             found[word] = [[word, 0, 0, len(word)]]
         for word in words:  # read by the stand-in, or an index of before GAPs: as the texts' analysis reads it
-            if not found[word] and _HANGUL_SYLLABLE.search(word):
+            if not found[word] and holds_gap(word):
                 found[word] = [[GAP, 0, 0, len(word)]]
         terms: list[Term] = []
         base = 0

@@ -238,8 +238,7 @@ def _length(doc: dict, field: str, names: Sequence[str]) -> int:
     `GAP` is none), kept with the document."""
     memo = doc.setdefault("_lengths", {})
     if field not in memo:
-        memo[field] = sum(len(doc["spans"].terms(n)) - doc["spans"].terms(n).count(GAP)
-                          for n in names if n in doc["spans"])
+        memo[field] = sum(sum(1 for t in doc["spans"].terms(n) if t != GAP) for n in names if n in doc["spans"])
     return memo[field]
 
 

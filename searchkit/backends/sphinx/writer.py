@@ -384,8 +384,6 @@ class Writer:
                     [list(p.ko_terms), p.ko_text, list(p.en_terms), p.en_text] for p in pairs.mine_fields(own, fields))
                 for name, terms in zip(TEXT_FIELDS, fields):
                     counts[name].update(t.text for t in terms)  # GAP too: the directory's top terms scan it
-                if len(pending.rows[shard]) >= BATCH_DOCS:
-                    self._insert(shard, pending.take(shard))
                 if progress and (i % 16 == 15 or i + 1 == len(papers)):
                     progress("analysing papers", i + 1, len(papers))
             for shard in list(pending.rows):
@@ -450,7 +448,8 @@ class _Batches:
 
     def full(self, shard: int, size: int) -> bool:
         """Whether a row of ``size`` bytes must wait for the next statement."""
-        return bool(self.rows.get(shard)) and self._bytes[shard] + size > STATEMENT_BYTES
+        held = self.rows.get(shard)
+        return bool(held) and (len(held) >= BATCH_DOCS or self._bytes[shard] + size > STATEMENT_BYTES)
 
     def add(self, shard: int, row: str, size: int) -> None:
         self.rows.setdefault(shard, []).append(row)
