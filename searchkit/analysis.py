@@ -36,10 +36,12 @@ STOP_WORDS = frozenset((
 test compares with this), copied: importing ``whoosh.analysis`` for them
 cost every query process Whoosh's analysers and an English stemmer."""
 
-ANALYZER_VERSION = "kiwi-5"
-"""Bumped whenever the terms produced for a text change: forces a rebuild
-(3: no position left for a stop word; 4: English words before a full stop
-mended, `_kept`; 5: a Hangul word that makes no term holds a `GAP`)."""
+ANALYZER_VERSION = "kiwi-6"
+"""Bumped whenever the terms produced for a text, or what the index
+records of them, change: forces a rebuild (3: no position left for a stop
+word; 4: English words before a full stop mended, `_kept`; 5: a Hangul word
+that makes no term holds a `GAP`; 6: the lexicon counts how often each term
+stands glued inside a longer word, `lexicon.piece_counts`)."""
 
 GAP = "\u2423"
 """The term of a position held by a Hangul word that makes no term of its

@@ -192,7 +192,8 @@ class Engine(Index):
         no query. Word forms are looked up at once, and the df of every
         term the reading may ask `known` about (a compound's halves, a word
         read as no term) in one batch: a cluster answers each look-up over
-        the network."""
+        the network. Sticky pieces are not asked about: a word matched as
+        its pieces in sequence has the same terms to look up by."""
         ready = self._lexicon.prefetched(texts)
         self._prefetch((ALL, term) for term in _asked_about(ready))
         read = []
@@ -214,7 +215,7 @@ class Engine(Index):
         Kiwi only for unseen ones; expanded by the concept layer unless not,
         and each word weighed by what it tells (see `understand`)."""
         parsed = split_compounds(parse_query(query, lambda text: self._lexicon.analyse(text, self.known),
-                                             self._read_phrase), self.known)
+                                             self._read_phrase, self._lexicon.sticky), self.known)
         parsed = self._glossary.expand(parsed) if expand else parsed
         return understand(parsed, lambda term: self.df(ALL, term), self.size, expand)
 
@@ -530,9 +531,12 @@ def bare_id(arxiv_id: str) -> str:
 def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:
     """Two Korean words typed apart also match the compound written as one
     word (희소 어텐션 → 희소어텐션), and two Latin words a name written as one
-    (flash attention → FlashAttention, dino v3 → DINOv3), when the index has it."""
-    joined = ["".join(pair) for pair in neighbour_pairs(parsed) if is_hangul("".join(pair))]
+    (flash attention → FlashAttention, dino v3 → DINOv3), when the index has it;
+    so does a word matched as its pieces in sequence (`query.word_parts`:
+    프레임워크, which Kiwi keeps whole in some texts)."""
     names = [p.alternatives[0] for p in parsed.typed if not p.required]
+    joined = ["".join(name) for name in names if len(name) > 1 and is_hangul("".join(name))]
+    joined += ["".join(pair) for pair in neighbour_pairs(parsed) if is_hangul("".join(pair))]
     joined += [a[-1] + b[0] for a, b in zip(names, names[1:]) if _NAME.fullmatch(a[-1] + b[0])]
     return [word for word in dict.fromkeys(joined) if known(word)]
 

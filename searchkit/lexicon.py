@@ -45,6 +45,18 @@ UNKNOWN_LONGEST = 64
 all-Hangul run of the shared corpus (30 syllables), so segmenting stays
 linear without changing how any real word is read."""
 _LONGEST = "CREATE TABLE IF NOT EXISTS longest (n INTEGER NOT NULL)"
+_PIECES = ("CREATE TABLE IF NOT EXISTS pieces (term TEXT PRIMARY KEY, glued INTEGER NOT NULL, total INTEGER NOT NULL) "
+           "WITHOUT ROWID")
+"""Per Hangul term, how many texts hold it inside an all-Hangul word form
+glued to another term of two syllables or more, and how many hold it at all
+(`piece_counts`): what `sticky` reads. Kept as the counts are: an
+incremental reindex adds the new posts' and takes the replaced posts'."""
+STICKY = 0.8
+"""The share of a term's texts that must write it glued inside a longer
+word for it to be no word of its own (`sticky`): 워크 (of 프레임워크) 1.0,
+셋 (데이터셋) 0.99, 모달 (멀티모달) 0.84; 학습 0.25, 증류 0.07, 정렬 0.00."""
+STICKY_MIN = 3
+"""Texts a sticky term must occur in: one odd spelling decides nothing."""
 AS_ITSELF = 0.25
 """How often the texts must read a word as itself for a query to search it
 so where its commonest reading keeps no term: 깊이 is the noun depth in 28
@@ -140,6 +152,53 @@ def _share_as_itself(word: str, readings: Sequence[tuple[list[list], int]]) -> f
     return itself / total if total else 0.0
 
 
+def piece_counts(counts: Mapping[str, Mapping[tuple, int]]) -> dict[str, list[int]]:
+    """(glued, total) per Hangul term from word form → reading → number of
+    texts (`Lexicon` counts): only all-Hangul forms count, so a text's word
+    counts once (a capitalised or punctuated form is recorded twice), and a
+    term is glued where it touches another Hangul term of two syllables or
+    more (프레임 + 워크; not the 화 of 경량화, a suffix a query drops)."""
+    found: dict[str, list[int]] = {}
+    for word, readings in counts.items():
+        if not _HANGUL.fullmatch(word):
+            continue
+        for reading, n in readings.items():
+            if n:
+                for term, glued in _glued(reading):
+                    tally = found.setdefault(term, [0, 0])
+                    tally[0] += n * glued
+                    tally[1] += n
+    return found
+
+
+def _glued(reading: Sequence[Sequence]) -> Iterator[tuple[str, int]]:
+    """Each Hangul term of a word's reading, 1 where it is glued (see
+    `piece_counts`), else 0."""
+    terms = [t for t in reading if _HANGUL.fullmatch(t[0])]
+    for i, (term, _, start, end) in enumerate(terms):
+        before = i > 0 and terms[i - 1][3] == start and len(terms[i - 1][0]) > 1
+        after = i + 1 < len(terms) and terms[i + 1][2] == end and len(terms[i + 1][0]) > 1
+        yield term, int(before or after)
+
+
+def merged_pieces(base: Mapping[str, Sequence[int]], change: Mapping[str, Sequence[int]]) -> dict[str, list[int]]:
+    """``base``'s (glued, total) counts with ``change`` added; terms no
+    text holds any more are left out (a cluster's generation row)."""
+    out = {term: list(tally) for term, tally in base.items()}
+    for term, (glued, total) in change.items():
+        tally = out.setdefault(term, [0, 0])
+        tally[0] += glued
+        tally[1] += total
+        if tally[1] <= 0:
+            del out[term]
+    return out
+
+
+def is_sticky(glued: int, total: int) -> bool:
+    """Whether a term with these counts is no word of its own (`STICKY`)."""
+    return total >= STICKY_MIN and glued >= STICKY * total
+
+
 def commonest(readings: list[tuple[str, int]]) -> str:
     """The reading the texts give most often; among equals the first in
     text order of its encoding, so that neither the order the posts were
@@ -175,6 +234,7 @@ class Lexicon:
             with self._reading():  # a reindex adds to the live generation's copy: it must be whole
                 self._db.execute(_SCHEMA)
                 self._db.execute(_COUNTS)
+                self._db.execute(_PIECES)
         self._lock = threading.Lock()
         self._counts: dict[str, Counter] = {}
         self._fresh = not readonly and self._db.execute("SELECT 1 FROM counts LIMIT 1").fetchone() is None
@@ -238,6 +298,10 @@ class Lexicon:
             self._flush()
 
     def _flush(self) -> None:
+        pieces = [(term, glued, total) for term, (glued, total) in piece_counts(self._counts).items()]
+        self._db.executemany("INSERT INTO pieces VALUES (?, ?, ?) ON CONFLICT (term) DO UPDATE SET "
+                             "glued = glued + excluded.glued, total = total + excluded.total", pieces)
+        self._db.execute("DELETE FROM pieces WHERE total <= 0")
         deltas = [(word, _encoded(analysis), n) for word, c in self._counts.items() for analysis, n in c.items() if n]
         if self._fresh and all(n > 0 for *_, n in deltas):  # nothing counted before: these are the whole table
             self._db.executemany("INSERT INTO counts VALUES (?, ?, ?)", deltas)
@@ -256,6 +320,12 @@ class Lexicon:
             self._db.execute("INSERT INTO longest VALUES (?)", (self._longest,))
         self._db.commit()
         self._counts = {}
+
+    def pending_pieces(self) -> dict[str, list[int]]:
+        """`piece_counts` of what `add` and `remove` collected and not yet
+        written (call before `pending`, which takes it)."""
+        with self._lock:
+            return piece_counts(self._counts)
 
     def pending(self) -> dict[str, dict[str, int]]:
         """Take what `add` and `remove` collected and not yet written: word
@@ -278,10 +348,14 @@ class Lexicon:
     def _chunked(self, select: str, words: list[str]) -> list[tuple]:
         """``select``'s rows of these words, 500 at a time (SQLite caps a
         statement's parameters)."""
+        return self._chunked_by(select, "word", words)
+
+    def _chunked_by(self, select: str, column: str, keys: list[str]) -> list[tuple]:
+        """``select``'s rows whose ``column`` is one of ``keys``, 500 at a time."""
         rows: list[tuple] = []
-        for start in range(0, len(words), 500):
-            part = words[start : start + 500]
-            rows += self._db.execute(f"{select} WHERE word IN ({','.join('?' * len(part))})", part).fetchall()
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            rows += self._db.execute(f"{select} WHERE {column} IN ({','.join('?' * len(part))})", part).fetchall()
         return rows
 
     def add(self, items: Iterable[tuple[str, list[Term]]]) -> None:
@@ -333,6 +407,34 @@ class Lexicon:
             with self._reading():
                 rows = self._counted(unique)
         return self._decoded(_by_word(rows))
+
+    def sticky(self, terms: Iterable[str]) -> set[str]:
+        """The terms the texts write glued inside longer words (`STICKY`):
+        a query word Kiwi splits into one (프레임워크 → 프레임 + 워크) is
+        matched as its pieces in sequence (`query.word_parts`)."""
+        wanted = [t for t in dict.fromkeys(terms) if _HANGUL.fullmatch(t)]
+        rows = self._pieces(lambda: self._chunked_by("SELECT term, glued, total FROM pieces", "term", wanted))
+        return {term for term, glued, total in rows if is_sticky(glued, total)}
+
+    def sticky_terms(self) -> list[str]:
+        """Every sticky term, in order: what the static page reads (`sticky`)."""
+        rows = self._pieces(lambda: self._db.execute("SELECT term, glued, total FROM pieces ORDER BY term").fetchall())
+        return [term for term, glued, total in rows if is_sticky(glued, total)]
+
+    def _pieces(self, select: Callable[[], list[tuple]]) -> list[tuple]:
+        """Rows of the `pieces` table; none from a table written before it
+        was kept (an index of before kiwi-6 reads every query word's pieces
+        apart, as it did, until its next reindex rebuilds it)."""
+        with self._lock:
+            if self._counts:
+                self._flush()
+            with self._reading():
+                try:
+                    return select()
+                except sqlite3.OperationalError as exc:
+                    if "no such table" not in str(exc):
+                        raise
+                    return []
 
     def ambiguous(self) -> Iterator[tuple[str, list[tuple[list[list], int]]]]:
         """Every word form read more than one way, with its `readings`, in

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from .analysis import GAP, WORD, Term, no_term, spellings
@@ -38,6 +38,8 @@ JavaScript read differently."""
 Analyse = Callable[[str], list[Term]]
 ReadPhrase = Callable[[str], tuple[tuple[str, ...], ...]]
 Readings = Callable[[list[str]], Mapping[str, Sequence[tuple[Sequence, int]]]]
+Sticky = Callable[[Sequence[str]], Collection[str]]
+"""Terms → those the texts write glued inside longer words (`lexicon.Lexicon.sticky`)."""
 """Word forms → each one's (reading, count) pairs (`lexicon.Lexicon.readings`)."""
 PHRASE_READINGS = 8
 """Ways a quoted phrase is matched in at most, its commonest first: each
@@ -126,10 +128,13 @@ _VISIBLE = {"Cf": "", "Cc": " ", "Co": " ", "Cn": " "}
 controls become spaces."""
 
 
-def parse_query(text: str, analyse: Analyse, phrase: ReadPhrase | None = None) -> ParsedQuery:
+def parse_query(text: str, analyse: Analyse, phrase: ReadPhrase | None = None, sticky: Sticky = lambda terms: ()
+                ) -> ParsedQuery:
     """Split quoted phrases from free words and analyse both with
     ``analyse`` (the index's lexicon, so no Kiwi is needed for known words),
-    or a phrase with ``phrase`` where given (`read_phrase`)."""
+    or a phrase with ``phrase`` where given (`read_phrase`); ``sticky``
+    tells which terms the texts write only glued inside longer words
+    (`word_parts`)."""
     text = check_query(text)
     parts: list[Part] = []
     for match in _PHRASE.finditer(text):
@@ -141,7 +146,7 @@ def parse_query(text: str, analyse: Analyse, phrase: ReadPhrase | None = None) -
     # ids are looked up in their own field; analysing them would only load Kiwi
     words = _ARXIV.sub(" ", free)
     if any(c.isalnum() for c in words):  # punctuation alone needs no analyser
-        parts.extend(word_parts(words, analyse(words)))
+        parts.extend(word_parts(words, analyse(words), sticky))
     if not parts and not ids:
         raise QueryError(f"no searchable words in query {text!r} (particles, stop words and punctuation are ignored)")
     return ParsedQuery(text, tuple(parts), ids)
@@ -193,12 +198,14 @@ def phrase_readings(text: str, lookup: Readings) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(out))
 
 
-def word_parts(text: str, terms: list[Term]) -> list[Part]:
+def word_parts(text: str, terms: list[Term], sticky: Sticky = lambda terms: ()) -> list[Part]:
     """One part per term; a name Kiwi split (``gpt-4o``) becomes one part
     matching either the whole name or its parts in sequence, and a Korean
-    word Kiwi split into a lone syllable and the rest (저자원 → 저자 + 원)
-    one part matching those terms in sequence: the lone syllable is no
-    word of its own, and its neighbour alone (저자, author) is another."""
+    word Kiwi split into a lone syllable and the rest (저자원 → 저자 + 원),
+    or into pieces one of which the texts write only glued (``sticky``:
+    프레임워크 → 프레임 + 워크, 데이터셋 → 데이터 + 셋), one part matching those
+    terms in sequence: such a piece is no word of its own, and its
+    neighbour alone (저자, author; 프레임, frame) is another."""
     parts: list[Part] = []
     terms = [t for t in terms if t.text != GAP]  # a word that makes no term holds a position only
     i = 0
@@ -211,7 +218,7 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
             seq = tuple(t.text for t in inner)
             parts.append(Part(((term.text,), seq), label=label))
             i += 1 + len(inner)
-        elif len(glued) > 1 and any(len(t.text) == 1 for t in glued) and all(map(is_hangul, (t.text for t in glued))):
+        elif len(glued) > 1 and _one_word(tuple(t.text for t in glued), sticky):
             parts.append(Part((tuple(t.text for t in glued),), label=text[glued[0].start : glued[-1].end]))
             i += len(glued)
         elif not _suffix(terms, i):
@@ -220,6 +227,12 @@ def word_parts(text: str, terms: list[Term]) -> list[Part]:
         else:
             i += 1
     return unique(parts)
+
+
+def _one_word(pieces: tuple[str, ...], sticky: Sticky) -> bool:
+    """Whether Korean pieces glued in one word are matched only together:
+    one is a lone syllable or a sticky term (asked only then: a look-up)."""
+    return all(map(is_hangul, pieces)) and (any(len(p) == 1 for p in pieces) or bool(sticky(pieces)))
 
 
 def _glued_run(terms: list[Term], i: int) -> list[Term]:

@@ -577,7 +577,8 @@ def scratch(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, Path, 
 
 
 def probes(index: searchkit.Index) -> list[searchkit.Results]:
-    return [index.search(text, limit=20) for text in ("확산 모델", "시각 토큰 압축", "강화 학습", "에이전트 벤치마크")]
+    return [index.search(text, limit=20) for text in ("확산 모델", "시각 토큰 압축", "강화 학습", "에이전트 벤치마크",
+                                                      "멀티모달 프레임워크")]
 
 
 def agree(url: str, index_dir: Path) -> None:
@@ -660,6 +661,8 @@ def test_incremental_reindex(scratch: tuple[str, Path, Path, Path]) -> None:
             assert cluster._lexicon.longest() >= directory._lexicon.longest() > 0
             # queries are read from the words a full build records, however the cluster got there
             assert sorted(cluster._lexicon.entries()) == list(directory._lexicon.entries())
+            # and which pieces stand only glued (프레임워크's 워크), counted as a full build counts them
+            assert cluster._lexicon.sticky_terms() == directory._lexicon.sticky_terms() != []
         (corpus / posts[1].name).write_text(moved, encoding="utf-8")
     again = searchkit.reindex(corpus, url)
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
@@ -838,6 +841,7 @@ def test_a_reindex_that_dies_writing_the_lexicon_leaves_it_as_it_was(scratch: tu
     searchkit.reindex(corpus, index_dir, full=True)
     with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
         assert sorted(cluster._lexicon.entries()) == list(directory._lexicon.entries())
+        assert cluster._lexicon.sticky_terms() == directory._lexicon.sticky_terms() != []
     agree(url, index_dir)
 
 
@@ -890,6 +894,7 @@ def test_lexicon_rows_of_an_older_papersearch_are_rewritten(scratch: tuple[str, 
         node.close()
     with searchkit.open_index(url) as cluster, searchkit.open_index(index_dir) as directory:
         assert sorted(cluster._lexicon.entries()) == list(directory._lexicon.entries())
+        assert cluster._lexicon.sticky_terms() == directory._lexicon.sticky_terms() != []
     agree(url, index_dir)
 
 

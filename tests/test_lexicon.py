@@ -12,7 +12,7 @@ import pytest
 
 from searchkit import analysis
 from searchkit.analysis import GAP, Term, analyse
-from searchkit.lexicon import PARTICLES, Lexicon, split_words
+from searchkit.lexicon import PARTICLES, Lexicon, is_sticky, merged_pieces, piece_counts, split_words
 
 CORPUS_TEXTS = [
     "본 논문은 확산 모델의 샘플링 속도를 높인다.",
@@ -340,6 +340,33 @@ def _entries(index_dir: Path) -> list[tuple[str, list]]:
         return list(index._lexicon.entries())
 
 
+def test_pieces_count_how_often_a_term_stands_glued_inside_a_word() -> None:
+    """A term is glued where it touches another Hangul term of two
+    syllables or more in an all-Hangul word form; the counts are of texts."""
+    counts = {
+        "프레임워크를": {(("프레임", 0, 0, 3), ("워크", 1, 3, 5)): 4},
+        "프레임": {(("프레임", 0, 0, 3),): 1},
+        "경량화": {(("경량", 0, 0, 2), ("화", 1, 2, 3)): 2, (("경량화", 0, 0, 3),): 0},
+        "LLM프레임워크": {(("llm", 0, 0, 3), ("프레임", 1, 3, 6), ("워크", 2, 6, 8)): 9},  # not all Hangul: its lower case is recorded too
+        "프레임,워크": {(("프레임", 0, 0, 3), ("워크", 1, 4, 6)): 7},  # not one Hangul word
+    }
+    assert piece_counts(counts) == {"프레임": [4, 5], "워크": [4, 4], "경량": [0, 2], "화": [2, 2]}
+    assert merged_pieces({"워크": [4, 4], "셋": [1, 1]}, {"워크": [-1, -1], "셋": [-1, -1], "링": [3, 3]}) == {
+        "워크": [3, 3], "링": [3, 3]}
+    assert [is_sticky(g, n) for g, n in ((4, 4), (4, 5), (3, 5), (2, 2), (0, 0))] == [True, True, False, False, False]
+
+
+def test_sticky_terms_are_read_from_the_table_and_an_old_table_has_none(tmp_path: Path) -> None:
+    lexicon = Lexicon(tmp_path / "lexicon.sqlite")
+    lexicon.add([("프레임워크 프레임워크를 모델", [Term("프레임", 0, 0, 3), Term("워크", 1, 3, 5), Term("프레임", 2, 6, 9),
+                                          Term("워크", 3, 9, 11), Term("모델", 4, 13, 15)])] * 3)
+    assert lexicon.sticky(["프레임", "워크", "모델"]) == {"프레임", "워크"}
+    assert lexicon.sticky_terms() == ["워크", "프레임"]
+    lexicon._db.execute("DROP TABLE pieces")  # an index of before kiwi-6
+    assert lexicon.sticky(["워크"]) == set() and lexicon.sticky_terms() == []
+    lexicon.close()
+
+
 def test_an_incremental_reindex_records_the_words_a_full_one_does(tmp_path: Path) -> None:
     """The lexicon decides how a query is read, so it must not depend on
     the build's history: a word kept the reading of the first build that
@@ -369,6 +396,15 @@ def test_an_incremental_reindex_records_the_words_a_full_one_does(tmp_path: Path
     incremental, full = _entries(tmp_path / "index"), _entries(tmp_path / "full")
     assert len(full) > 1000
     assert incremental == full
+    pieces = _pieces(tmp_path / "full")
+    assert _pieces(tmp_path / "index") == pieces and any(glued for _, glued, _ in pieces)
+
+
+def _pieces(index_dir: Path) -> list[tuple[str, int, int]]:
+    import searchkit
+
+    with searchkit.open_index(index_dir) as index:
+        return index._lexicon._db.execute("SELECT term, glued, total FROM pieces ORDER BY term").fetchall()
 
 
 def test_the_bound_covers_every_hangul_word_and_term_recorded(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from searchkit.analysis import analyse
+from searchkit.analysis import Term, analyse
 from searchkit.errors import InputError, QueryError
 from searchkit.query import (
     MAX_QUERY,
@@ -218,3 +218,39 @@ def test_a_phrase_is_read_at_most_so_many_ways() -> None:
 def test_a_quoted_phrase_matches_each_reading() -> None:
     parsed = parse_query('"대형 모델"', analyse, lambda text: read_phrase(text, analyse, lookup))
     assert parsed.parts[0].alternatives == (("대형", "모델"), ("대", "모델")) and parsed.parts[0].required
+
+
+def test_a_word_split_into_a_piece_written_only_glued_is_one_part() -> None:
+    """워크 stands only inside 프레임워크 (and 워크플로우): read apart, the
+    query 프레임워크 matched every paper saying 프레임 (frame) and fired the
+    frame expansion; 안전정렬's 정렬 is a word of its own and stays one."""
+    framework = [Term("프레임", 0, 0, 3), Term("워크", 1, 3, 5)]
+    assert [p.alternatives for p in word_parts("프레임워크", framework)] == [(("프레임",),), (("워크",),)]
+    asked: list[tuple[str, ...]] = []
+
+    def sticky(pieces):
+        asked.append(tuple(pieces))
+        return {"워크"} & set(pieces)
+
+    parts = word_parts("프레임워크", framework, sticky)
+    assert [(p.alternatives, p.label) for p in parts] == [((("프레임", "워크"),), "프레임워크")]
+    safety = [Term("안전", 0, 0, 2), Term("정렬", 1, 2, 4)]
+    assert [p.alternatives for p in word_parts("안전정렬", safety, sticky)] == [(("안전",),), (("정렬",),)]
+    apart = [Term("프레임", 0, 0, 3), Term("워크", 1, 4, 6)]  # typed with a space: two words, asked nothing
+    assert [p.alternatives for p in word_parts("프레임 워크", apart, sticky)] == [(("프레임",),), (("워크",),)]
+    assert asked == [("프레임", "워크"), ("안전", "정렬")]
+
+
+def test_a_sticky_piece_keeps_its_word_together_in_a_search(default_index) -> None:
+    """On the default corpus 워크 is written only inside 프레임워크: every
+    paper the word finds writes 프레임워크 (or 프레임 워크), none only 프레임."""
+    assert "워크" in default_index._lexicon.sticky_terms()
+    assert [p.alternatives[0] for p in default_index.parse("프레임워크", expand=False).parts] == [("프레임", "워크")]
+    assert [p.alternatives[0] for p in default_index.parse("프레임", expand=False).parts] == [("프레임",)]
+    frames = {h.arxiv_id for h in default_index.search("프레임", limit=100, expand=False)}
+    found = default_index.search("프레임워크", limit=100, expand=False)
+    assert found and frames - {h.arxiv_id for h in found}, "some paper says 프레임 without 프레임워크"
+    for hit in found:
+        paper = default_index.paper(hit.arxiv_id)
+        texts = [paper.title, *paper.sections.values(), *(t for copy in paper.copies.values() for t in copy.values())]
+        assert any("프레임워크" in text or "프레임 워크" in text for text in texts), hit.arxiv_id

@@ -193,10 +193,11 @@ def test_a_quoted_phrase_is_never_one_word_it_does_not_hold(default_index: searc
 def test_every_hit_of_a_compound_shows_where_it_matched(shared_index: searchkit.Index) -> None:
     """Papers that write 프레임워크 as one term match through the query's
     joined compound (프레임 + 워크 → 프레임워크); they were shown with no
-    highlight and no matched section."""
+    highlight and no matched section. (멀티모달 finds the 85 papers writing
+    it; read as 멀티 or 모달 it also found 37 saying only 멀티뷰 or 모달리티.)"""
     for query in ("프레임워크", "멀티모달"):
         hits = shared_index.search(query, limit=400, expand=False)
-        assert len(hits) > 100 and all(hit.highlights for hit in hits), query
+        assert len(hits) > 80 and all(hit.highlights for hit in hits), query
 
 
 @pytest.mark.parametrize("limit", [0, -1, 2.5, "3"])

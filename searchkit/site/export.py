@@ -263,6 +263,7 @@ def _write_data(data: Path, source: dict[str, Any], post_url: str) -> tuple[int,
         "shards": counts, "bucket": BUCKET, "dates": dates, "doc_dates": runs,
         "copies": [group for group in by_paper.values() if len(group) > 1],
         "longest": source["lexicon"].longest(),  # `Lexicon.longest`: the page's `segment` tries no longer prefix
+        "sticky": source["lexicon"].sticky_terms(),  # `Lexicon.sticky`: pieces `word_parts` keeps together
         **tables(source["constants"]),
     }
     _write_json(data / "meta.json", meta)

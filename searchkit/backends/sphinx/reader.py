@@ -37,7 +37,7 @@ from ...engine import Engine, Planned, plan
 from ...errors import IndexClosedError, IndexMissingError, IndexStaleError, NotFoundError
 from ...glossary import Glossary, readings_in
 from ...hits import IndexStats, Results
-from ...lexicon import Lexicon
+from ...lexicon import Lexicon, is_sticky
 from ...query import ParsedQuery
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans
 from ...scoring import DensePostings
@@ -116,12 +116,23 @@ class ClusterLexicon(Lexicon):
     analysed as the corpus was without Kiwi; the analysis itself is the
     directory backend's (`Lexicon.analyse`, `Lexicon.segment`)."""
 
-    def __init__(self, index: SphinxIndex, longest: int | None) -> None:  # noqa: D107 - no SQLite table here
+    def __init__(self, index: SphinxIndex, longest: int | None,  # noqa: D107 - no SQLite table here
+                 pieces: Mapping[str, Sequence[int]]) -> None:
         self._index = index
         self._lock = threading.Lock()
         self._counts = {}
         self._tables = None
         self._longest = longest  # the generation row's; None for a cluster written before it was kept
+        self._sticky = frozenset(term for term, (glued, total) in pieces.items() if is_sticky(glued, total))
+        """The generation row's sticky terms (`Lexicon.sticky`); none in a row of before kiwi-6."""
+
+    def sticky(self, terms: Iterable[str]) -> set[str]:
+        """`Lexicon.sticky` from the generation row: no round trip."""
+        return self._sticky.intersection(terms)
+
+    def sticky_terms(self) -> list[str]:
+        """`Lexicon.sticky_terms` from the generation row."""
+        return sorted(self._sticky)
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
         """Each word form's commonest reading at the index's generation
@@ -362,7 +373,7 @@ class SphinxIndex(Engine):
         self._agents = threading.local()  # each thread's failed agents, for its own results (`_status`)
         self._docs: dict[int, dict] = {}
         self._terms: list[str] | None = None
-        self._lexicon = ClusterLexicon(self, found.get("longest"))
+        self._lexicon = ClusterLexicon(self, found.get("longest"), found.get("pieces") or {})
         mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
         self._glossary = Glossary(found.get("glossary") or {}, mined, readings_in(found.get("readings")) or {})
 

@@ -38,7 +38,7 @@ from ...corpus import Paper, Post
 from ...errors import CorpusError
 from ...glossary import _digest, glossary_body, glossary_surfaces, readings, readings_body, readings_current
 from ...indexing import Progress, ReindexReport, count_lengths, diff, read_corpus, section_text, stored_sections
-from ...lexicon import Lexicon
+from ...lexicon import Lexicon, merged_pieces
 from ...schema import TEXT_FIELDS, Spans, pack_spans
 from ...store import FORMAT, Manifest, directory, file_lock
 from . import ClusterURL, lexicon
@@ -189,6 +189,8 @@ class Writer:
         """The added posts' `Lexicon.longest`, for the generation row."""
         self.readings: dict[str, dict[str, int]] = {}
         """Word form → reading → the change in its count (`lexicon.push`)."""
+        self.pieces: dict[str, list[int]] = {}
+        """Hangul term → the change in its (glued, total) counts (`lexicon.piece_counts`)."""
         self._rows: dict[int, dict] = {}
         try:
             for shard in topology(self.node, url)["shards"]:
@@ -288,6 +290,7 @@ class Writer:
         put(self.node, self.url, COUNTS_ROW + new, term_counts.pack(occurrences))
         row = {"manifest": manifest.__dict__, "glossary": glossary, "pairs": mined, "cluster_format": CLUSTER_FORMAT,
                "longest": _longest(rebuild, base.get("longest"), self.longest),
+               "pieces": merged_pieces(base.get("pieces") or {}, self.pieces),
                "top_terms": term_counts.top_terms(occurrences)}
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, GEN_ROW + new, {**row, "readings": readings_body(self._readings(new, row))})
@@ -391,6 +394,7 @@ class Writer:
             if surfaces:
                 glossary = glossary_body(surfaces, list(analysed))
             self.longest = words.longest()  # of the added posts' words and terms (a new table measures all)
+            self.pieces = words.pending_pieces()  # before `pending`, which takes the counts
             self.readings = words.pending()
         finally:
             words.close()

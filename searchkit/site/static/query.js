@@ -157,7 +157,7 @@ export function wordParts(text, terms) {
     if (inner.length) {
       parts.push(part([[term], inner.map((t) => t[0])], { label }));
       i += 1 + inner.length;
-    } else if (glued.length > 1 && glued.some((t) => [...t[0]].length === 1) && glued.every((t) => isHangul(t[0]))) {
+    } else if (glued.length > 1 && oneWord(glued.map((t) => t[0]))) {
       parts.push(part([glued.map((t) => t[0])], { label: pointSlice(text, glued[0][2], glued[glued.length - 1][3]) }));
       i += glued.length;
     } else if (!suffix(terms, i)) {
@@ -168,6 +168,12 @@ export function wordParts(text, terms) {
     }
   }
   return unique(parts);
+}
+
+// query._one_word: Korean pieces glued in one word matched only together (a lone syllable, or a
+// term the texts write only glued: meta.sticky, Lexicon.sticky)
+function oneWord(pieces) {
+  return pieces.every(isHangul) && pieces.some((p) => [...p].length === 1 || meta.sticky.includes(p));
 }
 
 // query._glued_run: the terms from i on glued together in one word, glued suffixes left out

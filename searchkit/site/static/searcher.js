@@ -224,8 +224,9 @@ async function attachGrams(alt) {
 
 // searcher._joined_words
 async function joinedWords(parsed) {
-  const joined = neighbourPairs(parsed).map(([a, b]) => a + b).filter(isHangul);
   const names = typed(parsed).filter((p) => !p.required).map((p) => p.alternatives[0]);
+  const joined = names.filter((name) => name.length > 1 && isHangul(name.join(""))).map((name) => name.join(""));
+  joined.push(...neighbourPairs(parsed).map(([a, b]) => a + b).filter(isHangul));
   for (let i = 0; i + 1 < names.length; i++) {
     const word = names[i][names[i].length - 1] + names[i + 1][0];
     if (new RegExp(`^(?:${T().JOINED_NAME})$`, "u").test(word)) joined.push(word);
