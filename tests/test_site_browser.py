@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import searchkit
+from searchkit.errors import QueryError
 from tests.conftest import REPO, grown_tied_corpus, index_one_post
 from tests.site_harness import drive, missing, query_step, serve, type_queries
 
@@ -226,12 +227,29 @@ def test_url_options_are_read_as_the_library_reads_them(default_index: searchkit
              {"type": "goto", "url": f"{default_site}?q={q}&section=Method", "q": "확산"},
              {"type": "goto", "url": f"{default_site}?q={q}&since=2025-02-30", "q": "확산"},
              {"type": "goto", "url": f"{default_site}?q={q}&section=nowhere", "q": "확산"}]
-    compact, capital, no_day, nowhere = drive(default_site, steps)["answers"]
+    # a probe's finds: a line break in q joined two words (an input deletes it), and a sort, an expand
+    # or a second section the form cannot hold was dropped without a word; a section's white space
+    # and its error are the library's
+    steps += [{"type": "goto", "url": f"{default_site}?q=video%0Ageneration", "q": "video generation"},
+              {"type": "goto", "url": f"{default_site}?q={q}&sort=Date", "q": "확산"},
+              {"type": "goto", "url": f"{default_site}?q={q}&expand=false", "q": "확산"},
+              {"type": "goto", "url": f"{default_site}?q={q}&section=method&section=limitations", "q": "확산"},
+              {"type": "goto", "url": f"{default_site}?q={q}&section=method%1C", "q": "확산"},
+              {"type": "goto", "url": f"{default_site}?q={q}&section=%EF%BB%BFmethod", "q": "확산"}]
+    compact, capital, no_day, nowhere, newline, sort, expand, two, spaced, bom = drive(default_site, steps)["answers"]
     assert compact["ids"] == [h.arxiv_id for h in default_index.search("확산", since="20251009")]
     assert compact["ids"] != [h.arxiv_id for h in default_index.search("확산")]
     assert capital["ids"] == [h.arxiv_id for h in default_index.search("확산", sections=["Method"])]
     assert no_day["ids"] == [] and no_day["message"] == "since date '2025-02-30' is not an ISO date like 2025-10-06"
-    assert nowhere["ids"] == [] and nowhere["message"].startswith("unknown section 'nowhere'")
+    assert nowhere["ids"] == [] and nowhere["message"].startswith("unknown section 'nowhere'; valid sections: ")
+    assert newline["ids"] == [h.arxiv_id for h in default_index.search("video\ngeneration")] != []
+    assert sort["ids"] == [] and sort["message"] == "sort must be 'score' or 'date', not 'Date'"
+    assert expand["ids"] == [] and expand["message"] == "expand must be 0 or 1, not 'false'"
+    assert two["ids"] == [] and two["message"] == "the page searches one section at a time, not 'method', 'limitations'"
+    assert spaced["ids"] == [h.arxiv_id for h in default_index.search("확산", sections=["method\x1c"])] != []
+    with pytest.raises(QueryError) as refused:
+        default_index.search("확산", sections=["\ufeffmethod"])
+    assert bom["ids"] == [] and bom["message"] == str(refused.value)
 
 
 def test_a_phrase_past_the_highlight_cap_is_marked_as_the_library_marks_it(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 // The page: query box, URL and history, keyboard, results, stats, trend.
 // The engine is searcher.js (a mirror of searchkit's Python search).
 import * as store from "./store.js";
-import { search, QueryError, Stale } from "./searcher.js";
+import { search, QueryError, Stale, sectionName } from "./searcher.js";
+import { pyRepr } from "./query.js";
 import { markedHtml } from "./highlight.js";
 import { trend, chart } from "./trend.js";
 
@@ -38,21 +39,27 @@ let urlProblem = "";
 function fromUrl() {
   const p = new URLSearchParams(location.search);
   urlProblem = "";
-  box.value = p.get("q") || "";
-  const section = (p.get("section") || "").trim();
-  const known = [...$("section").options].map((o) => o.value);
-  $("section").value = known.includes(section.toLowerCase()) ? section.toLowerCase() : "";
-  if ($("section").value !== section.toLowerCase()) {
-    urlProblem = `unknown section '${section}' (choose from ${known.filter(Boolean).join(", ")})`;
+  // a search input deletes line breaks; the library reads them, as every control character, as spaces
+  box.value = (p.get("q") || "").replace(/[\r\n]/g, " ");
+  const sections = p.getAll("section").filter(Boolean);
+  $("section").value = "";
+  if (sections.length > 1) {
+    urlProblem = `the page searches one section at a time, not ${sections.map(pyRepr).join(", ")}`;
+  } else if (sections.length) {
+    try { $("section").value = sectionName(sections[0]); } catch (err) { urlProblem = err.message; }
   }
   for (const name of ["since", "until"]) {
     const value = p.get(name) || "";
     const iso = /^\d{8}$/.test(value) ? `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6)}` : value;
     $(name).value = iso; // a date input keeps only a real date
-    if ($(name).value !== iso) urlProblem ||= `${name} date '${value}' is not an ISO date like 2025-10-06`;
+    if ($(name).value !== iso) urlProblem ||= `${name} date ${pyRepr(value)} is not an ISO date like 2025-10-06`;
   }
-  $("sort").value = p.get("sort") === "date" ? "date" : "score";
-  $("expand").checked = p.get("expand") !== "0";
+  const sort = p.get("sort") ?? "score";
+  $("sort").value = sort === "date" ? "date" : "score";
+  if (sort !== "score" && sort !== "date") urlProblem ||= `sort must be 'score' or 'date', not ${pyRepr(sort)}`;
+  const expand = p.get("expand") ?? "1"; // toUrl writes expand=0 only
+  $("expand").checked = expand !== "0";
+  if (expand !== "0" && expand !== "1") urlProblem ||= `expand must be 0 or 1, not ${pyRepr(expand)}`;
 }
 
 // A new history entry for a query typed after a pause; while typing, the entry is updated.

@@ -35,14 +35,19 @@ export function resolveSections(names) {
   if (!names || !names.length) return [...T().TEXT_FIELDS];
   const fields = [];
   for (const name of names) {
-    if (typeof name !== "string") throw new QueryError(`section names must be text, not ${pyRepr(name)}`);
-    const k = name.replace(PY_SPACE_EDGES, "").toLowerCase();
-    if (!Object.prototype.hasOwnProperty.call(T().SECTION_GROUPS, k)) { // not "constructor" nor "__proto__"
-      throw new QueryError(`unknown section ${pyRepr(name)}; valid sections: ${Object.keys(T().SECTION_GROUPS).join(", ")}`);
-    }
-    for (const f of T().SECTION_GROUPS[k]) if (!fields.includes(f)) fields.push(f);
+    for (const f of T().SECTION_GROUPS[sectionName(name)]) if (!fields.includes(f)) fields.push(f);
   }
   return T().TEXT_FIELDS.filter((f) => fields.includes(f));
+}
+
+// one section name as schema.resolve_sections reads it (Python's strip, any case), or its error
+export function sectionName(name) {
+  if (typeof name !== "string") throw new QueryError(`section names must be text, not ${pyRepr(name)}`);
+  const k = name.replace(PY_SPACE_EDGES, "").toLowerCase();
+  if (!Object.prototype.hasOwnProperty.call(T().SECTION_GROUPS, k)) { // not "constructor" nor "__proto__"
+    throw new QueryError(`unknown section ${pyRepr(name)}; valid sections: ${Object.keys(T().SECTION_GROUPS).join(", ")}`);
+  }
+  return k;
 }
 
 // str.strip()'s white space (Python's, not JS's trim(): \x1c-\x1f and \x85 are, U+FEFF is not)
