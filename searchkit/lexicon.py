@@ -61,7 +61,9 @@ AS_ITSELF = 0.25
 """How often the texts must read a word as itself for a query to search it
 so where its commonest reading keeps no term: 깊이 is the noun depth in 28
 of 65 texts and the adverb in the rest, 이진 (binary) in 5 of 15; 직접
-(directly, 8 of 83) and 가지 (a counter, never the noun) stay unsearched."""
+(directly, 8 of 83) and 가지 (a counter, never the noun) stay unsearched;
+and for a query to search it beside its commonest reading where that is
+other terms (커버리지, read as 크 in 3 of 4 texts; 이산 as 산, 20 of 32)."""
 
 
 def may_stand_alone(word: str) -> bool:
@@ -148,7 +150,7 @@ def _by_word(rows: Iterable[tuple[str, str, int]]) -> dict[str, list[tuple[str, 
 def _share_as_itself(word: str, readings: Sequence[tuple[list[list], int]]) -> float:
     """How often the texts read ``word`` as the one term ``word``."""
     total = sum(n for _, n in readings)
-    itself = sum(n for reading, n in readings if len(reading) == 1 and reading[0][0] == word)
+    itself = sum(n for reading, n in readings if _is_itself(word, reading))
     return itself / total if total else 0.0
 
 
@@ -197,6 +199,11 @@ def merged_pieces(base: Mapping[str, Sequence[int]], change: Mapping[str, Sequen
 def is_sticky(glued: int, total: int) -> bool:
     """Whether a term with these counts is no word of its own (`STICKY`)."""
     return total >= STICKY_MIN and glued >= STICKY * total
+
+
+def _is_itself(word: str, reading: Sequence[Sequence]) -> bool:
+    """Whether a reading is the word as its one term."""
+    return len(reading) == 1 and reading[0][0] == word
 
 
 def commonest(readings: list[tuple[str, int]]) -> str:
@@ -520,8 +527,11 @@ class Lexicon:
                 found = self._stand_in(words, known)
                 break
             found[word] = segmented
-        for word in self._as_themselves(words, found, known, len(matches) == 1, counted):
+        instead, beside = self._as_themselves(words, found, known, len(matches) == 1, counted)
+        for word in instead:
             found[word] = [[word, 0, 0, len(word)]]
+        for word in beside:  # the whole word, then its reading within it: one part of either (`query.word_parts`)
+            found[word] = [[word, found[word][0][1], 0, len(word)], *found[word]]
         for word in words:  # read by the stand-in, or an index of before GAPs: as the texts' analysis reads it
             if not found[word] and holds_gap(word):
                 found[word] = [[GAP, 0, 0, len(word)]]
@@ -535,16 +545,25 @@ class Lexicon:
         return terms
 
     def _as_themselves(self, words: Iterable[str], found: Mapping[str, list[list]], known: Callable[[str], bool],
-                       alone: bool, counted: Mapping[str, Sequence[tuple[list[list], int]]] | None) -> list[str]:
-        """The words read as no term to search as themselves (see `analyse`):
-        their counts are looked up only for such words, and only when the
-        text has others."""
-        candidates = [w for w in words if no_term(found[w]) and may_stand_alone(w) and known(w)]
-        if alone or not candidates:
-            return candidates
-        if counted is None:
-            counted = self.readings(candidates)
-        return [w for w in candidates if _share_as_itself(w, counted.get(w, [])) >= AS_ITSELF]
+                       alone: bool, counted: Mapping[str, Sequence[tuple[list[list], int]]] | None
+                       ) -> tuple[list[str], list[str]]:
+        """The words to search as themselves (see `analyse`): those read as
+        no term, instead of their reading; and those the texts read as
+        themselves at least `AS_ITSELF` of the time but most often
+        otherwise, beside their reading: Kiwi read 커버리지 as 크 in three
+        texts of four, 이산 (discrete) as 산, 모달 as 달, 판별 as 판, and the
+        query searched only that. Counts are looked up once, only for such
+        words (no-term ones only when the text has others)."""
+        instead = [w for w in words if no_term(found[w]) and may_stand_alone(w) and known(w)]
+        beside = [w for w in words if may_stand_alone(w) and not no_term(found[w]) and not _is_itself(w, found[w])]
+        asked = beside + ([] if alone else instead)
+        if asked and counted is None:
+            counted = self.readings(asked)
+
+        def often(word: str) -> bool:
+            return _share_as_itself(word, (counted or {}).get(word, [])) >= AS_ITSELF
+
+        return [w for w in instead if alone or often(w)], [w for w in beside if often(w)]
 
     def _stand_in(self, words: Iterable[str], known: Callable[[str], bool]) -> dict[str, list[list]]:
         """Every word as the stand-in reads it."""

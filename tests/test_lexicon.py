@@ -333,6 +333,28 @@ def test_a_query_of_words_read_as_no_term_searches_the_index_terms_they_are(tmp_
     lex.close()
 
 
+def test_a_word_the_texts_also_read_as_itself_is_searched_so_beside_its_reading(tmp_path: Path) -> None:
+    """Kiwi read 커버리지 (coverage) as 크 ("big") in three texts of the
+    shared corpus's four, and 이산 (discrete) as 산: the query searched
+    only that, and found every paper saying 크게. A word the texts read as
+    itself at least a quarter of the time is searched as itself too, its
+    commonest reading beside (one part of either); under a quarter, or
+    never, it is read as before."""
+    from searchkit.query import word_parts
+
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    lex.add([("커버리지", [Term("크", 0, 0, 1)])] * 3 + [("커버리지", [Term("커버리지", 0, 0, 4)])]
+            + [("모델을", [Term("모델", 0, 0, 2)])] * 5 + [("모델을", [Term("모델을", 0, 0, 3)])]
+            + [("데이터셋", [Term("데이터", 0, 0, 3), Term("셋", 1, 3, 4)])] * 2 + [("데이터셋", [Term("데이터셋", 0, 0, 4)])] * 2)
+    analysed = lex.analyse("커버리지 모델을 데이터셋")
+    assert analysed == [Term("커버리지", 0, 0, 4), Term("크", 0, 0, 1), Term("모델", 1, 5, 7),
+                        Term("데이터셋", 2, 9, 13), Term("데이터", 2, 9, 12), Term("셋", 3, 12, 13)]
+    parts = word_parts("커버리지 모델을 데이터셋", analysed)
+    assert [p.alternatives for p in parts] == [(("커버리지",), ("크",)), (("모델",),), (("데이터셋",), ("데이터", "셋"))]
+    assert lex.analyse("모델을") == [Term("모델", 0, 0, 2)]  # read so once in six: under a quarter
+    lex.close()
+
+
 def _entries(index_dir: Path) -> list[tuple[str, list]]:
     import searchkit
 

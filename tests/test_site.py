@@ -389,6 +389,8 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
     queries += [{"q": "\U0001fa77"}, {"q": "모델\U00031350"}, {"q": "확산 \U0001fa77 모델"}]
     # a word split into a piece the texts write only glued is matched as its pieces in sequence (meta.sticky)
     queries += [{"q": q} for q in ("프레임워크", "멀티모달 데이터셋", "상호작용 프레임")]
+    # a word the texts also read as itself is searched so beside its commonest reading (이산, read as 산)
+    queries += [{"q": q} for q in ("이산 확산", "디코딩 속도", "동기화", "상관관계 분석", "저정밀도 학습", '"이산 확산"')]
     page = search_in_node(default_site_dir, queries)
     for query, got in zip(queries, page):
         options = {k: query[k] for k in ("since", "until", "sort") if k in query}

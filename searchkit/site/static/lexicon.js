@@ -26,9 +26,12 @@ export const noTerm = (reading) => reading.every((r) => r[0] === T().GAP);
 // lexicon._share_as_itself: how often the texts read word as the one term word
 function shareAsItself(word, readings) {
   const total = readings.reduce((sum, [, n]) => sum + n, 0);
-  const itself = readings.reduce((sum, [r, n]) => sum + (r.length === 1 && r[0][0] === word ? n : 0), 0);
+  const itself = readings.reduce((sum, [r, n]) => sum + (isItself(word, r) ? n : 0), 0);
   return total ? itself / total : 0.0;
 }
+
+// lexicon._is_itself
+const isItself = (word, reading) => reading.length === 1 && reading[0][0] === word;
 
 // Lexicon.analyse: query text → [term, pos, start, end] items
 export async function analyse(text, known) {
@@ -58,9 +61,22 @@ export async function analyse(text, known) {
     if (noTerm(found.get(word)) && /^[\uac00-\ud7a3]{2,}$/u.test(word) && (await known(word))) candidates.push(word);
   }
   const alone = matches.length === 1;
-  const counted = alone ? [] : await Promise.all(candidates.map((word) => sharded("alt", word)));
+  // and a word the texts read as itself at least AS_ITSELF of the time but most often otherwise
+  // (커버리지 as 크), searched as itself beside its reading
+  const beside = words.filter((word) => /^[\uac00-\ud7a3]{2,}$/u.test(word) && !noTerm(found.get(word))
+    && !isItself(word, found.get(word)));
+  const [counted, besideCounted] = await Promise.all([
+    alone ? [] : Promise.all(candidates.map((word) => sharded("alt", word))),
+    Promise.all(beside.map((word) => sharded("alt", word))),
+  ]);
   candidates.forEach((word, i) => {
     if (alone || shareAsItself(word, counted[i] || []) >= T().AS_ITSELF) found.set(word, [[word, 0, 0, word.length]]);
+  });
+  beside.forEach((word, i) => {
+    const reading = found.get(word);
+    if (shareAsItself(word, besideCounted[i] || []) >= T().AS_ITSELF) {
+      found.set(word, [[word, reading[0][1], 0, word.length], ...reading]);
+    }
   });
   // a Hangul word read as no term holds a GAP, as the texts' analysis gives it
   for (const word of words) {
