@@ -258,18 +258,22 @@ class Engine(Index):
                                     expansions=parsed.expansions, suggestion=self._suggest(parsed)))
 
     def _whole_copies(self, arxiv_id: str) -> list[dict]:
-        """Every copy of the paper, texts read; `NotFoundError` when there is
-        none, or when a copy's texts could not be read (a shard stopped
-        answering: no whole answer, and a cluster says why)."""
+        """Every copy of the paper, texts read, in the order a full build
+        places them; `NotFoundError` when there is none, or when a copy's
+        texts could not be read (a shard stopped answering: no whole
+        answer, and a cluster says why)."""
         copies = self._copies(bare_id(arxiv_id))
         if not copies:
             raise NotFoundError(f"no paper with arXiv id {arxiv_id!r} in the index")
         if self._with_texts(copies):
             raise NotFoundError(f"the texts of {arxiv_id!r} could not be read")
-        return copies
+        # by date, then post, then as a post holds them: two copies of one date came in the order the
+        # index got them, and an incremental reindex appends a rewritten post (similar's key terms and
+        # the spelling of its shared terms followed that order)
+        return sorted(copies, key=lambda d: (d["date"], d["post"]))
 
     def paper(self, arxiv_id: str) -> PaperView:
-        copies = sorted(self._whole_copies(arxiv_id), key=lambda d: (d["date"], d["post"]))
+        copies = self._whole_copies(arxiv_id)
         latest = copies[-1]
         sections = {f: latest[f] for f in TEXT_FIELDS[1:] if f in latest}
         summaries = {key: {f: d[f] for f in TEXT_FIELDS[1:] if f in d} for key, d in zip(copy_keys(copies), copies)}

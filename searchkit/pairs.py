@@ -270,8 +270,16 @@ def read(generation: Path) -> list[list]:
     en_text]`` once per occurrence; [] for an index without pairs."""
     if not present(generation):
         return []
-    posts = json.loads((generation / PAIRS_FILE).read_text(encoding="utf-8"))["posts"]
-    return [row for rows in posts.values() for row in rows]
+    return rows_of(json.loads((generation / PAIRS_FILE).read_text(encoding="utf-8"))["posts"])
+
+
+def rows_of(posts: Mapping[str, list]) -> list[list]:
+    """Every mined row of these posts (post name → its rows), the posts in
+    name order, as a full build mines them: `aggregate` breaks its ties by
+    the order it meets rows in, and an incremental reindex stores a
+    re-mined post last (a tie between FUSE and Fuse kept or dropped a pair
+    by the build's history)."""
+    return [row for name in sorted(posts) for row in posts[name]]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the indexer would (one analysis for all, Kiwi loads once).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,46 @@ def test_save_keeps_unchanged_posts_and_replaces_changed_ones(tmp_path: Path) ->
     pairs.save(tmp_path, ["b.md"], {})  # b.md deleted
     assert [row[1] for row in pairs.read(tmp_path)] == ["흐름 매칭"]
     assert json.loads((tmp_path / pairs.PAIRS_FILE).read_text(encoding="utf-8"))["version"] == pairs.VERSION
+
+
+def test_rows_are_read_in_post_name_order_whatever_order_they_were_stored_in(tmp_path: Path) -> None:
+    """An incremental reindex stores a re-mined post last; `aggregate`
+    breaks ties by the order it meets rows in (FUSE against Fuse decided
+    whether an acronym seen once was kept), so rows are read in post-name
+    order, as a full build stores them."""
+    fuse = [["보조", "계층"], "보조 계층", ["fuse"], "FUSE"]
+    fused = [["결합", "장치"], "결합 장치", ["fuse"], "Fuse"]
+    assert pairs.rows_of({"b.md": [fused], "a.md": [fuse]}) == [fuse, fused]
+    pairs.save(tmp_path, [], {"b.md": [pairs.Pair(("결합", "장치"), "결합 장치", ("fuse",), "Fuse")]})
+    pairs.save(tmp_path, [], {"a.md": [pairs.Pair(("보조", "계층"), "보조 계층", ("fuse",), "FUSE")]})
+    assert [row[3] for row in pairs.read(tmp_path)] == ["FUSE", "Fuse"]
+    assert pairs.aggregate(pairs.read(tmp_path)) == pairs.aggregate([fuse, fused]) == []  # FUSE: an acronym seen once
+
+
+def test_an_incremental_reindex_mines_the_pairs_a_full_build_does(tmp_path: Path) -> None:
+    """The probe's case: a.md writes 보조 계층(FUSE), b.md 결합 장치(Fuse);
+    editing a.md alone kept both pairs (Fuse read first), a full build none."""
+    import searchkit
+
+    from .conftest import DEFAULT_CORPUS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    posts = sorted(DEFAULT_CORPUS.glob("*.md"))[:2]
+    a, b = (p.read_text(encoding="utf-8") for p in posts)
+    a = re.sub(r"## Method[ \t]*\n", "## Method\n본 연구는 보조 계층(FUSE)을 도입한다. ", a, count=1)
+    b = re.sub(r"## Method[ \t]*\n", "## Method\n본 연구는 결합 장치(Fuse)를 도입한다. ", b, count=1)
+    assert "보조 계층(FUSE)" in a and "결합 장치(Fuse)" in b
+    (corpus / "a.md").write_text(a, encoding="utf-8")
+    (corpus / "b.md").write_text(b, encoding="utf-8")
+    searchkit.reindex(corpus, tmp_path / "index")
+    (corpus / "a.md").write_text(re.sub(r"## Results[ \t]*\n", "## Results\n추가 문장이다. ", a, count=1),
+                                 encoding="utf-8")
+    assert searchkit.reindex(corpus, tmp_path / "index").updated == 1
+    searchkit.reindex(corpus, tmp_path / "full")
+    with searchkit.open_index(tmp_path / "index") as grown, searchkit.open_index(tmp_path / "full") as full:
+        assert grown.concepts().mined == full.concepts().mined
+        assert [e.target for e in grown.search("결합 장치").expansions] == [e.target for e in full.search("결합 장치").expansions]
 
 
 def test_mined_pairs_only_fill_gaps_in_the_curated_tables(default_index) -> None:

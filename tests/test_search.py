@@ -719,3 +719,43 @@ def test_a_phrase_is_not_matched_across_a_word_that_makes_no_term(tmp_path: Path
             opened.search("모두")
         hit = opened.search('"모델 간 성능"', expand=False)[0]
         assert "**모델 간 성능**" in hit.highlights["method"].marked()
+
+
+def test_copies_of_one_date_count_in_post_order_whatever_the_build_history(tmp_path: Path) -> None:
+    """Two posts of one date holding one paper: the copies came in the
+    order the index got them, and an incremental reindex appends a
+    rewritten post, so `similar` (its key terms, the spelling of the terms
+    it shows) answered otherwise after one of the posts was touched (a
+    probe's find, on the shared corpus). The copies are now taken by date,
+    then post, as a full build places them, whatever order the backend
+    gives them in."""
+    def post(title: str, method: str) -> str:
+        return f"""---
+date: 2025-09-01
+---
+
+# 1. [{title}](https://arxiv.org/abs/2509.00001)
+
+## Method
+{method}
+
+# 2. [Another Benchmark of Robots](https://arxiv.org/abs/2509.00002)
+
+## Method
+로봇 보행 벤치마크와 제어 정책을 평가한다.
+"""
+    corpus = write_posts(tmp_path / "corpus", {
+        "2025-09-01-a.md": post("A Benchmark of Robots", "로봇 제어 정책을 학습한다."),
+        "2025-09-01-b.md": post("a benchmark of robots", "보행 로봇의 제어기를 설계한다."),
+    })
+    searchkit.reindex(corpus, tmp_path / "index")
+    with searchkit.open_index(tmp_path / "index") as index:
+        def answers() -> tuple:
+            return [(h.arxiv_id, h.score, h.shared_terms) for h in index.similar("2509.00001")], index.paper("2509.00001")
+
+        as_built = answers()
+        assert [d["post"] for d in index._copies("2509.00001")] == ["2025-09-01-a.md", "2025-09-01-b.md"]
+        assert any("Benchmark" in terms for _, _, terms in as_built[0])  # post a's spelling: it comes first
+        given = index._copies
+        index._copies = lambda arxiv_id: list(reversed(given(arxiv_id)))  # as after a rewrite of post a
+        assert answers() == as_built

@@ -38,6 +38,7 @@ from ...errors import IndexClosedError, IndexMissingError, IndexStaleError, NotF
 from ...glossary import Glossary, readings_in
 from ...hits import IndexStats, Results
 from ...lexicon import Lexicon, is_sticky
+from ...pairs import rows_of
 from ...query import ParsedQuery
 from ...schema import ALL, FIELD_WEIGHTS, TEXT_FIELDS, Spans
 from ...scoring import DensePostings
@@ -374,7 +375,7 @@ class SphinxIndex(Engine):
         self._docs: dict[int, dict] = {}
         self._terms: list[str] | None = None
         self._lexicon = ClusterLexicon(self, found.get("longest"), found.get("pieces") or {})
-        mined = [row for rows in (found.get("pairs") or {}).values() for row in rows]
+        mined = rows_of(found.get("pairs") or {})
         self._glossary = Glossary(found.get("glossary") or {}, mined, readings_in(found.get("readings")) or {})
 
     # SphinxQL
