@@ -192,10 +192,13 @@ class Engine(Index):
         no query. Word forms are looked up at once, and the df of every
         term the reading may ask `known` about (a compound's halves, a word
         read as no term) in one batch: a cluster answers each look-up over
-        the network. Sticky pieces are not asked about: a word matched as
-        its pieces in sequence has the same terms to look up by."""
+        the network; so are the counts of the Korean words' readings (a
+        word read as itself often enough is searched so: `Lexicon.analyse`).
+        Sticky pieces are not asked about: a word matched as its pieces in
+        sequence has the same terms to look up by."""
         ready = self._lexicon.prefetched(texts)
         self._prefetch((ALL, term) for term in _asked_about(ready))
+        counted = self._lexicon.readings([w for w, reading in ready.items() if reading is not None and is_hangul(w)])
         read = []
         for text in texts:
             if not self._lexicon.recorded(text, ready):
@@ -203,7 +206,7 @@ class Engine(Index):
                 continue
             try:
                 parsed = split_compounds(
-                    parse_query(text, lambda t: self._lexicon.analyse(t, self.known, ready)), self.known)
+                    parse_query(text, lambda t: self._lexicon.analyse(t, self.known, ready, counted)), self.known)
             except QueryError:
                 read.append(())
                 continue
