@@ -183,6 +183,12 @@ class Engine(Index):
         """Whether any live section holds the term (compound splitting, suggestions)."""
         return self.df(ALL, term) > 0
 
+    def _joined(self, parsed: ParsedQuery) -> list[str]:
+        """`joined_words`, their df asked in one batch (a cluster answers
+        each look-up over the network)."""
+        self._prefetch((ALL, word) for word in joined_candidates(parsed))
+        return joined_words(parsed, self.known)
+
     def typed_terms(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """The terms each text, typed as a query, looks the concept layer up
         by (see `Glossary.expand`), for texts whose every word the corpus
@@ -244,12 +250,12 @@ class Engine(Index):
             return self._finish(Results([], query=parsed.text, total=0, expansions=parsed.expansions))
         # unrestricted searches match on the combined field: one posting list a term
         scope = (ALL,) if fields == TEXT_FIELDS else fields
-        joined = joined_words(parsed, self.known)
+        joined = self._joined(parsed)
         planned = self._plan(parsed, scope, joined, since, until)
         if feedback:  # pseudo-relevance feedback: plan again with the first hits' terms
             first = [(planned.stored(d)["spans"], score) for d, score in planned.top(pseudo.DOCS)]
             parsed = pseudo.expand(parsed, first, lambda t: self.df(ALL, t), self.size)
-            joined = joined_words(parsed, self.known)
+            joined = self._joined(parsed)
             planned = self._plan(parsed, scope, joined, since, until)
         shown = planned.by_date(limit) if sort == "date" else _reranked(planned, parsed, fields, limit)
         found = self._hits([(planned.stored(d), s * c * n) for d, s, c, n in shown], parsed, fields, joined)
@@ -536,6 +542,11 @@ def bare_id(arxiv_id: str) -> str:
 
 
 def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]:
+    """The `joined_candidates` the index has."""
+    return [word for word in joined_candidates(parsed) if known(word)]
+
+
+def joined_candidates(parsed: ParsedQuery) -> list[str]:
     """Two Korean words typed apart also match the compound written as one
     word (희소 어텐션 → 희소어텐션), and two Latin words a name written as one
     (flash attention → FlashAttention, dino v3 → DINOv3), when the index has it;
@@ -545,7 +556,7 @@ def joined_words(parsed: ParsedQuery, known: Callable[[str], bool]) -> list[str]
     joined = ["".join(name) for name in names if len(name) > 1 and is_hangul("".join(name))]
     joined += ["".join(pair) for pair in neighbour_pairs(parsed) if is_hangul("".join(pair))]
     joined += [a[-1] + b[0] for a, b in zip(names, names[1:]) if _NAME.fullmatch(a[-1] + b[0])]
-    return [word for word in dict.fromkeys(joined) if known(word)]
+    return list(dict.fromkeys(joined))
 
 
 _DAY = re.compile(r"(\d{4})(-?)(\d{2})\2(\d{2})", re.ASCII)

@@ -47,16 +47,19 @@ linear without changing how any real word is read."""
 _LONGEST = "CREATE TABLE IF NOT EXISTS longest (n INTEGER NOT NULL)"
 _PIECES = ("CREATE TABLE IF NOT EXISTS pieces (term TEXT PRIMARY KEY, glued INTEGER NOT NULL, total INTEGER NOT NULL) "
            "WITHOUT ROWID")
-"""Per Hangul term, how many texts hold it inside an all-Hangul word form
-glued to another term of two syllables or more, and how many hold it at all
-(`piece_counts`): what `sticky` reads. Kept as the counts are: an
+"""Per Hangul term, how often the texts write it inside an all-Hangul word
+form glued to another term of two syllables or more, and how often at all
+(`piece_counts`, counted as `counts` counts forms): what `sticky` reads. Kept as the counts are: an
 incremental reindex adds the new posts' and takes the replaced posts'."""
 STICKY = 0.8
 """The share of a term's texts that must write it glued inside a longer
 word for it to be no word of its own (`sticky`): 워크 (of 프레임워크) 1.0,
 셋 (데이터셋) 0.99, 모달 (멀티모달) 0.84; 학습 0.25, 증류 0.07, 정렬 0.00."""
-STICKY_MIN = 3
-"""Texts a sticky term must occur in: one odd spelling decides nothing."""
+STICKY_MIN = 10
+"""Occurrences a sticky term needs, counted as the lexicon counts word
+forms (once in each section text that writes a form: one paper's title,
+sections and inflections can make several), so one paper's spelling
+decides nothing (3 let one paper's 대조학습 make 대조 sticky)."""
 AS_ITSELF = 0.25
 """How often the texts must read a word as itself for a query to search it
 so where its commonest reading keeps no term: 깊이 is the noun depth in 28
@@ -239,6 +242,8 @@ class Lexicon:
         else:
             self._db = sqlite3.connect(str(path))
             with self._reading():  # a reindex adds to the live generation's copy: it must be whole
+                pieces = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pieces'")
+                counted_pieces = pieces.fetchone() is not None
                 self._db.execute(_SCHEMA)
                 self._db.execute(_COUNTS)
                 self._db.execute(_PIECES)
@@ -246,6 +251,9 @@ class Lexicon:
         self._counts: dict[str, Counter] = {}
         self._fresh = not readonly and self._db.execute("SELECT 1 FROM counts LIMIT 1").fetchone() is None
         """Nothing counted yet (a full build): the first flush's counts are the table's."""
+        if not readonly and not self._fresh and not counted_pieces:  # adding to nothing would count a part
+            self._db.close()
+            raise self._damaged(ValueError("its pieces table is missing"))
         self._tables: tuple[list[str], dict[str, list]] | None = None
         self._longest = self._read_longest(readonly)
 
@@ -421,12 +429,18 @@ class Lexicon:
         matched as its pieces in sequence (`query.word_parts`)."""
         wanted = [t for t in dict.fromkeys(terms) if _HANGUL.fullmatch(t)]
         rows = self._pieces(lambda: self._chunked_by("SELECT term, glued, total FROM pieces", "term", wanted))
-        return {term for term, glued, total in rows if is_sticky(glued, total)}
+        return {term for term, glued, total in rows if self._sticky_row(glued, total)}
 
     def sticky_terms(self) -> list[str]:
         """Every sticky term, in order: what the static page reads (`sticky`)."""
         rows = self._pieces(lambda: self._db.execute("SELECT term, glued, total FROM pieces ORDER BY term").fetchall())
-        return [term for term, glued, total in rows if is_sticky(glued, total)]
+        return [term for term, glued, total in rows if self._sticky_row(glued, total)]
+
+    def _sticky_row(self, glued: object, total: object) -> bool:
+        """`is_sticky` of a stored row; a row that holds no counts is damage."""
+        if not (isinstance(glued, int) and isinstance(total, int)):
+            raise self._damaged(ValueError(f"pieces row ({glued!r}, {total!r}) is not two counts"))
+        return is_sticky(glued, total)
 
     def _pieces(self, select: Callable[[], list[tuple]]) -> list[tuple]:
         """Rows of the `pieces` table; none from a table written before it

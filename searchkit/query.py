@@ -38,9 +38,9 @@ JavaScript read differently."""
 Analyse = Callable[[str], list[Term]]
 ReadPhrase = Callable[[str], tuple[tuple[str, ...], ...]]
 Readings = Callable[[list[str]], Mapping[str, Sequence[tuple[Sequence, int]]]]
+"""Word forms → each one's (reading, count) pairs (`lexicon.Lexicon.readings`)."""
 Sticky = Callable[[Sequence[str]], Collection[str]]
 """Terms → those the texts write glued inside longer words (`lexicon.Lexicon.sticky`)."""
-"""Word forms → each one's (reading, count) pairs (`lexicon.Lexicon.readings`)."""
 PHRASE_READINGS = 8
 """Ways a quoted phrase is matched in at most, its commonest first: each
 word may have been read several ways in the texts (see `phrase_readings`)."""
@@ -203,9 +203,9 @@ def word_parts(text: str, terms: list[Term], sticky: Sticky = lambda terms: ()) 
     matching either the whole name or its parts in sequence, and a Korean
     word Kiwi split into a lone syllable and the rest (저자원 → 저자 + 원),
     or into pieces one of which the texts write only glued (``sticky``:
-    프레임워크 → 프레임 + 워크, 데이터셋 → 데이터 + 셋), one part matching those
-    terms in sequence: such a piece is no word of its own, and its
-    neighbour alone (저자, author; 프레임, frame) is another."""
+    프레임워크 → 프레임 + 워크, 데이터셋 → 데이터 + 셋), one part matching such
+    a piece and its neighbour in sequence (`_bound`): it is no word of its
+    own, and its neighbour alone (저자, author; 프레임, frame) is another."""
     parts: list[Part] = []
     terms = [t for t in terms if t.text != GAP]  # a word that makes no term holds a position only
     i = 0
@@ -218,8 +218,9 @@ def word_parts(text: str, terms: list[Term], sticky: Sticky = lambda terms: ()) 
             seq = tuple(t.text for t in inner)
             parts.append(Part(((term.text,), seq), label=label))
             i += 1 + len(inner)
-        elif len(glued) > 1 and _one_word(tuple(t.text for t in glued), sticky):
-            parts.append(Part((tuple(t.text for t in glued),), label=text[glued[0].start : glued[-1].end]))
+        elif len(glued) > 1 and all(is_hangul(t.text) for t in glued):
+            parts += [Part((tuple(t.text for t in group),), label=text[group[0].start : group[-1].end])
+                      for group in _bound(glued, sticky)]
             i += len(glued)
         elif not _suffix(terms, i):
             parts.append(Part(((term.text,),), label=label))
@@ -229,10 +230,22 @@ def word_parts(text: str, terms: list[Term], sticky: Sticky = lambda terms: ()) 
     return unique(parts)
 
 
-def _one_word(pieces: tuple[str, ...], sticky: Sticky) -> bool:
-    """Whether Korean pieces glued in one word are matched only together:
-    one is a lone syllable or a sticky term (asked only then: a look-up)."""
-    return all(map(is_hangul, pieces)) and (any(len(p) == 1 for p in pieces) or bool(sticky(pieces)))
+def _bound(run: list[Term], sticky: Sticky) -> list[list[Term]]:
+    """Korean pieces glued in one word, grouped into what is matched
+    together: a piece that is no word of its own (a lone syllable, or a
+    sticky term) binds to the piece before it, or, first in its group, to
+    the piece after it; the others stand alone. 멀티모달프레임워크 is
+    (멀티 모달) (프레임 워크), never one phrase of four pieces, which texts
+    keeping 멀티모달 as one term never match. Asks ``sticky`` once a run."""
+    found = sticky(tuple(t.text for t in run))
+    binds = [len(t.text) == 1 or t.text in found for t in run]
+    groups: list[list[int]] = []
+    for i, binding in enumerate(binds):
+        if groups and (binding or (len(groups[-1]) == 1 and binds[groups[-1][0]])):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return [[run[i] for i in group] for group in groups]
 
 
 def _glued_run(terms: list[Term], i: int) -> list[Term]:

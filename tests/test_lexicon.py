@@ -12,6 +12,7 @@ import pytest
 
 from searchkit import analysis
 from searchkit.analysis import GAP, Term, analyse
+from searchkit.errors import IndexCorruptError
 from searchkit.lexicon import PARTICLES, Lexicon, is_sticky, merged_pieces, piece_counts, split_words
 
 CORPUS_TEXTS = [
@@ -375,18 +376,46 @@ def test_pieces_count_how_often_a_term_stands_glued_inside_a_word() -> None:
     assert piece_counts(counts) == {"프레임": [4, 5], "워크": [4, 4], "경량": [0, 2], "화": [2, 2]}
     assert merged_pieces({"워크": [4, 4], "셋": [1, 1]}, {"워크": [-1, -1], "셋": [-1, -1], "링": [3, 3]}) == {
         "워크": [3, 3], "링": [3, 3]}
-    assert [is_sticky(g, n) for g, n in ((4, 4), (4, 5), (3, 5), (2, 2), (0, 0))] == [True, True, False, False, False]
+    assert [is_sticky(g, n) for g, n in ((10, 10), (8, 10), (7, 10), (9, 9), (0, 0))] == [True, True, False, False, False]
 
 
 def test_sticky_terms_are_read_from_the_table_and_an_old_table_has_none(tmp_path: Path) -> None:
     lexicon = Lexicon(tmp_path / "lexicon.sqlite")
     lexicon.add([("프레임워크 프레임워크를 모델", [Term("프레임", 0, 0, 3), Term("워크", 1, 3, 5), Term("프레임", 2, 6, 9),
-                                          Term("워크", 3, 9, 11), Term("모델", 4, 13, 15)])] * 3)
-    assert lexicon.sticky(["프레임", "워크", "모델"]) == {"프레임", "워크"}
+                                          Term("워크", 3, 9, 11), Term("모델", 4, 13, 15)])] * 5)
+    # one paper's spelling decides nothing: its three forms in one text count three, under STICKY_MIN
+    lexicon.add([("대조학습 대조학습을 대조학습의", [Term("대조", 0, 0, 2), Term("학습", 1, 2, 4), Term("대조", 2, 5, 7),
+                                          Term("학습", 3, 7, 9), Term("대조", 4, 11, 13), Term("학습", 5, 13, 15)])])
+    assert lexicon.sticky(["프레임", "워크", "모델", "대조"]) == {"프레임", "워크"}
     assert lexicon.sticky_terms() == ["워크", "프레임"]
+    lexicon._db.execute("UPDATE pieces SET glued = 'x' WHERE term = '워크'")  # a garbled row is damage, said
+    with pytest.raises(IndexCorruptError, match="damaged"):
+        lexicon.sticky(["워크"])
     lexicon._db.execute("DROP TABLE pieces")  # an index of before kiwi-6
     assert lexicon.sticky(["워크"]) == set() and lexicon.sticky_terms() == []
     lexicon.close()
+
+
+def test_an_index_that_lost_its_pieces_table_is_damaged_not_added_to(tiny_copy: tuple[Path, Path]) -> None:
+    """A reindex adds the new posts' counts to the live generation's copy:
+    a table that lost its pieces would be counted from the new posts only
+    (a review's find: 상관 sticky on a part of the corpus). It is damage,
+    said with its repair, and the previous content keeps answering."""
+    import sqlite3
+
+    import searchkit
+
+    corpus, index = tiny_copy
+    live = index / (index / "CURRENT").read_text(encoding="utf-8").strip()
+    with sqlite3.connect(live / "lexicon.sqlite") as db:
+        db.execute("DROP TABLE pieces")
+    post = sorted(corpus.glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8") + "\n추가 문장이다.\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="reindex --full"):
+        searchkit.reindex(corpus, index)
+    with searchkit.open_index(index) as before:
+        assert before.search("로봇").total > 0
+    assert searchkit.reindex(corpus, index, full=True).full
 
 
 def test_an_incremental_reindex_records_the_words_a_full_one_does(tmp_path: Path) -> None:

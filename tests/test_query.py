@@ -239,6 +239,13 @@ def test_a_word_split_into_a_piece_written_only_glued_is_one_part() -> None:
     apart = [Term("프레임", 0, 0, 3), Term("워크", 1, 4, 6)]  # typed with a space: two words, asked nothing
     assert [p.alternatives for p in word_parts("프레임 워크", apart, sticky)] == [(("프레임",),), (("워크",),)]
     assert asked == [("프레임", "워크"), ("안전", "정렬")]
+    # a sticky piece binds to its neighbour, not the whole run (a review's find: 멀티모달프레임워크
+    # was one phrase of four pieces, which no text keeping 멀티모달 as one term matches)
+    pieces = [Term("멀티", 0, 0, 2), Term("모달", 1, 2, 4), Term("프레임", 2, 4, 7), Term("워크", 3, 7, 9)]
+    parts = word_parts("멀티모달프레임워크", pieces, lambda found: {"멀티", "모달", "워크"} & set(found))
+    assert [(p.alternatives, p.label) for p in parts] == [((("멀티", "모달"),), "멀티모달"), ((("프레임", "워크"),), "프레임워크")]
+    lone = [Term("자연", 0, 0, 2), Term("어", 1, 2, 3), Term("처리", 2, 3, 5)]
+    assert [p.alternatives for p in word_parts("자연어처리", lone)] == [(("자연", "어"),), (("처리",),)]
 
 
 def test_a_sticky_piece_keeps_its_word_together_in_a_search(default_index) -> None:
@@ -250,6 +257,8 @@ def test_a_sticky_piece_keeps_its_word_together_in_a_search(default_index) -> No
     frames = {h.arxiv_id for h in default_index.search("프레임", limit=100, expand=False)}
     found = default_index.search("프레임워크", limit=100, expand=False)
     assert found and frames - {h.arxiv_id for h in found}, "some paper says 프레임 without 프레임워크"
+    glued = default_index.search("멀티모달프레임워크", limit=100, expand=False)
+    assert glued.total >= default_index.search("멀티모달 프레임워크", limit=100, expand=False).total > 0
     for hit in found:
         paper = default_index.paper(hit.arxiv_id)
         texts = [paper.title, *paper.sections.values(), *(t for copy in paper.copies.values() for t in copy.values())]

@@ -157,8 +157,10 @@ export function wordParts(text, terms) {
     if (inner.length) {
       parts.push(part([[term], inner.map((t) => t[0])], { label }));
       i += 1 + inner.length;
-    } else if (glued.length > 1 && oneWord(glued.map((t) => t[0]))) {
-      parts.push(part([glued.map((t) => t[0])], { label: pointSlice(text, glued[0][2], glued[glued.length - 1][3]) }));
+    } else if (glued.length > 1 && glued.every((t) => isHangul(t[0]))) {
+      for (const group of bound(glued)) {
+        parts.push(part([group.map((t) => t[0])], { label: pointSlice(text, group[0][2], group[group.length - 1][3]) }));
+      }
       i += glued.length;
     } else if (!suffix(terms, i)) {
       parts.push(part([[term]], { label }));
@@ -170,10 +172,18 @@ export function wordParts(text, terms) {
   return unique(parts);
 }
 
-// query._one_word: Korean pieces glued in one word matched only together (a lone syllable, or a
-// term the texts write only glued: meta.sticky, Lexicon.sticky)
-function oneWord(pieces) {
-  return pieces.every(isHangul) && pieces.some((p) => [...p].length === 1 || meta.sticky.includes(p));
+// query._bound: glued Korean pieces grouped into what is matched together (a lone syllable or a
+// term the texts write only glued, meta.sticky / Lexicon.sticky, binds to the piece before it, or,
+// first in its group, to the piece after it)
+function bound(run) {
+  const binds = run.map((t) => [...t[0]].length === 1 || meta.sticky.includes(t[0]));
+  const groups = [];
+  binds.forEach((binding, i) => {
+    const last = groups[groups.length - 1];
+    if (last && (binding || (last.length === 1 && binds[last[0]]))) last.push(i);
+    else groups.push([i]);
+  });
+  return groups.map((group) => group.map((i) => run[i]));
 }
 
 // query._glued_run: the terms from i on glued together in one word, glued suffixes left out
