@@ -407,7 +407,7 @@ class _Closers:
         """The line closing the fence ``mark`` opened at line ``i``: the same
         character, at least as many; None when none does."""
         found = self._fences[mark[0]]
-        at = bisect_right(found, (i, len(mark) + 1_000_000))
+        at = bisect_right(found, (i, float("inf")))  # past every closer on line i itself
         return next((k for k, size in found[at:] if size >= len(mark)), None)
 
     def comment(self, i: int, line: str) -> int | None:

@@ -186,8 +186,9 @@ class Engine(Index):
     def _joined(self, parsed: ParsedQuery) -> list[str]:
         """`joined_words`, their df asked in one batch (a cluster answers
         each look-up over the network)."""
-        self._prefetch((ALL, word) for word in joined_candidates(parsed))
-        return joined_words(parsed, self.known)
+        candidates = joined_candidates(parsed)
+        self._prefetch((ALL, word) for word in candidates)
+        return [word for word in candidates if self.known(word)]
 
     def typed_terms(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """The terms each text, typed as a query, looks the concept layer up

@@ -49,8 +49,9 @@ _PIECES = ("CREATE TABLE IF NOT EXISTS pieces (term TEXT PRIMARY KEY, glued INTE
            "WITHOUT ROWID")
 """Per Hangul term, how often the texts write it inside an all-Hangul word
 form glued to another term of two syllables or more, and how often at all
-(`piece_counts`, counted as `counts` counts forms): what `sticky` reads. Kept as the counts are: an
-incremental reindex adds the new posts' and takes the replaced posts'."""
+(`piece_counts`, counted as `counts` counts forms): what `sticky` reads.
+Kept as the counts are: an incremental reindex adds the new posts' and
+takes the replaced posts'."""
 STICKY = 0.8
 """The share of a term's texts that must write it glued inside a longer
 word for it to be no word of its own (`sticky`): 워크 (of 프레임워크) 1.0,
@@ -150,6 +151,11 @@ def _by_word(rows: Iterable[tuple[str, str, int]]) -> dict[str, list[tuple[str, 
     return found
 
 
+def _is_itself(word: str, reading: Sequence[Sequence]) -> bool:
+    """Whether a reading is the word as its one term."""
+    return len(reading) == 1 and reading[0][0] == word
+
+
 def _share_as_itself(word: str, readings: Sequence[tuple[list[list], int]]) -> float:
     """How often the texts read ``word`` as the one term ``word``."""
     total = sum(n for _, n in readings)
@@ -202,11 +208,6 @@ def merged_pieces(base: Mapping[str, Sequence[int]], change: Mapping[str, Sequen
 def is_sticky(glued: int, total: int) -> bool:
     """Whether a term with these counts is no word of its own (`STICKY`)."""
     return total >= STICKY_MIN and glued >= STICKY * total
-
-
-def _is_itself(word: str, reading: Sequence[Sequence]) -> bool:
-    """Whether a reading is the word as its one term."""
-    return len(reading) == 1 and reading[0][0] == word
 
 
 def commonest(readings: list[tuple[str, int]]) -> str:
@@ -336,19 +337,14 @@ class Lexicon:
         self._db.commit()
         self._counts = {}
 
-    def pending_pieces(self) -> dict[str, list[int]]:
-        """`piece_counts` of what `add` and `remove` collected and not yet
-        written (call before `pending`, which takes it)."""
-        with self._lock:
-            return piece_counts(self._counts)
-
-    def pending(self) -> dict[str, dict[str, int]]:
+    def pending(self) -> tuple[dict[str, dict[str, int]], dict[str, list[int]]]:
         """Take what `add` and `remove` collected and not yet written: word
-        form → encoded reading → the change in its count. The cluster keeps
-        its counts in its own lexicon index (`backends.sphinx.lexicon`)."""
+        form → encoded reading → the change in its count, and Hangul term →
+        the change in its (glued, total) counts (`piece_counts`). The
+        cluster keeps them in its own lexicon index and generation row."""
         with self._lock:
             taken, self._counts = self._counts, {}
-        return {word: {_encoded(a): n for a, n in c.items() if n} for word, c in taken.items()}
+        return {word: {_encoded(a): n for a, n in c.items() if n} for word, c in taken.items()}, piece_counts(taken)
 
     def _recount(self, words: list[str]) -> dict[str, list[tuple[str, int]]]:
         """Drop the readings no text holds any more, then each of these

@@ -394,8 +394,7 @@ class Writer:
             if surfaces:
                 glossary = glossary_body(surfaces, list(analysed))
             self.longest = words.longest()  # of the added posts' words and terms (a new table measures all)
-            self.pieces = words.pending_pieces()  # before `pending`, which takes the counts
-            self.readings = words.pending()
+            self.readings, self.pieces = words.pending()
         finally:
             words.close()
         return lengths, docs, glossary or {}, counts
