@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import verbforms
 from .analysis import GAP, WORD, Term, holds_gap, no_term, spellings
 from .errors import IndexCorruptError
 
@@ -398,6 +399,15 @@ class Lexicon:
                     seen[analysis] = seen.get(analysis, 0) + sign  # not Counter's __missing__, a Python call
 
     def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        """Each word form's commonest reading in the indexed texts; a form
+        they never wrote that the package's table of verb forms holds
+        (`verbforms`), Kiwi's reading of it."""
+        found = self._recorded(words)
+        if missing := [w for w in words if w not in found]:
+            found.update(verbforms.readings(missing))
+        return found
+
+    def _recorded(self, words: list[str]) -> dict[str, list[list]]:
         with self._lock:
             if self._counts:
                 self._flush()

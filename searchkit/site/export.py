@@ -35,7 +35,7 @@ from urllib.parse import quote, urlsplit
 
 import numpy as np
 
-from .. import standin
+from .. import standin, verbforms
 from ..backends import open_index
 from ..bm25 import LENGTHS
 from ..engine import is_word
@@ -345,13 +345,16 @@ def _write_grams(directory: Path, grams: shards.Grams) -> int:
 
 
 def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int, int]:
-    """The word forms' readings (``lex``), the stand-in's tables, and every
-    reading of the forms read more than one way (``alt``, with counts: what
-    `query.phrase_readings` matches a phrase by)."""
+    """The word forms' readings (``lex``: the corpus's, and the verb forms
+    it never wrote, as `Lexicon.lookup` falls back on them), the stand-in's
+    tables, and every reading of the forms read more than one way (``alt``,
+    with counts: what `query.phrase_readings` matches a phrase by)."""
     entries = list(lexicon.entries())
     endings, stems = standin.tables(entries)  # what the page's stand-in reads, as the library's does
     _write_json(out / "endings.json", endings)
-    return (_write_sharded(out / "lex", entries), _write_sharded(out / "stem", list(stems.items())),
+    recorded = {word for word, _ in entries}
+    forms = [(word, reading) for word, reading in verbforms.all_readings() if word not in recorded]
+    return (_write_sharded(out / "lex", entries + forms), _write_sharded(out / "stem", list(stems.items())),
             _write_sharded(out / "alt", list(lexicon.ambiguous())))
 
 

@@ -1,0 +1,111 @@
+"""Inflected forms of the concept table's verbs, as Kiwi reads them.
+
+A query is read without Kiwi (`lexicon`, `standin`): each word by the
+corpus's own reading of that word form. A verb the summaries seldom write
+is missing in most of its forms, and a query phrased as a verb (요약을
+고르는 방법, 환각을 막는) used to read 고르는 or 막는 as one made-up word: the
+verb table's 고르 → 선택 and 막 → 방지 never fired. Endings Kiwi merges
+into the stem (고쳐, 골라, 바꿔) defeat any rule of thumb.
+
+So the package ships Kiwi's own reading of each verb stem of
+``concepts.tsv`` before the endings a query writes (`ENDINGS`), made by
+`generate` with the indexer's analysis (`analysis.analyse`,
+`lexicon.split_words`) and kept in ``data/verbforms.tsv``. `Lexicon.lookup`
+falls back on it for a word form the corpus never wrote, so the directory,
+the cluster and the page (whose lexicon shards carry the forms) read such
+a word as Kiwi would. A test rebuilds the table with the installed Kiwi.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from importlib.resources import files
+
+FILE = "verbforms.tsv"
+HEADER = "# kiwipiepy "
+"""The table's first line: the Kiwi version that read it."""
+ENDINGS = (("는", "ETM"), ("은", "ETM"), ("을", "ETM"), ("기", "ETN"), ("음", "ETN"), ("고", "EC"),
+           ("어", "EC"), ("어서", "EC"), ("려면", "EC"), ("려고", "EC"), ("면", "EC"), ("게", "EC"),
+           ("도록", "EC"), ("며", "EC"), ("어야", "EC"), ("지", "EC"), ("는지", "EC"), ("는다", "EF"),
+           ("다", "EF"), ("을까", "EF"))
+"""What a query writes after a verb: 줄이는, 줄인, 줄일, 줄이기, 줄임, 줄이고,
+줄여, 줄여서, 줄이려면, …; Kiwi fits each to the stem (은 → ㄴ after a vowel)."""
+ACTION_ONLY = frozenset({"는", "려면", "려고", "도록", "는지", "는다"})
+"""Endings an adjective (VA) does not take: 빠르는 is no word."""
+
+
+def readings(words: Iterable[str]) -> dict[str, list[list]]:
+    """Kiwi's reading of each of ``words`` the table holds."""
+    table = _table()
+    return {word: json.loads(table[word]) for word in words if word in table}
+
+
+def all_readings() -> list[tuple[str, list[list]]]:
+    """Every form of the table with its reading (what a static page ships)."""
+    return [(form, json.loads(reading)) for form, reading in _table().items()]
+
+
+@cache
+def _table() -> dict[str, str]:
+    """Form → its reading as JSON, parsed only when asked for."""
+    text = files("searchkit").joinpath("data", FILE).read_text(encoding="utf-8")
+    rows = (line.split("\t", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {form: reading for form, reading in rows}
+
+
+def generate(stems: Iterable[str]) -> tuple[dict[str, list[list]], list[str]]:
+    """(form → reading, stems Kiwi does not read as a verb): each stem's
+    forms before `ENDINGS`, joined by Kiwi, read by the indexer's
+    analysis. A stem Kiwi splits (판별하 → 판별 + 하) or reads as a noun
+    before 고 has no forms: its verb line never fires."""
+    from .analysis import analyse, kiwi
+
+    reader = kiwi()
+    forms: dict[str, list[list]] = {}
+    dead = []
+    for stem in stems:
+        tag = next((t.tag for t in reader.tokenize(stem + "고")[:1] if t.form == stem and t.tag[0] == "V"), None)
+        if tag is None:
+            dead.append(stem)
+            continue
+        for ending, ending_tag in ENDINGS:
+            if tag.startswith("VA") and ending in ACTION_ONLY:
+                continue
+            form = reader.join([(stem, tag), (ending, ending_tag)])
+            if form not in forms:  # one word of Hangul: `lexicon.split_words` would record just this
+                terms = analyse(form)
+                forms[form] = [[t.text, t.pos - terms[0].pos, t.start, t.end] for t in terms]
+    return forms, dead
+
+
+def table_text(forms: dict[str, list[list]], version: str) -> str:
+    """The table file's text: the header, then a form and its reading a line."""
+    lines = [HEADER + version] + [f"{form}\t{json.dumps(reading, ensure_ascii=False)}"
+                                  for form, reading in sorted(forms.items())]
+    return "\n".join(lines) + "\n"
+
+
+def table_version() -> str:
+    """The Kiwi version the shipped table was read with."""
+    text = files("searchkit").joinpath("data", FILE).read_text(encoding="utf-8")
+    return text.split("\n", 1)[0].removeprefix(HEADER)
+
+
+def write() -> list[str]:
+    """Rebuild ``data/verbforms.tsv`` from the verb lines of ``concepts.tsv``
+    with the installed Kiwi; returns the stems that have no forms."""
+    from pathlib import Path
+
+    from .analysis import kiwi_version
+    from .understand import tables
+
+    forms, dead = generate(tables()[2])
+    path = Path(__file__).with_name("data") / FILE
+    path.write_text(table_text(forms, kiwi_version()), encoding="utf-8")
+    return dead
+
+
+if __name__ == "__main__":  # python -m searchkit.verbforms, after editing the verb lines of concepts.tsv
+    print("no forms (Kiwi reads no verb):", " ".join(write()) or "none")

@@ -1,0 +1,60 @@
+"""Verb forms the corpus never wrote are read as Kiwi reads them (`verbforms`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import searchkit
+from searchkit import analysis, verbforms
+from searchkit.analysis import analyse, kiwi_version
+from searchkit.lexicon import Lexicon, split_words
+from searchkit.understand import tables
+
+
+def test_the_shipped_table_is_what_the_installed_kiwi_reads() -> None:
+    """The table holds the indexer's reading of every form: rebuilt here
+    with the installed Kiwi (`python -m searchkit.verbforms` writes it)."""
+    if kiwi_version() != verbforms.table_version():
+        pytest.skip(f"the table was read by kiwipiepy {verbforms.table_version()}, this is {kiwi_version()}: "
+                    "run python -m searchkit.verbforms")
+    forms, dead = verbforms.generate(tables()[2])
+    assert dict(verbforms.all_readings()) == forms
+    assert {"고르는", "골라", "고쳐", "바꿔", "막는", "지우려면"} <= forms.keys()
+    assert "판별하" in dead and "고르" not in dead  # Kiwi reads 판별하고 as 판별 + 하: no verb of its own
+
+
+def test_a_form_reads_as_the_lexicon_records_a_one_word_text() -> None:
+    """`generate` makes each reading relative to its word as
+    `split_words` does for a text of that one word."""
+    forms, _ = verbforms.generate(["고르", "막", "빠르"])
+    assert forms["골라"] == [["고르", 0, 0, 1]] and forms["빨라"] == [["빠르", 0, 0, 1]]
+    for form, reading in forms.items():
+        assert reading == [list(item) for item in split_words(form, analyse(form)).get(form, [])], form
+
+
+def test_lookup_falls_back_on_the_table_and_the_corpus_reading_wins(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    text = "그 말을 들어 보았다."  # the texts read this 들어 as 들 (enter), the table as 듣 (hear)
+    lex.add([(text, analyse(text))])
+    recorded = lex.lookup(["들어"])["들어"]
+    assert recorded == [list(item) for item in split_words(text, analyse(text))["들어"]]
+    calls: list[str] = []
+    monkeypatch.setattr(analysis, "kiwi", lambda: calls.append("kiwi"))
+    found = lex.lookup(["고르는", "들어", "없는말이다"])
+    assert found["고르는"] == [["고르", 0, 0, 2]] and found["들어"] == recorded and "없는말이다" not in found
+    assert [t.text for t in lex.analyse("데이터를 골라 고치려면")] == ["데이터", "고르", "고치"]
+    assert calls == []
+    lex.close()
+
+
+def test_a_verb_phrase_fires_its_verb_line(default_index: searchkit.Index) -> None:
+    """고르는 is in no default post: read whole it matched nothing and 고르 →
+    선택, 선별 never fired; as Kiwi reads it, it does, with an unknown word
+    beside it (which sends every word to the stand-in) too."""
+    for text in ("학습 데이터를 고르는", "뷁뷁 데이터를 고르는"):
+        parsed = default_index.parse(text)
+        assert ("고르",) in {alt for part in parsed.parts for alt in part.alternatives}, text
+        assert {e.target for e in parsed.expansions} >= {"선택", "선별"}, text
