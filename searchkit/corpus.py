@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import broken_link
-
-INTRO_SECTIONS = ("goal", "motivation", "contribution")
-SECTIONS = INTRO_SECTIONS + ("method", "results", "limitations", "conclusion")
-"""Summary sections of a paper, in reading order."""
+from .sections import INTRO_SECTIONS, SECTIONS
 
 _H1 = re.compile(r"^ {0,3}#[ \t]")
 _NUMBERED_H1 = re.compile(r"^ {0,3}#[ \t]+\d+\.")

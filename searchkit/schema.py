@@ -14,8 +14,8 @@ from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .corpus import INTRO_SECTIONS, SECTIONS
 from .errors import QueryError
+from .sections import INTRO_SECTIONS, SECTIONS
 
 TEXT_FIELDS: tuple[str, ...] = ("title",) + SECTIONS
 """Searchable text fields, in display order."""
