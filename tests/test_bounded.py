@@ -123,6 +123,19 @@ def test_names_in_a_long_english_text_are_found_in_linear_time() -> None:
     assert len(wholes) == count and wholes[-1] == Term("gpt-4o", 2 * count - 2, 7 * count - 7, 7 * count - 1)
 
 
+def test_gaps_in_a_text_with_a_long_run_without_hangul_are_found_in_linear_time() -> None:
+    """A Hangul word that makes no term holds a GAP; finding those words
+    with an unanchored pattern rescanned a long run of other characters
+    (a pasted URL or blob) from each of its positions."""
+    blob = "x" * 400_000
+    text = f"모델 그리고 {blob} 아직 성능"
+    terms = [Term("모델", 0, 0, 2), Term(blob, 1, 7, 7 + len(blob)), Term("성능", 2, len(text) - 2, len(text))]
+    with within(10):
+        gapped = analysis._with_gaps(text, terms)
+    assert [(t.text, t.pos) for t in gapped] == [("모델", 0), (analysis.GAP, 1), (blob, 2), (analysis.GAP, 3),
+                                                   ("성능", 4)]
+
+
 def test_a_long_text_is_analysed_in_pieces_that_join_up() -> None:
     line = "확산 모델을 학습한다. 로봇이 걷는다.\n"
     text = line * (2 * analysis.PIECE // len(line) + 3)
