@@ -201,6 +201,47 @@ def test_the_served_path_honours_columns(start_server) -> None:
     assert served.stdout == cold.stdout
 
 
+def on_a_terminal(*args: str, env: dict[str, str], columns: int = 120) -> subprocess.CompletedProcess:
+    """A command typed at a terminal of ``columns`` with its output piped
+    (`query … | grep`): stdin and stderr are the terminal, stdout a pipe."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    try:
+        return subprocess.run([sys.executable, "-m", "searchkit", *args], stdin=side, stderr=side,
+                              stdout=subprocess.PIPE, text=True, env={**ENV, **env}, timeout=60)
+    finally:
+        os.close(side)
+        os.close(main)
+
+
+@pytest.mark.slow
+def test_piped_output_is_drawn_as_here_for_the_terminal_and_colour_variables(start_server) -> None:
+    """The width of a terminal on stdin or stderr and FORCE_COLOR or
+    TTY_COMPATIBLE decide how a piped command draws its output here; the
+    server drew it at its own width (its worker's streams are the
+    server's) and without colour (probe)."""
+    server = start_server(*workers_option())
+    server.wait_ready()
+    bare = {k: v for k, v in ENV.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    cases = [("query", "확산 모델", "--limit", "2"), ("show", "2510.00515")]
+    settings = [{}, {"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}]
+    before = served_count(server.index)
+    served = [on_a_terminal(*case, "--index", str(server.index), env={**bare, **extra})
+              for case in cases for extra in settings]
+    assert served_count(server.index) == before + len(served), "a command did not go through the server"
+    server.stop()
+    here = [on_a_terminal(*case, "--index", str(server.index), env={**bare, **extra})
+            for case in cases for extra in settings]
+    assert [(r.returncode, r.stdout) for r in served] == [(r.returncode, r.stdout) for r in here]
+    assert max(cell_len(line) for line in here[0].stdout.splitlines()) > 80  # drawn for 120 columns
+    assert "\x1b[" in here[1].stdout and "\x1b[" in here[2].stdout and "\x1b[" not in here[0].stdout
+
+
 def test_what_a_server_cannot_be_sent_is_answered_here(served, tmp_path: Path) -> None:
     """Undecodable bytes in an argument or the working directory, and a
     removed working directory, cannot travel in the protocol's UTF-8 JSON:

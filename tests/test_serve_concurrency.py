@@ -371,6 +371,28 @@ def test_a_hung_index_never_hands_a_client_its_command(start_server, tmp_path: P
         assert run.returncode == 2 and "3 s limit" in run.stderr, run.stderr
 
 
+@pytest.mark.parametrize("json_output", [True, False])
+def test_a_handed_back_commands_limit_ends_when_its_answer_is_written(default_index_dir: Path,
+                                                                     json_output: bool) -> None:
+    """The limit covers finding the answer: a reader slower than it (a pipe
+    read late, a pager read at length) cut the output off with the limit's
+    error, which no server would have given (probe)."""
+    import subprocess
+    import sys
+
+    args = ["query", "모델 학습 데이터 성능", "--limit", "100", "--index", str(default_index_dir),
+            "--json" if json_output else "--explain"]
+    script = ("import sys\nfrom searchkit.terminal.client import _within\nfrom searchkit.terminal.cli import main\n"
+              f"_within(3.0)\nmain({args!r})\n")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    time.sleep(6.5)  # the answer fills the pipe and waits for this reader, past the limit
+    out, err = child.communicate(timeout=60)
+    expected = subprocess.run([sys.executable, "-m", "searchkit", *args], capture_output=True, env=env, timeout=60)
+    assert len(out) > 65536, "the answer must be larger than a pipe holds"
+    assert (child.returncode, out, err) == (0, expected.stdout, b"")
+
+
 def test_a_command_handed_back_runs_within_the_servers_limit(tmp_path: Path) -> None:
     """A busy server hands a command back; run here, it may hang as the
     server's workers did (an index on a dead mount): the client ends it at

@@ -227,7 +227,11 @@ def _err() -> Any:
 
 
 def _echo_json(data: dict) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from .output import answer_ready
+
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    answer_ready()
+    click.echo(text)
 
 
 # Commands

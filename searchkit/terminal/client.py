@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from .output import columns_set, emit, reader_left, tolerant_streams
+from .output import ON_ANSWER, columns_set, emit, reader_left, terminal_width, tolerant_streams
 from .protocol import PASSED_ENV, SERVED, is_cluster, private, socket_path
 
 if TYPE_CHECKING:  # socket (and selectors) load only when a server's socket is there to talk to
@@ -108,8 +108,10 @@ def main() -> None:
 
 def _within(limit: float) -> None:
     """End this process with the server's time-limit error if the command
-    it handed back has not finished within ``limit`` seconds (SIGALRM also
-    interrupts an open(2) that hangs on a dead mount)."""
+    it handed back has not found its answer within ``limit`` seconds
+    (SIGALRM also interrupts an open(2) that hangs on a dead mount). The
+    limit ends when the answer starts being written (`output.answer_ready`):
+    a slow pipe or a pager read at length cut it off before."""
     import signal
 
     def expired(signum: int, frame: object) -> None:
@@ -120,6 +122,7 @@ def _within(limit: float) -> None:
 
     signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, limit)
+    ON_ANSWER.append(lambda: signal.setitimer(signal.ITIMER_REAL, 0))  # writing it is the reader's pace
 
 
 def _without_teardown(run: Callable[[list[str]], None], argv: list[str]) -> NoReturn:
@@ -165,7 +168,7 @@ def ask_server(argv: list[str]) -> dict | None:
         "cwd": cwd,
         "env": {k: os.environ[k] for k in PASSED_ENV if k in os.environ},
         "tty": tty,
-        "columns": columns(tty),
+        "columns": columns(),
     }
     if not _utf8(request):  # bytes no UTF-8 decodes (a path, an argument): answered here, as with no server
         return None
@@ -191,12 +194,13 @@ def _utf8(request: dict) -> bool:
     return True
 
 
-def columns(tty: bool) -> int | None:
+def columns() -> int:
     """The width the output is drawn for, as rich would pick it here:
-    $COLUMNS first (also when piped), else the terminal's width."""
-    if (value := columns_set()) is not None:
-        return value
-    return os.get_terminal_size(sys.stdout.fileno()).columns if tty else None
+    $COLUMNS first (also when piped), else the first of stdin, stdout and
+    stderr that is a terminal (`query … | grep` typed at a terminal wraps
+    at its width), else 80; never left to the server's worker, whose
+    streams are the server's."""
+    return columns_set() or terminal_width() or 80
 
 
 def _is_answer(answer: object) -> bool:

@@ -20,6 +20,30 @@ def columns_set() -> int | None:
     return int(value) if value.isdecimal() and int(value) > 0 else None
 
 
+def terminal_width() -> int | None:
+    """The width of the first of stdin, stdout, stderr that is a terminal,
+    as rich measures one when $COLUMNS is unset; None when none is."""
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return None
+
+
+ON_ANSWER: list = []
+"""Called once when a command starts writing its answer (`answer_ready`):
+the client's time limit on a command the server handed back
+(`client._within`) covers finding the answer, not a slow reader."""
+
+
+def answer_ready() -> None:
+    """The answer is found; what is left is writing it at the reader's pace
+    (a slow pipe, a pager read for minutes), as with no server."""
+    while ON_ANSWER:
+        ON_ANSWER.pop()()
+
+
 def tolerant_streams() -> None:
     """Output whose encoding cannot spell Hangul (PYTHONIOENCODING=ascii, a
     Latin-1 locale) shows what it cannot as escapes (\\ud655), never as a
@@ -44,6 +68,7 @@ def emit(text: str, paging: bool) -> None:
     when paging is allowed, stdin and stdout are terminals and the text is
     taller than the terminal (and PAPERSEARCH_NO_PAGER is not set). When
     the pager cannot show it, the text is printed here instead."""
+    answer_ready()
     rows = os.get_terminal_size(sys.stdout.fileno()).lines if sys.stdout.isatty() else 0
     wanted = paging and rows and text.count("\n") > rows and not os.environ.get("PAPERSEARCH_NO_PAGER")
     if wanted and sys.stdin.isatty() and page(text):

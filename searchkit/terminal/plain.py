@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 
 from ..hits import Explanation, Hit, PaperView, Results
+from .output import terminal_width
 
 LABELS = {
     "title": "Title",
@@ -60,12 +61,7 @@ def width() -> int | None:
     columns = os.environ.get("COLUMNS")
     if columns is not None and columns.isdecimal():
         return int(columns) or None
-    for fd in (0, 1, 2):
-        try:
-            return os.get_terminal_size(fd).columns or 80
-        except (AttributeError, ValueError, OSError):
-            continue
-    return 80
+    return terminal_width() or 80
 
 
 def _wrapping() -> tuple[Callable[[str, int], list[str]], Callable[[str], int]]:

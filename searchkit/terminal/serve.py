@@ -856,11 +856,12 @@ def _run(request: dict) -> dict:
     argv = [str(arg) for arg in request["argv"]]
     if not argv or argv[0] not in SERVED:
         return {"stdout": "", "stderr": f"Error: serve does not run {argv[:1]}\n", "exit_code": 2}
-    env: dict[str, str | None] = {name: None for name in (*PASSED_ENV, "FORCE_COLOR", "COLUMNS")}
+    env: dict[str, str | None] = {name: None for name in (*PASSED_ENV, "COLUMNS")}
     env.update(request.get("env", {}))
     env["PAPERSEARCH_NO_PAGER"] = "1"  # the client pages, with its own terminal
-    if request.get("tty") and not env.get("NO_COLOR"):
-        env["FORCE_COLOR"] = "1"
+    told = env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") is not None  # rich asks these first
+    if request.get("tty") and not env.get("NO_COLOR") and not told:
+        env["FORCE_COLOR"] = "1"  # the client's stdout is a terminal; this worker's is not
     if request.get("columns"):
         env["COLUMNS"] = str(request["columns"])
     with _cwd(request.get("cwd", os.getcwd())):
