@@ -398,16 +398,19 @@ class Lexicon:
                         seen = counts[form] = Counter()
                     seen[analysis] = seen.get(analysis, 0) + sign  # not Counter's __missing__, a Python call
 
-    def lookup(self, words: list[str]) -> dict[str, list[list]]:
-        """Each word form's commonest reading in the indexed texts; a form
-        they never wrote that the package's table of verb forms holds
-        (`verbforms`), Kiwi's reading of it."""
-        found = self._recorded(words)
+    def lookup_whole(self, words: list[str]) -> dict[str, list[list]]:
+        """Each whole word's reading (`lookup`), and for a form the texts
+        never wrote that the package's table of verb forms holds
+        (`verbforms`), Kiwi's reading of it. Never for a piece inside a
+        word: 들을 alone is 듣 (hear), after a noun (에이전트들을) the plural
+        들 and a particle."""
+        found = self.lookup(words)
         if missing := [w for w in words if w not in found]:
             found.update(verbforms.readings(missing))
         return found
 
-    def _recorded(self, words: list[str]) -> dict[str, list[list]]:
+    def lookup(self, words: list[str]) -> dict[str, list[list]]:
+        """Each word form's commonest reading in the indexed texts."""
         with self._lock:
             if self._counts:
                 self._flush()
@@ -505,7 +508,7 @@ class Lexicon:
         None when not recorded: one look-up for many texts, for `analyse`."""
         words = {m.group() for text in texts for m in WORD.finditer(text)}
         wanted = spellings(words)
-        found = self.lookup(wanted)
+        found = self.lookup_whole(wanted)
         return {w: found.get(w) for w in wanted}
 
     @staticmethod
@@ -537,7 +540,7 @@ class Lexicon:
         ready = prefetched or {}
         found = {w: r for w in wanted if (r := ready.get(w)) is not None}
         if missing := [w for w in wanted if w not in ready]:
-            found.update(self.lookup(missing))
+            found.update(self.lookup_whole(missing))
         for word in words:
             if word not in found and word.lower() in found:
                 found[word] = found[word.lower()]
@@ -591,7 +594,8 @@ class Lexicon:
 
         if self._tables is None:  # a pure function of the recorded words: read once
             self._tables = tables(self.entries(hangul=True))
-        reader = StandIn(self.lookup, known, lambda word: self.segment(word, known), *self._tables)
+        reader = StandIn(self.lookup, known, lambda word: self.segment(word, known), *self._tables,
+                         forms=verbforms.readings)
         return {word: reader.word(word) for word in words}
 
     def segment(self, word: str, known: Callable[[str], bool] = lambda term: False) -> list[list] | None:

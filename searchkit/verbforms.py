@@ -10,10 +10,12 @@ into the stem (고쳐, 골라, 바꿔) defeat any rule of thumb.
 So the package ships Kiwi's own reading of each verb stem of
 ``concepts.tsv`` before the endings a query writes (`ENDINGS`), made by
 `generate` with the indexer's analysis (`analysis.analyse`,
-`lexicon.split_words`) and kept in ``data/verbforms.tsv``. `Lexicon.lookup`
-falls back on it for a word form the corpus never wrote, so the directory,
-the cluster and the page (whose lexicon shards carry the forms) read such
-a word as Kiwi would. A test rebuilds the table with the installed Kiwi.
+`lexicon.split_words`) and kept in ``data/verbforms.tsv``.
+`Lexicon.lookup_whole` falls back on it for a whole word the corpus never
+wrote (and the stand-in for a word or its head before an ending), never for
+a piece inside a word: 들을 alone is 듣, in 에이전트들을 the plural and a
+particle. The directory, the cluster and the page (its ``form`` shards)
+read such a word alike. A test rebuilds the table with the installed Kiwi.
 """
 
 from __future__ import annotations

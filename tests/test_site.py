@@ -392,7 +392,8 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
     # a word the texts also read as itself is searched so beside its commonest reading (이산, read as 산)
     queries += [{"q": q} for q in ("이산 확산", "디코딩 속도", "동기화", "상관관계 분석", "저정밀도 학습", '"이산 확산"')]
     # verb forms the texts never wrote, read from the package's table in the lexicon shards (verbforms)
-    queries += [{"q": q} for q in ("학습 데이터를 고르는", "환각을 막는", "뷁뷁 토큰을 골라", "오류를 고쳐야")]
+    queries += [{"q": q} for q in ("학습 데이터를 고르는", "환각을 막는", "뷁뷁 토큰을 골라", "오류를 고쳐야",
+                                   "에이전트들을 평가", "뷁뷁 에이전트들을 평가", "뷁들을 막는")]  # never a piece of a word
     page = search_in_node(default_site_dir, queries)
     for query, got in zip(queries, page):
         options = {k: query[k] for k in ("since", "until", "sort") if k in query}

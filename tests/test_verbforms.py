@@ -34,19 +34,33 @@ def test_a_form_reads_as_the_lexicon_records_a_one_word_text() -> None:
         assert reading == [list(item) for item in split_words(form, analyse(form)).get(form, [])], form
 
 
-def test_lookup_falls_back_on_the_table_and_the_corpus_reading_wins(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_whole_word_falls_back_on_the_table_and_the_corpus_reading_wins(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     lex = Lexicon(tmp_path / "lexicon.sqlite")
-    text = "그 말을 들어 보았다."  # the texts read this 들어 as 들 (enter), the table as 듣 (hear)
+    text = "그 말을 들어 보았다. 에이전트 평가"  # the texts read this 들어 as 들 (enter), the table as 듣 (hear)
     lex.add([(text, analyse(text))])
     recorded = lex.lookup(["들어"])["들어"]
     assert recorded == [list(item) for item in split_words(text, analyse(text))["들어"]]
     calls: list[str] = []
     monkeypatch.setattr(analysis, "kiwi", lambda: calls.append("kiwi"))
-    found = lex.lookup(["고르는", "들어", "없는말이다"])
+    found = lex.lookup_whole(["고르는", "들어", "없는말이다"])
     assert found["고르는"] == [["고르", 0, 0, 2]] and found["들어"] == recorded and "없는말이다" not in found
+    assert "고르는" not in lex.lookup(["고르는"])  # what the texts wrote, for pieces of words
     assert [t.text for t in lex.analyse("데이터를 골라 고치려면")] == ["데이터", "고르", "고치"]
     assert calls == []
+    lex.close()
+
+
+@pytest.mark.parametrize("text", ["에이전트들을 평가", "뷁뷁 에이전트들을 평가", "뷁들을 에이전트 평가"])
+def test_a_verb_form_is_never_a_piece_of_another_word(tmp_path: Path, text: str) -> None:
+    """들을 alone is 듣 (hear) + 을; after a noun, the plural 들 and a
+    particle: 에이전트들을 read as 에이전트 + 듣 once segmenting, and the
+    stand-in, looked the rest up in the table."""
+    lex = Lexicon(tmp_path / "lexicon.sqlite")
+    corpus = "에이전트 평가를 한다. 모델들을 비교한다."
+    lex.add([(corpus, analyse(corpus))])
+    terms = [t.text for t in lex.analyse(text, lambda term: term in ("에이전트", "평가"))]
+    assert "듣" not in terms and {"에이전트", "평가"} <= set(terms), terms  # 뷁들을: 뷁 + 들 + 을, or kept whole
     lex.close()
 
 

@@ -240,7 +240,7 @@ def _write_data(data: Path, source: dict[str, Any], post_url: str) -> tuple[int,
     for i, paper in enumerate(papers):
         by_paper[paper].append(i)
     counts: dict[str, Any] = {}
-    counts["lex"], counts["stem"], counts["alt"] = _write_lexicon(out, source["lexicon"])
+    counts["lex"], counts["form"], counts["stem"], counts["alt"] = _write_lexicon(out, source["lexicon"])
     counts |= {
         "ids": _write_sharded(out / "ids", sorted(
             (paper, sorted([int(renumber[d]), float(t)] for d, t in zip(*postings.read("arxiv_id", paper))))
@@ -344,18 +344,19 @@ def _write_grams(directory: Path, grams: shards.Grams) -> int:
     return len(files_)
 
 
-def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int, int]:
-    """The word forms' readings (``lex``: the corpus's, and the verb forms
-    it never wrote, as `Lexicon.lookup` falls back on them), the stand-in's
-    tables, and every reading of the forms read more than one way (``alt``,
-    with counts: what `query.phrase_readings` matches a phrase by)."""
+def _write_lexicon(out: Path, lexicon: Any) -> tuple[int, int, int, int]:
+    """The word forms' readings (``lex``), the verb forms the corpus never
+    wrote (``form``: read for a whole word only, as `Lexicon.lookup_whole`
+    reads them), the stand-in's tables, and every reading of the forms
+    read more than one way (``alt``, with counts: what
+    `query.phrase_readings` matches a phrase by)."""
     entries = list(lexicon.entries())
     endings, stems = standin.tables(entries)  # what the page's stand-in reads, as the library's does
     _write_json(out / "endings.json", endings)
     recorded = {word for word, _ in entries}
     forms = [(word, reading) for word, reading in verbforms.all_readings() if word not in recorded]
-    return (_write_sharded(out / "lex", entries + forms), _write_sharded(out / "stem", list(stems.items())),
-            _write_sharded(out / "alt", list(lexicon.ambiguous())))
+    return (_write_sharded(out / "lex", entries), _write_sharded(out / "form", forms),
+            _write_sharded(out / "stem", list(stems.items())), _write_sharded(out / "alt", list(lexicon.ambiguous())))
 
 
 def _write_suggestions(out: Path, postings: Any, reader: Any) -> int:

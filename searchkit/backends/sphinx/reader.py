@@ -135,7 +135,7 @@ class ClusterLexicon(Lexicon):
         """`Lexicon.sticky_terms` from the generation row."""
         return sorted(self._sticky)
 
-    def _recorded(self, words: list[str]) -> dict[str, list[list]]:
+    def lookup(self, words: list[str]) -> dict[str, list[list]]:
         """Each word form's commonest reading at the index's generation
         (`lexicon.reading`)."""
         generation = self._index.generation

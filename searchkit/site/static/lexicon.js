@@ -1,7 +1,7 @@
 // Mirrors searchkit/lexicon.py (Lexicon.analyse, Lexicon.segment) and, for
 // words the lexicon cannot analyse, searchkit/standin.py (StandIn): neither
 // the page nor the library loads Kiwi for a query.
-import { meta, lookup, json, sharded } from "./store.js";
+import { meta, lookup, forms as verbForms, json, sharded } from "./store.js";
 
 const T = () => meta.tables;
 
@@ -40,7 +40,7 @@ export async function analyse(text, known) {
   const forms = [...new Set([...words, ...words.map((w) => w.toLowerCase())])];
   // a word is most often its own term: its dictionary row (and glossary entries) fetched beside its lexicon shard
   for (const w of forms) sharded("dict", w).catch(() => {});
-  const found = await lookup(forms);
+  const found = await lookupWhole(forms);
   for (const word of words) {
     if (!found.has(word) && found.has(word.toLowerCase())) found.set(word, found.get(word.toLowerCase()));
   }
@@ -92,6 +92,15 @@ export async function analyse(text, known) {
     base += 1 + Math.max(-1, ...recorded.map((r) => r[1]));
   }
   return terms;
+}
+
+// Lexicon.lookup_whole: a whole word's recorded reading, else Kiwi's reading of a verb form the corpus never
+// wrote (never a piece inside a word: 들을 of 에이전트들을 is the plural and a particle, not 듣)
+async function lookupWhole(words) {
+  const found = await lookup(words);
+  const missing = words.filter((w) => !found.has(w));
+  if (missing.length) for (const [w, r] of await verbForms(missing)) found.set(w, r);
+  return found;
 }
 
 // Lexicon.segment: an unseen Korean word from recorded words and index terms
@@ -207,7 +216,7 @@ async function koreanStandIn(piece, known) {
   if (endings.has(piece)) return []; // 하려면, 하는가: Kiwi reads them as endings and auxiliaries
   const heads = [];
   for (let k = piece.length - 1; k >= 1; k--) if (endings.has(piece.slice(k))) heads.push(piece.slice(0, k));
-  const recorded = await lookup([piece, ...heads]);
+  const recorded = await lookupWhole([piece, ...heads]); // the corpus's reading first, then a verb form's
   if (recorded.has(piece)) {
     // the corpus's reading, less a lone syllable it found in an ending (메모리로 → 메모리, not 메모리 + 로)
     const items = recorded.get(piece);

@@ -64,9 +64,14 @@ export async function sharded(kind, key) {
 }
 
 // Lexicon.lookup: word form → recorded [term, pos, start, end] items
-export async function lookup(words) {
+export const lookup = (words) => lookupIn("lex", words);
+
+// verbforms.readings: a verb form the corpus never wrote → Kiwi's reading (whole words only)
+export const forms = (words) => lookupIn("form", words);
+
+async function lookupIn(kind, words) {
   const unique = [...new Set(words)];
-  const found = await Promise.all(unique.map((w) => sharded("lex", w)));
+  const found = await Promise.all(unique.map((w) => sharded(kind, w)));
   const out = new Map();
   unique.forEach((w, i) => { if (found[i] !== undefined) out.set(w, found[i]); });
   return out;
