@@ -549,6 +549,16 @@ class SphinxIndex(Engine):
                     day=lambda d: docs[d]["date"], read=docs.__getitem__,
                     distinct=lambda found: len({docs[d]["arxiv_id"] for d in found}))
 
+    def _unread(self, missing: int) -> None:
+        """Documents a list named that their fetch did not return: a shard
+        that stopped answering in between is reported with the results
+        (partial); with every shard answering, the copies of one differ or
+        the cluster changed under the query, and an answer short of them
+        would say it is complete: an error instead."""
+        if not any(self._dead_agents()):
+            raise ClusterError(f"cluster at {self.url}: {missing} document(s) a shard listed could not be read back "
+                               "(a shard's copies differ, or the cluster changed during the query); try again")
+
     def _in_build_order(self, ids: Iterable[int]) -> list[dict]:
         """The documents with these ids in a full build's order (posts by
         name, papers as written): docnum order breaks exact ties, whatever

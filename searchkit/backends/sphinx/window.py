@@ -91,6 +91,8 @@ class Windowed(Planned):
     def _plan_over(self, ids: list[int]) -> Planned:
         index = self._index
         docs = index._in_build_order(ids)
+        if len(docs) < len(set(ids)):
+            index._unread(len(set(ids)) - len(docs))
         self._inner = index._planned_over(docs, self._parsed, self._scope, self._joined, self._exclude)
         return self._inner
 
@@ -202,9 +204,8 @@ class Windowed(Planned):
         if not ids:
             return
         planned = self._plan_over(list(ids))
-        docs = [planned.stored(n) for n in range(len(ids))]
-        for docnum, score in planned.top(len(ids)):
-            doc = docs[docnum]
+        for docnum, score in planned.top(len(ids)):  # docnums of the documents read back (`_plan_over`)
+            doc = planned.stored(docnum)
             entry = (score, (doc["post"], doc["id"]), doc["id"])
             old = best.get(doc["arxiv_id"])
             if old is None or score > old[0] or (score == old[0] and entry[1] < old[1]):

@@ -139,13 +139,33 @@ class Shard:
                 if column not in have:
                     node.execute(f"ALTER TABLE {self.index} ADD COLUMN {column} INTEGER")
 
-    def ids(self, where: str) -> list[int]:
-        """Ids of the documents matching ``where``, from the first replica."""
-        rows = self.replicas[0].rows(
+    def ids(self, where: str, replica: Node | None = None) -> list[int]:
+        """Ids of the documents matching ``where``, from ``replica`` (by
+        default the first)."""
+        rows = (replica or self.replicas[0]).rows(
             f"SELECT id FROM {self.index} WHERE {where} ORDER BY id ASC LIMIT {SELECT_CHUNK} "
             f"OPTION max_matches={SELECT_CHUNK}"
         )
         return [int(r[0]) for r in rows]
+
+    def repair(self, current: int) -> None:
+        """Undo, on every replica, what a killed reindex left (rows born
+        after the ``current`` generation, marks of a generation never
+        published) and what a killed clean-up left (rows dead before it).
+        Each write goes to the replicas one after another, so a kill (or a
+        replica's crash) between two leaves them apart: read from the
+        first alone, the second kept its leftovers for ever, and queries,
+        served by either, differed while saying every shard answered."""
+        self.on_every_replica(f"born > {current}", self.delete)
+        self.on_every_replica(f"died > {current} AND died < {FOREVER}", lambda ids: self.set_died(ids, FOREVER))
+        self.on_every_replica(f"died < {current}", self.delete)
+
+    def on_every_replica(self, where: str, apply: Callable[[list[int]], None]) -> None:
+        """``apply`` (a write to every replica) to the documents matching
+        ``where`` on any replica, until none is left on any."""
+        for replica in self.replicas:
+            while ids := self.ids(where, replica):
+                apply(ids)
 
     def spans(self, ids: Sequence[int]) -> Iterator[Spans]:
         """The stored spans of these documents, from the first replica."""
@@ -214,12 +234,7 @@ class Writer:
         killed clean-up left (rows dead before it); the live generation."""
         current = live(self.node, self.url)
         for shard in self.shards:
-            while ids := shard.ids(f"born > {current}"):
-                shard.delete(ids)
-            while ids := shard.ids(f"died > {current} AND died < {FOREVER}"):
-                shard.set_died(ids, FOREVER)
-            while ids := shard.ids(f"died < {current}"):
-                shard.delete(ids)
+            shard.repair(current)
         lexicon.recover(self.node, self.url, current)
         return current
 
@@ -408,8 +423,7 @@ class Writer:
         """Delete rows dead before the new generation, and old manifests
         (the previous generation stays for readers still on it)."""
         for shard in self.shards:
-            while ids := shard.ids(f"died < {new}"):
-                shard.delete(ids)
+            shard.on_every_replica(f"died < {new}", shard.delete)
         old = [int(r[0]) for r in self.node.rows(
             f"SELECT id FROM {self.url.meta} WHERE id >= {GEN_ROW} AND id < {GEN_ROW + new - 1} LIMIT 1000")]
         old += [int(r[0]) for r in self.node.rows(
