@@ -9,8 +9,11 @@ into the stem (고쳐, 골라, 바꿔) defeat any rule of thumb.
 
 So the package ships Kiwi's own reading of each verb stem of
 ``concepts.tsv`` before the endings a query writes (`ENDINGS`), made by
-`generate` with the indexer's analysis (`analysis.analyse`,
-`lexicon.split_words`) and kept in ``data/verbforms.tsv``.
+`generate` with the indexer's analysis (`analysis.analyse`) of the form in
+a query-like phrase (`FRAMES`: Kiwi reads a word by its context, and alone
+it read 줄일 as 일, 이끄는 as 끄), kept only where that reading holds the
+stem (the table is there to fire verb lines; 들어, read 들 in context, is
+left to the corpus's reading), in ``data/verbforms.tsv``.
 `Lexicon.lookup_whole` falls back on it for a whole word the corpus never
 wrote (and the stand-in for a word or its head before an ending), never for
 a piece inside a word: 들을 alone is 듣, in 에이전트들을 the plural and a
@@ -28,6 +31,12 @@ from importlib.resources import files
 FILE = "verbforms.tsv"
 HEADER = "# kiwipiepy "
 """The table's first line: the Kiwi version that read it."""
+STEMS = "# stems "
+"""The second line: a digest of the verb stems it was made from (`stems_digest`)."""
+FRAMES = {"ETM": ("데이터를 ", " 방법"), "ETN": ("데이터를 ", " 위해"), "EC": ("데이터를 ", " 본다"),
+          "EF": ("데이터를 ", ".")}
+"""The phrase each form is read in, by its ending's tag: as a query writes it
+(데이터를 줄일 방법, 데이터를 줄이기 위해, 데이터를 줄여 본다, 데이터를 줄인다.)."""
 ENDINGS = (("는", "ETM"), ("은", "ETM"), ("을", "ETM"), ("기", "ETN"), ("음", "ETN"), ("고", "EC"),
            ("어", "EC"), ("어서", "EC"), ("려면", "EC"), ("려고", "EC"), ("면", "EC"), ("게", "EC"),
            ("도록", "EC"), ("며", "EC"), ("어야", "EC"), ("지", "EC"), ("는지", "EC"), ("는다", "EF"),
@@ -59,10 +68,11 @@ def _table() -> dict[str, str]:
 
 def generate(stems: Iterable[str]) -> tuple[dict[str, list[list]], list[str]]:
     """(form → reading, stems Kiwi does not read as a verb): each stem's
-    forms before `ENDINGS`, joined by Kiwi, read by the indexer's
-    analysis. A stem Kiwi splits (판별하 → 판별 + 하) or reads as a noun
-    before 고 has no forms: its verb line never fires."""
-    from .analysis import analyse, kiwi
+    forms before `ENDINGS`, joined by Kiwi, read by the indexer's analysis
+    in their `FRAMES`; a form whose reading lacks the stem is left out. A
+    stem Kiwi splits (판별하 → 판별 + 하) or reads as a noun before 고 has
+    no forms: its verb line never fires."""
+    from .analysis import kiwi
 
     reader = kiwi()
     forms: dict[str, list[list]] = {}
@@ -76,23 +86,47 @@ def generate(stems: Iterable[str]) -> tuple[dict[str, list[list]], list[str]]:
             if tag.startswith("VA") and ending in ACTION_ONLY:
                 continue
             form = reader.join([(stem, tag), (ending, ending_tag)])
-            if form not in forms:  # one word of Hangul: `lexicon.split_words` would record just this
-                terms = analyse(form)
-                forms[form] = [[t.text, t.pos - terms[0].pos, t.start, t.end] for t in terms]
+            reading = forms.get(form) or in_context(form, FRAMES[ending_tag])
+            if reading and any(item[0] == stem for item in reading):
+                forms[form] = reading
     return forms, dead
 
 
-def table_text(forms: dict[str, list[list]], version: str) -> str:
+def in_context(form: str, frame: tuple[str, str]) -> list[list] | None:
+    """The form's reading inside ``before + form + after``, relative to the
+    form as `lexicon.split_words` records a word; None when a term
+    straddles it."""
+    from .analysis import analyse
+
+    before, after = frame
+    start, end = len(before), len(before) + len(form)
+    terms = analyse(before + form + after)
+    inside = [t for t in terms if start <= t.start and t.end <= end]
+    if not inside or any(t.start < start < t.end or t.start < end < t.end for t in terms):
+        return None
+    base = inside[0].pos
+    return [[t.text, t.pos - base, t.start - start, t.end - start] for t in inside]
+
+
+def stems_digest(stems: Iterable[str]) -> str:
+    """What the table was made from, to tell a stale table without Kiwi."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(set(stems))).encode("utf-8")).hexdigest()[:16]
+
+
+def table_text(forms: dict[str, list[list]], version: str, digest: str) -> str:
     """The table file's text: the header, then a form and its reading a line."""
-    lines = [HEADER + version] + [f"{form}\t{json.dumps(reading, ensure_ascii=False)}"
-                                  for form, reading in sorted(forms.items())]
+    lines = [HEADER + version, STEMS + digest] + [f"{form}\t{json.dumps(reading, ensure_ascii=False)}"
+                                                  for form, reading in sorted(forms.items())]
     return "\n".join(lines) + "\n"
 
 
-def table_version() -> str:
-    """The Kiwi version the shipped table was read with."""
+def table_header() -> tuple[str, str]:
+    """(the Kiwi version, the stems' digest) the shipped table was made with."""
     text = files("searchkit").joinpath("data", FILE).read_text(encoding="utf-8")
-    return text.split("\n", 1)[0].removeprefix(HEADER)
+    first, second = text.split("\n", 2)[:2]
+    return first.removeprefix(HEADER), second.removeprefix(STEMS)
 
 
 def write() -> list[str]:
@@ -103,9 +137,10 @@ def write() -> list[str]:
     from .analysis import kiwi_version
     from .understand import tables
 
-    forms, dead = generate(tables()[2])
+    stems = tables()[2]
+    forms, dead = generate(stems)
     path = Path(__file__).with_name("data") / FILE
-    path.write_text(table_text(forms, kiwi_version()), encoding="utf-8")
+    path.write_text(table_text(forms, kiwi_version(), stems_digest(stems)), encoding="utf-8")
     return dead
 
 

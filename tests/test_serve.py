@@ -242,6 +242,26 @@ def test_piped_output_is_drawn_as_here_for_the_terminal_and_colour_variables(sta
     assert "\x1b[" in here[1].stdout and "\x1b[" in here[2].stdout and "\x1b[" not in here[0].stdout
 
 
+@pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"TTY_COMPATIBLE": "auto"}, True),
+                                               ({"TTY_COMPATIBLE": ""}, True), ({"TTY_COMPATIBLE": "0"}, False),
+                                               ({"FORCE_COLOR": ""}, False), ({"NO_COLOR": "1"}, False)])
+def test_a_worker_stands_in_for_the_clients_terminal_as_rich_would(default_index_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     env: dict[str, str], coloured: bool) -> None:
+    """For a client whose stdout is a terminal the worker sets FORCE_COLOR,
+    unless a variable rich asks first decides: FORCE_COLOR set at all, or
+    TTY_COMPATIBLE as 0 or 1; any other TTY_COMPATIBLE (auto, empty) leaves
+    rich to ask isatty, which here says yes (review: it dropped colour)."""
+    from searchkit.terminal import serve
+    from searchkit.terminal.cli import cli
+
+    monkeypatch.setattr(serve, "_command", cli)
+    answer = serve._run({"argv": ["query", "확산 모델", "--limit", "1", "--index", str(default_index_dir)],
+                         "cwd": os.getcwd(), "env": env, "tty": True, "columns": 100})
+    assert answer["exit_code"] == 0, answer
+    assert ("\x1b[" in answer["stdout"]) is coloured
+
+
 def test_what_a_server_cannot_be_sent_is_answered_here(served, tmp_path: Path) -> None:
     """Undecodable bytes in an argument or the working directory, and a
     removed working directory, cannot travel in the protocol's UTF-8 JSON:

@@ -13,11 +13,12 @@ from ..backends import is_cluster  # the one rule of a cluster URL; re-exported 
 SOCKET = "serve.sock"
 SERVED = frozenset({"query", "show", "similar", "stats"})
 """Commands the server answers; reindex and serve always run here."""
-PASSED_ENV = ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TERM", "COLORTERM", "PAPERSEARCH_CORPUS",
+PASSED_ENV = ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TERM", "COLORTERM", "LINES", "PAPERSEARCH_CORPUS",
               "PAPERSEARCH_INDEX")
 """What decides a command's output besides its arguments: rich reads the
 colour and terminal variables (FORCE_COLOR and TTY_COMPATIBLE make piped
-output coloured), the CLI the papersearch ones."""
+output coloured; on a dumb terminal it takes COLUMNS only beside LINES),
+the CLI the papersearch ones. The worker clears those the client lacks."""
 __all__ = ["PASSED_ENV", "SERVED", "SOCKET", "home", "is_cluster", "private", "socket_path"]
 
 

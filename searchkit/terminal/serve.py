@@ -859,7 +859,8 @@ def _run(request: dict) -> dict:
     env: dict[str, str | None] = {name: None for name in (*PASSED_ENV, "COLUMNS")}
     env.update(request.get("env", {}))
     env["PAPERSEARCH_NO_PAGER"] = "1"  # the client pages, with its own terminal
-    told = env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") is not None  # rich asks these first
+    # rich asks these first: FORCE_COLOR set at all, TTY_COMPATIBLE only as 0 or 1 (auto, empty: it asks isatty)
+    told = env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") in ("0", "1")
     if request.get("tty") and not env.get("NO_COLOR") and not told:
         env["FORCE_COLOR"] = "1"  # the client's stdout is a terminal; this worker's is not
     if request.get("columns"):
