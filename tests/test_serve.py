@@ -185,6 +185,24 @@ def test_sigterm_removes_the_socket_and_the_lock(start_server) -> None:
     assert not (server.index / "serve.lock").exists()
 
 
+def test_a_sigterm_as_the_socket_appears_stops_the_server_cleanly(default_index_dir: Path, tmp_path: Path) -> None:
+    """The socket exists before the master routes SIGTERM to its loop; a
+    SIGTERM then (a test or a supervisor that waits for the socket) killed
+    the server outright, socket and lock left behind (CI). Sent at that
+    moment, it now stops the server as it does later: exit 0, both removed."""
+    index = tmp_path / "index"
+    shutil.copytree(default_index_dir, index)
+    script = ("import os, signal, sys\nfrom searchkit.terminal import serve\n"
+              "running = serve.Master.running\n"
+              "def early(self):\n    os.kill(os.getpid(), signal.SIGTERM)\n    return running(self)\n"
+              "serve.Master.running = early\nfrom searchkit.terminal.cli import main\n"
+              f"main(['serve', '--index', {str(index)!r}])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=ENV,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert not socket_path(index).exists() and not (index / "serve.lock").exists()
+
+
 @pytest.mark.slow
 def test_the_served_path_honours_columns(start_server) -> None:
     """COLUMNS=40 narrows piped output here; the server drew it at 80."""

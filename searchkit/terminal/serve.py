@@ -133,14 +133,31 @@ def serve(
             raise InputError(f"no index at {index_dir}: run `papersearch reindex --index {index_dir}`")
     settings = Settings(index_dir, workers or os.cpu_count() or 1, timeout, max_requests, command, warm_up)
     path = socket_path(index_dir)
-    with _single_server(home(index_dir), index_dir) as lock, _listening(path) as listener:
+    with _stops_held() as early, _single_server(home(index_dir), index_dir) as lock, _listening(path) as listener:
         master = Master(settings, listener, lock)
         with master.running():
+            master.stop_signal = master.stop_signal or (early[0] if early else 0)
             announce(f"serving {index_dir} on {path} with {settings.workers} workers, "
                      f"{timeout:g} s a request; Ctrl-C stops")
             stopped_by = master.loop()
     if stopped_by == signal.SIGINT:
         raise KeyboardInterrupt
+
+
+@contextmanager
+def _stops_held() -> Iterator[list[int]]:
+    """SIGTERM and SIGINT noted, not acted on, from before the socket
+    exists until the master routes them (`Master.running`): a SIGTERM sent
+    as soon as the socket appeared killed the server outright, leaving its
+    socket and lock behind. The master then stops at once."""
+    early: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: early.append(signum))
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield early
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _private_home(directory: Path) -> None:
