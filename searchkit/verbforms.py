@@ -59,48 +59,47 @@ def all_readings() -> list[tuple[str, list[list]]]:
 
 
 @cache
+def _text() -> str:
+    return files("searchkit").joinpath("data", FILE).read_text(encoding="utf-8")
+
+
+@cache
 def _table() -> dict[str, str]:
     """Form → its reading as JSON, parsed only when asked for."""
-    text = files("searchkit").joinpath("data", FILE).read_text(encoding="utf-8")
-    rows = (line.split("\t", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    rows = (line.split("\t", 1) for line in _text().splitlines() if line and not line.startswith("#"))
     return {form: reading for form, reading in rows}
 
 
 def generate(stems: Iterable[str]) -> tuple[dict[str, list[list]], list[str]]:
     """(form → reading, stems Kiwi does not read as a verb): each stem's
     forms before `ENDINGS`, joined by Kiwi, read by the indexer's analysis
-    in their `FRAMES`; a form whose reading lacks the stem is left out. A
-    stem Kiwi splits (판별하 → 판별 + 하) or reads as a noun before 고 has
-    no forms: its verb line never fires."""
-    from .analysis import kiwi
+    in their `FRAMES` (all phrases in one batch); a form whose reading
+    lacks the stem is left out. A stem Kiwi splits (판별하 → 판별 + 하) or
+    reads as a noun before 고 has no forms: its verb line never fires."""
+    from .analysis import analyse_many, kiwi
 
     reader = kiwi()
-    forms: dict[str, list[list]] = {}
+    wanted: list[tuple[str, str, tuple[str, str]]] = []  # (form, stem, frame), in the stems' order
     dead = []
     for stem in stems:
         tag = next((t.tag for t in reader.tokenize(stem + "고")[:1] if t.form == stem and t.tag[0] == "V"), None)
         if tag is None:
             dead.append(stem)
             continue
-        for ending, ending_tag in ENDINGS:
-            if tag.startswith("VA") and ending in ACTION_ONLY:
-                continue
-            form = reader.join([(stem, tag), (ending, ending_tag)])
-            reading = forms.get(form) or in_context(form, FRAMES[ending_tag])
-            if reading and any(item[0] == stem for item in reading):
-                forms[form] = reading
+        wanted += [(reader.join([(stem, tag), (ending, ending_tag)]), stem, FRAMES[ending_tag])
+                   for ending, ending_tag in ENDINGS if not (tag.startswith("VA") and ending in ACTION_ONLY)]
+    forms: dict[str, list[list]] = {}
+    for (form, stem, (before, _)), terms in zip(wanted, analyse_many([b + f + a for f, _, (b, a) in wanted])):
+        reading = in_context(terms, len(before), len(before) + len(form))
+        if form not in forms and reading and any(item[0] == stem for item in reading):
+            forms[form] = reading  # two stems may make one form: the first whose stem it holds
     return forms, dead
 
 
-def in_context(form: str, frame: tuple[str, str]) -> list[list] | None:
-    """The form's reading inside ``before + form + after``, relative to the
-    form as `lexicon.split_words` records a word; None when a term
-    straddles it."""
-    from .analysis import analyse
-
-    before, after = frame
-    start, end = len(before), len(before) + len(form)
-    terms = analyse(before + form + after)
+def in_context(terms: list, start: int, end: int) -> list[list] | None:
+    """The reading of the word at [start, end) of an analysed phrase
+    (its ``terms``), relative to the word as `lexicon.split_words` records
+    a word; None when a term straddles it."""
     inside = [t for t in terms if start <= t.start and t.end <= end]
     if not inside or any(t.start < start < t.end or t.start < end < t.end for t in terms):
         return None
@@ -124,8 +123,7 @@ def table_text(forms: dict[str, list[list]], version: str, digest: str) -> str:
 
 def table_header() -> tuple[str, str]:
     """(the Kiwi version, the stems' digest) the shipped table was made with."""
-    text = files("searchkit").joinpath("data", FILE).read_text(encoding="utf-8")
-    first, second = text.split("\n", 2)[:2]
+    first, second = _text().split("\n", 2)[:2]
     return first.removeprefix(HEADER), second.removeprefix(STEMS)
 
 

@@ -52,17 +52,18 @@ def first_query_bytes(index_dir: Path, out: Path, query: str) -> int:
     counts = meta["shards"]
     with open_index(index_dir) as index:
         words = query.split()
+        spelt = words + [w.lower() for w in words]
         lexicon = index.export_source()["lexicon"]
-        recorded = lexicon.lookup(words + [w.lower() for w in words])
+        recorded = lexicon.lookup(spelt)
         if len(lexicon.lookup_whole(words)) < len(set(words)):
-            return 0  # analysing it would load Kiwi, which an export never does
+            return 0  # a word the lexicon cannot read: the page reads it by its stand-in, shards not counted here
         parsed = index.parse(query)
         hits = index.search(query, limit=10)
     files = data / meta["version"]  # every file but meta.json is under the export's version
     wanted = {p for p in out.iterdir() if p.is_file()} | {data / "meta.json", files / "len" / "all.bin"}
-    wanted |= {files / "lex" / f"{shard_of(w, counts['lex'])}.json" for w in words + [w.lower() for w in words]}
-    unrecorded = [w for w in words + [w.lower() for w in words] if w not in recorded]  # looked up as verb forms
-    wanted |= {files / "form" / f"{shard_of(w, counts['form'])}.json" for w in unrecorded}
+    wanted |= {files / "lex" / f"{shard_of(w, counts['lex'])}.json" for w in spelt}
+    # a spelling not recorded is looked up among the verb forms
+    wanted |= {files / "form" / f"{shard_of(w, counts['form'])}.json" for w in spelt if w not in recorded}
     for term in {t for part in parsed.parts for alt in part.alternatives for t in alt}:
         shard = files / "dict" / f"{shard_of(term, counts['dict'])}.json"
         wanted.add(shard)
