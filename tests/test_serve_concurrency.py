@@ -14,6 +14,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -197,15 +199,17 @@ def test_a_signal_stops_the_server_mid_request_at_once(start_server, tmp_path: P
 
 
 def test_requests_past_the_queue_are_run_by_their_clients(start_server, tmp_path: Path) -> None:
-    """One worker hung, eight requests waiting (the bound for one worker):
-    the next is refused at once instead of joining an endless line, marked
+    """One worker hung, the line full (its bound for one worker): the next
+    request is refused at once instead of joining an endless line, marked
     "busy" (nothing of it ran), and the command line runs it itself: a
     burst of 40 served requests gave 22 "busy" errors (probe)."""
+    from searchkit.terminal.serve import QUEUE_PER_WORKER
+
     server = start_server("--workers", "1")
     server.wait_ready()
     hung = request("query", "확산", "--index", str(hung_index(tmp_path)))
-    waiting = [Pending(server.index, hung) for _ in range(9)]
-    wait_for(lambda: server.ping()["queued"] == 8, what="eight requests to queue")
+    waiting = [Pending(server.index, hung) for _ in range(QUEUE_PER_WORKER + 1)]
+    wait_for(lambda: server.ping()["queued"] == QUEUE_PER_WORKER, what="the line to fill")
     started = time.monotonic()
     with pytest.raises(NotServed, match="busy"):
         exchange(socket_path(server.index), request("stats", "--index", str(server.index)))
@@ -216,7 +220,55 @@ def test_requests_past_the_queue_are_run_by_their_clients(start_server, tmp_path
     assert served_count(server.index) == served
     for pending in waiting:
         pending.join(15)
-    assert sum(isinstance(p.answer, NotServed) for p in waiting) >= 7  # the queue handed back; one may run
+    assert sum(isinstance(p.answer, NotServed) for p in waiting) >= QUEUE_PER_WORKER - 1  # one may run
+
+
+def test_a_burst_waits_in_a_moving_line_rather_than_run_cold(start_server) -> None:
+    """50 clients at once on two workers: the line was bounded at 8 a
+    worker, and the rest, handed back, ran cold on the same two cores (a
+    cold run costs ~4 times a served one), so the burst took 3 times as
+    long and one command in six failed its time limit (probe). While the
+    workers finish requests, the line moves and a request waits in it."""
+    server = start_server("--workers", "1")
+    server.wait_ready()
+    burst = [Pending(server.index, request("query", "확산 모델", "--index", str(server.index), "--json"))
+             for _ in range(30)]
+    for pending in burst:
+        pending.join(60)
+    answers = [pending.answer for pending in burst]
+    assert all(isinstance(answer, dict) and answer["exit_code"] == 0 for answer in answers), answers
+
+
+def test_a_stalled_line_hands_back_and_a_moving_one_waits(tmp_path: Path) -> None:
+    """The master's rule, at its edges: a request that has waited
+    `QUEUE_LIMIT` is handed back only if no worker finished a request in
+    that time (they are held by slow ones), and once it has waited the
+    time limit whatever the line does."""
+    from searchkit.terminal.serve import QUEUE_LIMIT, Job, Master, Settings, Worker
+
+    lock = open(tmp_path / "lock", "w")  # noqa: SIM115 - the master holds it, as serve's does
+    master = Master(Settings(tmp_path, 1, 10.0, 100), socket.socket(socket.AF_UNIX), lock)
+    channel, _ = socket.socketpair()
+    master.workers[channel.fileno()] = Worker(os.getpid(), channel, state="busy", warm=True)
+    now = time.monotonic()
+
+    def queued(waited: float) -> socket.socket:
+        ours, theirs = socket.socketpair()
+        job = Job(ours, now - 0.01, state="queued", queued_at=now - waited)
+        master.jobs[job.fd] = job
+        master.queue.append(job)
+        theirs.setblocking(False)
+        return theirs
+
+    moving, overdue = queued(QUEUE_LIMIT + 1), queued(10.5)
+    master.finished_at = now - QUEUE_LIMIT / 2
+    master._expire(now)
+    assert json.loads(overdue.recv(4096))["busy"] is True
+    with pytest.raises(BlockingIOError):
+        moving.recv(4096)
+    assert list(master.queue) and master.queue[0].deadline == pytest.approx(master.finished_at + QUEUE_LIMIT)
+    master._expire(master.queue[0].deadline)  # and no worker finished anything since: the line stalled
+    assert json.loads(moving.recv(4096))["busy"] is True and not master.queue
 
 
 def test_a_quick_request_is_not_failed_by_the_slow_ones_ahead(start_server, tmp_path: Path) -> None:
@@ -377,9 +429,6 @@ def test_a_handed_back_commands_limit_ends_when_its_answer_is_written(default_in
     """The limit covers finding the answer: a reader slower than it (a pipe
     read late, a pager read at length) cut the output off with the limit's
     error, which no server would have given (probe)."""
-    import subprocess
-    import sys
-
     args = ["query", "모델 학습 데이터 성능", "--limit", "100", "--index", str(default_index_dir),
             "--json" if json_output else "--explain"]
     script = ("import sys\nfrom searchkit.terminal.client import _within\nfrom searchkit.terminal.cli import main\n"
@@ -393,19 +442,38 @@ def test_a_handed_back_commands_limit_ends_when_its_answer_is_written(default_in
     assert (child.returncode, out, err) == (0, expected.stdout, b"")
 
 
-def test_a_command_handed_back_runs_within_the_servers_limit(tmp_path: Path) -> None:
+def _handed_back(script: str, limit: float, timeout: float = 30) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``script`` as a command the server handed back with ``limit``."""
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", f"from searchkit.terminal.client import _within\n_within({limit})\n"
+                          + script], capture_output=True, text=True, timeout=timeout)
+    return run, time.monotonic() - started
+
+
+def test_a_command_handed_back_that_hangs_is_ended(tmp_path: Path) -> None:
     """A busy server hands a command back; run here, it may hang as the
-    server's workers did (an index on a dead mount): the client ends it at
-    the server's limit with one line, also inside a blocking open(2)."""
-    import subprocess
-    import sys
+    server's workers did (an index on a dead mount): the client ends it,
+    with one line, also inside a blocking open(2). A hang uses no CPU, so
+    the clock ends it, at `HANG_FACTOR` times the limit."""
+    from searchkit.terminal.client import HANG_FACTOR
 
     fifo = tmp_path / "never"
     os.mkfifo(fifo)
-    script = ("from searchkit.terminal.client import _within\n"
-              f"_within(1.0)\nopen({str(fifo)!r}).read()\nprint('not reached')\n")
-    started = time.monotonic()
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
-    assert run.returncode == 2 and run.stdout == "" and time.monotonic() - started < 10
-    assert run.stderr == ("Error: the server was busy and this command, run here instead, did not finish within "
-                          "its 1 s limit (papersearch serve --timeout)\n")
+    run, took = _handed_back(f"open({str(fifo)!r}).read()\nprint('not reached')\n", 0.3)
+    assert run.returncode == 2 and run.stdout == "" and 0.3 * HANG_FACTOR <= took < 0.3 * HANG_FACTOR + 5
+    assert run.stderr == (f"Error: the server was busy and this command, run here instead, did not finish within "
+                          f"{0.3 * HANG_FACTOR:g} s (papersearch serve --timeout)\n")
+
+
+def test_a_command_handed_back_has_the_servers_limit_in_cpu_time() -> None:
+    """The limit counts the command's own work, as on the server: run here
+    beside 50 other clients on two cores, a second's work took over 10 s
+    of the clock and one command in six failed (probe). A process waiting
+    for a core uses no CPU time, as one asleep: it finishes; one that
+    works past the limit is ended with one line."""
+    waiting, _ = _handed_back("import time\ntime.sleep(2.5)\nprint('answer')\n", 1.0)
+    assert (waiting.returncode, waiting.stdout, waiting.stderr) == (0, "answer\n", "")
+    working, took = _handed_back("while True:\n    pass\n", 1.0)
+    assert working.returncode == 2 and working.stdout == "" and took < 8
+    assert working.stderr == ("Error: the server was busy and this command, run here instead, used up its 1 s "
+                              "limit (papersearch serve --timeout)\n")

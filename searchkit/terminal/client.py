@@ -42,6 +42,10 @@ soon as it has read the request, so only a stopped or hung server is late."""
 ANSWER_MARGIN = 3.0
 """Seconds beyond the server's own limit before the client gives up: the
 server kills a stuck worker half a second past the limit and answers."""
+HANG_FACTOR = 10
+"""A command the server handed back may use its limit in CPU time and wait
+this many times it in all: on a loaded machine waiting for a core is no
+hang, but an index on a dead mount uses no CPU while it hangs."""
 
 
 class ServerFailed(Exception):
@@ -108,21 +112,33 @@ def main() -> None:
 
 def _within(limit: float) -> None:
     """End this process with the server's time-limit error if the command
-    it handed back has not found its answer within ``limit`` seconds
-    (SIGALRM also interrupts an open(2) that hangs on a dead mount). The
-    limit ends when the answer starts being written (`output.answer_ready`):
-    a slow pipe or a pager read at length cut it off before."""
+    it handed back uses more than ``limit`` seconds of CPU finding its
+    answer, or waits `HANG_FACTOR` times that (SIGALRM also interrupts an
+    open(2) that hangs on a dead mount). CPU time, not the clock: a busy
+    server hands commands back when the machine is busiest, and 50 clients
+    on two cores made one in six take over 10 s of wall time for a
+    second's work and fail (probe). The limit ends when the answer starts
+    being written (`output.answer_ready`): a slow pipe or a pager read at
+    length cut it off before."""
     import signal
 
-    def expired(signum: int, frame: object) -> None:
-        message = (f"Error: the server was busy and this command, run here instead, did not finish within "
-                   f"its {limit:g} s limit (papersearch serve --timeout)\n")
-        os.write(2, message.encode("utf-8"))
-        os._exit(2)
+    def ending(message: str) -> Callable[[int, object], None]:
+        def expired(signum: int, frame: object) -> None:
+            os.write(2, f"Error: the server was busy and this command, run here instead, {message} "
+                        f"(papersearch serve --timeout)\n".encode())
+            os._exit(2)
+        return expired
 
-    signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, limit)
-    ON_ANSWER.append(lambda: signal.setitimer(signal.ITIMER_REAL, 0))  # writing it is the reader's pace
+    hang = limit * HANG_FACTOR
+    signal.signal(signal.SIGPROF, ending(f"used up its {limit:g} s limit"))
+    signal.signal(signal.SIGALRM, ending(f"did not finish within {hang:g} s"))
+    signal.setitimer(signal.ITIMER_PROF, limit)
+    signal.setitimer(signal.ITIMER_REAL, hang)
+
+    def stop() -> None:  # writing the answer is the reader's pace
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    ON_ANSWER.append(stop)
 
 
 def _without_teardown(run: Callable[[list[str]], None], argv: list[str]) -> NoReturn:

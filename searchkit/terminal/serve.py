@@ -18,8 +18,9 @@ Why it is built this way:
   nothing, or trickles, is dropped without holding a worker), answers
   pings itself, accepts the request with a first line that tells the
   client the time limit, queues it (bounded: "busy" past the bound, and
-  past `QUEUE_LIMIT` of waiting: a "busy" answer tells the client to run
-  the command itself, as with no server, since nothing of it ran) and
+  past `QUEUE_LIMIT` of waiting while the workers finish nothing, or past
+  the time limit of waiting: a "busy" answer tells the client to run the
+  command itself, as with no server, since nothing of it ran) and
   hands the connection's file descriptor and the request to an idle worker
   over a socket pair. The worker writes the answer straight to the client,
   as much as its socket takes at once; what is left (a client that does
@@ -82,13 +83,18 @@ MAX_REQUEST = 1 << 20
 MAX_READING = 64
 """Connections being read, or written from a spool, at once (each holds
 descriptors); more are told the server is busy."""
-QUEUE_PER_WORKER = 8
-"""Accepted requests that may wait for a worker, per worker."""
+QUEUE_PER_WORKER = 32
+"""Accepted requests that may wait for a worker, per worker (a burst of 50
+clients on two workers is served in ~5 s; refused, they ran cold beside
+the workers on the same cores, each costing ~4 times a served request)."""
 QUEUE_LIMIT = 2.0
-"""Seconds an accepted request may wait for a busy worker before it is
-handed back to its client, which runs it itself (a cold query takes ~0.3
-s). While no worker has warmed up it waits out the time limit instead: an
-index that hangs on opening would hang the client too."""
+"""Seconds an accepted request may wait for workers that finish nothing
+before it is handed back to its client, which runs it itself (a cold
+query takes ~0.3 s): they are held by slow requests. While the workers
+are finishing requests the line moves, and a cold run beside them would
+only take their cores, so it waits (within the time limit). While no
+worker has warmed up it waits out the time limit instead: an index that
+hangs on opening would hang the client too."""
 
 _TALKING = ("reading", "spooling")
 """Job states in which the master itself reads from or writes to the
@@ -279,7 +285,7 @@ class Job:
     closed: bool = False
     spool: IO[bytes] | None = None  # the answer's rest, which the master writes
     pending: bytes = b""  # read from the spool, not yet taken by the client
-    given_up_at: float = float("inf")  # queued: when waiting any longer fails it (the time limit)
+    queued_at: float = 0.0  # it may wait the time limit for a worker, then run for the limit
 
     def __post_init__(self) -> None:
         self.fd = self.conn.fileno()
@@ -310,10 +316,11 @@ class Master:
         self.jobs: dict[int, Job] = {}  # connection fd → job
         self.queue: deque[Job] = deque()
         self.served = 0
+        self.finished_at = float("-inf")  # when a worker last finished a request: is the line moving?
         self.stop_signal = 0
         self.spawn_after = 0.0
         self.wakeup = os.pipe()
-        self.accepted_line = _line({"accepted": True, "limit": settings.timeout + QUEUE_LIMIT})
+        self.accepted_line = _line({"accepted": True, "limit": 2 * settings.timeout})  # waiting, then running
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -431,7 +438,7 @@ class Master:
                                     self.settings.timeout))
         else:
             now = time.monotonic()
-            job.state, job.deadline, job.given_up_at = "queued", now + QUEUE_LIMIT, now + self.settings.timeout
+            job.state, job.deadline, job.queued_at = "queued", now + QUEUE_LIMIT, now
             self.poll.modify(job.fd, 0)  # from now on only a hang-up is news
             self._send(job, self.accepted_line)
             self.queue.append(job)
@@ -491,13 +498,17 @@ class Master:
         for job in [j for j in self.jobs.values() if j.state in _TALKING and j.deadline <= now]:
             self._close(job)  # idle or trickling: no answer owed; or not reading the one it was given
         serving = any(w.warm and w.state in ("idle", "busy") for w in self.workers.values())
+        stalled = now - self.finished_at >= QUEUE_LIMIT
         for job in [j for j in self.queue if j.deadline <= now]:
-            if serving or job.given_up_at <= now:
+            waited, given_up_at = now - job.queued_at, job.queued_at + self.settings.timeout
+            if given_up_at <= now or (serving and stalled):
                 self.queue.remove(job)
-                self._finish(job, _busy(f"no worker was free within {QUEUE_LIMIT:g} s; try again",
+                self._finish(job, _busy(f"no worker was free within {waited:.0f} s; try again",
                                         self.settings.timeout) if serving else _limit_error(self.settings.timeout))
+            elif serving:  # the line moves: look again when it may have stalled
+                job.deadline = min(given_up_at, self.finished_at + QUEUE_LIMIT)
             else:  # no worker has warmed up yet (an index that hangs on opening): look again in a while
-                job.deadline = min(job.given_up_at, now + QUEUE_LIMIT)
+                job.deadline = min(given_up_at, now + QUEUE_LIMIT)
         for worker in [w for w in self.workers.values() if w.kill_at <= now]:
             self._lost(worker, _limit_error(self.settings.timeout))
 
@@ -508,8 +519,7 @@ class Master:
         idle = [w for w in self.workers.values() if w.state == "idle"]
         while self.queue and idle:
             job, worker = self.queue.popleft(), idle.pop()
-            # its own limit from now, within what the client was promised (it may have waited for a warm-up)
-            job.deadline = min(now + self.settings.timeout, job.given_up_at + QUEUE_LIMIT)
+            job.deadline = self._deadline(job, worker, now)
             left = job.deadline - now
             message = _HANDOFF.pack(left, len(job.data)) + job.data
             try:
@@ -522,6 +532,16 @@ class Master:
                 continue
             job.state, job.worker = "running", worker
             worker.state, worker.job, worker.kill_at = "busy", job, job.deadline + GRACE
+
+    def _deadline(self, job: Job, worker: Worker, now: float) -> float:
+        """Its own limit from now (a wait in a moving line, then the limit,
+        is what the client was promised); but a worker whose index opening
+        timed out is likely to hang on this request too, and the time it
+        waited for that worker counts, so a hung index fails at its limit."""
+        limit = self.settings.timeout
+        if worker.warm:
+            return min(now, job.queued_at + limit) + limit
+        return min(now + limit, job.queued_at + limit + QUEUE_LIMIT)
 
     def _hear(self, worker: Worker) -> None:
         """Read what the worker said, without blocking; a spool file comes
@@ -557,6 +577,8 @@ class Master:
             else:
                 self._start_spooling(job, spool)
         elif news in (DONE, LEAVING):
+            if job is not None:
+                self.finished_at = time.monotonic()
             if job is not None and job.state != "spooling":
                 self._close(job)
             worker.job = None
