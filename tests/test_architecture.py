@@ -126,7 +126,7 @@ def test_heavy_libraries_stay_in_their_modules(library: str, allowed: tuple[str,
 def test_serve_and_the_client_stay_light() -> None:
     """The client runs before anything else (stdlib only, bar its own
     wing's helpers), and serve is handed the CLI rather than importing it."""
-    assert GRAPH["searchkit.terminal.serve"] <= {"searchkit.errors", "searchkit.analysis",
+    assert GRAPH["searchkit.terminal.serve"] <= {"searchkit.errors", "searchkit.analysis", "searchkit.terminal.output",
                                                   "searchkit.terminal.protocol", "searchkit"}
     client = GRAPH["searchkit.terminal.client"] - {"searchkit.terminal.cli"}
     assert client <= {"searchkit.terminal.output", "searchkit.terminal.protocol"}

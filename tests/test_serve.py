@@ -260,13 +260,102 @@ def test_piped_output_is_drawn_as_here_for_the_terminal_and_colour_variables(sta
     assert "\x1b[" in here[1].stdout and "\x1b[" in here[2].stdout and "\x1b[" not in here[0].stdout
 
 
+def at_terminals(*args: str, stdout_tty: bool, stderr_tty: bool, env: dict[str, str],
+                 columns: int = 70) -> tuple[int, bytes, bytes]:
+    """A command with stdout and stderr each on a terminal of ``columns``
+    or a pipe; its exit status and what each stream received."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    def stream(tty: bool) -> tuple[int, int]:
+        if not tty:
+            return os.pipe()
+        ours, theirs = pty.openpty()
+        fcntl.ioctl(theirs, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        return ours, theirs
+
+    (out, out_side), (err, err_side) = stream(stdout_tty), stream(stderr_tty)
+    child = subprocess.Popen([sys.executable, "-m", "searchkit", *args], stdin=subprocess.DEVNULL,
+                             stdout=out_side, stderr=err_side, env={**ENV, **env})
+    os.close(out_side)
+    os.close(err_side)
+    received, reading = {out: b"", err: b""}, {out, err}
+    while reading:
+        for fd in select.select(list(reading), [], [], 60)[0]:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:  # a terminal whose other side has closed
+                chunk = b""
+            received[fd] += chunk
+            if not chunk:
+                reading.discard(fd)
+                os.close(fd)
+    return child.wait(timeout=60), received[out], received[err]
+
+
+@pytest.mark.slow
+def test_each_stream_is_drawn_as_here_for_its_own_terminal(start_server) -> None:
+    """A served command took the client's stdout for both streams: an
+    error line was wrapped when stdout was a terminal, not stderr, and a
+    terminal under NO_COLOR was drawn as a pipe (a long line left
+    unwrapped) (probe: 12 of 144 stream, variable and command cases)."""
+    server = start_server(*workers_option())
+    server.wait_ready()
+    bare = {k: v for k, v in ENV.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    cases = [(("query", "확산 모델", "--limit", "1"), {"NO_COLOR": "1"}),
+             (("show", "9999.99999"), {"COLUMNS": "40"}), (("query", "확산", "--since", "2025-13-01"), {})]
+    streams = [(True, False), (False, True)]
+
+    def run_all() -> list[tuple[int, bytes, bytes]]:
+        return [at_terminals(*args, "--index", str(server.index), stdout_tty=out, stderr_tty=err,
+                             env={**bare, **extra}, columns=50)
+                for args, extra in cases for out, err in streams]
+
+    before = served_count(server.index)
+    served = run_all()
+    assert served_count(server.index) == before + len(served), "a command did not go through the server"
+    server.stop()
+    here = run_all()
+    assert served == here
+    assert b"\r\n" in here[3][2] and b"\n" not in here[2][2][:-1], "an error wraps on a terminal, not on a pipe"
+
+
+@pytest.mark.slow
+def test_a_command_started_without_stdout_or_stderr_answers_as_here(start_server) -> None:
+    """``papersearch query … 2>&-`` printed nothing and exited 1 with a
+    server (Python leaves sys.stderr None; the client asked it isatty),
+    and ``>&-`` was a traceback with no server. The missing stream is
+    /dev/null: what the other stream gets, and the exit status, are as
+    with both open."""
+    server = start_server(*workers_option())
+    server.wait_ready()
+    args = [sys.executable, "-m", "searchkit", "query", "확산 모델", "--limit", "1", "--index", str(server.index)]
+
+    def without(fd: int) -> subprocess.CompletedProcess:
+        return subprocess.run(args, capture_output=True, text=True, env=ENV, timeout=60, stdin=subprocess.DEVNULL,
+                              preexec_fn=lambda: os.close(fd))
+
+    before = served_count(server.index)
+    served = [without(1), without(2), without(0)]
+    assert served_count(server.index) == before + 3, "a command did not go through the server"
+    server.stop()
+    here = [without(1), without(2), without(0)]
+    whole = papersearch("query", "확산 모델", "--limit", "1", "--index", str(server.index))
+    for run in served + here:
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert [run.stdout for run in served] == [run.stdout for run in here] == ["", whole.stdout, whole.stdout]
+
+
 @pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"TTY_COMPATIBLE": "auto"}, True),
                                                ({"TTY_COMPATIBLE": ""}, True), ({"TTY_COMPATIBLE": "0"}, False),
                                                ({"FORCE_COLOR": ""}, False), ({"NO_COLOR": "1"}, False)])
 def test_a_worker_stands_in_for_the_clients_terminal_as_rich_would(default_index_dir: Path,
                                                                      monkeypatch: pytest.MonkeyPatch,
                                                                      env: dict[str, str], coloured: bool) -> None:
-    """For a client whose stdout is a terminal the worker sets FORCE_COLOR,
+    """For a client whose stdout is a terminal the worker draws for one,
     unless a variable rich asks first decides: FORCE_COLOR set at all, or
     TTY_COMPATIBLE as 0 or 1; any other TTY_COMPATIBLE (auto, empty) leaves
     rich to ask isatty, which here says yes (review: it dropped colour)."""

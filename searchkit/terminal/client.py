@@ -30,7 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from .output import ON_ANSWER, columns_set, emit, reader_left, terminal_width, tolerant_streams
+from .output import (
+    ON_ANSWER,
+    columns_set,
+    emit,
+    reader_left,
+    standard_streams,
+    terminal_width,
+    tolerant_streams,
+)
 from .protocol import PASSED_ENV, SERVED, is_cluster, private, socket_path
 
 if TYPE_CHECKING:  # socket (and selectors) load only when a server's socket is there to talk to
@@ -87,6 +95,7 @@ its caller."""
 
 def main() -> None:
     os.environ.setdefault(BLAS_THREADS, "1")
+    standard_streams()
     tolerant_streams()
     argv = sys.argv[1:]
     if argv and argv[0] in SERVED and not {"-h", "--help"} & set(argv):
@@ -178,12 +187,12 @@ def ask_server(argv: list[str]) -> dict | None:
         cwd = os.getcwd()
     except OSError:  # a removed working directory: answered here, as with no server
         return None
-    tty = sys.stdout.isatty()
     request = {
         "argv": argv,
         "cwd": cwd,
         "env": {k: os.environ[k] for k in PASSED_ENV if k in os.environ},
-        "tty": tty,
+        "tty": sys.stdout.isatty(),
+        "err_tty": sys.stderr.isatty(),
         "columns": columns(),
     }
     if not _utf8(request):  # bytes no UTF-8 decodes (a path, an argument): answered here, as with no server

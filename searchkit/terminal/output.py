@@ -31,6 +31,22 @@ def terminal_width() -> int | None:
     return None
 
 
+CLIENT_TERMINALS: set[str] = set()
+"""Set by a server's worker for one command (`serve._run`): which of its
+client's streams, ``"stdout"`` and ``"stderr"``, are terminals, as the
+worker's own are not. rich (`render.make_console`) and `plain.wanted`
+take those as terminals, so a served command is drawn as it is here:
+coloured as TERM says, plain but wrapped under NO_COLOR, and an error
+line wrapped only when stderr is a terminal (the worker once took the
+client's stdout for both, and drew NO_COLOR on a terminal as piped)."""
+
+
+def client_terminal(stream: str) -> bool | None:
+    """True for a served client's terminal stream; None lets the stream
+    (and rich's variables) decide, as in a command run here."""
+    return True if stream in CLIENT_TERMINALS else None
+
+
 ON_ANSWER: list = []
 """Called once when a command starts writing its answer (`answer_ready`):
 the client's time limit on a command the server handed back
@@ -42,6 +58,23 @@ def answer_ready() -> None:
     (a slow pipe, a pager read for minutes), as with no server."""
     while ON_ANSWER:
         ON_ANSWER.pop()()
+
+
+def standard_streams() -> None:
+    """Open /dev/null on any of descriptors 0-2 the command was started
+    without (``papersearch query … 2>&-``), and give Python a stream for
+    it: Python leaves ``sys.stderr`` None there (a served command failed on
+    it, silently), and the next file or socket opened would take the
+    number and receive what is written to it. A closed stdout is a reader
+    who wants nothing, as a pipe closed early (`reader_left`)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+    for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
 
 
 def tolerant_streams() -> None:

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 
 from ..hits import Explanation, Hit, PaperView, Results
-from .output import terminal_width
+from .output import client_terminal, terminal_width
 
 LABELS = {
     "title": "Title",
@@ -45,7 +45,7 @@ def wanted() -> bool:
     """Whether rich would draw plain text here: stdout is not a terminal,
     and no variable tells rich to treat it as one."""
     env = os.environ
-    if sys.platform == "win32" or "TTY_COMPATIBLE" in env or "FORCE_COLOR" in env:
+    if sys.platform == "win32" or "TTY_COMPATIBLE" in env or "FORCE_COLOR" in env or client_terminal("stdout"):
         return False
     isatty = getattr(sys.stdout, "isatty", None)
     try:

@@ -9,6 +9,7 @@ Parts: the console (`make_console`), terminal renderers (`print_results`,
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -22,6 +23,7 @@ from rich.text import Text
 from rich.theme import Theme
 
 from ..hits import Explanation, Fragment, Hit, IndexStats, PaperView, Results
+from .output import client_terminal
 from .plain import LABELS, explanation_text
 
 if TYPE_CHECKING:  # the CLI prints errors through here: importing the indexer would load Whoosh for them
@@ -49,6 +51,7 @@ def make_console(file: IO[str] | None = None, width: int | None = None) -> Conso
     return Console(
         file=file, theme=THEME, highlight=False, width=width, soft_wrap=False,
         color_system=None if plain else "auto",
+        force_terminal=client_terminal("stderr" if file is sys.stderr else "stdout"),
     )
 
 

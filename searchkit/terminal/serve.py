@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
+from .output import CLIENT_TERMINALS
 from .protocol import PASSED_ENV, SERVED, home, is_cluster, private, socket_path
 
 DEFAULT_TIMEOUT = 10.0
@@ -898,19 +899,31 @@ def _run(request: dict) -> dict:
     env: dict[str, str | None] = {name: None for name in (*PASSED_ENV, "COLUMNS")}
     env.update(request.get("env", {}))
     env["PAPERSEARCH_NO_PAGER"] = "1"  # the client pages, with its own terminal
-    # rich asks these first: FORCE_COLOR set at all, TTY_COMPATIBLE only as 0 or 1 (auto, empty: it asks isatty)
-    told = env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") in ("0", "1")
-    if request.get("tty") and not env.get("NO_COLOR") and not told:
-        env["FORCE_COLOR"] = "1"  # the client's stdout is a terminal; this worker's is not
     if request.get("columns"):
         env["COLUMNS"] = str(request["columns"])
-    with _cwd(request.get("cwd", os.getcwd())):
+    with _cwd(request.get("cwd", os.getcwd())), _terminals(request, env):
         result = CliRunner().invoke(_command, argv, env=env, prog_name="papersearch")
     if result.exception and not isinstance(result.exception, SystemExit):
         name = result.exception.__class__.__name__
         message = f"Error: unexpected {name}: {result.exception} (a bug; please report)\n"
         return {"stdout": result.stdout, "stderr": message, "exit_code": 2}
     return {"stdout": result.stdout, "stderr": result.stderr, "exit_code": result.exit_code}
+
+
+@contextmanager
+def _terminals(request: dict, env: dict[str, str | None]) -> Iterator[None]:
+    """The client's terminals stand in for this worker's streams
+    (`output.CLIENT_TERMINALS`), unless a variable rich asks before it
+    asks isatty decides: FORCE_COLOR set at all, TTY_COMPATIBLE as 0 or 1
+    (auto, empty: it asks isatty). A client that sent no ``err_tty`` (an
+    older one) has stderr where stdout is."""
+    told = env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") in ("0", "1")
+    streams = {"stdout": request.get("tty"), "stderr": request.get("err_tty", request.get("tty"))}
+    CLIENT_TERMINALS.update(name for name, tty in streams.items() if tty is True and not told)
+    try:
+        yield
+    finally:
+        CLIENT_TERMINALS.clear()
 
 
 @contextmanager
