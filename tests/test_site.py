@@ -406,7 +406,8 @@ def test_the_page_scores_as_the_library_to_the_bit_in_node(default_site_dir: Pat
         shown = [{name: frag.text for name, frag in h.highlights.items()} for h in hits]
         expansions = [[e.source, e.target] for e in hits.expansions]
         assert got == {"ids": [h.arxiv_id for h in hits], "scores": [h.score for h in hits], "shown": shown,
-                       "expansions": expansions, "total": hits.total, "exact": hits.total_exact}, query
+                       "expansions": expansions, "total": hits.total, "exact": hits.total_exact,
+                       "suggestion": hits.suggestion}, query
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -434,6 +435,27 @@ def test_the_page_searches_words_as_themselves_as_the_library(default_index_dir:
     assert "직접" in [t for p in default_index.parse("직접 비교").parts for a in p.alternatives for t in a]
     monkeypatch.setattr(lexicon, "AS_ITSELF", 0.25)
     assert "직접" not in [t for p in default_index.parse("직접 비교").parts for a in p.alternatives for t in a]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_page_breaks_a_suggestions_tie_as_the_library(tmp_path: Path) -> None:
+    """Two words one edit from the query and as frequent: the library
+    takes the first by Python's order of strings, code point by code
+    point; the page compared UTF-16 units, which put a character past
+    U+FFFF (漢 + U+20000) before one in U+E000-U+FFFF (漢 + U+FA0E), and
+    suggested the other (probe)."""
+    body = "".join(f"# {i}. [Paper {i}](https://arxiv.org/abs/2602.1000{i})\n\n## Introduction\n\n"
+                   f"- Goal: 본 연구는 {word} 표기를 다룬다.\n\n## Method\n\n방법을 설명한다.\n\n"
+                   for i, word in ((1, "漢\ufa0e"), (2, "漢\U00020000")))
+    write_posts(tmp_path / "corpus", {"2026-02-02-daily-papers-20260202.md": "---\ndate: 2026-02-02\n---\n\n" + body})
+    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
+    searchkit.export_site(tmp_path / "index", tmp_path / "search")
+    queries = [{"q": "漢字"}, {"q": "漢字 모델"}]
+    page = search_in_node(tmp_path / "search", queries)
+    with searchkit.open_index(tmp_path / "index") as index:
+        want = [index.search(query["q"]).suggestion for query in queries]
+    assert want == ["漢\ufa0e", "漢\ufa0e 모델"]
+    assert [got["suggestion"] for got in page] == want
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -3,7 +3,7 @@
 // exported directory, "queries": [{"q", "limit", "sections", "since", "until",
 // "sort"}, ...]}; prints,
 // for each, {"ids": [...], "scores": [...], "shown": [{section: text}, ...],
-// "expansions": [[source, target], ...], "total", "exact"} or {"error": message}. The page's numbers
+// "expansions": [[source, target], ...], "total", "exact", "suggestion"} or {"error": message}. The page's numbers
 // then come from node's Math, not Chromium's: a result that leans on one
 // engine's last bit shows here.
 import { readFileSync } from "node:fs";
@@ -23,7 +23,7 @@ for (const { q, limit = 10, sections = null, since = null, until = null, sort = 
     const expansions = found.expansions.map((e) => [e.source, e.target]);
     const counted = found.count ? await found.count() : { total: found.total, exact: found.totalExact };
     out.push({ ids: found.hits.map((h) => h.arxiv_id), scores: found.hits.map((h) => h.score), shown, expansions,
-      total: counted.total, exact: counted.exact });
+      total: counted.total, exact: counted.exact, suggestion: found.suggestion });
   } catch (e) {
     out.push({ error: String(e.message || e) });
   }

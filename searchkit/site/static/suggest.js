@@ -46,12 +46,22 @@ export function closest(word, candidates, frequency) {
   return best ? best[2] : null;
 }
 
+// the order of Python's tuples: strings by code point, as Python orders them (JS's < compares UTF-16 units,
+// which put 漢\u{20000} before 漢\ufa0e, and the page suggested the other of two tied words)
 function compare(a, b) {
   for (let i = 0; i < a.length; i++) {
-    if (a[i] < b[i]) return -1;
-    if (a[i] > b[i]) return 1;
+    const order = typeof a[i] === "string" ? byCodePoint(a[i], b[i]) : a[i] < b[i] ? -1 : a[i] > b[i] ? 1 : 0;
+    if (order) return order;
   }
   return 0;
+}
+
+function byCodePoint(a, b) {
+  const x = Array.from(a), y = Array.from(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i].codePointAt(0) < y[i].codePointAt(0) ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 // shards.deletion_keys
