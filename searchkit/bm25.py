@@ -12,6 +12,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from . import whoosh_lean  # noqa: F401 - first: Whoosh without the modules it never uses
+
+# isort: split
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)

@@ -128,8 +128,10 @@ def test_labels_are_renders() -> None:
 ])
 def test_a_piped_command_does_not_import_rich(default_index_dir: Path, command: list[str], shown: str) -> None:
     """Nor the post parser (`searchkit.corpus`, whose regular expressions
-    compile at import): a query needs only the section names."""
-    unwanted = ("rich.console", "rich.table", "rich.text", "searchkit.corpus")
+    compile at import): a query needs only the section names; nor the
+    network modules and asyncio Whoosh imports for nothing (`whoosh_lean`)."""
+    unwanted = ("rich.console", "rich.table", "rich.text", "searchkit.corpus", "asyncio", "urllib.request",
+                "http.client")
     probe = ("import sys\nfrom searchkit.terminal.cli import main\ntry:\n    main()\nfinally:\n"
              f"    print([m for m in {unwanted!r} if m in sys.modules], file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", probe, *command, "--index", str(default_index_dir)],

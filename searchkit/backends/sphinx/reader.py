@@ -29,6 +29,10 @@ from functools import wraps
 from typing import Any
 
 import numpy as np
+
+from ... import whoosh_lean  # noqa: F401 - first: Whoosh without the modules it never uses
+
+# isort: split
 from whoosh.automata import lev
 
 from ... import bm25, engine
