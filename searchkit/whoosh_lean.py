@@ -50,10 +50,13 @@ def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
 
 
 def _iscoroutinefunction(func: Any) -> bool:
-    """asyncio's test, which adds to inspect's only a marker that asyncio
-    itself sets: while asyncio is not imported, no function carries it."""
-    real = sys.modules.get("asyncio")
-    return real.iscoroutinefunction(func) if real is not None else inspect.iscoroutinefunction(func)
+    """asyncio's test, which adds to inspect's only the marker that
+    ``asyncio.coroutines`` defines: no function can carry it before that
+    module has made it. Never asks asyncio itself: another thread may be
+    importing it, its attributes not yet there (every search failed with
+    "partially initialized module 'asyncio'" meanwhile; review)."""
+    marker = getattr(sys.modules.get("asyncio.coroutines"), "_is_coroutine", None)
+    return inspect.iscoroutinefunction(func) or (marker is not None and getattr(func, "_is_coroutine", None) is marker)
 
 
 def _stand_in(name: str, **attributes: Callable) -> _Deferred:
