@@ -239,6 +239,23 @@ def test_a_burst_waits_in_a_moving_line_rather_than_run_cold(start_server) -> No
     assert all(isinstance(answer, dict) and answer["exit_code"] == 0 for answer in answers), answers
 
 
+def test_a_short_limit_never_fails_a_request_that_waited(start_server) -> None:
+    """At --timeout 0.5 a queued request was first looked at after
+    `QUEUE_LIMIT` (2 s), then given to a worker with no time left: 13 of a
+    burst of 30 failed with the limit's error without being run (review).
+    A request waits at most the limit, then runs with its own, or goes
+    back to its client."""
+    server = start_server("--workers", "1", "--timeout", "0.5")
+    server.wait_ready()
+    slower = ("query", "확산 모델 학습", "--limit", "50", "--explain", "--index", str(server.index))
+    burst = [Pending(server.index, request(*slower)) for _ in range(30)]
+    for pending in burst:
+        pending.join(60)
+    answers = [pending.answer for pending in burst]
+    assert all(isinstance(a, NotServed) or (isinstance(a, dict) and a["exit_code"] == 0) for a in answers), answers
+    assert any(isinstance(a, dict) for a in answers)
+
+
 def test_a_stalled_line_hands_back_and_a_moving_one_waits(tmp_path: Path) -> None:
     """The master's rule, at its edges: a request that has waited
     `QUEUE_LIMIT` is handed back only if no worker finished a request in

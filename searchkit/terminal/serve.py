@@ -439,7 +439,7 @@ class Master:
                                     self.settings.timeout))
         else:
             now = time.monotonic()
-            job.state, job.deadline, job.queued_at = "queued", now + QUEUE_LIMIT, now
+            job.state, job.deadline, job.queued_at = "queued", now + min(QUEUE_LIMIT, self.settings.timeout), now
             self.poll.modify(job.fd, 0)  # from now on only a hang-up is news
             self._send(job, self.accepted_line)
             self.queue.append(job)
@@ -518,9 +518,10 @@ class Master:
     def _assign(self, now: float) -> None:
         """Hand queued requests, oldest first, to idle workers."""
         idle = [w for w in self.workers.values() if w.state == "idle"]
+        serving = any(w.warm and w.state in ("idle", "busy") for w in self.workers.values())
         while self.queue and idle:
             job, worker = self.queue.popleft(), idle.pop()
-            job.deadline = self._deadline(job, worker, now)
+            job.deadline = self._deadline(job, serving, now)
             left = job.deadline - now
             message = _HANDOFF.pack(left, len(job.data)) + job.data
             try:
@@ -534,13 +535,16 @@ class Master:
             job.state, job.worker = "running", worker
             worker.state, worker.job, worker.kill_at = "busy", job, job.deadline + GRACE
 
-    def _deadline(self, job: Job, worker: Worker, now: float) -> float:
-        """Its own limit from now (a wait in a moving line, then the limit,
-        is what the client was promised); but a worker whose index opening
-        timed out is likely to hang on this request too, and the time it
-        waited for that worker counts, so a hung index fails at its limit."""
+    def _deadline(self, job: Job, serving: bool, now: float) -> float:
+        """Its own limit from now (a wait in a moving line, at most the
+        limit, then the limit, is what the client was promised); but while
+        no worker has opened the index (one that hangs on opening) the time
+        it waited counts, so a hung index fails at its limit. The first
+        look at a queued request comes within the limit (`_received`): at
+        --timeout 0.5 a request first looked at after 2 s went to a worker
+        with no time left and failed unrun (review)."""
         limit = self.settings.timeout
-        if worker.warm:
+        if serving:
             return min(now, job.queued_at + limit) + limit
         return min(now + limit, job.queued_at + limit + QUEUE_LIMIT)
 
