@@ -36,12 +36,13 @@ STOP_WORDS = frozenset((
 test compares with this), copied: importing ``whoosh.analysis`` for them
 cost every query process Whoosh's analysers and an English stemmer."""
 
-ANALYZER_VERSION = "kiwi-6"
+ANALYZER_VERSION = "kiwi-7"
 """Bumped whenever the terms produced for a text, or what the index
 records of them, change: forces a rebuild (3: no position left for a stop
 word; 4: English words before a full stop mended, `_kept`; 5: a Hangul word
 that makes no term holds a `GAP`; 6: the lexicon counts how often each term
-stands glued inside a longer word, `lexicon.piece_counts`)."""
+stands glued inside a longer word, `lexicon.piece_counts`; 7: a noun with
+Kiwi's prefixes is also indexed whole, `PREFIXED`)."""
 
 GAP = "\u2423"
 """The term of a position held by a Hangul word that makes no term of its
@@ -51,6 +52,14 @@ a query searches (`query.word_parts`), nor counted in a field's length,
 its top terms or a paper's key terms. ``␣``: no analysis makes it."""
 
 _KEEP_PREFIXES = ("NN", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
+PREFIXED = frozenset({"NNG", "NNP", "XR"})
+"""Tags of a noun whose prefixes (Kiwi's XPN: 비, 불, 무, 재, 대, 소, 고 …)
+make a word of their own with it. Kiwi drops the prefix, so 비지도 학습
+(unsupervised) was 지도 학습 (supervised), 무손실 손실 and 소규모 대규모,
+for the index as for a query. The prefixed word is indexed as a term too,
+at the noun's position (as a whole name beside its parts): a query typing
+it finds it alone (`query.word_parts`), one typing the noun still finds
+both (불안정, instability, is about 안정)."""
 _DROP_TAGS = {"NNB"}  # dependent nouns (것, 수, 등) carry no topic
 _NAME = re.compile(r"[A-Za-z0-9]+(?:[-.+/][A-Za-z0-9]+)*")
 _LATIN = re.compile(r"[a-z]+")
@@ -254,10 +263,17 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
     also decide proximity). A Hangul word that makes no term holds a
     position of its own (`GAP`)."""
     terms: list[Term] = []
-    for form, start, end in _kept(tokens):
+    prefixed: list[Term] = []
+    pos = 0
+    for form, start, end, whole in _kept(tokens):
         term = normalise(form)
         if term:
-            terms.append(Term(term, len(terms), start, end))
+            if whole >= 0:
+                prefixed.append(Term(normalise(text[whole:end]), pos, whole, end))
+            terms.append(Term(term, pos, start, end))
+            pos += 1
+    if prefixed:  # each before its noun, as a whole name before its parts
+        terms = sorted(terms + prefixed, key=lambda t: (t.pos, -(t.end - t.start)))
     return _with_gaps(text, _with_names(text, terms))
 
 
@@ -300,17 +316,24 @@ def _holds_term(starts: list[int], start: int, end: int) -> bool:
     return i < len(starts) and starts[i] < end
 
 
-def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int]]:
-    """The (form, start, end) of Kiwi's tokens that make terms, its English
-    words before a full stop mended: it keeps the stop on the word
+def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int, int]]:
+    """The (form, start, end, whole) of Kiwi's tokens that make terms, its
+    English words before a full stop mended: it keeps the stop on the word
     (``model.``, and ``FLUX.`` of FLUX.1-dev, which the query FLUX then
     missed) and cuts some words in two (``Learning.`` → ``Lea`` +
     ``rning.``). Latin pieces that touch are one word, and a word's closing
-    full stops are not part of it. One pass: this runs over every token the
+    full stops are not part of it. ``whole`` is where a noun's prefixes
+    begin (`PREFIXED`), else -1. One pass: this runs over every token the
     corpus has."""
-    kept: list[tuple[str, int, int]] = []
+    kept: list[tuple[str, int, int, int]] = []
     run: list | None = None  # the Latin word being read: [form, start, end]
+    prefix: list[int] | None = None  # the noun prefixes just read: [start, end]
     for t in tokens:
+        if t.tag == "XPN":
+            prefix = [prefix[0], t.end] if prefix is not None and prefix[1] == t.start else [t.start, t.end]
+            continue
+        whole = prefix[0] if prefix is not None and prefix[1] == t.start and t.tag in PREFIXED else -1
+        prefix = None
         if t.tag == "SL":
             if run is not None and run[2] == t.start:
                 run[0] += t.form
@@ -324,16 +347,16 @@ def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int]]:
             kept.append(_closed(run))
             run = None
         if _keep(t.tag, t.form):
-            kept.append((t.form, t.start, t.end))
+            kept.append((t.form, t.start, t.end, whole))
     if run is not None:
         kept.append(_closed(run))
     return kept
 
 
-def _closed(run: list) -> tuple[str, int, int]:
+def _closed(run: list) -> tuple[str, int, int, int]:
     form, start, end = run
     bare = form.rstrip(".")
-    return (bare, start, end - len(form) + len(bare)) if bare else (form, start, end)
+    return (bare, start, end - len(form) + len(bare), -1) if bare else (form, start, end, -1)
 
 
 def _with_names(text: str, terms: list[Term]) -> list[Term]:

@@ -214,7 +214,10 @@ def word_parts(text: str, terms: list[Term], sticky: Sticky = lambda terms: ()) 
         inner = [t for t in terms[i + 1 :] if term.start <= t.start and t.end <= term.end]
         label = text[term.start : term.end]
         glued = _glued_run(terms, i)
-        if inner:
+        if inner and _prefixed(term, inner):
+            parts.append(Part(((term.text,),), label=label))
+            i += 1 + len(inner)
+        elif inner:
             seq = tuple(t.text for t in inner)
             parts.append(Part(((term.text,), seq), label=label))
             i += 1 + len(inner)
@@ -263,6 +266,22 @@ def content_terms(terms: Sequence[str]) -> tuple[str, ...]:
     """Analysed terms of a short text without derivational suffixes past
     the first term (모델 경량화 → 모델, 경량), as `word_parts` reads a query."""
     return tuple(t for i, t in enumerate(terms) if not (i and t in SUFFIXES))
+
+
+PREFIXES = frozenset("고대재불최비저무부초미역반소진제과신친탈범구준총매캡생가정주")
+"""The syllables Kiwi tags as noun prefixes (XPN), which the analysis
+indexes with their noun as a whole word beside the noun
+(`analysis.PREFIXED`)."""
+
+
+def _prefixed(term: Term, inner: list[Term]) -> bool:
+    """Whether a whole and its one inner term are a prefixed noun and the
+    noun (비지도 over 지도): typed, it is searched as the whole alone, or
+    비지도 학습 would find every 지도 학습 (supervised) paper too."""
+    if len(inner) != 1 or not is_hangul(term.text):
+        return False
+    head = term.text[: len(term.text) - len(inner[0].text)]
+    return bool(head) and term.text.endswith(inner[0].text) and set(head) <= PREFIXES
 
 
 SUFFIXES = frozenset("화적성형용별식률율력도감")

@@ -71,6 +71,16 @@ def test_names_match_whole_or_by_parts() -> None:
     assert part.label == "GPT-4o"
 
 
+def test_a_prefixed_noun_is_searched_whole_and_a_word_read_beside_either_way() -> None:
+    """비지도 학습 found every 지도 학습 (supervised) paper: the prefixed
+    word is searched alone. A word searched beside its commonest reading
+    (이산, discrete, mostly read as 산) keeps both: 이 is no prefix."""
+    prefixed = [Term("비지도", 0, 0, 3), Term("지도", 0, 1, 3), Term("학습", 1, 4, 6)]
+    assert [p.alternatives for p in word_parts("비지도 학습", prefixed)] == [(("비지도",),), (("학습",),)]
+    beside = [Term("이산", 0, 0, 2), Term("산", 0, 1, 2)]
+    assert [p.alternatives for p in word_parts("이산", beside)] == [(("이산",), ("산",))]
+
+
 def test_word_parts_dedupes_repeated_words() -> None:
     text = "모델 모델 확산"
     assert [p.alternatives for p in word_parts(text, analyse(text))] == [(("모델",),), (("확산",),)]

@@ -459,6 +459,33 @@ def test_the_page_breaks_a_suggestions_tie_as_the_library(tmp_path: Path) -> Non
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_prefixed_word_finds_its_papers_alone_in_the_library_and_on_the_page(tmp_path: Path) -> None:
+    """Kiwi dropped the prefix of 비지도 (unsupervised): "비지도 학습"
+    ranked the supervised-learning paper level with it. Now 비지도 matches
+    only the paper that writes it (the other keeps 학습 alone, far below);
+    "지도 학습" finds both, as a reader of either expects. A quoted phrase
+    is still matched by the nouns (the cluster matches phrases so)."""
+    body = "".join(f"# {i}. [Paper {i}](https://arxiv.org/abs/2602.2000{i})\n\n## Introduction\n\n"
+                   f"- Goal: 본 연구는 {words}을 다룬다.\n\n## Method\n\n방법을 설명한다.\n\n"
+                   for i, words in ((1, "지도 학습"), (2, "비지도 학습"), (3, "무작위 탐색")))
+    write_posts(tmp_path / "corpus", {"2026-02-02-daily-papers-20260202.md": "---\ndate: 2026-02-02\n---\n\n" + body})
+    searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
+    searchkit.export_site(tmp_path / "index", tmp_path / "search")
+    queries = [{"q": q} for q in ("비지도 학습", "지도 학습", "비지도학습", "비지도", '"비지도 학습"')]
+    page = search_in_node(tmp_path / "search", queries)
+    with searchkit.open_index(tmp_path / "index") as index:
+        found = [index.search(query["q"]) for query in queries]
+    [unsupervised, supervised] = found[0]
+    assert (unsupervised.arxiv_id, supervised.arxiv_id) == ("2602.20002", "2602.20001")
+    assert supervised.score < unsupervised.score / 3
+    assert sorted(h.arxiv_id for h in found[1]) == ["2602.20001", "2602.20002"]
+    assert [h.arxiv_id for h in found[2]] == [h.arxiv_id for h in found[0]]
+    assert [h.arxiv_id for h in found[3]] == ["2602.20002"]
+    assert [(got["ids"], got["scores"]) for got in page] == [([h.arxiv_id for h in r], [h.score for h in r])
+                                                             for r in found]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_the_page_estimates_totals_as_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the budget both sample the same papers in the same order and
     estimate the same total; where a top or the date order saw every

@@ -33,6 +33,7 @@ def tables(constants: dict[str, Any]) -> dict[str, Any]:
         # engine.py
         "JOINED_NAME": engine._NAME.pattern,
         "SUFFIXES": sorted(query.SUFFIXES),
+        "PREFIXES": sorted(query.PREFIXES),
         # lexicon.py
         "HANGUL_WORD": lexicon._HANGUL_WORD.pattern,
         "AS_ITSELF": lexicon.AS_ITSELF,

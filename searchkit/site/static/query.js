@@ -154,7 +154,10 @@ export function wordParts(text, terms) {
     const inner = terms.slice(i + 1).filter((t) => start <= t[2] && t[3] <= end);
     const label = pointSlice(text, start, end);
     const glued = gluedRun(terms, i);
-    if (inner.length) {
+    if (inner.length && prefixed(term, inner)) {
+      parts.push(part([[term]], { label }));
+      i += 1 + inner.length;
+    } else if (inner.length) {
       parts.push(part([[term], inner.map((t) => t[0])], { label }));
       i += 1 + inner.length;
     } else if (glued.length > 1 && glued.every((t) => isHangul(t[0]))) {
@@ -170,6 +173,14 @@ export function wordParts(text, terms) {
     }
   }
   return unique(parts);
+}
+
+// query._prefixed: a prefixed noun over its noun (비지도 over 지도), searched as the whole alone
+function prefixed(term, inner) {
+  if (inner.length !== 1 || !isHangul(term)) return false;
+  const chars = Array.from(term), tail = Array.from(inner[0][0]);
+  const head = chars.slice(0, chars.length - tail.length);
+  return head.length > 0 && term.endsWith(inner[0][0]) && head.every((c) => T().PREFIXES.includes(c));
 }
 
 // query._bound: glued Korean pieces grouped into what is matched together (a lone syllable or a
