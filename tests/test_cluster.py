@@ -490,6 +490,43 @@ def test_a_paper_too_large_for_a_node_is_named_and_nothing_is_published(
         assert [[(h.arxiv_id, h.score) for h in r] for r in probes(after)] == expected
 
 
+def test_a_node_lost_after_the_publish_is_a_notice_and_the_next_reindex_tidies(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A node that died after the new generation was published, while the
+    rows it replaced were being deleted, made the reindex exit 2 although
+    the new content answered (probe). It is said as a notice; the next
+    reindex deletes the leftovers."""
+    from searchkit.backends.sphinx import writer
+    from searchkit.backends.sphinx.conn import ClusterError
+
+    directory = tmp_path / "cluster"
+    url = start(directory, 2, request)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    searchkit.reindex(corpus, url)
+    post = sorted(corpus.glob("*.md"))[0]
+    post.write_text(post.read_text(encoding="utf-8").replace("확산", "디퓨전"), encoding="utf-8")
+
+    def lost(self: writer.Writer, new: int) -> None:
+        raise ClusterError("cluster node 127.0.0.1:1: Lost connection to MySQL server during query")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writer.Writer, "_clean", lost)
+        report = searchkit.reindex(corpus, url)
+    assert report.updated == 1 and len(report.notices) == 1
+    assert report.notices[0].startswith("published generation 2, but removing what it replaced stopped (cluster node")
+    with searchkit.open_index(url) as index:
+        assert index.search("디퓨전").total > 0
+    second = sorted(corpus.glob("*.md"))[1]
+    second.write_text(second.read_text(encoding="utf-8").replace("모델", "모형", 3), encoding="utf-8")
+    tidy = searchkit.reindex(corpus, url)
+    assert tidy.notices == () and tidy.updated == 1
+    assert sum(sum(copies) for copies in replica_counts(url, "died < 3")) == 0
+    with searchkit.open_index(url) as index:
+        assert index.search("디퓨전").total > 0 and index.search("모형").total > 0
+
+
 def test_errors_are_one_line(clusters: dict, tmp_path: Path) -> None:
     url = clusters[1][0]
     port = _nodes().free_ports(1)[0]

@@ -91,7 +91,7 @@ def reindex(
     warnings = tuple(p for post in posts for p in post.problems if not p.fatal)
     return ReindexReport(
         posts_read=len(posts), skipped=skipped, warnings=warnings, full=rebuild,
-        seconds=time.perf_counter() - started, notices=tuple(notices), **report,
+        seconds=time.perf_counter() - started, notices=(*notices, *writer.notices), **report,
     )
 
 
@@ -212,6 +212,8 @@ class Writer:
         self.pieces: dict[str, list[int]] = {}
         """Hangul term → the change in its (glued, total) counts (`lexicon.piece_counts`)."""
         self._rows: dict[int, dict] = {}
+        self.notices: list[str] = []
+        """What the reindex says besides its summary (`_after_publish`)."""
         try:
             for shard in topology(self.node, url)["shards"]:
                 replicas = [connect(r["host"], r["sql_port"]) for r in shard["replicas"]]
@@ -310,9 +312,21 @@ class Writer:
         put(self.node, self.url, VOCABULARY_ROW + new, sorted(vocabulary, key=lambda t: t.encode("utf-8")))
         put(self.node, self.url, GEN_ROW + new, {**row, "readings": readings_body(self._readings(new, row))})
         put(self.node, self.url, POINTER_ROW, {"live": new})  # the publish
-        lexicon.published(self.node, self.url)
-        self._clean(new)
+        self._after_publish(new)
         return {**counts, **_totals(manifest)}
+
+    def _after_publish(self, new: int) -> None:
+        """Mark the lexicon clean and delete what generation ``new``
+        replaced. Neither decides an answer, and the next reindex does both
+        (`lexicon.recover` reads versions against the live generation,
+        `_clean` any rows dead before it): a node lost here is a notice,
+        not an error. It was exit 2 while the new content answered (probe)."""
+        try:
+            lexicon.published(self.node, self.url)
+            self._clean(new)
+        except ClusterError as exc:
+            self.notices.append(f"published generation {new}, but removing what it replaced stopped ({exc}); "
+                                "the next reindex finishes it")
 
     def _readings(self, generation: int, row: dict) -> dict[str, list[str]]:
         """The glossary's surfaces read as queries of the written, not yet
