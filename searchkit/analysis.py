@@ -265,11 +265,10 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
     terms: list[Term] = []
     prefixed: list[Term] = []
     pos = 0
-    for form, start, end, whole in _kept(tokens):
+    for form, start, end, wholes in _kept(tokens):
         term = normalise(form)
         if term:
-            if whole >= 0:
-                prefixed.append(Term(normalise(text[whole:end]), pos, whole, end))
+            prefixed += [Term(normalise(text[whole:end]), pos, whole, end) for whole in wholes]
             terms.append(Term(term, pos, start, end))
             pos += 1
     if prefixed:  # each before its noun, as a whole name before its parts
@@ -316,24 +315,26 @@ def _holds_term(starts: list[int], start: int, end: int) -> bool:
     return i < len(starts) and starts[i] < end
 
 
-def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int, int]]:
-    """The (form, start, end, whole) of Kiwi's tokens that make terms, its
+def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int, tuple[int, ...]]]:
+    """The (form, start, end, wholes) of Kiwi's tokens that make terms, its
     English words before a full stop mended: it keeps the stop on the word
     (``model.``, and ``FLUX.`` of FLUX.1-dev, which the query FLUX then
     missed) and cuts some words in two (``Learning.`` → ``Lea`` +
     ``rning.``). Latin pieces that touch are one word, and a word's closing
-    full stops are not part of it. ``whole`` is where a noun's prefixes
-    begin (`PREFIXED`), else -1. One pass: this runs over every token the
-    corpus has."""
-    kept: list[tuple[str, int, int, int]] = []
+    full stops are not part of it. ``wholes`` are where a noun's prefixes
+    begin (`PREFIXED`; 초고해상도: 초 and 고). One pass: this runs over
+    every token the corpus has."""
+    kept: list[tuple[str, int, int, tuple[int, ...]]] = []
     run: list | None = None  # the Latin word being read: [form, start, end]
-    prefix: list[int] | None = None  # the noun prefixes just read: [start, end]
+    starts: list[int] = []  # the noun prefixes just read, where each begins
+    end = -1  # where they end
     for t in tokens:
         if t.tag == "XPN":
-            prefix = [prefix[0], t.end] if prefix is not None and prefix[1] == t.start else [t.start, t.end]
+            starts = [*starts, t.start] if starts and end == t.start else [t.start]
+            end = t.end
             continue
-        whole = prefix[0] if prefix is not None and prefix[1] == t.start and t.tag in PREFIXED else -1
-        prefix = None
+        wholes = tuple(starts) if starts and end == t.start and t.tag in PREFIXED else ()
+        starts = []
         if t.tag == "SL":
             if run is not None and run[2] == t.start:
                 run[0] += t.form
@@ -347,7 +348,7 @@ def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int, int]]:
             kept.append(_closed(run))
             run = None
         if _keep(t.tag, t.form):
-            kept.append((t.form, t.start, t.end, whole))
+            kept.append((t.form, t.start, t.end, wholes))
     if run is not None:
         kept.append(_closed(run))
     return kept
@@ -356,7 +357,7 @@ def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int, int]]:
 def _closed(run: list) -> tuple[str, int, int, int]:
     form, start, end = run
     bare = form.rstrip(".")
-    return (bare, start, end - len(form) + len(bare), -1) if bare else (form, start, end, -1)
+    return (bare, start, end - len(form) + len(bare), ()) if bare else (form, start, end, ())
 
 
 def _with_names(text: str, terms: list[Term]) -> list[Term]:

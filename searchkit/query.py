@@ -207,17 +207,14 @@ def word_parts(text: str, terms: list[Term], sticky: Sticky = lambda terms: ()) 
     a piece and its neighbour in sequence (`_bound`): it is no word of its
     own, and its neighbour alone (저자, author; 프레임, frame) is another."""
     parts: list[Part] = []
-    terms = [t for t in terms if t.text != GAP]  # a word that makes no term holds a position only
+    terms = _without_prefixed_nouns([t for t in terms if t.text != GAP])  # a GAP holds a position only
     i = 0
     while i < len(terms):
         term = terms[i]
         inner = [t for t in terms[i + 1 :] if term.start <= t.start and t.end <= term.end]
         label = text[term.start : term.end]
         glued = _glued_run(terms, i)
-        if inner and _prefixed(term, inner):
-            parts.append(Part(((term.text,),), label=label))
-            i += 1 + len(inner)
-        elif inner:
+        if inner:
             seq = tuple(t.text for t in inner)
             parts.append(Part(((term.text,), seq), label=label))
             i += 1 + len(inner)
@@ -274,14 +271,25 @@ indexes with their noun as a whole word beside the noun
 (`analysis.PREFIXED`)."""
 
 
-def _prefixed(term: Term, inner: list[Term]) -> bool:
-    """Whether a whole and its one inner term are a prefixed noun and the
-    noun (비지도 over 지도): typed, it is searched as the whole alone, or
-    비지도 학습 would find every 지도 학습 (supervised) paper too."""
-    if len(inner) != 1 or not is_hangul(term.text):
-        return False
-    head = term.text[: len(term.text) - len(inner[0].text)]
-    return bool(head) and term.text.endswith(inner[0].text) and set(head) <= PREFIXES
+def _without_prefixed_nouns(terms: list[Term]) -> list[Term]:
+    """The terms less those a prefixed word of the same position stands
+    over (지도 under 비지도, 고해상도 and 해상도 under 초고해상도): typed,
+    a prefixed word is searched alone, glued to others or not, or 비지도
+    학습 would find every 지도 학습 (supervised) paper too."""
+    out: list[Term] = []
+    for term in terms:
+        over = next((t for t in reversed(out) if t.pos == term.pos), None)
+        if over is not None and _prefixed(over, term):
+            continue
+        out.append(term)
+    return out
+
+
+def _prefixed(whole: Term, noun: Term) -> bool:
+    """Whether ``whole`` is ``noun`` with prefixes (`PREFIXES`) before it."""
+    head = whole.text[: len(whole.text) - len(noun.text)]
+    return (bool(head) and whole.end == noun.end and whole.text.endswith(noun.text) and is_hangul(whole.text)
+            and set(head) <= PREFIXES)
 
 
 SUFFIXES = frozenset("화적성형용별식률율력도감")

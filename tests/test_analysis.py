@@ -111,12 +111,13 @@ def test_names_are_kept_whole_and_by_parts() -> None:
 def test_a_prefixed_noun_is_kept_whole_beside_its_noun() -> None:
     """Kiwi drops noun prefixes (XPN): 비지도 (unsupervised) was 지도
     (supervised), 무손실 (lossless) 손실. The prefixed word is a term of
-    its own at the noun's position, before it, as a whole name is."""
+    its own at the noun's position, before it, as a whole name is; under
+    two prefixes, from each (초고해상도 is 고해상도 too: review)."""
     source = "비지도 학습과 초고해상도 영상"
     terms = analyse(source)
     assert [(t.text, t.pos, t.start, t.end) for t in terms] == [
-        ("비지도", 0, 0, 3), ("지도", 0, 1, 3), ("학습", 1, 4, 6), ("초고해상도", 2, 8, 13), ("해상도", 2, 10, 13),
-        ("영상", 3, 14, 16)]
+        ("비지도", 0, 0, 3), ("지도", 0, 1, 3), ("학습", 1, 4, 6), ("초고해상도", 2, 8, 13), ("고해상도", 2, 9, 13),
+        ("해상도", 2, 10, 13), ("영상", 3, 14, 16)]
 
 
 def test_single_word_names_get_no_duplicate() -> None:

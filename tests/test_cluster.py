@@ -515,7 +515,7 @@ def test_a_node_lost_after_the_publish_is_a_notice_and_the_next_reindex_tidies(
         patch.setattr(writer.Writer, "_clean", lost)
         report = searchkit.reindex(corpus, url)
     assert report.updated == 1 and len(report.notices) == 1
-    assert report.notices[0].startswith("published generation 2, but removing what it replaced stopped (cluster node")
+    assert report.notices[0].startswith("published generation 2, but tidying up after it stopped (cluster node")
     with searchkit.open_index(url) as index:
         assert index.search("디퓨전").total > 0
     second = sorted(corpus.glob("*.md"))[1]

@@ -77,6 +77,8 @@ def test_a_prefixed_noun_is_searched_whole_and_a_word_read_beside_either_way() -
     (이산, discrete, mostly read as 산) keeps both: 이 is no prefix."""
     prefixed = [Term("비지도", 0, 0, 3), Term("지도", 0, 1, 3), Term("학습", 1, 4, 6)]
     assert [p.alternatives for p in word_parts("비지도 학습", prefixed)] == [(("비지도",),), (("학습",),)]
+    glued = [Term("데이터", 0, 0, 3), Term("재구성", 1, 3, 6), Term("구성", 1, 4, 6)]  # review: 구성 was a part
+    assert [p.alternatives for p in word_parts("데이터재구성", glued)] == [(("데이터",),), (("재구성",),)]
     beside = [Term("이산", 0, 0, 2), Term("산", 0, 1, 2)]
     assert [p.alternatives for p in word_parts("이산", beside)] == [(("이산",), ("산",))]
 

@@ -467,11 +467,11 @@ def test_a_prefixed_word_finds_its_papers_alone_in_the_library_and_on_the_page(t
     is still matched by the nouns (the cluster matches phrases so)."""
     body = "".join(f"# {i}. [Paper {i}](https://arxiv.org/abs/2602.2000{i})\n\n## Introduction\n\n"
                    f"- Goal: 본 연구는 {words}을 다룬다.\n\n## Method\n\n방법을 설명한다.\n\n"
-                   for i, words in ((1, "지도 학습"), (2, "비지도 학습"), (3, "무작위 탐색")))
+                   for i, words in ((1, "지도 학습"), (2, "비지도 학습"), (3, "초고해상도 영상"), (4, "고해상도 영상")))
     write_posts(tmp_path / "corpus", {"2026-02-02-daily-papers-20260202.md": "---\ndate: 2026-02-02\n---\n\n" + body})
     searchkit.reindex(tmp_path / "corpus", tmp_path / "index")
     searchkit.export_site(tmp_path / "index", tmp_path / "search")
-    queries = [{"q": q} for q in ("비지도 학습", "지도 학습", "비지도학습", "비지도", '"비지도 학습"')]
+    queries = [{"q": q} for q in ("비지도 학습", "지도 학습", "학습비지도", "비지도", "고해상도", '"비지도 학습"')]
     page = search_in_node(tmp_path / "search", queries)
     with searchkit.open_index(tmp_path / "index") as index:
         found = [index.search(query["q"]) for query in queries]
@@ -479,8 +479,10 @@ def test_a_prefixed_word_finds_its_papers_alone_in_the_library_and_on_the_page(t
     assert (unsupervised.arxiv_id, supervised.arxiv_id) == ("2602.20002", "2602.20001")
     assert supervised.score < unsupervised.score / 3
     assert sorted(h.arxiv_id for h in found[1]) == ["2602.20001", "2602.20002"]
-    assert [h.arxiv_id for h in found[2]] == [h.arxiv_id for h in found[0]]
+    assert [h.arxiv_id for h in found[2]] == [h.arxiv_id for h in found[0]]  # glued before another word too
+    assert found[2][1].score < found[2][0].score / 3
     assert [h.arxiv_id for h in found[3]] == ["2602.20002"]
+    assert sorted(h.arxiv_id for h in found[4]) == ["2602.20003", "2602.20004"]  # 초고해상도 is 고해상도 too
     assert [(got["ids"], got["scores"]) for got in page] == [([h.arxiv_id for h in r], [h.score for h in r])
                                                              for r in found]
 

@@ -325,7 +325,7 @@ class Writer:
             lexicon.published(self.node, self.url)
             self._clean(new)
         except ClusterError as exc:
-            self.notices.append(f"published generation {new}, but removing what it replaced stopped ({exc}); "
+            self.notices.append(f"published generation {new}, but tidying up after it stopped ({exc}); "
                                 "the next reindex finishes it")
 
     def _readings(self, generation: int, row: dict) -> dict[str, list[str]]:

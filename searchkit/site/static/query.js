@@ -147,17 +147,14 @@ export async function phraseReadings(text) {
 // query.word_parts
 export function wordParts(text, terms) {
   const parts = [];
-  terms = terms.filter((t) => t[0] !== T().GAP); // a word that makes no term holds a position only
+  terms = withoutPrefixedNouns(terms.filter((t) => t[0] !== T().GAP)); // a GAP holds a position only
   let i = 0;
   while (i < terms.length) {
     const [term, , start, end] = terms[i];
     const inner = terms.slice(i + 1).filter((t) => start <= t[2] && t[3] <= end);
     const label = pointSlice(text, start, end);
     const glued = gluedRun(terms, i);
-    if (inner.length && prefixed(term, inner)) {
-      parts.push(part([[term]], { label }));
-      i += 1 + inner.length;
-    } else if (inner.length) {
+    if (inner.length) {
       parts.push(part([[term], inner.map((t) => t[0])], { label }));
       i += 1 + inner.length;
     } else if (glued.length > 1 && glued.every((t) => isHangul(t[0]))) {
@@ -175,12 +172,23 @@ export function wordParts(text, terms) {
   return unique(parts);
 }
 
-// query._prefixed: a prefixed noun over its noun (비지도 over 지도), searched as the whole alone
-function prefixed(term, inner) {
-  if (inner.length !== 1 || !isHangul(term)) return false;
-  const chars = Array.from(term), tail = Array.from(inner[0][0]);
+// query._without_prefixed_nouns: the terms less those a prefixed word of the same position stands over
+// (지도 under 비지도), which a typed prefixed word is searched without, glued to others or not
+function withoutPrefixedNouns(terms) {
+  const out = [];
+  for (const term of terms) {
+    const over = [...out].reverse().find((t) => t[1] === term[1]);
+    if (over === undefined || !prefixed(over, term)) out.push(term);
+  }
+  return out;
+}
+
+// query._prefixed: whole is noun with prefixes (T().PREFIXES) before it
+function prefixed(whole, noun) {
+  const chars = Array.from(whole[0]), tail = Array.from(noun[0]);
   const head = chars.slice(0, chars.length - tail.length);
-  return head.length > 0 && term.endsWith(inner[0][0]) && head.every((c) => T().PREFIXES.includes(c));
+  return head.length > 0 && whole[3] === noun[3] && whole[0].endsWith(noun[0]) && isHangul(whole[0])
+    && head.every((c) => T().PREFIXES.includes(c));
 }
 
 // query._bound: glued Korean pieces grouped into what is matched together (a lone syllable or a
