@@ -272,8 +272,14 @@ def _terms(text: str, tokens: Iterable[Any]) -> list[Term]:
             terms.append(Term(term, pos, start, end))
             pos += 1
     if prefixed:  # each before its noun, as a whole name before its parts
-        terms = sorted(terms + prefixed, key=lambda t: (t.pos, -(t.end - t.start)))
+        terms = sorted(terms + prefixed, key=_position)
     return _with_gaps(text, _with_names(text, terms))
+
+
+def _position(term: Term) -> tuple[int, int]:
+    """A text's terms in order: by position, a whole before what it
+    holds (a prefixed word before its noun, a name before its parts)."""
+    return term.pos, term.start - term.end
 
 
 def holds_gap(word: str) -> bool:
@@ -306,7 +312,7 @@ def _with_gaps(text: str, terms: list[Term]) -> list[Term]:
         else:
             out.append(Term(text_, pos + shift, start, end))
             following = pos + 1
-    return sorted(out, key=lambda t: (t.pos, -(t.end - t.start)))
+    return sorted(out, key=_position)
 
 
 def _holds_term(starts: list[int], start: int, end: int) -> bool:
@@ -354,7 +360,7 @@ def _kept(tokens: Iterable[Any]) -> list[tuple[str, int, int, tuple[int, ...]]]:
     return kept
 
 
-def _closed(run: list) -> tuple[str, int, int, int]:
+def _closed(run: list) -> tuple[str, int, int, tuple[int, ...]]:
     form, start, end = run
     bare = form.rstrip(".")
     return (bare, start, end - len(form) + len(bare), ()) if bare else (form, start, end, ())
@@ -380,4 +386,4 @@ def _with_names(text: str, terms: list[Term]) -> list[Term]:
             names.append(Term(whole, parts[0].pos, match.start(), match.end()))
     if not names:
         return terms
-    return sorted(terms + names, key=lambda t: (t.pos, -(t.end - t.start)))
+    return sorted(terms + names, key=_position)

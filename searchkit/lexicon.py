@@ -595,7 +595,7 @@ class Lexicon:
         if self._tables is None:  # a pure function of the recorded words: read once
             self._tables = tables(self.entries(hangul=True))
         reader = StandIn(self.lookup, known, lambda word: self.segment(word, known), *self._tables,
-                         forms=verbforms.readings)
+                         whole=self.lookup_whole)
         return {word: reader.word(word) for word in words}
 
     def segment(self, word: str, known: Callable[[str], bool] = lambda term: False) -> list[list] | None:

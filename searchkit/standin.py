@@ -73,15 +73,15 @@ class StandIn:
     :param known: whether an index term exists.
     :param segment: an unseen Hangul word from recorded ones, or None (`Lexicon.segment`).
     :param endings, stems: from `tables`.
-    :param forms: word forms → Kiwi's reading of the verb forms among them
-        (`verbforms.readings`), for a piece or its head, never a rest after
-        an unknown head (들을 of 뷁들을 is no verb).
+    :param whole: as ``lookup``, and Kiwi's reading of a verb form the
+        texts never wrote (`Lexicon.lookup_whole`), for a piece or its head,
+        never a rest after an unknown head (들을 of 뷁들을 is no verb).
     """
 
     def __init__(self, lookup: Callable[[list[str]], dict[str, Items]], known: Callable[[str], bool],
                  segment: Callable[[str], Items | None], endings: Iterable[str], stems: dict[str, Items],
-                 forms: Callable[[list[str]], dict[str, Items]] = lambda words: {}) -> None:
-        self._lookup, self._known, self._segment, self._forms = lookup, known, segment, forms
+                 whole: Callable[[list[str]], dict[str, Items]] | None = None) -> None:
+        self._lookup, self._known, self._segment, self._whole = lookup, known, segment, whole or lookup
         self._endings, self._stems = frozenset(endings), stems
 
     def word(self, word: str) -> Items:
@@ -124,7 +124,7 @@ class StandIn:
         if piece in self._endings:
             return []  # 하려면, 하는가: Kiwi reads them as endings and auxiliaries
         heads = [piece[:k] for k in range(len(piece) - 1, 0, -1) if piece[k:] in self._endings]
-        recorded = {**self._forms([piece, *heads]), **self._lookup([piece, *heads])}  # the corpus's reading first
+        recorded = self._whole([piece, *heads])  # the corpus's reading first, then a verb form's
         if piece in recorded:
             return _without_ending(recorded[piece], heads)
         for head in heads:

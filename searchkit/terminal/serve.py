@@ -498,7 +498,7 @@ class Master:
     def _expire(self, now: float) -> None:
         for job in [j for j in self.jobs.values() if j.state in _TALKING and j.deadline <= now]:
             self._close(job)  # idle or trickling: no answer owed; or not reading the one it was given
-        serving = any(w.warm and w.state in ("idle", "busy") for w in self.workers.values())
+        serving = self._serving()
         stalled = now - self.finished_at >= QUEUE_LIMIT
         for job in [j for j in self.queue if j.deadline <= now]:
             waited, given_up_at = now - job.queued_at, job.queued_at + self.settings.timeout
@@ -518,7 +518,7 @@ class Master:
     def _assign(self, now: float) -> None:
         """Hand queued requests, oldest first, to idle workers."""
         idle = [w for w in self.workers.values() if w.state == "idle"]
-        serving = any(w.warm and w.state in ("idle", "busy") for w in self.workers.values())
+        serving = self._serving()
         while self.queue and idle:
             job, worker = self.queue.popleft(), idle.pop()
             job.deadline = self._deadline(job, serving, now)
@@ -534,6 +534,12 @@ class Master:
                 continue
             job.state, job.worker = "running", worker
             worker.state, worker.job, worker.kill_at = "busy", job, job.deadline + GRACE
+
+    def _serving(self) -> bool:
+        """Whether some worker has opened the index and takes requests
+        (else the index may hang on opening: a queued request waits, and
+        its wait counts against its limit)."""
+        return any(w.warm and w.state in ("idle", "busy") for w in self.workers.values())
 
     def _deadline(self, job: Job, serving: bool, now: float) -> float:
         """Its own limit from now (a wait in a moving line, at most the
